@@ -1,0 +1,114 @@
+# cs - clickstream tools for Kinesis and DynamoDB
+#
+#   make            build lib/libcs.a and bin/cs-*
+#   make check      install what the tests need, build with ASan+UBSan, run every test
+#   make demo       install what is missing, run the sample's whole flow locally
+#   make fuzz       run each fuzz harness for FUZZ_SECONDS
+#   make bench      run every bench/ script, write bench/RESULTS.md
+#   make install    PREFIX, DESTDIR and MANPREFIX honoured; make uninstall
+
+include config.mk
+
+LIB_SRC := $(sort $(wildcard lib/*.c))
+CMD_SRC := $(sort $(wildcard cmd/cs-*.c))
+CMDS := $(patsubst cmd/%.c,%,$(CMD_SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz-*.c))
+MAN1 := $(sort $(wildcard man/*.1))
+MAN7 := $(sort $(wildcard man/*.7))
+
+ALL_CPPFLAGS = $(CPPFLAGS_BASE) -DCS_VERSION_STRING='"$(VERSION)"' $(DEP_CFLAGS) $(CPPFLAGS)
+
+OBJ := $(LIB_SRC:lib/%.c=build/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:lib/%.c=build/asan/obj/%.o)
+BINS := $(CMDS:%=bin/%)
+ASAN_BINS := $(CMDS:%=build/asan/bin/%)
+UNITS := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
+FUZZERS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+all: $(BINS)
+
+lib/libcs.a: $(OBJ)
+	rm -f $@
+	ar rcs $@ $(OBJ)
+
+build/obj/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+build/obj/cmd/%.o: cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+bin/%: build/obj/cmd/%.o lib/libcs.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< lib/libcs.a $(DEP_LIBS)
+
+# --- the sanitizer build used by the tests --------------------------------
+build/asan/libcs.a: $(ASAN_OBJ)
+	rm -f $@
+	ar rcs $@ $(ASAN_OBJ)
+
+build/asan/obj/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -O1 -g $(SANFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+build/asan/obj/cmd/%.o: cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -O1 -g $(SANFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+build/asan/bin/%: build/asan/obj/cmd/%.o build/asan/libcs.a
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $< build/asan/libcs.a $(DEP_LIBS)
+
+build/asan/unit/%: tests/unit/%.c tests/unit/tap.h build/asan/libcs.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit -O1 -g $(SANFLAGS) $(WARN) -o $@ $< build/asan/libcs.a $(DEP_LIBS)
+
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	$(FUZZCC) $(ALL_CPPFLAGS) $(FUZZFLAGS) -o $@ $< $(LIB_SRC) $(DEP_LIBS)
+
+asan: $(ASAN_BINS) $(UNITS)
+fuzzers: $(FUZZERS)
+
+# --- the README's commands -------------------------------------------------
+# deps are installed first, then a fresh make sees their pkg-config flags
+check:
+	scripts/deps.sh test
+	$(MAKE) all asan fuzzers
+	tests/run.sh
+
+demo:
+	scripts/deps.sh demo
+	$(MAKE) all
+	scripts/demo.sh
+
+FUZZ_SECONDS = 60
+fuzz:
+	scripts/deps.sh test
+	$(MAKE) fuzzers
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench:
+	scripts/deps.sh bench
+	$(MAKE) all
+	bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/)
+
+uninstall:
+	rm -f $(CMDS:%=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -f $(MAN1:man/%=$(DESTDIR)$(MANPREFIX)/man1/%) $(MAN7:man/%=$(DESTDIR)$(MANPREFIX)/man7/%)
+
+clean:
+	rm -rf bin build lib/libcs.a tests/out
+
+.PHONY: all asan fuzzers check demo fuzz bench install uninstall clean
+.SECONDARY:
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

@@ -1,0 +1,23 @@
+# cs version and build settings (sbase style: edit here, or override on the command line)
+VERSION = 0.1.0
+
+PREFIX = /usr/local
+MANPREFIX = $(PREFIX)/share/man
+
+PKG_CONFIG = pkg-config
+CC = cc
+CFLAGS = -O2 -g
+WARN = -Wall -Wextra
+CPPFLAGS_BASE = -std=gnu11 -D_GNU_SOURCE -Ilib
+
+# libjq has no .pc file on Debian: fall back to the plain flags
+PKGS = libcurl openssl libmicrohttpd
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
+	$(shell $(PKG_CONFIG) --cflags libjq 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) \
+	$(shell $(PKG_CONFIG) --libs libjq 2>/dev/null || echo -ljq -lonig) -lm -lpthread
+
+# the test build: AddressSanitizer + UBSan, and the fuzzers (clang + libFuzzer)
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZCC = clang
+FUZZFLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1

@@ -1,0 +1,62 @@
+/*
+ * aws.h - calls to an AWS JSON-protocol service (Kinesis, DynamoDB):
+ * endpoint and region resolution, credentials, SigV4, the retry policy,
+ * clock-skew correction and the service's own error code and message.
+ */
+#ifndef CS_AWS_H
+#define CS_AWS_H
+
+#include <stddef.h>
+
+#include "cs.h"
+#include "opts.h"
+
+struct aws_client;
+
+struct aws_stats {
+	unsigned long requests;   /* HTTP requests sent, retries included */
+	unsigned long retries;    /* requests that were re-sends */
+	unsigned long throttled;  /* answers with a throttling error */
+};
+
+/* The outcome of one call, after every retry. */
+struct aws_result {
+	int ok;
+	struct buf *body;        /* the response body (JSON) when ok */
+	struct cs_err err;       /* when !ok: err.code = the service's error code */
+	unsigned attempts;
+};
+
+typedef void (*aws_done_fn)(void *ctx, const struct aws_result *r);
+
+/*
+ * A client for SERVICE ("kinesis" or "dynamodb"), set up from the shared
+ * options (region, profile, endpoint, timeouts, retry budget, verbose).
+ * Credentials are looked for at the first request.
+ */
+struct aws_client *aws_client_new(const struct cs_opts *o, const char *service,
+    struct cs_err *err);
+void aws_client_free(struct aws_client *c);
+/* The endpoint URL and region in use. */
+const char *aws_client_endpoint(const struct aws_client *c);
+const char *aws_client_region(const struct aws_client *c);
+
+/*
+ * Send operation OP (e.g. "PutRecords") with JSON BODY (copied).  Whole-
+ * request failures that the policy retries (throttling, 5xx, network) are
+ * retried inside; DONE is called once, from aws_run(), with the final
+ * outcome.
+ */
+void aws_submit(struct aws_client *c, const char *op, const char *body, size_t len,
+    aws_done_fn done, void *ctx);
+/* Move requests on (see http_run).  Returns the number still in flight or waiting to retry. */
+int aws_run(struct aws_client *c, int timeout_ms, int extra_fd);
+int aws_inflight(const struct aws_client *c);
+/* Blocking call: 0 with RESP filled, or -1 with err. */
+int aws_call(struct aws_client *c, const char *op, const char *body, size_t len,
+    struct buf *resp, struct cs_err *err);
+const struct aws_stats *aws_client_stats(const struct aws_client *c);
+/* Ask in-flight retry waits to end early: pending retries fail at once with "interrupted". */
+void aws_cancel_retries(struct aws_client *c);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * creds.h - AWS credentials, found in the order the AWS SDKs use:
+ *
+ *   1. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+ *   2. the shared credentials and config files for the profile
+ *      (--profile, AWS_PROFILE, else "default"), credential_process included
+ *   3. ECS/EKS container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ *      or _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])
+ *   4. EC2 instance role via IMDSv2 (unless AWS_EC2_METADATA_DISABLED=true;
+ *      AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address)
+ *
+ * Temporary credentials are refreshed before they expire.  Secrets are
+ * never put in an error message.
+ */
+#ifndef CS_CREDS_H
+#define CS_CREDS_H
+
+#include <stdint.h>
+
+#include "cs.h"
+
+struct aws_creds {
+	char *access_key;
+	char *secret_key;
+	char *session_token;   /* NULL when none */
+	int64_t expires_ms;    /* unix time in ms; 0 = does not expire */
+	char source[64];       /* "environment", "profile default", "container", "imds", ... */
+};
+
+struct creds_provider;
+
+/* PROFILE: --profile, or NULL for AWS_PROFILE / "default".  Does no I/O yet. */
+struct creds_provider *creds_provider_new(const char *profile);
+/*
+ * Current credentials, found or refreshed as needed (refreshed when they
+ * expire within 5 minutes).  The pointer stays valid until the next call.
+ * -1 with err naming every source tried when none gives credentials.
+ */
+int creds_get(struct creds_provider *p, const struct aws_creds **out, struct cs_err *err);
+/* Forget cached credentials (after the service rejected them), so the next get re-reads. */
+void creds_invalidate(struct creds_provider *p);
+void creds_provider_free(struct creds_provider *p);
+/* Wipe and free the strings of C. */
+void aws_creds_clear(struct aws_creds *c);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * cs.h - what every part of the toolkit shares: exit codes, messages,
+ * growable buffers, small helpers.
+ *
+ * The library never prints and never exits on its own: functions return
+ * 0 on success and -1 on failure, filling a caller-provided error buffer
+ * (struct cs_err).  Only cmd/ and the msg functions below print.
+ */
+#ifndef CS_H
+#define CS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef CS_VERSION_STRING
+#define CS_VERSION CS_VERSION_STRING
+#else
+#define CS_VERSION "0.1.0"
+#endif
+
+/* Exit status shared by every tool (documented in man/cs.7 and each page). */
+enum cs_exit {
+	CS_EXIT_OK = 0,          /* all input handled; everything delivered */
+	CS_EXIT_UNDELIVERED = 1, /* some records went to the rejects output */
+	CS_EXIT_USAGE = 2,       /* bad option or argument */
+	CS_EXIT_INPUT = 3,       /* an input could not be opened or read */
+	CS_EXIT_OUTPUT = 4,      /* stdout, rejects or results could not be written */
+	CS_EXIT_SERVICE = 5,     /* credentials, configuration, or the service refused for good */
+	CS_EXIT_INTERRUPTED = 6, /* stopped by a signal before the input was done */
+};
+
+/* An error message filled in by the library, printed by the tool. */
+#define CS_ERRMAX 1024
+struct cs_err {
+	char msg[CS_ERRMAX];
+	/* for AWS errors: the service's code ("ThrottlingException"), else "" */
+	char code[128];
+	int http_status;    /* 0 when no HTTP answer was had */
+	int retryable;      /* the retry policy's verdict */
+};
+void cs_err_set(struct cs_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void cs_err_clear(struct cs_err *e);
+
+/* --- messages (msg.c): "cs-put: cannot open 'x': No such file ..." ----- */
+/* The program name, set once by main() before anything is printed. */
+void cs_setprog(const char *argv0);
+const char *cs_prog(void);
+void cs_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* like cs_warnx with ": strerror(errno)" appended */
+void cs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* one line and "try 'PROG --help'" on stderr, exit CS_EXIT_USAGE */
+void cs_usage_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+void cs_die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+/* Flush and close stdout; on failure print a message and return -1. */
+int cs_close_stdout(void);
+
+/* --- growable byte buffer (buf.c) ----------------------------------------- */
+struct buf {
+	char *data;   /* always NUL-terminated when non-NULL */
+	size_t len;
+	size_t cap;
+};
+#define BUF_INIT { NULL, 0, 0 }
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);               /* len = 0, keep memory */
+void buf_grow(struct buf *b, size_t extra);  /* aborts on out of memory */
+void buf_add(struct buf *b, const void *p, size_t n);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+char *buf_detach(struct buf *b);             /* caller frees; b is reset */
+
+/* --- memory (buf.c): abort with a message on out of memory ---------------- */
+void *cs_malloc(size_t n);
+void *cs_calloc(size_t n, size_t sz);
+void *cs_realloc(void *p, size_t n);
+char *cs_strdup(const char *s);
+char *cs_strndup(const char *s, size_t n);
+
+/* --- environment and time (util.c) ---------------------------------------- */
+/* getenv() that treats an empty variable as unset. */
+const char *cs_getenv(const char *name);
+/* Monotonic milliseconds, for timeouts and rates. */
+uint64_t cs_now_ms(void);
+/* Sleep, returning early (with errno EINTR) when a signal arrives. */
+void cs_sleep_ms(unsigned ms);
+/* Format unix time (with milliseconds) as RFC 3339 UTC: 2018-02-04T23:18:32.866Z */
+void cs_fmt_rfc3339(char out[32], int64_t unix_ms);
+/* Parse an RFC 3339 date-time (Z or +hh:mm offset, optional fraction) to unix ms. -1 if invalid. */
+int cs_parse_rfc3339(const char *s, size_t n, int64_t *unix_ms);
+/* Parse a non-negative integer with an optional unit-free range check. -1 if invalid. */
+int cs_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+/* Lower-case hex of n bytes into out (2n+1 bytes). */
+void cs_hex(char *out, const unsigned char *p, size_t n);
+/* base64 (RFC 4648, padded) encode onto b; decode returns -1 on bad input. */
+void cs_base64_encode(struct buf *b, const unsigned char *p, size_t n);
+int cs_base64_decode(struct buf *b, const char *s, size_t n);
+
+#endif

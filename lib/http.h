@@ -1,0 +1,63 @@
+/*
+ * http.h - HTTP over libcurl: a client with a pool of keep-alive
+ * connections and several requests in flight (curl multi).
+ *
+ * TLS verification is always on; AWS_CA_BUNDLE (or http_options.ca_bundle)
+ * names an extra CA file.  Verbose mode prints method, URL, status and
+ * timing, never a header's value.
+ */
+#ifndef CS_HTTP_H
+#define CS_HTTP_H
+
+#include <stddef.h>
+
+#include "cs.h"
+
+struct http_options {
+	long connect_timeout_ms;  /* default 5000 */
+	long timeout_ms;          /* whole request; default 30000 */
+	const char *ca_bundle;    /* NULL: AWS_CA_BUNDLE, else the system's */
+	int verbose;              /* print one line per request on stderr */
+	long max_connections;     /* per host; default 8 */
+};
+
+struct http_response {
+	long status;            /* 0 when no answer was had */
+	struct buf body;
+	char date[64];          /* the Date header, for clock-skew correction */
+	char error[256];        /* transport error, when status is 0 */
+	double seconds;         /* total time */
+};
+
+struct http_client;
+
+typedef void (*http_done_fn)(void *ctx, struct http_response *resp);
+
+struct http_client *http_client_new(const struct http_options *o);
+void http_client_free(struct http_client *c);
+/*
+ * Start a request.  HEADERS are "Name: value" strings (copied); BODY is
+ * copied.  DONE is called from http_run() with the response, which is
+ * only valid during the call.
+ */
+void http_start(struct http_client *c, const char *method, const char *url,
+    const char *const *headers, size_t nheaders, const char *body, size_t len,
+    http_done_fn done, void *ctx);
+/*
+ * Move transfers on, waiting at most TIMEOUT_MS for activity on them or
+ * on EXTRA_FD (-1 for none), and call the DONE of each finished one.
+ * Returns the number still in flight.
+ */
+int http_run(struct http_client *c, int timeout_ms, int extra_fd);
+int http_inflight(const struct http_client *c);
+/* Cut http_run's wait short from another thread or a signal handler. */
+void http_wakeup(struct http_client *c);
+
+/* A blocking request with its own short-lived connection (metadata services). */
+int http_simple(const char *method, const char *url, const char *const *headers,
+    size_t nheaders, const char *body, size_t len, long timeout_ms,
+    struct http_response *resp);
+void http_response_init(struct http_response *r);
+void http_response_free(struct http_response *r);
+
+#endif

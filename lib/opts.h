@@ -1,0 +1,69 @@
+/*
+ * opts.h - the options every AWS tool shares, parsed in one place.
+ *
+ *   --region R  --profile P  --endpoint-url URL  -v/--verbose  -q/--quiet
+ *   --connect-timeout MS  --timeout MS  --retry-budget MS  --max-attempts N
+ *   --help  --version
+ *
+ * A tool builds its getopt_long table with cs_opts_longopts(), puts
+ * CS_OPTS_SHORT in its short-option string, and hands every option it
+ * does not know to cs_opts_handle().
+ */
+#ifndef CS_OPTS_H
+#define CS_OPTS_H
+
+#include <getopt.h>
+#include <limits.h>
+
+#define CS_OPTS_SHORT "vqh"
+
+/* Long-only options get values above UCHAR_MAX; tools start theirs at CS_OPT_TOOL. */
+enum {
+	CS_OPT_REGION = UCHAR_MAX + 1,
+	CS_OPT_PROFILE,
+	CS_OPT_ENDPOINT_URL,
+	CS_OPT_VERSION,
+	CS_OPT_CONNECT_TIMEOUT,
+	CS_OPT_TIMEOUT,
+	CS_OPT_RETRY_BUDGET,
+	CS_OPT_MAX_ATTEMPTS,
+	CS_OPT_TOOL = UCHAR_MAX + 64,
+};
+
+struct cs_opts {
+	const char *region;
+	const char *profile;
+	const char *endpoint_url;
+	int verbose;
+	int quiet;
+	int progress;               /* stderr is a terminal and not quiet */
+	long connect_timeout_ms;    /* default 5000 */
+	long timeout_ms;            /* default 30000 per request */
+	unsigned retry_budget_ms;   /* default RETRY_BUDGET_MS */
+	unsigned max_attempts;      /* 0: as the budget allows */
+};
+
+void cs_opts_init(struct cs_opts *o);
+/*
+ * A getopt_long table: TOOL's options followed by the shared ones and a
+ * terminator.  AWS is 0 for tools that talk to no service (cs-validate):
+ * then only -v, -q, --help and --version are added.  Caller frees.
+ */
+struct option *cs_opts_longopts(const struct option *tool, int aws);
+/*
+ * Handle shared option OPT.  1 when it was one (--help and --version print
+ * and exit 0: USAGE is the tool's help text), 0 when it is the tool's own;
+ * a bad value is a usage error.
+ */
+int cs_opts_handle(struct cs_opts *o, int opt, const char *arg, const char *usage);
+/* After parsing: decide progress (stderr a tty, not quiet). */
+void cs_opts_finish(struct cs_opts *o);
+/* The text of the shared options, for a tool's --help. */
+extern const char cs_opts_help_aws[];
+extern const char cs_opts_help_common[];
+/* "cs-put 0.1.0 (libcurl/7.88.1 OpenSSL/3.0.x jq-1.6)" on stdout. */
+void cs_print_version(void);
+/* Ignore SIGPIPE (writes then fail with EPIPE) and install HANDLER for SIGINT/SIGTERM (no SA_RESTART). */
+void cs_signals(void (*handler)(int));
+
+#endif

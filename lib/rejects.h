@@ -1,0 +1,42 @@
+/*
+ * rejects.h - the rejects output: where every record that is not
+ * delivered ends, with its reason.
+ *
+ * With a file (--rejects FILE, "-" for stdout) each reject is one NDJSON line:
+ *   {"source":"capture.ndjson","line":12,"error":"InvalidField",
+ *    "reason":"ip: not an IPv4 or IPv6 address","record":"<the line>"}
+ * "record" holds the original line as a JSON string; a line that is not
+ * valid UTF-8 is kept exactly as "record_base64" instead.  Extra members
+ * (a shard, a sequence number, ...) can be added by the caller.
+ * Without a file each reject is one line on stderr: "prog: SOURCE:LINE: reason".
+ */
+#ifndef CS_REJECTS_H
+#define CS_REJECTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs.h"
+
+struct reject {
+	const char *source;   /* file name, "<stdin>", "POST /report", ... */
+	uint64_t line;        /* 0 when there is none */
+	const char *error;    /* a short code: "InvalidJSON", "ProvisionedThroughputExceededException" */
+	const char *reason;   /* one human sentence, no newline */
+	const char *data;     /* the original record */
+	size_t len;
+	const char *extra;    /* NULL, or JSON members to add: "\"shard\":\"x\",\"seq\":\"1\"" */
+};
+
+struct rejects;
+
+/* PATH: a file (appended to? no: truncated), "-" for stdout, NULL for stderr lines. */
+struct rejects *rejects_open(const char *path, struct cs_err *err);
+int rejects_write(struct rejects *r, const struct reject *rj);
+/* Flush (and fsync a file) and close; -1 with err when anything failed to be written. */
+int rejects_close(struct rejects *r, struct cs_err *err);
+unsigned long rejects_count(const struct rejects *r);
+/* Append the JSON line of RJ (with its newline) to OUT, as written to a file. */
+void rejects_format(struct buf *out, const struct reject *rj);
+
+#endif

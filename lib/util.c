@@ -1,0 +1,247 @@
+/* util.c - environment, clocks, RFC 3339 times, numbers, hex and base64. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cs.h"
+
+const char *
+cs_getenv(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : NULL;
+}
+
+uint64_t
+cs_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void
+cs_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL); /* a signal cuts it short, as wanted */
+}
+
+/* days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm) */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+}
+
+void
+cs_fmt_rfc3339(char out[32], int64_t unix_ms)
+{
+	int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
+	int64_t ms = unix_ms - secs * 1000;
+	int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+	int64_t rem = secs - days * 86400;
+	int y;
+	unsigned m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)ms);
+}
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+int
+cs_parse_rfc3339(const char *s, size_t n, int64_t *unix_ms)
+{
+	static const unsigned char mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int Y, M, D, h, mi, sec, ms = 0, off = 0;
+	size_t i;
+
+	/* YYYY-MM-DDTHH:MM:SS */
+	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') ||
+	    s[13] != ':' || s[16] != ':')
+		return -1;
+	if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) ||
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
+		return -1;
+	if (M < 1 || M > 12 || D < 1)
+		return -1;
+	if (D > mdays[M - 1] + (M == 2 && is_leap(Y)))
+		return -1;
+	if (h > 23 || mi > 59 || sec > 60 || (sec == 60 && (h != 23 || mi != 59)))
+		return -1;
+	i = 19;
+	if (s[i] == '.') {
+		int nd = 0;
+
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, nd++)
+			if (nd < 3)
+				ms = ms * 10 + (s[i] - '0');
+		if (nd == 0)
+			return -1;
+		for (; nd < 3; nd++)
+			ms *= 10;
+	}
+	if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
+		i++;
+	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
+		int oh, om;
+
+		if (n - i < 6 || s[i + 3] != ':' || digits(s + i + 1, 2, &oh) ||
+		    digits(s + i + 4, 2, &om) || oh > 23 || om > 59)
+			return -1;
+		off = (oh * 60 + om) * (s[i] == '+' ? 1 : -1);
+		i += 6;
+	} else {
+		return -1;
+	}
+	if (i != n)
+		return -1;
+	*unix_ms = ((days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 +
+	    h * 3600 + mi * 60 + sec) - (int64_t)off * 60) * 1000 + ms;
+	return 0;
+}
+
+int
+cs_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void
+cs_hex(char *out, const unsigned char *p, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hx[p[i] >> 4];
+		out[2 * i + 1] = hx[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static const char b64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void
+cs_base64_encode(struct buf *b, const unsigned char *p, size_t n)
+{
+	size_t i;
+	char *o;
+
+	buf_grow(b, (n + 2) / 3 * 4);
+	o = b->data + b->len;
+	for (i = 0; i + 2 < n; i += 3) {
+		*o++ = b64[p[i] >> 2];
+		*o++ = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
+		*o++ = b64[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
+		*o++ = b64[p[i + 2] & 63];
+	}
+	if (i < n) {
+		*o++ = b64[p[i] >> 2];
+		if (i + 1 < n) {
+			*o++ = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
+			*o++ = b64[(p[i + 1] & 15) << 2];
+		} else {
+			*o++ = b64[(p[i] & 3) << 4];
+			*o++ = '=';
+		}
+		*o++ = '=';
+	}
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
+}
+
+int
+cs_base64_decode(struct buf *b, const char *s, size_t n)
+{
+	static signed char rev[256];
+	static int ready;
+	unsigned acc = 0;
+	int bits = 0;
+	size_t i, pad = 0;
+
+	if (!ready) {
+		memset(rev, -1, sizeof rev);
+		for (i = 0; i < 64; i++)
+			rev[(unsigned char)b64[i]] = (signed char)i;
+		ready = 1;
+	}
+	if (n % 4)
+		return -1;
+	while (pad < 2 && n > pad && s[n - 1 - pad] == '=')
+		pad++;
+	buf_grow(b, n / 4 * 3);
+	for (i = 0; i < n - pad; i++) {
+		int v = rev[(unsigned char)s[i]];
+
+		if (v < 0)
+			return -1;
+		acc = acc << 6 | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_addc(b, (char)(acc >> bits & 0xff));
+		}
+	}
+	return 0;
+}

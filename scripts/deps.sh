@@ -1,0 +1,52 @@
+#!/bin/sh
+# deps.sh - install what the project needs and is missing, on Debian.
+#
+#   scripts/deps.sh build   compiler and -dev libraries
+#   scripts/deps.sh test    build + test tools + the local services (npm)
+#   scripts/deps.sh demo    build + the local services
+#   scripts/deps.sh bench   test + hyperfine, wrk, python3-boto3
+#
+# Packages already installed are left alone; apt-get runs only when
+# something is missing.  npm packages go to scripts/node/node_modules,
+# pinned by scripts/node/package-lock.json.
+set -eu
+cd "$(dirname "$0")/.."
+
+what=${1:-build}
+build="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev libonig-dev libmicrohttpd-dev"
+test="$build curl clang libclang-rt-14-dev mandoc python3 nodejs npm procps"
+bench="$test hyperfine wrk python3-boto3 jq time"
+
+case $what in
+build) pkgs=$build ;;
+test) pkgs=$test ;;
+demo) pkgs="$build curl nodejs npm python3 procps" ;;
+bench) pkgs=$bench ;;
+*) echo "usage: scripts/deps.sh build|test|demo|bench" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+# node and npm may come from elsewhere than Debian (nvm, NodeSource): accept them
+case $missing in *nodejs*) command -v node >/dev/null 2>&1 && missing=$(echo "$missing" | sed 's/ nodejs//') ;; esac
+case $missing in *npm*) command -v npm >/dev/null 2>&1 && missing=$(echo "$missing" | sed 's/ npm//') ;; esac
+
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing" >&2
+	sudo=
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	$sudo apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >&2
+fi
+
+if [ "$what" != build ]; then
+	if [ ! -x scripts/node/node_modules/.bin/kinesalite ] ||
+	   [ ! -x scripts/node/node_modules/.bin/dynalite ] ||
+	   [ scripts/node/package-lock.json -nt scripts/node/node_modules/.package-lock.json ]; then
+		echo "deps: installing kinesalite and dynalite (npm ci)" >&2
+		(cd scripts/node && npm ci --no-audit --no-fund --loglevel=error >&2)
+	fi
+fi

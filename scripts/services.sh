@@ -1,0 +1,165 @@
+#!/bin/sh
+# services.sh - kinesalite and dynalite on loopback, for the demo and the tests.
+#
+#   scripts/services.sh start DIR [both|kinesis|dynamodb] [KPORT] [DPORT]
+#       start the services on free loopback ports (or the ones given), wait
+#       until they answer, and write DIR/services.env:
+#         CS_KINESIS_ENDPOINT=http://127.0.0.1:PORT
+#         CS_DYNAMODB_ENDPOINT=http://127.0.0.1:PORT
+#       and their pids in DIR/kinesalite.pid, DIR/dynalite.pid
+#   scripts/services.sh stop DIR [both|kinesis|dynamodb]
+#       stop exactly the processes that 'start DIR' started
+#   scripts/services.sh restart DIR kinesis|dynamodb
+#       stop one and start it again on the same port (state is lost: in memory)
+#   scripts/services.sh call ENDPOINT kinesis|dynamodb OPERATION JSON
+#       one signed API call with curl; prints the answer, fails on HTTP >= 400
+#   scripts/services.sh create-stream ENDPOINT NAME [SHARDS]
+#   scripts/services.sh create-table ENDPOINT NAME HASHKEY [RANGEKEY]
+#   scripts/services.sh freeport
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$here/node/node_modules/.bin
+
+freeport() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+wait_up() { # URL NAME PIDFILE LOG
+	i=0
+	while ! curl -s -o /dev/null --max-time 1 "$1"; do
+		if ! kill -0 "$(cat "$3")" 2>/dev/null; then
+			echo "services: $2 did not start:" >&2
+			tail -n 5 "$4" >&2
+			return 1
+		fi
+		i=$((i + 1))
+		if [ $i -gt 200 ]; then
+			echo "services: $2 did not answer on $1 within 20 s" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+start_one() { # DIR NAME PORT
+	dir=$1 name=$2 port=$3
+	case $name in
+	kinesalite)
+		"$bin/kinesalite" --port "$port" --host 127.0.0.1 --createStreamMs 0 \
+		    --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 200 \
+		    >"$dir/kinesalite.log" 2>&1 &
+		;;
+	dynalite)
+		"$bin/dynalite" --port "$port" --host 127.0.0.1 --createTableMs 0 \
+		    --deleteTableMs 0 --updateTableMs 0 >"$dir/dynalite.log" 2>&1 &
+		;;
+	esac
+	echo $! >"$dir/$name.pid"
+	echo "$port" >"$dir/$name.port"
+	wait_up "http://127.0.0.1:$port/" "$name" "$dir/$name.pid" "$dir/$name.log"
+}
+
+stop_one() { # DIR NAME
+	f=$1/$2.pid
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f")
+	if kill "$pid" 2>/dev/null; then
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$pid" 2>/dev/null || true
+	fi
+	rm -f "$f"
+}
+
+write_env() { # DIR
+	{
+		[ -f "$1/kinesalite.port" ] && echo "CS_KINESIS_ENDPOINT=http://127.0.0.1:$(cat "$1/kinesalite.port")"
+		[ -f "$1/dynalite.port" ] && echo "CS_DYNAMODB_ENDPOINT=http://127.0.0.1:$(cat "$1/dynalite.port")"
+	} >"$1/services.env"
+}
+
+names() {
+	case ${1:-both} in
+	both) echo kinesalite dynalite ;;
+	kinesis|kinesalite) echo kinesalite ;;
+	dynamodb|dynalite) echo dynalite ;;
+	*) echo "services: unknown service '$1'" >&2; exit 2 ;;
+	esac
+}
+
+call() { # ENDPOINT SERVICE OP JSON
+	case $2 in
+	kinesis) target=Kinesis_20131202 ct=application/x-amz-json-1.1 ;;
+	dynamodb) target=DynamoDB_20120810 ct=application/x-amz-json-1.0 ;;
+	*) echo "services: unknown service '$2'" >&2; exit 2 ;;
+	esac
+	curl -sS --fail-with-body -X POST "$1/" \
+	    --aws-sigv4 "aws:amz:${AWS_REGION:-us-east-1}:$2" \
+	    -u "${AWS_ACCESS_KEY_ID:-AKIDLOCAL}:${AWS_SECRET_ACCESS_KEY:-localsecret}" \
+	    -H "X-Amz-Target: $target.$3" -H "Content-Type: $ct" --data-binary "$4"
+}
+
+[ $# -ge 1 ] || { sed -n '2,20p' "$0" >&2; exit 2; }
+cmd=$1
+shift
+case $cmd in
+start)
+	dir=$1
+	mkdir -p "$dir"
+	kport=${3:-} dport=${4:-}
+	for n in $(names "${2:-both}"); do
+		case $n in
+		kinesalite) p=${kport:-$(freeport)} ;;
+		dynalite) p=${dport:-$(freeport)} ;;
+		esac
+		start_one "$dir" "$n" "$p"
+	done
+	write_env "$dir"
+	;;
+stop)
+	for n in $(names "${2:-both}"); do stop_one "$1" "$n"; done
+	;;
+restart)
+	for n in $(names "$2"); do
+		stop_one "$1" "$n"
+		start_one "$1" "$n" "$(cat "$1/$n.port")"
+	done
+	;;
+call)
+	call "$@"
+	echo
+	;;
+create-stream)
+	call "$1" kinesis CreateStream "{\"StreamName\":\"$2\",\"ShardCount\":${3:-1}}" >/dev/null
+	i=0
+	while ! call "$1" kinesis DescribeStream "{\"StreamName\":\"$2\",\"Limit\":1}" | grep -q '"StreamStatus":"ACTIVE"'; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "services: stream $2 not active" >&2; exit 1; }
+		sleep 0.1
+	done
+	;;
+create-table)
+	if [ -n "${4:-}" ]; then
+		attrs="{\"AttributeName\":\"$3\",\"AttributeType\":\"S\"},{\"AttributeName\":\"$4\",\"AttributeType\":\"S\"}"
+		keys="{\"AttributeName\":\"$3\",\"KeyType\":\"HASH\"},{\"AttributeName\":\"$4\",\"KeyType\":\"RANGE\"}"
+	else
+		attrs="{\"AttributeName\":\"$3\",\"AttributeType\":\"S\"}"
+		keys="{\"AttributeName\":\"$3\",\"KeyType\":\"HASH\"}"
+	fi
+	call "$1" dynamodb CreateTable "{\"TableName\":\"$2\",\"AttributeDefinitions\":[$attrs],\"KeySchema\":[$keys],\"BillingMode\":\"PAY_PER_REQUEST\"}" >/dev/null
+	i=0
+	while ! call "$1" dynamodb DescribeTable "{\"TableName\":\"$2\"}" | grep -q '"TableStatus":"ACTIVE"'; do
+		i=$((i + 1)); [ $i -lt 100 ] || { echo "services: table $2 not active" >&2; exit 1; }
+		sleep 0.1
+	done
+	;;
+freeport)
+	freeport
+	;;
+*)
+	echo "services: unknown command '$cmd'" >&2
+	exit 2
+	;;
+esac

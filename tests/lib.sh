@@ -1,0 +1,182 @@
+# tests/lib.sh - a small test library in the manner of git's t/test-lib.sh.
+#
+#   . "$(dirname "$0")/lib.sh"
+#   test_expect_success 'title' '
+#       cmd1 &&
+#       cmd2
+#   '
+#   test_done
+#
+# Each script runs in its own temporary directory ($TRASH, the current
+# directory) and prints TAP.  The binaries under test are found on PATH
+# (tests/run.sh puts the sanitizer build first).  Services shared by a
+# run come in CS_KINESIS_ENDPOINT / CS_DYNAMODB_ENDPOINT; a script that
+# must stop or break them starts its own with services_start.
+
+set -u
+TEST_DIR=$(cd "$(dirname "$0")" && pwd)
+SRC_DIR=$(cd "$TEST_DIR/.." && pwd)
+TEST_NAME=$(basename "$0" .sh)
+: "${CS_BIN:=$SRC_DIR/build/asan/bin}"
+PATH=$CS_BIN:$SRC_DIR/scripts:$PATH
+export PATH
+
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/cs-$TEST_NAME.XXXXXX")
+cd "$TRASH" || exit 1
+
+# a clean, pinned AWS environment: nothing from the user's machine leaks in
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_KINESIS \
+    AWS_ENDPOINT_URL_DYNAMODB AWS_CONTAINER_CREDENTIALS_RELATIVE_URI \
+    AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN \
+    AWS_CA_BUNDLE AWS_DEFAULT_REGION 2>/dev/null
+export AWS_ACCESS_KEY_ID=AKIDCSTESTEXAMPLE
+export AWS_SECRET_ACCESS_KEY=cstestSecretKeyDoNotPrint0123456789abcdef
+export AWS_REGION=us-east-1
+export AWS_CONFIG_FILE=$TRASH/.aws-config
+export AWS_SHARED_CREDENTIALS_FILE=$TRASH/.aws-credentials
+export AWS_EC2_METADATA_DISABLED=true
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
+export LC_ALL=C.UTF-8
+
+test_count=0
+test_failed=0
+test_services_dirs=
+
+say() { printf '%s\n' "$*"; }
+
+test_expect_success() {
+	if [ $# -ne 2 ]; then
+		say "bug in the test script: test_expect_success takes 2 arguments" >&2
+		exit 1
+	fi
+	test_count=$((test_count + 1))
+	if (eval "$2") >"$TRASH/.out.$test_count" 2>&1 </dev/null; then
+		say "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		say "not ok $test_count - $1"
+		sed 's/^/#	/' "$TRASH/.out.$test_count" | tail -n 40
+		say "#	in: $2" | head -n 30
+	fi
+}
+
+# the same, run in the current shell so that the test may set variables
+test_expect_success_here() {
+	test_count=$((test_count + 1))
+	if eval "$2" >"$TRASH/.out.$test_count" 2>&1 </dev/null; then
+		say "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		say "not ok $test_count - $1"
+		sed 's/^/#	/' "$TRASH/.out.$test_count" | tail -n 40
+	fi
+}
+
+test_skip() { # TITLE REASON
+	test_count=$((test_count + 1))
+	say "ok $test_count - $1 # SKIP $2"
+}
+
+# the command must fail the ordinary way: exit 1..125, not a crash or a sanitizer report
+test_must_fail() {
+	"$@"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		echo "test_must_fail: command succeeded: $*" >&2
+		return 1
+	elif [ $rc -eq 99 ] || [ $rc -gt 125 ]; then
+		echo "test_must_fail: command died with status $rc: $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+# the command must exit with exactly CODE
+test_expect_code() {
+	want=$1
+	shift
+	"$@"
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "test_expect_code: wanted $want, got $rc: $*" >&2
+		return 1
+	fi
+	return 0
+}
+
+test_cmp() { diff -u "$1" "$2"; }
+
+# FILE must be empty
+test_must_be_empty() {
+	if [ -s "$1" ]; then
+		echo "'$1' is not empty:" >&2
+		head -n 20 "$1" >&2
+		return 1
+	fi
+}
+
+# the file must have exactly N lines
+test_line_count() { # FILE N
+	n=$(wc -l <"$1")
+	[ "$n" -eq "$2" ] || { echo "$1 has $n lines, wanted $2" >&2; return 1; }
+}
+
+# wait up to SECONDS for a shell condition to hold
+test_wait_for() { # SECONDS CONDITION
+	i=0
+	while ! eval "$2"; do
+		i=$((i + 1))
+		[ $i -le $(($1 * 10)) ] || { echo "timed out waiting for: $2" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+# --- local services -------------------------------------------------------
+# start private services in DIR (default: $TRASH/svc) and load their endpoints
+services_start() { # [DIR] [both|kinesis|dynamodb]
+	d=${1:-$TRASH/svc}
+	"$SRC_DIR/scripts/services.sh" start "$d" "${2:-both}" >/dev/null || return 1
+	test_services_dirs="$test_services_dirs $d"
+	. "$d/services.env"
+	export CS_KINESIS_ENDPOINT CS_DYNAMODB_ENDPOINT 2>/dev/null || true
+}
+
+# the shared services of the run, else private ones
+services_need() {
+	if [ -z "${CS_KINESIS_ENDPOINT:-}" ] || [ -z "${CS_DYNAMODB_ENDPOINT:-}" ]; then
+		services_start || { say "Bail out! cannot start kinesalite and dynalite"; exit 1; }
+	fi
+	export CS_KINESIS_ENDPOINT CS_DYNAMODB_ENDPOINT
+}
+
+# a name unique to this script and run, for streams and tables
+unique_name() { echo "cs-$TEST_NAME-$1-$$"; }
+
+kinesis() { "$SRC_DIR/scripts/services.sh" call "$CS_KINESIS_ENDPOINT" kinesis "$@"; }
+dynamodb() { "$SRC_DIR/scripts/services.sh" call "$CS_DYNAMODB_ENDPOINT" dynamodb "$@"; }
+create_stream() { "$SRC_DIR/scripts/services.sh" create-stream "$CS_KINESIS_ENDPOINT" "$@"; }
+create_table() { "$SRC_DIR/scripts/services.sh" create-table "$CS_DYNAMODB_ENDPOINT" "$@"; }
+
+test_cleanup() {
+	for d in $test_services_dirs; do
+		"$SRC_DIR/scripts/services.sh" stop "$d" >/dev/null 2>&1
+	done
+	# kill what the script left in the background
+	jobs -p 2>/dev/null | xargs -r kill 2>/dev/null
+	cd /
+	if [ "$test_failed" -eq 0 ] && [ -z "${CS_KEEP_TRASH:-}" ]; then
+		rm -rf "$TRASH"
+	else
+		echo "# trash kept in $TRASH"
+	fi
+}
+
+test_done() {
+	say "1..$test_count"
+	test_cleanup
+	[ "$test_failed" -eq 0 ]
+	exit $?
+}
+
+trap 'test_cleanup' INT TERM

@@ -1,0 +1,86 @@
+#!/bin/bash
+# run.sh - run every test: the C unit tests (build/asan/unit/*) and the shell
+# tests (tests/t*.sh), two at a time, against one shared pair of local services.
+# Each test prints TAP; this prints a line per test and closes with
+# "N passed, N failed" (counting test cases).  Exit 1 if any failed.
+#
+#   tests/run.sh [PATTERN...]     only the tests whose name contains a pattern
+#   JOBS=N tests/run.sh           run N at a time (default 2)
+set -u
+cd "$(dirname "$0")/.."
+top=$(pwd)
+out=$top/tests/out
+rm -rf "$out"
+mkdir -p "$out"
+export CS_BIN=$top/build/asan/bin
+
+tests=()
+for f in build/asan/unit/test-* tests/t[0-9]*.sh tests/fuzz/check.sh; do
+	[ -x "$f" ] || [ -f "$f" ] || continue
+	if [ $# -gt 0 ]; then
+		keep=
+		for p in "$@"; do case $f in *"$p"*) keep=1 ;; esac; done
+		[ -n "$keep" ] || continue
+	fi
+	tests+=("$f")
+done
+
+svc=$(mktemp -d "${TMPDIR:-/tmp}/cs-services.XXXXXX")
+if ! scripts/services.sh start "$svc" >"$out/services.log" 2>&1; then
+	cat "$out/services.log" >&2
+	echo "run: cannot start kinesalite and dynalite" >&2
+	exit 1
+fi
+. "$svc/services.env"
+export CS_KINESIS_ENDPOINT CS_DYNAMODB_ENDPOINT
+trap 'scripts/services.sh stop "$svc" >/dev/null 2>&1; rm -rf "$svc"' EXIT
+
+run_one() {
+	f=$1
+	name=$(basename "$f" .sh)
+	start=$(date +%s)
+	case $f in
+	*.sh) timeout 600 bash "$f" >"$out/$name.tap" 2>"$out/$name.err" ;;
+	*) timeout 600 "$f" >"$out/$name.tap" 2>"$out/$name.err" ;;
+	esac
+	rc=$?
+	echo "$rc $(($(date +%s) - start))" >"$out/$name.rc"
+}
+export -f run_one
+export out
+
+printf '%s\n' "${tests[@]}" | xargs -P "${JOBS:-2}" -I{} bash -c 'run_one "$@"' _ {}
+
+passed=0 failed=0 skipped=0 bad=()
+for f in "${tests[@]}"; do
+	name=$(basename "$f" .sh)
+	read -r rc secs <"$out/$name.rc"
+	p=$(grep -c '^ok ' "$out/$name.tap")
+	s=$(grep -c '^ok .*# SKIP' "$out/$name.tap")
+	n=$(grep -c '^not ok ' "$out/$name.tap")
+	plan=$(grep -c '^1\.\.[0-9]' "$out/$name.tap")
+	if [ "$rc" -ne 0 ] && [ "$n" -eq 0 ]; then
+		n=1 # died, or failed outside a test case
+	fi
+	[ "$plan" -eq 0 ] && [ "$n" -eq 0 ] && n=1 # no plan: did not finish
+	passed=$((passed + p - s)) failed=$((failed + n)) skipped=$((skipped + s))
+	if [ "$n" -eq 0 ]; then
+		printf '%-40s ok   (%d tests, %ds)\n' "$name" "$p" "$secs"
+	else
+		printf '%-40s FAIL (%d failed, exit %d, %ds)\n' "$name" "$n" "$rc" "$secs"
+		bad+=("$name")
+	fi
+done
+for name in "${bad[@]}"; do
+	echo
+	echo "=== $name"
+	grep -v '^ok ' "$out/$name.tap" | head -n 60
+	tail -n 20 "$out/$name.err"
+done
+echo
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
