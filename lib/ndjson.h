@@ -37,7 +37,10 @@ struct nd_reader {
 	size_t cap, pos, end;
 	int eof;
 	int at_start;     /* nothing read yet: a BOM may follow */
-	uint64_t bytes;   /* bytes consumed so far */
+	uint64_t bytes;   /* bytes read so far */
+	int discarding;   /* inside an overlong line */
+	char prefix[ND_PREFIX_MAX];
+	size_t prefixlen;
 };
 
 /* Open PATH ("-" or NULL: standard input).  -1 with err on failure. */
