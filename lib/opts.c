@@ -1,0 +1,161 @@
+/* opts.c - the options every tool shares (see opts.h). */
+#include <curl/curl.h>
+#include <jq.h>
+#include <openssl/opensslv.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cs.h"
+#include "opts.h"
+#include "retry.h"
+
+static const struct option aws_opts[] = {
+	{ "region", required_argument, NULL, CS_OPT_REGION },
+	{ "profile", required_argument, NULL, CS_OPT_PROFILE },
+	{ "endpoint-url", required_argument, NULL, CS_OPT_ENDPOINT_URL },
+	{ "connect-timeout", required_argument, NULL, CS_OPT_CONNECT_TIMEOUT },
+	{ "timeout", required_argument, NULL, CS_OPT_TIMEOUT },
+	{ "retry-budget", required_argument, NULL, CS_OPT_RETRY_BUDGET },
+	{ "max-attempts", required_argument, NULL, CS_OPT_MAX_ATTEMPTS },
+};
+
+static const struct option common_opts[] = {
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, CS_OPT_VERSION },
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+const char cs_opts_help_aws[] =
+    "AWS options:\n"
+    "      --region REGION        region (else AWS_REGION, AWS_DEFAULT_REGION, the profile)\n"
+    "      --profile NAME         profile of the shared config files (else AWS_PROFILE)\n"
+    "      --endpoint-url URL     service endpoint (else AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL)\n"
+    "      --connect-timeout MS   connect timeout per request (default 5000)\n"
+    "      --timeout MS           time limit of one request (default 30000)\n"
+    "      --retry-budget MS      total time to keep retrying a failing request (default 120000)\n"
+    "      --max-attempts N       attempts per request, 0 for as many as the budget allows (default 0)\n";
+
+const char cs_opts_help_common[] =
+    "  -v, --verbose              more detail on stderr (repeat for more); never secrets\n"
+    "  -q, --quiet                no progress or summary on stderr, only errors\n"
+    "  -h, --help                 this help\n"
+    "      --version              the version\n";
+
+void
+cs_opts_init(struct cs_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->connect_timeout_ms = 5000;
+	o->timeout_ms = 30000;
+	o->retry_budget_ms = RETRY_BUDGET_MS;
+}
+
+struct option *
+cs_opts_longopts(const struct option *tool, int aws)
+{
+	size_t nt = 0, n = 0;
+	struct option *all;
+
+	while (tool && tool[nt].name)
+		nt++;
+	all = cs_calloc(nt + NELEM(aws_opts) + NELEM(common_opts) + 1, sizeof *all);
+	if (nt)
+		memcpy(all, tool, nt * sizeof *all);
+	n = nt;
+	if (aws) {
+		memcpy(all + n, aws_opts, sizeof aws_opts);
+		n += NELEM(aws_opts);
+	}
+	memcpy(all + n, common_opts, sizeof common_opts);
+	return all;
+}
+
+static unsigned long long
+number(const char *name, const char *arg, unsigned long long max)
+{
+	unsigned long long v;
+
+	if (cs_parse_uint(arg, max, &v))
+		cs_usage_error("--%s: '%s' is not a number from 0 to %llu", name, arg, max);
+	return v;
+}
+
+void
+cs_print_version(void)
+{
+	curl_version_info_data *c = curl_version_info(CURLVERSION_NOW);
+
+	printf("%s %s (libcurl/%s %s jq)\n", cs_prog(), CS_VERSION, c->version,
+	    OPENSSL_VERSION_TEXT);
+}
+
+int
+cs_opts_handle(struct cs_opts *o, int opt, const char *arg, const char *usage)
+{
+	switch (opt) {
+	case 'v':
+		o->verbose++;
+		return 1;
+	case 'q':
+		o->quiet = 1;
+		return 1;
+	case 'h':
+		fputs(usage, stdout);
+		exit(cs_close_stdout() ? CS_EXIT_OUTPUT : CS_EXIT_OK);
+	case CS_OPT_VERSION:
+		cs_print_version();
+		exit(cs_close_stdout() ? CS_EXIT_OUTPUT : CS_EXIT_OK);
+	case CS_OPT_REGION:
+		o->region = arg;
+		return 1;
+	case CS_OPT_PROFILE:
+		o->profile = arg;
+		return 1;
+	case CS_OPT_ENDPOINT_URL:
+		if (strncmp(arg, "http://", 7) && strncmp(arg, "https://", 8))
+			cs_usage_error("--endpoint-url: '%s' is not an http:// or https:// URL", arg);
+		o->endpoint_url = arg;
+		return 1;
+	case CS_OPT_CONNECT_TIMEOUT:
+		o->connect_timeout_ms = (long)number("connect-timeout", arg, 3600000);
+		return 1;
+	case CS_OPT_TIMEOUT:
+		o->timeout_ms = (long)number("timeout", arg, 3600000);
+		return 1;
+	case CS_OPT_RETRY_BUDGET:
+		o->retry_budget_ms = (unsigned)number("retry-budget", arg, 86400000);
+		return 1;
+	case CS_OPT_MAX_ATTEMPTS:
+		o->max_attempts = (unsigned)number("max-attempts", arg, 1000000);
+		return 1;
+	}
+	return 0;
+}
+
+void
+cs_opts_finish(struct cs_opts *o)
+{
+	o->progress = !o->quiet && isatty(STDERR_FILENO);
+}
+
+void
+cs_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	if (handler) {
+		sa.sa_handler = handler;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = 0; /* no SA_RESTART: a blocked read returns EINTR */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+}
