@@ -1,0 +1,57 @@
+/*
+ * envelope.h - one Kinesis record as one JSON line (cs-tail -J), and back
+ * (cs-put --envelope).
+ *
+ *   {"stream":"click-stream","shardId":"shardId-000000000000",
+ *    "sequenceNumber":"4959...","partitionKey":"0",
+ *    "approximateArrival":"2018-02-04T23:18:32.866Z","data":{"ip":...}}
+ *
+ * "data" holds the record's bytes verbatim when they are exactly one JSON
+ * value on one line (valid UTF-8, no CR or LF, no blanks around the
+ * value); otherwise "dataBase64" holds them base64-encoded.  Either way
+ * envelope_parse() gives back the exact bytes.  A record de-aggregated
+ * from a KPL aggregate also carries "subSequenceNumber" (its index).
+ * envelope_parse() ignores members it does not know.
+ */
+#ifndef CS_ENVELOPE_H
+#define CS_ENVELOPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs.h"
+#include "json.h"
+
+struct envelope {
+	const char *stream;
+	const char *shard;
+	const char *seq;
+	long subseq;            /* -1: not from a KPL aggregate */
+	const char *key;        /* partition key */
+	size_t keylen;
+	int64_t arrival_ms;     /* 0: not known (the member is left out) */
+	const char *data;
+	size_t len;
+};
+
+/*
+ * 1 when DATA[0..n) is exactly one JSON value on one line: valid UTF-8,
+ * no CR or LF anywhere, no blanks before or after the value.  DOC is a
+ * scratch document (json_doc_init'ed by the caller, reused across calls).
+ */
+int envelope_is_json_line(struct json_doc *doc, const char *data, size_t n);
+
+/* Append E as one JSON line, with its newline, to OUT.  DOC: scratch, as above. */
+void envelope_format(struct buf *out, const struct envelope *e, struct json_doc *doc);
+
+/*
+ * Parse one envelope line LINE[0..n) (its newline already stripped):
+ * the record's exact bytes are appended to DATA and its partition key to
+ * KEY (both reset first).  DOC: scratch, as above.  -1 with err when the
+ * line is not a JSON object, lacks "partitionKey" (a non-empty string) or
+ * both "data" and "dataBase64", or the base64 is bad.
+ */
+int envelope_parse(struct json_doc *doc, const char *line, size_t n, struct buf *data,
+    struct buf *key, struct cs_err *err);
+
+#endif
