@@ -10,6 +10,7 @@
 #define CS_AWSCONF_H
 
 #include "cs.h"
+#include "ini.h"
 
 /* The profile in use: CLI (may be NULL), else AWS_PROFILE, else "default". */
 const char *awsconf_profile_name(const char *cli);
@@ -29,5 +30,32 @@ char *awsconf_region(const char *cli, const char *profile, struct cs_err *err);
  * https://SERVICE.REGION.amazonaws.com (.com.cn in cn- regions).  Malloc'ed.
  */
 char *awsconf_endpoint(const char *cli, const char *service, const char *region);
+
+/*
+ * Added: the endpoint with the profile's "endpoint_url" between
+ * AWS_ENDPOINT_URL and the regional default (PROFILE NULL: AWS_PROFILE or
+ * "default").  AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true skips the
+ * variables and the profile.  NULL when REGION is NULL and nothing is
+ * configured.  awsconf_endpoint() is this with PROFILE NULL.
+ */
+char *awsconf_endpoint_profile(const char *cli, const char *service, const char *region,
+    const char *profile);
+
+/* Added: the two files, read once, for callers that look up many keys. */
+struct awsconf {
+	char *cred_path;     /* AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */
+	char *conf_path;     /* AWS_CONFIG_FILE or ~/.aws/config */
+	struct ini cred, conf;
+	int cred_found, conf_found;  /* the file exists (and was read) */
+};
+/* Read both files (a missing one is empty).  -1 with err when one exists but cannot be read (the other is still read). */
+int awsconf_load(struct awsconf *c, struct cs_err *err);
+void awsconf_free(struct awsconf *c);
+/* KEY of PROFILE: credentials file "[PROFILE]" first, then config "[profile PROFILE]" ("[default]"). Borrowed, or NULL. */
+const char *awsconf_value(const struct awsconf *c, const char *profile, const char *key);
+/* 1 when either file has a section for PROFILE. */
+int awsconf_has_profile(const struct awsconf *c, const char *profile);
+/* Like awsconf_get, but 1 found (*value malloc'ed), 0 absent, -1 with err when a file cannot be read. */
+int awsconf_lookup(const char *profile, const char *key, char **value, struct cs_err *err);
 
 #endif

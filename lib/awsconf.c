@@ -1,0 +1,247 @@
+/*
+ * awsconf.c - the shared AWS config and credentials files, the profile,
+ * the region and the endpoint (see awsconf.h).
+ */
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "awsconf.h"
+
+const char *
+awsconf_profile_name(const char *cli)
+{
+	const char *p;
+
+	if (cli && *cli)
+		return cli;
+	p = cs_getenv("AWS_PROFILE");
+	return p ? p : "default";
+}
+
+static const char *
+home_dir(void)
+{
+	const char *h = cs_getenv("HOME");
+	struct passwd *pw;
+
+	if (h)
+		return h;
+	pw = getpwuid(getuid());
+	return pw && pw->pw_dir ? pw->pw_dir : "/";
+}
+
+/* VAR's value ("~/" expanded), else ~/.aws/NAME.  Malloc'ed. */
+static char *
+file_path(const char *var, const char *name)
+{
+	const char *v = cs_getenv(var);
+	struct buf b = BUF_INIT;
+
+	if (v && strncmp(v, "~/", 2) == 0)
+		buf_printf(&b, "%s/%s", home_dir(), v + 2);
+	else if (v)
+		buf_adds(&b, v);
+	else
+		buf_printf(&b, "%s/.aws/%s", home_dir(), name);
+	return buf_detach(&b);
+}
+
+int
+awsconf_load(struct awsconf *c, struct cs_err *err)
+{
+	struct cs_err e2;
+	int a, b;
+
+	memset(c, 0, sizeof *c);
+	ini_init(&c->cred);
+	ini_init(&c->conf);
+	c->cred_path = file_path("AWS_SHARED_CREDENTIALS_FILE", "credentials");
+	c->conf_path = file_path("AWS_CONFIG_FILE", "config");
+	a = ini_load(&c->cred, c->cred_path, err);
+	b = ini_load(&c->conf, c->conf_path, a < 0 ? &e2 : err);
+	c->cred_found = a > 0;
+	c->conf_found = b > 0;
+	return a < 0 || b < 0 ? -1 : 0;
+}
+
+void
+awsconf_free(struct awsconf *c)
+{
+	free(c->cred_path);
+	free(c->conf_path);
+	ini_free(&c->cred);
+	ini_free(&c->conf);
+	memset(c, 0, sizeof *c);
+}
+
+/* the config file's section for PROFILE: "[default]" or "[profile NAME]" */
+static const char *
+conf_value(const struct awsconf *c, const char *profile, const char *key)
+{
+	struct buf sect = BUF_INIT;
+	const char *v = NULL;
+
+	if (strcmp(profile, "default") == 0)
+		v = ini_get(&c->conf, "default", key);
+	if (!v) {
+		buf_printf(&sect, "profile %s", profile);
+		v = ini_get(&c->conf, sect.data, key);
+	}
+	buf_free(&sect);
+	return v;
+}
+
+const char *
+awsconf_value(const struct awsconf *c, const char *profile, const char *key)
+{
+	const char *v = ini_get(&c->cred, profile, key);
+
+	return v ? v : conf_value(c, profile, key);
+}
+
+int
+awsconf_has_profile(const struct awsconf *c, const char *profile)
+{
+	struct buf sect = BUF_INIT;
+	int has;
+
+	buf_printf(&sect, "profile %s", profile);
+	has = ini_has_section(&c->cred, profile) || ini_has_section(&c->conf, sect.data) ||
+	    (strcmp(profile, "default") == 0 && ini_has_section(&c->conf, "default"));
+	buf_free(&sect);
+	return has;
+}
+
+int
+awsconf_lookup(const char *profile, const char *key, char **value, struct cs_err *err)
+{
+	struct awsconf c;
+	const char *v;
+	int rc;
+
+	*value = NULL;
+	rc = awsconf_load(&c, err);
+	v = awsconf_value(&c, awsconf_profile_name(profile), key);
+	if (v)
+		*value = cs_strdup(v);
+	awsconf_free(&c);
+	if (rc < 0)
+		return -1;
+	return v ? 1 : 0;
+}
+
+char *
+awsconf_get(const char *profile, const char *key)
+{
+	struct cs_err err;
+	char *v;
+
+	awsconf_lookup(profile, key, &v, &err);
+	return v;
+}
+
+/* a region goes into host names: letters, digits and '-' only */
+static int
+region_ok(const char *r)
+{
+	if (!*r)
+		return 0;
+	for (; *r; r++)
+		if (!((*r >= 'a' && *r <= 'z') || (*r >= 'A' && *r <= 'Z') ||
+		    (*r >= '0' && *r <= '9') || *r == '-'))
+			return 0;
+	return 1;
+}
+
+char *
+awsconf_region(const char *cli, const char *profile, struct cs_err *err)
+{
+	const char *from = "--region", *r = cli && *cli ? cli : NULL;
+	struct awsconf c;
+	char *out = NULL;
+	int rc = 0;
+
+	if (!r && (r = cs_getenv("AWS_REGION")))
+		from = "AWS_REGION";
+	if (!r && (r = cs_getenv("AWS_DEFAULT_REGION")))
+		from = "AWS_DEFAULT_REGION";
+	if (r) {
+		if (!region_ok(r)) {
+			cs_err_set(err, "invalid region '%s' (from %s)", r, from);
+			return NULL;
+		}
+		return cs_strdup(r);
+	}
+	profile = awsconf_profile_name(profile);
+	rc = awsconf_load(&c, err);
+	if (rc == 0) {
+		r = awsconf_value(&c, profile, "region");
+		if (r && !region_ok(r))
+			cs_err_set(err, "invalid region '%s' in profile '%s'", r, profile);
+		else if (r)
+			out = cs_strdup(r);
+		else
+			cs_err_set(err, "no AWS region: tried --region, AWS_REGION, AWS_DEFAULT_REGION "
+			    "and 'region' of profile '%s' in '%s' and '%s'", profile, c.cred_path,
+			    c.conf_path);
+	}
+	awsconf_free(&c);
+	return out;
+}
+
+static int
+env_true(const char *name)
+{
+	const char *v = cs_getenv(name);
+
+	return v && strcasecmp(v, "true") == 0;
+}
+
+char *
+awsconf_endpoint_profile(const char *cli, const char *service, const char *region,
+    const char *profile)
+{
+	struct buf var = BUF_INIT, url = BUF_INIT;
+	const char *v, *s;
+	char *p;
+
+	if (cli && *cli)
+		return cs_strdup(cli);
+	if (!env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
+		/* AWS_ENDPOINT_URL_<SERVICE>: upper case, other than letters and digits as '_' */
+		buf_adds(&var, "AWS_ENDPOINT_URL_");
+		for (s = service; *s; s++) {
+			char ch = *s;
+
+			if (ch >= 'a' && ch <= 'z')
+				ch = (char)(ch - 32);
+			else if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
+				ch = '_';
+			buf_addc(&var, ch);
+		}
+		v = cs_getenv(var.data);
+		if (!v)
+			v = cs_getenv("AWS_ENDPOINT_URL");
+		buf_free(&var);
+		if (v)
+			return cs_strdup(v);
+		p = awsconf_get(profile, "endpoint_url");
+		if (p && *p)
+			return p;
+		free(p);
+	}
+	if (!region || !*region)
+		return NULL;
+	buf_printf(&url, "https://%s.%s.amazonaws.com%s", service, region,
+	    strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
+	return buf_detach(&url);
+}
+
+char *
+awsconf_endpoint(const char *cli, const char *service, const char *region)
+{
+	return awsconf_endpoint_profile(cli, service, region, NULL);
+}
