@@ -45,7 +45,8 @@ const char *aws_client_region(const struct aws_client *c);
  * Send operation OP (e.g. "PutRecords") with JSON BODY (copied).  Whole-
  * request failures that the policy retries (throttling, 5xx, network) are
  * retried inside; DONE is called once, from aws_run(), with the final
- * outcome.
+ * outcome (or from aws_submit() itself when the request cannot even be
+ * sent, e.g. no credentials).
  */
 void aws_submit(struct aws_client *c, const char *op, const char *body, size_t len,
     aws_done_fn done, void *ctx);

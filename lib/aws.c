@@ -1,0 +1,460 @@
+/* aws.c - calls to AWS JSON-protocol services (see aws.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "aws.h"
+#include "awsconf.h"
+#include "creds.h"
+#include "http.h"
+#include "json.h"
+#include "retry.h"
+#include "sigv4.h"
+
+struct call {
+	struct aws_client *c;
+	char op[64];
+	char *body;
+	size_t len;
+	aws_done_fn done;
+	void *ctx;
+	unsigned attempts;
+	uint64_t start_ms;
+	uint64_t due_ms;          /* when a waiting retry is to be sent */
+	int creds_retried;        /* expired credentials re-read once */
+	struct call *next;        /* in the client's list of waiting retries */
+};
+
+struct aws_client {
+	struct http_client *http;
+	struct creds_provider *creds;
+	char *service;            /* signing name and endpoint prefix */
+	const char *target;       /* X-Amz-Target prefix */
+	const char *ctype;
+	char *endpoint;           /* the URL requests go to */
+	char *host;               /* Host header value, as curl sends it */
+	char *path;               /* the URL's path, "/" by default */
+	char *region;
+	struct retry_policy pol;
+	uint64_t rng;
+	long skew_s;              /* the service's clock minus ours */
+	int verbose;
+	int sending;              /* calls in HTTP flight */
+	struct call *waiting;     /* calls waiting to be retried */
+	int cancelled;
+	struct aws_stats stats;
+};
+
+static const struct {
+	const char *service, *target, *ctype;
+} services[] = {
+	{ "kinesis", "Kinesis_20131202", "application/x-amz-json-1.1" },
+	{ "dynamodb", "DynamoDB_20120810", "application/x-amz-json-1.0" },
+};
+
+/* split an endpoint URL into the Host header value and the path */
+static int
+split_url(const char *url, char **host, char **path)
+{
+	const char *p = strstr(url, "://"), *slash;
+	size_t hl;
+
+	if (!p)
+		return -1;
+	p += 3;
+	slash = strchr(p, '/');
+	hl = slash ? (size_t)(slash - p) : strlen(p);
+	if (hl == 0 || memchr(p, '@', hl) || memchr(p, '?', hl))
+		return -1;
+	*host = cs_strndup(p, hl);
+	/* curl leaves the default port out of Host: do the same */
+	if (strncmp(url, "http://", 7) == 0 && hl > 3 && strcmp(*host + hl - 3, ":80") == 0)
+		(*host)[hl - 3] = '\0';
+	if (strncmp(url, "https://", 8) == 0 && hl > 4 && strcmp(*host + hl - 4, ":443") == 0)
+		(*host)[hl - 4] = '\0';
+	*path = cs_strdup(slash && slash[1] ? slash : "/");
+	return 0;
+}
+
+struct aws_client *
+aws_client_new(const struct cs_opts *o, const char *service, struct cs_err *err)
+{
+	struct aws_client *c;
+	struct http_options ho = { 0 };
+	const char *profile = awsconf_profile_name(o->profile);
+	size_t i;
+
+	for (i = 0; i < sizeof services / sizeof services[0]; i++)
+		if (strcmp(services[i].service, service) == 0)
+			break;
+	if (i == sizeof services / sizeof services[0]) {
+		cs_err_set(err, "unknown service '%s'", service);
+		return NULL;
+	}
+	c = cs_calloc(1, sizeof *c);
+	c->service = cs_strdup(service);
+	c->target = services[i].target;
+	c->ctype = services[i].ctype;
+	c->region = awsconf_region(o->region, profile, err);
+	if (!c->region)
+		goto fail;
+	c->endpoint = awsconf_endpoint(o->endpoint_url, service, c->region);
+	if (split_url(c->endpoint, &c->host, &c->path)) {
+		cs_err_set(err, "bad endpoint URL '%s'", c->endpoint);
+		goto fail;
+	}
+	c->creds = creds_provider_new(o->profile);
+	retry_policy_default(&c->pol);
+	c->pol.budget_ms = o->retry_budget_ms;
+	c->pol.max_attempts = o->max_attempts;
+	c->rng = retry_seed();
+	c->verbose = o->verbose;
+	ho.connect_timeout_ms = o->connect_timeout_ms;
+	ho.timeout_ms = o->timeout_ms;
+	ho.max_connections = 64;
+	c->http = http_client_new(&ho);
+	return c;
+fail:
+	aws_client_free(c);
+	return NULL;
+}
+
+void
+aws_client_free(struct aws_client *c)
+{
+	if (!c)
+		return;
+	http_client_free(c->http);
+	while (c->waiting) {
+		struct call *k = c->waiting;
+
+		c->waiting = k->next;
+		free(k->body);
+		free(k);
+	}
+	if (c->creds)
+		creds_provider_free(c->creds);
+	free(c->service);
+	free(c->endpoint);
+	free(c->host);
+	free(c->path);
+	free(c->region);
+	free(c);
+}
+
+const char *
+aws_client_endpoint(const struct aws_client *c)
+{
+	return c->endpoint;
+}
+
+const char *
+aws_client_region(const struct aws_client *c)
+{
+	return c->region;
+}
+
+const struct aws_stats *
+aws_client_stats(const struct aws_client *c)
+{
+	return &c->stats;
+}
+
+static void
+finish(struct call *k, int ok, struct buf *body, struct cs_err *err)
+{
+	struct aws_result r;
+
+	memset(&r, 0, sizeof r);
+	r.ok = ok;
+	r.body = body;
+	r.attempts = k->attempts;
+	if (err)
+		r.err = *err;
+	k->done(k->ctx, &r);
+	free(k->body);
+	free(k);
+}
+
+static void on_http(void *ctx, struct http_response *resp);
+
+static void
+send_call(struct call *k)
+{
+	struct aws_client *c = k->c;
+	const struct aws_creds *cr;
+	struct cs_err err;
+	struct sigv4_output so;
+	struct sigv4_header sh[4];
+	struct buf h[6];
+	const char *hp[6];
+	size_t nh = 0, i;
+	char target[128];
+
+	cs_err_clear(&err);
+	if (c->cancelled) {
+		cs_err_set(&err, "interrupted");
+		snprintf(err.code, sizeof err.code, "Interrupted");
+		finish(k, 0, NULL, &err);
+		return;
+	}
+	if (creds_get(c->creds, &cr, &err)) {
+		snprintf(err.code, sizeof err.code, "CredentialsError");
+		finish(k, 0, NULL, &err);
+		return;
+	}
+	snprintf(target, sizeof target, "%s.%s", c->target, k->op);
+	sh[0].name = "Host", sh[0].value = c->host;
+	sh[1].name = "Content-Type", sh[1].value = c->ctype;
+	sh[2].name = "X-Amz-Target", sh[2].value = target;
+
+	struct sigv4_input in = {
+		.method = "POST", .path = c->path, .query = NULL,
+		.headers = sh, .nheaders = 3,
+		.body = k->body, .body_len = k->len,
+		.region = c->region, .service = c->service,
+		.access_key = cr->access_key, .secret_key = cr->secret_key,
+		.session_token = cr->session_token,
+		.now = time(NULL) + c->skew_s,
+		.normalize_path = 1, .sign_body = 0,
+	};
+	sigv4_output_init(&so);
+	if (sigv4_sign(&in, &so, &err)) {
+		sigv4_output_free(&so);
+		snprintf(err.code, sizeof err.code, "SigningError");
+		finish(k, 0, NULL, &err);
+		return;
+	}
+	for (i = 0; i < 6; i++)
+		buf_init(&h[i]);
+	buf_printf(&h[nh++], "Content-Type: %s", c->ctype);
+	buf_printf(&h[nh++], "X-Amz-Target: %s", target);
+	buf_printf(&h[nh++], "X-Amz-Date: %s", so.amz_date);
+	buf_printf(&h[nh++], "Authorization: %s", so.authorization.data);
+	if (cr->session_token && *cr->session_token)
+		buf_printf(&h[nh++], "X-Amz-Security-Token: %s", cr->session_token);
+	for (i = 0; i < nh; i++)
+		hp[i] = h[i].data;
+	k->attempts++;
+	c->stats.requests++;
+	if (k->attempts > 1)
+		c->stats.retries++;
+	c->sending++;
+	http_start(c->http, "POST", c->endpoint, hp, nh, k->body, k->len, on_http, k);
+	for (i = 0; i < 6; i++) {
+		if (h[i].data)
+			memset(h[i].data, 0, h[i].len); /* it held a token */
+		buf_free(&h[i]);
+	}
+	sigv4_output_free(&so);
+}
+
+/* the error code and message of an AWS JSON error answer */
+static void
+parse_error(const struct http_response *resp, struct cs_err *err)
+{
+	struct json_doc d;
+	struct buf msg = BUF_INIT, code = BUF_INIT;
+	int t;
+
+	json_doc_init(&d, 32);
+	if (resp->body.len && json_parse(&d, resp->body.data, resp->body.len) == 0 &&
+	    d.tok[0].type == JSON_OBJECT) {
+		if ((t = json_obj_get(&d, 0, "__type", 6)) >= 0 && d.tok[t].type == JSON_STRING) {
+			json_str_decode(&d, t, &code);
+			/* "com.amazon.coral.validate#ValidationException" */
+			char *hash = strrchr(code.data, '#');
+			snprintf(err->code, sizeof err->code, "%s", hash ? hash + 1 : code.data);
+		}
+		if (((t = json_obj_get(&d, 0, "message", 7)) >= 0 ||
+		    (t = json_obj_get(&d, 0, "Message", 7)) >= 0) && d.tok[t].type == JSON_STRING)
+			json_str_decode(&d, t, &msg);
+	}
+	if (!err->code[0])
+		snprintf(err->code, sizeof err->code, "HTTP%ld", resp->status);
+	if (msg.len)
+		cs_err_set(err, "%s: %s", err->code, msg.data);
+	else
+		cs_err_set(err, "%s: HTTP status %ld", err->code, resp->status);
+	buf_free(&msg);
+	buf_free(&code);
+	json_doc_free(&d);
+}
+
+/* seconds since the epoch of an HTTP date, "Thu, 26 Nov 2026 20:30:14 GMT"; -1 if not one */
+static time_t
+http_date(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof tm);
+	end = strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (!end)
+		return -1;
+	return timegm(&tm);
+}
+
+static void
+on_http(void *ctx, struct http_response *resp)
+{
+	struct call *k = ctx;
+	struct aws_client *c = k->c;
+	struct cs_err err;
+	unsigned wait;
+	uint64_t now = cs_now_ms();
+
+	c->sending--;
+	cs_err_clear(&err);
+	if (c->verbose)
+		cs_warnx("POST %s %s -> %ld (%.0f ms)%s", c->endpoint, k->op, resp->status,
+		    resp->seconds * 1000, k->attempts > 1 ? " (retry)" : "");
+	if (resp->status == 200) {
+		finish(k, 1, &resp->body, NULL);
+		return;
+	}
+	err.http_status = (int)resp->status;
+	if (resp->status == 0) {
+		snprintf(err.code, sizeof err.code, "NetworkError");
+		cs_err_set(&err, "cannot reach %s: %s", c->endpoint, resp->error);
+	} else {
+		parse_error(resp, &err);
+	}
+	if (retry_is_throttle(err.code))
+		c->stats.throttled++;
+
+	/* a clock off by minutes: adopt the service's and sign again, once */
+	if (resp->status && retry_is_clock_skew(err.code, err.msg) && k->attempts < 2 && resp->date[0]) {
+		time_t theirs = http_date(resp->date);
+
+		if (theirs > 0) {
+			c->skew_s = (long)(theirs - time(NULL));
+			send_call(k);
+			return;
+		}
+	}
+	/* credentials that expired under us: read them again, once */
+	if (!k->creds_retried && (strcmp(err.code, "ExpiredTokenException") == 0 ||
+	    strcmp(err.code, "ExpiredToken") == 0)) {
+		k->creds_retried = 1;
+		creds_invalidate(c->creds);
+		send_call(k);
+		return;
+	}
+	err.retryable = retry_is_retryable(err.http_status, err.code);
+	if (err.retryable && !c->cancelled) {
+		wait = retry_backoff_ms(&c->pol, k->attempts, &c->rng);
+		if (retry_allowed(&c->pol, k->attempts, now - k->start_ms, wait)) {
+			k->due_ms = now + wait;
+			k->next = c->waiting;
+			c->waiting = k;
+			return;
+		}
+		size_t l = strlen(err.msg);
+		snprintf(err.msg + l, sizeof err.msg - l, " (gave up after %u attempts in %.1f s)",
+		    k->attempts, (double)(now - k->start_ms) / 1000.0);
+	}
+	finish(k, 0, NULL, &err);
+}
+
+void
+aws_submit(struct aws_client *c, const char *op, const char *body, size_t len,
+    aws_done_fn done, void *ctx)
+{
+	struct call *k = cs_calloc(1, sizeof *k);
+
+	k->c = c;
+	snprintf(k->op, sizeof k->op, "%s", op);
+	k->body = cs_malloc(len + 1);
+	memcpy(k->body, body, len);
+	k->body[len] = '\0';
+	k->len = len;
+	k->done = done;
+	k->ctx = ctx;
+	k->start_ms = cs_now_ms();
+	send_call(k);
+}
+
+int
+aws_inflight(const struct aws_client *c)
+{
+	int n = c->sending;
+	const struct call *k;
+
+	for (k = c->waiting; k; k = k->next)
+		n++;
+	return n;
+}
+
+int
+aws_run(struct aws_client *c, int timeout_ms, int extra_fd)
+{
+	uint64_t now = cs_now_ms(), next = 0;
+	struct call **pp, *k, *due = NULL;
+
+	/* send the retries whose wait is over */
+	for (pp = &c->waiting; (k = *pp) != NULL;) {
+		if (k->due_ms <= now || c->cancelled) {
+			*pp = k->next;
+			k->next = due;
+			due = k;
+		} else {
+			if (!next || k->due_ms < next)
+				next = k->due_ms;
+			pp = &k->next;
+		}
+	}
+	while (due) {
+		k = due;
+		due = k->next;
+		k->next = NULL;
+		send_call(k);
+	}
+	if (next && (int64_t)(next - now) < timeout_ms)
+		timeout_ms = (int)(next - now);
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	http_run(c->http, timeout_ms, extra_fd);
+	return aws_inflight(c);
+}
+
+void
+aws_cancel_retries(struct aws_client *c)
+{
+	c->cancelled = 1;
+	http_wakeup(c->http);
+}
+
+struct sync_ctx {
+	int done;
+	int ok;
+	struct buf *resp;
+	struct cs_err *err;
+};
+
+static void
+sync_done(void *ctx, const struct aws_result *r)
+{
+	struct sync_ctx *s = ctx;
+
+	s->done = 1;
+	s->ok = r->ok;
+	if (r->ok) {
+		buf_reset(s->resp);
+		buf_add(s->resp, r->body->data ? r->body->data : "", r->body->len);
+	} else if (s->err) {
+		*s->err = r->err;
+	}
+}
+
+int
+aws_call(struct aws_client *c, const char *op, const char *body, size_t len,
+    struct buf *resp, struct cs_err *err)
+{
+	struct sync_ctx s = { 0, 0, resp, err };
+
+	aws_submit(c, op, body, len, sync_done, &s);
+	while (!s.done)
+		aws_run(c, 100, -1);
+	return s.ok ? 0 : -1;
+}

@@ -1,0 +1,330 @@
+/* http.c - HTTP over libcurl with keep-alive and requests in flight (see http.h). */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+#define HTTP_BODY_MAX (64u << 20) /* larger answers are cut off: no AWS JSON answer comes near */
+
+struct xfer {
+	CURL *easy;
+	struct curl_slist *hdrs;
+	char *body;
+	struct http_response resp;
+	http_done_fn done;
+	void *ctx;
+	int toobig;
+	char errbuf[CURL_ERROR_SIZE];
+	struct xfer *prev, *next;   /* the client's transfers in flight */
+};
+
+struct http_client {
+	CURLM *multi;
+	struct http_options o;
+	char *ca_bundle;
+	int inflight;
+	struct xfer *live;
+	CURL **idle;      /* easy handles kept for reuse */
+	size_t nidle, capidle;
+};
+
+static void
+global_init(void)
+{
+	static int done;
+
+	if (!done) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		done = 1;
+	}
+}
+
+void
+http_response_init(struct http_response *r)
+{
+	memset(r, 0, sizeof *r);
+	buf_init(&r->body);
+}
+
+void
+http_response_free(struct http_response *r)
+{
+	buf_free(&r->body);
+}
+
+static size_t
+on_body(char *p, size_t sz, size_t n, void *ud)
+{
+	struct xfer *x = ud;
+
+	if (x->resp.body.len + sz * n > HTTP_BODY_MAX) {
+		x->toobig = 1;
+		return 0;
+	}
+	buf_add(&x->resp.body, p, sz * n);
+	return sz * n;
+}
+
+static size_t
+on_header(char *p, size_t sz, size_t n, void *ud)
+{
+	struct http_response *r = ud;
+	size_t len = sz * n;
+
+	if (len > 5 && strncasecmp(p, "date:", 5) == 0) {
+		size_t i = 5, j;
+
+		while (i < len && (p[i] == ' ' || p[i] == '\t'))
+			i++;
+		j = len;
+		while (j > i && (p[j - 1] == '\r' || p[j - 1] == '\n' || p[j - 1] == ' '))
+			j--;
+		if (j - i < sizeof r->date) {
+			memcpy(r->date, p + i, j - i);
+			r->date[j - i] = '\0';
+		}
+	}
+	return len;
+}
+
+static void
+setup_easy(CURL *e, const char *ca_bundle, long connect_ms, long total_ms)
+{
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, total_ms);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "cs/" CS_VERSION);
+	if (ca_bundle)
+		curl_easy_setopt(e, CURLOPT_CAINFO, ca_bundle);
+}
+
+struct http_client *
+http_client_new(const struct http_options *o)
+{
+	struct http_client *c = cs_calloc(1, sizeof *c);
+	const char *ca;
+
+	global_init();
+	if (o)
+		c->o = *o;
+	if (c->o.connect_timeout_ms <= 0)
+		c->o.connect_timeout_ms = 5000;
+	if (c->o.timeout_ms <= 0)
+		c->o.timeout_ms = 30000;
+	if (c->o.max_connections <= 0)
+		c->o.max_connections = 8;
+	ca = c->o.ca_bundle ? c->o.ca_bundle : cs_getenv("AWS_CA_BUNDLE");
+	c->ca_bundle = ca ? cs_strdup(ca) : NULL;
+	c->o.ca_bundle = c->ca_bundle;
+	c->multi = curl_multi_init();
+	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, c->o.max_connections);
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, c->o.max_connections * 2);
+	return c;
+}
+
+static void
+xfer_free(struct xfer *x)
+{
+	curl_slist_free_all(x->hdrs);
+	free(x->body);
+	http_response_free(&x->resp);
+	free(x);
+}
+
+void
+http_client_free(struct http_client *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	/* abandon whatever is still in flight, without calling back */
+	while (c->live) {
+		struct xfer *x = c->live;
+
+		c->live = x->next;
+		curl_multi_remove_handle(c->multi, x->easy);
+		curl_easy_cleanup(x->easy);
+		xfer_free(x);
+	}
+	for (i = 0; i < c->nidle; i++)
+		curl_easy_cleanup(c->idle[i]);
+	free(c->idle);
+	curl_multi_cleanup(c->multi);
+	free(c->ca_bundle);
+	free(c);
+}
+
+void
+http_start(struct http_client *c, const char *method, const char *url,
+    const char *const *headers, size_t nheaders, const char *body, size_t len,
+    http_done_fn done, void *ctx)
+{
+	struct xfer *x = cs_calloc(1, sizeof *x);
+	size_t i;
+
+	http_response_init(&x->resp);
+	x->done = done;
+	x->ctx = ctx;
+	if (c->nidle) {
+		x->easy = c->idle[--c->nidle];
+		curl_easy_reset(x->easy);
+	} else {
+		x->easy = curl_easy_init();
+	}
+	setup_easy(x->easy, c->ca_bundle, c->o.connect_timeout_ms, c->o.timeout_ms);
+	for (i = 0; i < nheaders; i++)
+		x->hdrs = curl_slist_append(x->hdrs, headers[i]);
+	x->hdrs = curl_slist_append(x->hdrs, "Expect:");
+	x->hdrs = curl_slist_append(x->hdrs, "Accept:");
+	curl_easy_setopt(x->easy, CURLOPT_URL, url);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, &x->resp);
+	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	if (strcmp(method, "GET") != 0) {
+		x->body = cs_malloc(len + 1);
+		if (len)
+			memcpy(x->body, body, len);
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		if (strcmp(method, "POST") != 0)
+			curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, method);
+	}
+	curl_multi_add_handle(c->multi, x->easy);
+	x->next = c->live;
+	if (c->live)
+		c->live->prev = x;
+	c->live = x;
+	c->inflight++;
+}
+
+static void
+finish(struct http_client *c, CURL *e, CURLcode res)
+{
+	struct xfer *x;
+
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+	curl_multi_remove_handle(c->multi, e);
+	c->inflight--;
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		c->live = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &x->resp.seconds);
+	if (res == CURLE_OK) {
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &x->resp.status);
+	} else {
+		x->resp.status = 0;
+		snprintf(x->resp.error, sizeof x->resp.error, "%s",
+		    x->toobig ? "answer too large" : x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+	}
+	/* keep the handle (and so its connection) for the next request */
+	if (c->nidle == c->capidle) {
+		c->capidle = c->capidle ? c->capidle * 2 : 8;
+		c->idle = cs_realloc(c->idle, c->capidle * sizeof *c->idle);
+	}
+	c->idle[c->nidle++] = e;
+	x->done(x->ctx, &x->resp);
+	x->easy = NULL;
+	xfer_free(x);
+}
+
+static int
+drain(struct http_client *c)
+{
+	CURLMsg *m;
+	int q, n = 0;
+
+	while ((m = curl_multi_info_read(c->multi, &q)) != NULL) {
+		if (m->msg == CURLMSG_DONE) {
+			finish(c, m->easy_handle, m->data.result);
+			n++;
+		}
+	}
+	return n;
+}
+
+int
+http_run(struct http_client *c, int timeout_ms, int extra_fd)
+{
+	int running;
+	struct curl_waitfd wfd;
+
+	curl_multi_perform(c->multi, &running);
+	if (drain(c))
+		return c->inflight;
+	wfd.fd = extra_fd;
+	wfd.events = CURL_WAIT_POLLIN;
+	wfd.revents = 0;
+	if (timeout_ms > 0)
+		curl_multi_poll(c->multi, extra_fd >= 0 ? &wfd : NULL, extra_fd >= 0 ? 1 : 0,
+		    timeout_ms, NULL);
+	curl_multi_perform(c->multi, &running);
+	drain(c);
+	return c->inflight;
+}
+
+int
+http_inflight(const struct http_client *c)
+{
+	return c->inflight;
+}
+
+void
+http_wakeup(struct http_client *c)
+{
+	curl_multi_wakeup(c->multi);
+}
+
+struct simple_ctx {
+	struct http_response *out;
+	int done;
+};
+
+static void
+simple_done(void *ctx, struct http_response *r)
+{
+	struct simple_ctx *sc = ctx;
+
+	sc->out->status = r->status;
+	buf_reset(&sc->out->body);
+	buf_add(&sc->out->body, r->body.data ? r->body.data : "", r->body.len);
+	memcpy(sc->out->date, r->date, sizeof r->date);
+	memcpy(sc->out->error, r->error, sizeof r->error);
+	sc->out->seconds = r->seconds;
+	sc->done = 1;
+}
+
+int
+http_simple(const char *method, const char *url, const char *const *headers,
+    size_t nheaders, const char *body, size_t len, long timeout_ms,
+    struct http_response *resp)
+{
+	struct http_options o = { 0 };
+	struct simple_ctx sc = { resp, 0 };
+	struct http_client *c;
+
+	/* one transfer through a private client: the same code path, no shared state */
+	o.connect_timeout_ms = timeout_ms;
+	o.timeout_ms = timeout_ms;
+	o.max_connections = 1;
+	c = http_client_new(&o);
+	http_start(c, method, url, headers, nheaders, body, len, simple_done, &sc);
+	while (!sc.done)
+		http_run(c, 100, -1);
+	http_client_free(c);
+	return resp->status ? 0 : -1;
+}
