@@ -1,0 +1,457 @@
+/*
+ * cs-validate - pass eligible clickstream records, reject the others with a reason.
+ *
+ *   cs-validate [--rejects FILE] [--where EXPR]... [--require FIELD]...
+ *               [--no-default-rules] [--max-line BYTES] [-c] [-qv] [FILE...]
+ *
+ * Reads NDJSON (stdin when no FILE or "-"), writes each eligible record
+ * to stdout as it came (a double-encoded one decoded), and each other
+ * one to the rejects output (lib/rejects.h) with its reason.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clickstream.h"
+#include "cs.h"
+#include "jqprog.h"
+#include "json.h"
+#include "ndjson.h"
+#include "opts.h"
+#include "rejects.h"
+
+static const char usage[] =
+    "usage: cs-validate [OPTIONS] [FILE...]\n"
+    "Write the eligible clickstream records of the NDJSON input (stdin when no FILE\n"
+    "or '-') to stdout, unchanged; send every other record to the rejects output\n"
+    "with its reason.\n"
+    "\n"
+    "      --rejects FILE         rejected records as NDJSON lines in FILE\n"
+    "                             (default: one line each on stderr)\n"
+    "      --where EXPR           also require the jq expression EXPR to give true\n"
+    "                             (repeatable; @FILE reads it from FILE)\n"
+    "      --require FIELD        also require FIELD to be a non-empty string (repeatable)\n"
+    "      --no-default-rules     skip the eight built-in clickstream rules\n"
+    "      --max-line BYTES       reject lines longer than BYTES (default 2097152)\n"
+    "  -c, --stats                counts by reason on stderr at the end (also --count)\n";
+
+enum {
+	OPT_REJECTS = CS_OPT_TOOL,
+	OPT_WHERE,
+	OPT_REQUIRE,
+	OPT_NO_DEFAULT_RULES,
+	OPT_MAX_LINE,
+};
+
+static const char shortopts[] = "c" CS_OPTS_SHORT;
+static const struct option longopts[] = {
+	{ "rejects", required_argument, NULL, OPT_REJECTS },
+	{ "where", required_argument, NULL, OPT_WHERE },
+	{ "require", required_argument, NULL, OPT_REQUIRE },
+	{ "no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES },
+	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "stats", no_argument, NULL, 'c' },
+	{ "count", no_argument, NULL, 'c' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* stdout, written in large blocks with write(2) */
+#define OUT_CAP (256u << 10)
+struct out {
+	char *buf;
+	size_t len;
+	int failed;   /* a write error was reported */
+	int closed;   /* the reader went away (EPIPE): a quiet stop */
+};
+
+static int
+out_flush(struct out *o)
+{
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < o->len && !o->failed && !o->closed) {
+		w = write(STDOUT_FILENO, o->buf + done, o->len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EPIPE) {
+			o->closed = 1;
+		} else if (w <= 0) {
+			cs_warn("write error on standard output");
+			o->failed = 1;
+		} else {
+			done += (size_t)w;
+		}
+	}
+	o->len = 0;
+	return o->failed || o->closed ? -1 : 0;
+}
+
+static int
+out_line(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n + 1 > OUT_CAP) {
+		if (out_flush(o))
+			return -1;
+		if (n + 1 > OUT_CAP) {
+			/* a line bigger than the buffer: write it through */
+			char *keep = o->buf;
+			int rc;
+
+			o->buf = (char *)s;
+			o->len = n;
+			rc = out_flush(o);
+			o->buf = keep;
+			if (rc)
+				return -1;
+			o->buf[o->len++] = '\n';
+			return 0;
+		}
+	}
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len++] = '\n';
+	return 0;
+}
+
+/* counts by reason, in the order first seen */
+struct reason_count {
+	char key[64];
+	unsigned long long n;
+};
+
+struct validator {
+	struct cs_opts opts;
+	const char *rejects_path;
+	struct rejects *rejects;
+	const char **where_src;
+	struct jqprog **where;
+	size_t nwhere;
+	const char **require;
+	size_t nrequire;
+	int default_rules;
+	int stats;
+	size_t maxline;
+
+	struct cs_record rec;
+	struct out out;
+	unsigned long long nread, neligible, nrejected;
+	struct reason_count *reasons;
+	size_t nreasons;
+	int status;
+	int stop;     /* output failed or closed: read no more */
+	uint64_t t0, last_progress;
+	struct buf msg;
+};
+
+static void
+count_reason(struct validator *V, const struct cs_verdict *v)
+{
+	const char *key = v->field[0] ? v->field : v->error;
+	size_t i;
+
+	for (i = 0; i < V->nreasons; i++)
+		if (strcmp(V->reasons[i].key, key) == 0)
+			break;
+	if (i == V->nreasons) {
+		V->reasons = cs_realloc(V->reasons, (i + 1) * sizeof *V->reasons);
+		snprintf(V->reasons[i].key, sizeof V->reasons[i].key, "%s", key);
+		V->reasons[i].n = 0;
+		V->nreasons++;
+	}
+	V->reasons[i].n++;
+}
+
+static void
+reject(struct validator *V, struct nd_reader *rd, const struct cs_verdict *v,
+    const char *line, size_t len, int truncated)
+{
+	struct reject rj = {
+		.source = rd->name,
+		.line = rd->lineno,
+		.error = v->error,
+		.reason = v->reason,
+		.data = line,
+		.len = len,
+		.extra = truncated ? "\"truncated\":true" : NULL,
+	};
+	struct cs_err err;
+
+	V->nrejected++;
+	count_reason(V, v);
+	if (rejects_write(V->rejects, &rj)) {
+		cs_err_clear(&err);
+		rejects_close(V->rejects, &err);
+		V->rejects = NULL;
+		cs_warnx("%s", err.msg[0] ? err.msg : "cannot write the rejects");
+		V->status = CS_EXIT_OUTPUT;
+		V->stop = 1;
+	}
+}
+
+/* the --where expressions on the parsed record; 0, or -1 with v */
+static int
+check_where(struct validator *V, struct cs_verdict *v)
+{
+	struct cs_err err;
+	jv rec, res;
+	size_t i;
+	int rc;
+
+	rec = jv_parse_sized(V->rec.text, (int)V->rec.len);
+	if (!jv_is_valid(rec)) {
+		jv msg = jv_invalid_get_msg(rec);
+
+		v->error = "WhereError";
+		v->field[0] = '\0';
+		snprintf(v->reason, sizeof v->reason, "jq cannot read the record: %s",
+		    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid");
+		jv_free(msg);
+		return -1;
+	}
+	for (i = 0; i < V->nwhere; i++) {
+		cs_err_clear(&err);
+		rc = jqprog_first(V->where[i], jv_copy(rec), &res, &err);
+		if (rc < 0) {
+			v->error = "WhereError";
+			v->field[0] = '\0';
+			snprintf(v->reason, sizeof v->reason, "--where '%.150s': %.200s", V->where_src[i], err.msg);
+			break;
+		}
+		if (rc == 0 || jv_get_kind(res) != JV_KIND_TRUE) {
+			if (rc)
+				jv_free(res);
+			v->error = "WhereFailed";
+			v->field[0] = '\0';
+			snprintf(v->reason, sizeof v->reason, "--where '%.300s' was not true", V->where_src[i]);
+			break;
+		}
+		jv_free(res);
+	}
+	jv_free(rec);
+	return i < V->nwhere ? -1 : 0;
+}
+
+static void
+one_line(struct validator *V, struct nd_reader *rd, const char *line, size_t len)
+{
+	struct cs_verdict v;
+	size_t i;
+
+	V->nread++;
+	if (cs_record_parse(&V->rec, line, len, &v))
+		goto rejected;
+	if (V->default_rules && cs_record_check(&V->rec, &v))
+		goto rejected;
+	for (i = 0; i < V->nrequire; i++)
+		if (cs_record_require(&V->rec, V->require[i], &v))
+			goto rejected;
+	if (V->nwhere && check_where(V, &v))
+		goto rejected;
+	V->neligible++;
+	if (out_line(&V->out, V->rec.text, V->rec.len))
+		V->stop = 1;
+	return;
+rejected:
+	reject(V, rd, &v, line, len, 0);
+}
+
+static void
+too_long(struct validator *V, struct nd_reader *rd, const char *prefix, size_t len)
+{
+	struct cs_verdict v = { .error = "LineTooLong" };
+
+	V->nread++;
+	if (rd->toolong_len)
+		snprintf(v.reason, sizeof v.reason, "line is %llu bytes, over the %zu-byte limit",
+		    (unsigned long long)rd->toolong_len, rd->maxline);
+	else
+		snprintf(v.reason, sizeof v.reason, "line is over the %zu-byte limit", rd->maxline);
+	reject(V, rd, &v, prefix, len, 1);
+}
+
+static void
+progress(struct validator *V, int final)
+{
+	uint64_t now = cs_now_ms(), el;
+
+	if (!final && now - V->last_progress < 1000)
+		return;
+	V->last_progress = now;
+	el = now - V->t0 ? now - V->t0 : 1;
+	fprintf(stderr, "\r%s: %llu read, %llu eligible, %llu rejected, %llu records/s%s",
+	    cs_prog(), V->nread, V->neligible, V->nrejected, V->nread * 1000 / el,
+	    final ? "\n" : "");
+	fflush(stderr);
+}
+
+static void
+validate_file(struct validator *V, const char *path)
+{
+	struct nd_reader rd;
+	struct cs_err err;
+	const char *line;
+	size_t len;
+	enum nd_status st;
+
+	cs_err_clear(&err);
+	if (nd_open(&rd, path, V->maxline, &err)) {
+		cs_warnx("%s", err.msg);
+		V->status = CS_EXIT_INPUT;
+		return;
+	}
+	while (!V->stop && !got_signal) {
+		st = nd_next(&rd, &line, &len);
+		if (st == ND_LINE) {
+			one_line(V, &rd, line, len);
+		} else if (st == ND_TOOLONG) {
+			too_long(V, &rd, line, len);
+		} else if (st == ND_AGAIN) {
+			continue;
+		} else if (st == ND_READERR) {
+			cs_warn("cannot read '%s'", rd.name);
+			V->status = CS_EXIT_INPUT;
+			break;
+		} else {
+			break;
+		}
+		if (V->opts.progress && (V->nread & 0xffff) == 0)
+			progress(V, 0);
+	}
+	if (V->opts.verbose)
+		cs_warnx("%s: %llu lines", rd.name, (unsigned long long)rd.lineno);
+	nd_close(&rd);
+}
+
+static void
+summary(struct validator *V)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	buf_printf(&b, "%llu read, %llu eligible, %llu rejected", V->nread, V->neligible,
+	    V->nrejected);
+	for (i = 0; i < V->nreasons; i++)
+		buf_printf(&b, "%s%s: %llu", i ? ", " : " (", V->reasons[i].key, V->reasons[i].n);
+	if (V->nreasons)
+		buf_addc(&b, ')');
+	cs_warnx("%s", b.data);
+	buf_free(&b);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct validator V;
+	struct option *lo;
+	struct cs_err err;
+	unsigned long long ull;
+	int c, i;
+
+	cs_setprog(argv[0]);
+	memset(&V, 0, sizeof V);
+	cs_opts_init(&V.opts);
+	V.default_rules = 1;
+	V.maxline = ND_DEFAULT_MAXLINE;
+	V.where_src = cs_calloc((size_t)argc, sizeof *V.where_src);
+	V.require = cs_calloc((size_t)argc, sizeof *V.require);
+
+	lo = cs_opts_longopts(longopts, 0);
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		switch (c) {
+		case OPT_REJECTS:
+			if (strcmp(optarg, "-") == 0 || !*optarg)
+				cs_usage_error("--rejects: standard output carries the eligible records; give a file");
+			V.rejects_path = optarg;
+			break;
+		case OPT_WHERE:
+			V.where_src[V.nwhere++] = optarg;
+			break;
+		case OPT_REQUIRE:
+			if (!*optarg)
+				cs_usage_error("--require: the field name is empty");
+			V.require[V.nrequire++] = optarg;
+			break;
+		case OPT_NO_DEFAULT_RULES:
+			V.default_rules = 0;
+			break;
+		case OPT_MAX_LINE:
+			if (cs_parse_uint(optarg, 1u << 30, &ull) || ull == 0)
+				cs_usage_error("--max-line: '%s' is not a number from 1 to %u", optarg,
+				    1u << 30);
+			V.maxline = (size_t)ull;
+			break;
+		case 'c':
+			V.stats = 1;
+			break;
+		case '?':
+			/* getopt_long has said what is wrong */
+			fprintf(stderr, "try '%s --help'\n", cs_prog());
+			return CS_EXIT_USAGE;
+		default:
+			if (!cs_opts_handle(&V.opts, c, optarg, usage))
+				cs_usage_error("unknown option");
+		}
+	}
+	free(lo);
+	cs_opts_finish(&V.opts);
+
+	V.where = cs_calloc(V.nwhere + 1, sizeof *V.where);
+	for (i = 0; i < (int)V.nwhere; i++) {
+		cs_err_clear(&err);
+		V.where[i] = jqprog_compile(V.where_src[i], &err);
+		if (!V.where[i])
+			cs_usage_error("--where: %s", err.msg);
+	}
+	cs_err_clear(&err);
+	V.rejects = rejects_open(V.rejects_path, &err);
+	if (!V.rejects)
+		cs_die(CS_EXIT_OUTPUT, "%s", err.msg);
+
+	cs_signals(on_signal);
+	cs_record_init(&V.rec, 0);
+	V.out.buf = cs_malloc(OUT_CAP);
+	V.t0 = V.last_progress = cs_now_ms();
+
+	if (optind >= argc)
+		validate_file(&V, NULL);
+	for (i = optind; i < argc && !V.stop && !got_signal; i++)
+		validate_file(&V, argv[i]);
+
+	if (!V.stop)
+		out_flush(&V.out);
+	if (V.out.failed)
+		V.status = CS_EXIT_OUTPUT;
+	cs_err_clear(&err);
+	if (V.rejects && rejects_close(V.rejects, &err)) {
+		cs_warnx("%s", err.msg);
+		V.status = CS_EXIT_OUTPUT;
+	}
+	if (V.opts.progress)
+		progress(&V, 1);
+	if (V.stats || (!V.opts.quiet && ((!V.rejects_path && V.nrejected) || V.opts.progress)))
+		summary(&V);
+	if (got_signal && V.status == CS_EXIT_OK)
+		V.status = CS_EXIT_INTERRUPTED;
+
+	for (i = 0; i < (int)V.nwhere; i++)
+		jqprog_free(V.where[i]);
+	free(V.where);
+	free(V.where_src);
+	free(V.require);
+	free(V.reasons);
+	free(V.out.buf);
+	cs_record_free(&V.rec);
+	buf_free(&V.msg);
+	return V.status;
+}
