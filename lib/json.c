@@ -252,8 +252,6 @@ json_parse(struct json_doc *d, const char *text, size_t n)
 	d->err[0] = '\0';
 	if (n > UINT32_MAX)
 		return fail(d, 0, "document too large");
-	if (d->max_depth > 64)
-		stack = cs_malloc(d->max_depth * sizeof *stack);
 
 	i = skip_ws(s, 0, n);
 	for (;;) {
@@ -307,6 +305,11 @@ json_parse(struct json_doc *d, const char *text, size_t n)
 				snprintf(d->err, sizeof d->err, "nesting deeper than %u levels", d->max_depth);
 				d->errpos = i;
 				goto out;
+			}
+			if (depth == 64 && stack == stack_small) {
+				/* deep documents are rare: allocate the big stack only then */
+				stack = cs_malloc(d->max_depth * sizeof *stack);
+				memcpy(stack, stack_small, sizeof stack_small);
 			}
 			t = new_tok(d, s[i] == '{' ? JSON_OBJECT : JSON_ARRAY, i);
 			stack[depth++] = (uint32_t)t;
@@ -403,7 +406,7 @@ out:
 static size_t
 decode_u(const unsigned char *p, struct buf *out)
 {
-	unsigned u, lo;
+	unsigned u = 0, lo = 0;
 	size_t used = 6;
 	char o[4];
 	int n;

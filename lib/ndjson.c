@@ -135,6 +135,7 @@ nd_next(struct nd_reader *r, const char **line, size_t *len)
 			if (nl || r->eof) {
 				n = nl ? (size_t)(nl - p) : avail;
 				keep_prefix(r, p, n);
+				r->toolong_len += n;
 				r->pos += nl ? n + 1 : n;
 				r->discarding = 0;
 				r->lineno++;
@@ -143,6 +144,7 @@ nd_next(struct nd_reader *r, const char **line, size_t *len)
 				return ND_TOOLONG;
 			}
 			keep_prefix(r, p, avail);
+			r->toolong_len += avail;
 			r->pos = r->end;
 			if ((rc = fill(r)) != 0)
 				return rc;
@@ -161,12 +163,14 @@ nd_next(struct nd_reader *r, const char **line, size_t *len)
 				/* start discarding the rest of this line */
 				r->prefixlen = 0;
 				keep_prefix(r, p, avail);
+				r->toolong_len = avail;
 				r->pos = r->end;
 				r->discarding = 1;
 				continue;
 			}
 			r->prefixlen = 0;
 			keep_prefix(r, p, n);
+			r->toolong_len = n;
 			r->pos += nl ? n + 1 : n;
 			r->lineno++;
 			*line = r->prefix;

@@ -41,6 +41,7 @@ struct nd_reader {
 	int discarding;   /* inside an overlong line */
 	char prefix[ND_PREFIX_MAX];
 	size_t prefixlen;
+	uint64_t toolong_len; /* after ND_TOOLONG: the whole line's length (its LF excluded) */
 };
 
 /* Open PATH ("-" or NULL: standard input).  -1 with err on failure. */
