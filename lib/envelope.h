@@ -47,7 +47,8 @@ void envelope_format(struct buf *out, const struct envelope *e, struct json_doc 
 /*
  * Parse one envelope line LINE[0..n) (its newline already stripped):
  * the record's exact bytes are appended to DATA and its partition key to
- * KEY (both reset first).  DOC: scratch, as above.  -1 with err when the
+ * KEY (both reset first; a key given as "partitionKeyBase64", for keys that
+ * are not UTF-8, is decoded).  DOC: scratch, as above.  -1 with err when the
  * line is not a JSON object, lacks "partitionKey" (a non-empty string) or
  * both "data" and "dataBase64", or the base64 is bad.
  */

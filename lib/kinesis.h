@@ -44,7 +44,7 @@ const struct kinesis_shard *kinesis_shard_find(const struct kinesis_shard *s, si
 /* The ListShards request body: the first page (TOKEN NULL) or the next one. */
 void kinesis_list_shards_body(struct buf *out, const char *stream, const char *token);
 /*
- * Parse one ListShards response: its shards are appended to *SHARDS/*N
+ * Parse one ListShards response: its shards are appended to *SHARDS and *N
  * (grown with realloc), *NEXT_TOKEN set to the NextToken (malloc'd) or
  * NULL on the last page.  -1 with err on a malformed answer (nothing
  * appended then).

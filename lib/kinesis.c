@@ -1,0 +1,545 @@
+/* kinesis.c - ListShards, GetShardIterator, GetRecords (see kinesis.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "json.h"
+#include "kinesis.h"
+
+/* --- small JSON helpers over json.h -------------------------------------- */
+
+/* A malloc'd copy of string member KEY of object OBJ; NULL when absent or not a string. */
+static char *
+get_str(const struct json_doc *d, int obj, const char *key)
+{
+	int t = json_obj_get(d, obj, key, strlen(key));
+	struct buf b = BUF_INIT;
+
+	if (t < 0 || d->tok[t].type != JSON_STRING)
+		return NULL;
+	if (!d->tok[t].escaped)
+		return cs_strndup(d->text + d->tok[t].start, d->tok[t].len);
+	json_str_decode(d, t, &b);
+	if (!b.data)
+		return cs_strdup("");
+	return buf_detach(&b);
+}
+
+/* The number member KEY of OBJ as a double; 0 with *found 0 when absent. */
+static double
+get_num(const struct json_doc *d, int obj, const char *key, int *found)
+{
+	int t = json_obj_get(d, obj, key, strlen(key));
+	char tmp[64];
+	size_t n;
+
+	*found = 0;
+	if (t < 0 || d->tok[t].type != JSON_NUMBER)
+		return 0;
+	n = d->tok[t].len < sizeof tmp - 1 ? d->tok[t].len : sizeof tmp - 1;
+	memcpy(tmp, d->text + d->tok[t].start, n);
+	tmp[n] = '\0';
+	*found = 1;
+	return strtod(tmp, NULL);
+}
+
+static int
+parse_object(struct json_doc *d, const char *body, size_t len, const char *op,
+    struct cs_err *err)
+{
+	if (json_parse(d, body, len) < 0) {
+		cs_err_set(err, "%s: malformed answer: %s", op, d->err);
+		return -1;
+	}
+	if (d->tok[0].type != JSON_OBJECT) {
+		cs_err_set(err, "%s: malformed answer: not a JSON object", op);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- ListShards ------------------------------------------------------------ */
+
+static void
+shard_free(struct kinesis_shard *s)
+{
+	free(s->id);
+	free(s->parent);
+	free(s->adjacent_parent);
+	free(s->hash_start);
+	free(s->hash_end);
+	free(s->seq_start);
+	free(s->seq_end);
+}
+
+void
+kinesis_shards_free(struct kinesis_shard *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		shard_free(&s[i]);
+	free(s);
+}
+
+const struct kinesis_shard *
+kinesis_shard_find(const struct kinesis_shard *s, size_t n, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(s[i].id, id) == 0)
+			return &s[i];
+	return NULL;
+}
+
+void
+kinesis_list_shards_body(struct buf *out, const char *stream, const char *token)
+{
+	buf_reset(out);
+	if (token) {
+		buf_adds(out, "{\"NextToken\":");
+		json_escape(out, token, strlen(token));
+	} else {
+		buf_adds(out, "{\"StreamName\":");
+		json_escape(out, stream, strlen(stream));
+	}
+	buf_adds(out, ",\"MaxResults\":1000}");
+}
+
+int
+kinesis_parse_list_shards(const char *body, size_t len, struct kinesis_shard **shards,
+    size_t *n, char **next_token, struct cs_err *err)
+{
+	struct json_doc d;
+	struct kinesis_shard *add = NULL;
+	size_t nadd = 0, i;
+	int arr, t, r = -1;
+	uint32_t k;
+
+	*next_token = NULL;
+	json_doc_init(&d, 32);
+	if (parse_object(&d, body, len, "ListShards", err) < 0)
+		goto out;
+	arr = json_obj_get(&d, 0, "Shards", 6);
+	if (arr < 0 || d.tok[arr].type != JSON_ARRAY) {
+		cs_err_set(err, "ListShards: malformed answer: no Shards array");
+		goto out;
+	}
+	add = cs_calloc(d.tok[arr].size + 1, sizeof *add);
+	for (t = arr + 1, k = 0; k < d.tok[arr].size; k++, t = (int)d.tok[t].next) {
+		struct kinesis_shard *s = &add[nadd];
+		int sub;
+
+		if (d.tok[t].type != JSON_OBJECT) {
+			cs_err_set(err, "ListShards: malformed answer: a shard is not an object");
+			goto out;
+		}
+		nadd++;
+		s->id = get_str(&d, t, "ShardId");
+		s->parent = get_str(&d, t, "ParentShardId");
+		s->adjacent_parent = get_str(&d, t, "AdjacentParentShardId");
+		sub = json_obj_get(&d, t, "HashKeyRange", 12);
+		if (sub >= 0 && d.tok[sub].type == JSON_OBJECT) {
+			s->hash_start = get_str(&d, sub, "StartingHashKey");
+			s->hash_end = get_str(&d, sub, "EndingHashKey");
+		}
+		sub = json_obj_get(&d, t, "SequenceNumberRange", 19);
+		if (sub >= 0 && d.tok[sub].type == JSON_OBJECT) {
+			s->seq_start = get_str(&d, sub, "StartingSequenceNumber");
+			s->seq_end = get_str(&d, sub, "EndingSequenceNumber");
+		}
+		if (!s->id || !*s->id || !s->hash_start || !s->hash_end || !s->seq_start) {
+			cs_err_set(err, "ListShards: malformed answer: a shard lacks its id, "
+			    "hash key range or starting sequence number");
+			goto out;
+		}
+	}
+	*next_token = get_str(&d, 0, "NextToken");
+	if (nadd) {
+		*shards = cs_realloc(*shards, (*n + nadd) * sizeof **shards);
+		memcpy(*shards + *n, add, nadd * sizeof *add);
+		*n += nadd;
+		nadd = 0;
+	}
+	r = 0;
+out:
+	for (i = 0; i < nadd; i++)
+		shard_free(&add[i]);
+	free(add);
+	json_doc_free(&d);
+	return r;
+}
+
+static void
+call_error(struct cs_err *err, const char *op, const char *what, const struct cs_err *e)
+{
+	char code[sizeof e->code];
+	char msg[sizeof e->msg];
+
+	memcpy(code, e->code, sizeof code);
+	memcpy(msg, e->msg, sizeof msg);
+	cs_err_set(err, "%s on '%s': %s", op, what, msg);
+	memcpy(err->code, code, sizeof code);
+	err->http_status = e->http_status;
+	err->retryable = e->retryable;
+}
+
+int
+kinesis_list_shards(struct aws_client *c, const char *stream, struct kinesis_shard **out,
+    size_t *n, struct cs_err *err)
+{
+	struct buf req = BUF_INIT, resp = BUF_INIT;
+	struct kinesis_shard *all = NULL;
+	size_t nall = 0;
+	char *token = NULL, *next = NULL;
+	struct cs_err e;
+	int r = -1, pages = 0;
+
+	cs_err_clear(&e);
+	do {
+		kinesis_list_shards_body(&req, stream, token);
+		buf_reset(&resp);
+		if (aws_call(c, "ListShards", req.data, req.len, &resp, &e) < 0) {
+			call_error(err, "ListShards", stream, &e);
+			goto out;
+		}
+		if (kinesis_parse_list_shards(resp.data ? resp.data : "", resp.len, &all, &nall,
+		    &next, &e) < 0) {
+			call_error(err, "ListShards", stream, &e);
+			goto out;
+		}
+		free(token);
+		token = next;
+		next = NULL;
+		if (++pages > 100000) {
+			cs_err_set(err, "ListShards on '%s': the pages never end", stream);
+			goto out;
+		}
+	} while (token);
+	*out = all;
+	*n = nall;
+	all = NULL;
+	nall = 0;
+	r = 0;
+out:
+	kinesis_shards_free(all, nall);
+	free(token);
+	buf_free(&req);
+	buf_free(&resp);
+	return r;
+}
+
+/* --- GetShardIterator -------------------------------------------------------- */
+
+const char *
+kinesis_iter_type_name(enum kinesis_iter_type t)
+{
+	switch (t) {
+	case KINESIS_TRIM_HORIZON: return "TRIM_HORIZON";
+	case KINESIS_LATEST: return "LATEST";
+	case KINESIS_AT_SEQUENCE_NUMBER: return "AT_SEQUENCE_NUMBER";
+	case KINESIS_AFTER_SEQUENCE_NUMBER: return "AFTER_SEQUENCE_NUMBER";
+	case KINESIS_AT_TIMESTAMP: return "AT_TIMESTAMP";
+	}
+	return "TRIM_HORIZON";
+}
+
+void
+kinesis_get_shard_iterator_body(struct buf *out, const char *stream, const char *shard,
+    const struct kinesis_position *pos)
+{
+	buf_reset(out);
+	buf_adds(out, "{\"StreamName\":");
+	json_escape(out, stream, strlen(stream));
+	buf_adds(out, ",\"ShardId\":");
+	json_escape(out, shard, strlen(shard));
+	buf_printf(out, ",\"ShardIteratorType\":\"%s\"", kinesis_iter_type_name(pos->type));
+	if (pos->type == KINESIS_AT_SEQUENCE_NUMBER || pos->type == KINESIS_AFTER_SEQUENCE_NUMBER) {
+		buf_adds(out, ",\"StartingSequenceNumber\":");
+		json_escape(out, pos->seq, strlen(pos->seq));
+	} else if (pos->type == KINESIS_AT_TIMESTAMP) {
+		int64_t ms = pos->timestamp_ms;
+
+		/* seconds with a fraction, as the service wants */
+		buf_printf(out, ",\"Timestamp\":%s%lld.%03d", ms < 0 ? "-" : "",
+		    (long long)(llabs(ms) / 1000), (int)(llabs(ms) % 1000));
+	}
+	buf_addc(out, '}');
+}
+
+int
+kinesis_parse_shard_iterator(const char *body, size_t len, char **iterator, struct cs_err *err)
+{
+	struct json_doc d;
+	int r = -1;
+
+	*iterator = NULL;
+	json_doc_init(&d, 8);
+	if (parse_object(&d, body, len, "GetShardIterator", err) < 0)
+		goto out;
+	*iterator = get_str(&d, 0, "ShardIterator");
+	if (!*iterator || !**iterator) {
+		free(*iterator);
+		*iterator = NULL;
+		cs_err_set(err, "GetShardIterator: malformed answer: no ShardIterator");
+		goto out;
+	}
+	r = 0;
+out:
+	json_doc_free(&d);
+	return r;
+}
+
+int
+kinesis_get_shard_iterator(struct aws_client *c, const char *stream, const char *shard,
+    const struct kinesis_position *pos, char **iterator, struct cs_err *err)
+{
+	struct buf req = BUF_INIT, resp = BUF_INIT;
+	char what[512];
+	struct cs_err e;
+	int r = -1;
+
+	cs_err_clear(&e);
+	snprintf(what, sizeof what, "%s/%s", stream, shard);
+	kinesis_get_shard_iterator_body(&req, stream, shard, pos);
+	if (aws_call(c, "GetShardIterator", req.data, req.len, &resp, &e) < 0 ||
+	    kinesis_parse_shard_iterator(resp.data ? resp.data : "", resp.len, iterator, &e) < 0)
+		call_error(err, "GetShardIterator", what, &e);
+	else
+		r = 0;
+	buf_free(&req);
+	buf_free(&resp);
+	return r;
+}
+
+/* --- GetRecords ---------------------------------------------------------------- */
+
+void
+kinesis_get_records_body(struct buf *out, const char *iterator, unsigned limit)
+{
+	buf_reset(out);
+	buf_adds(out, "{\"ShardIterator\":");
+	json_escape(out, iterator, strlen(iterator));
+	if (limit)
+		buf_printf(out, ",\"Limit\":%u", limit);
+	buf_addc(out, '}');
+}
+
+void
+kinesis_records_init(struct kinesis_records *rs)
+{
+	memset(rs, 0, sizeof *rs);
+	buf_init(&rs->arena);
+	rs->millis_behind = -1;
+}
+
+void
+kinesis_records_reset(struct kinesis_records *rs)
+{
+	rs->n = 0;
+	buf_reset(&rs->arena);
+	free(rs->next_iterator);
+	rs->next_iterator = NULL;
+	rs->millis_behind = -1;
+}
+
+void
+kinesis_records_free(struct kinesis_records *rs)
+{
+	free(rs->rec);
+	buf_free(&rs->arena);
+	free(rs->next_iterator);
+	memset(rs, 0, sizeof *rs);
+	rs->millis_behind = -1;
+}
+
+/* Append string token T (decoded) to the arena with a NUL; its offset and length. */
+static void
+arena_str(struct kinesis_records *rs, const struct json_doc *d, int t, size_t *off, size_t *len)
+{
+	*off = rs->arena.len;
+	if (d->tok[t].escaped)
+		json_str_decode(d, t, &rs->arena);
+	else
+		buf_add(&rs->arena, d->text + d->tok[t].start, d->tok[t].len);
+	*len = rs->arena.len - *off;
+	buf_addc(&rs->arena, '\0');
+}
+
+static int
+parse_record(struct kinesis_records *rs, const struct json_doc *d, int t, struct cs_err *err)
+{
+	struct kinesis_record *r;
+	struct buf tmp = BUF_INIT;
+	int data, key, seq, found, bad;
+	double at;
+
+	if (d->tok[t].type != JSON_OBJECT) {
+		cs_err_set(err, "GetRecords: malformed answer: a record is not an object");
+		return -1;
+	}
+	data = json_obj_get(d, t, "Data", 4);
+	key = json_obj_get(d, t, "PartitionKey", 12);
+	seq = json_obj_get(d, t, "SequenceNumber", 14);
+	if (data < 0 || seq < 0 || key < 0 || d->tok[data].type != JSON_STRING ||
+	    d->tok[seq].type != JSON_STRING || d->tok[key].type != JSON_STRING) {
+		cs_err_set(err, "GetRecords: malformed answer: a record lacks Data, "
+		    "PartitionKey or SequenceNumber");
+		return -1;
+	}
+	if (rs->n == rs->cap) {
+		rs->cap = rs->cap ? rs->cap * 2 : 64;
+		rs->rec = cs_realloc(rs->rec, rs->cap * sizeof *rs->rec);
+	}
+	r = &rs->rec[rs->n];
+	r->data_off = rs->arena.len;
+	if (d->tok[data].escaped) {
+		json_str_decode(d, data, &tmp);
+		bad = cs_base64_decode(&rs->arena, tmp.data ? tmp.data : "", tmp.len);
+		buf_free(&tmp);
+	} else {
+		bad = cs_base64_decode(&rs->arena, d->text + d->tok[data].start, d->tok[data].len);
+	}
+	if (bad) {
+		rs->arena.len = r->data_off;
+		cs_err_set(err, "GetRecords: malformed answer: a record's Data is not base64");
+		return -1;
+	}
+	r->data_len = rs->arena.len - r->data_off;
+	buf_addc(&rs->arena, '\0');
+	arena_str(rs, d, key, &r->key_off, &r->key_len);
+	arena_str(rs, d, seq, &r->seq_off, &r->seq_len);
+	at = get_num(d, t, "ApproximateArrivalTimestamp", &found);
+	r->arrival_ms = found && isfinite(at) && fabs(at) < 1e14 ? (int64_t)llround(at * 1000.0) : 0;
+	rs->n++;
+	return 0;
+}
+
+int
+kinesis_parse_get_records(const char *body, size_t len, struct kinesis_records *rs,
+    struct cs_err *err)
+{
+	struct json_doc d;
+	int arr, t, found, r = -1;
+	uint32_t k;
+	double mb;
+
+	kinesis_records_reset(rs);
+	json_doc_init(&d, 32);
+	if (parse_object(&d, body, len, "GetRecords", err) < 0)
+		goto out;
+	arr = json_obj_get(&d, 0, "Records", 7);
+	if (arr < 0 || d.tok[arr].type != JSON_ARRAY) {
+		cs_err_set(err, "GetRecords: malformed answer: no Records array");
+		goto out;
+	}
+	for (t = arr + 1, k = 0; k < d.tok[arr].size; k++, t = (int)d.tok[t].next)
+		if (parse_record(rs, &d, t, err) < 0)
+			goto out;
+	rs->next_iterator = get_str(&d, 0, "NextShardIterator");
+	if (rs->next_iterator && !*rs->next_iterator) {
+		free(rs->next_iterator);
+		rs->next_iterator = NULL;
+	}
+	mb = get_num(&d, 0, "MillisBehindLatest", &found);
+	rs->millis_behind = found && mb >= 0 && mb < 1e15 ? (int64_t)mb : -1;
+	r = 0;
+out:
+	if (r < 0)
+		kinesis_records_reset(rs);
+	json_doc_free(&d);
+	return r;
+}
+
+/* --- sequence numbers and hash keys ----------------------------------------------- */
+
+int
+kinesis_seq_cmp(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	while (*a == '0' && a[1])
+		a++;
+	while (*b == '0' && b[1])
+		b++;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return strcmp(a, b);
+}
+
+typedef unsigned __int128 u128;
+
+static void
+u128_dec(char out[48], u128 v)
+{
+	char tmp[48];
+	int i = 0, j = 0;
+
+	do {
+		tmp[i++] = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+	while (i)
+		out[j++] = tmp[--i];
+	out[j] = '\0';
+}
+
+/* A decimal string to a 128-bit number; -1 when it is not one. */
+static int
+dec_u128(const char *s, u128 *out)
+{
+	u128 v = 0;
+
+	if (!s || !*s)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (((u128)0 - 1) - (u128)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (u128)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+static u128
+md5_u128(const char *key, size_t keylen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0, i;
+	u128 v = 0;
+
+	EVP_Digest(key, keylen, md, &mdlen, EVP_md5(), NULL);
+	for (i = 0; i < 16 && i < mdlen; i++)
+		v = v << 8 | md[i];
+	return v;
+}
+
+void
+kinesis_hash_key(char out[48], const char *key, size_t keylen)
+{
+	u128_dec(out, md5_u128(key, keylen));
+}
+
+long
+kinesis_shard_for_key(const struct kinesis_shard *s, size_t n, const char *key, size_t keylen)
+{
+	u128 h = md5_u128(key, keylen), lo, hi;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i].seq_end)
+			continue;
+		if (dec_u128(s[i].hash_start, &lo) < 0 || dec_u128(s[i].hash_end, &hi) < 0)
+			continue;
+		if (h >= lo && h <= hi)
+			return (long)i;
+	}
+	return -1;
+}
