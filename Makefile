@@ -63,7 +63,7 @@ build/asan/bin/%: build/asan/obj/cmd/%.o build/asan/libcs.a
 
 build/asan/unit/%: tests/unit/%.c tests/unit/tap.h build/asan/libcs.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) -Itests/unit -O1 -g $(SANFLAGS) $(WARN) -o $@ $< build/asan/libcs.a $(DEP_LIBS)
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' -O1 -g $(SANFLAGS) $(WARN) -o $@ $< build/asan/libcs.a $(DEP_LIBS)
 
 build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)

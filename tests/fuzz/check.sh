@@ -1,0 +1,26 @@
+#!/bin/sh
+# check.sh - the short fuzz run of 'make check': each harness for a few
+# seconds (FUZZ_CHECK_SECONDS), as one TAP test per harness.
+cd "$(dirname "$0")/../.."
+secs=${FUZZ_CHECK_SECONDS:-4}
+n=0
+fail=0
+for f in build/fuzz/fuzz-*; do
+	[ -x "$f" ] || continue
+	n=$((n + 1))
+	name=$(basename "$f")
+	tmp=$(mktemp -d)
+	seeds=
+	[ -d "tests/fuzz/corpus/$name" ] && seeds="tests/fuzz/corpus/$name"
+	if "$f" -max_total_time="$secs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix="$tmp/" "$tmp" $seeds >"$tmp/log" 2>&1; then
+		echo "ok $n - $name runs ${secs}s clean"
+	else
+		echo "not ok $n - $name"
+		tail -n 30 "$tmp/log" | sed 's/^/#	/'
+		fail=1
+	fi
+	rm -rf "$tmp"
+done
+echo "1..$n"
+exit $fail
