@@ -1,0 +1,74 @@
+/*
+ * checkpoint.h - where a reader of a stream keeps its place: for each
+ * shard, the sequence number of the last record fully handled, and
+ * whether the shard was read to its end (closed by a reshard, finished).
+ *
+ * The positions live in memory; a backend (an ops table) loads them once
+ * and stores them on checkpoint_commit().  The file backend stores the
+ * whole set atomically (temporary file, fsync, rename, fsync of the
+ * directory), so a crash leaves either the old or the new checkpoint.
+ * A DynamoDB lease table can implement the same ops (it would write only
+ * the entries marked dirty, with a condition on the lease owner).
+ *
+ * File format (one JSON object):
+ *   {"stream":"click-stream","shards":{"shardId-000000000000":
+ *     {"sequenceNumber":"4959...","finished":false}, ...}}
+ */
+#ifndef CS_CHECKPOINT_H
+#define CS_CHECKPOINT_H
+
+#include <stddef.h>
+
+#include "cs.h"
+
+struct checkpoint_entry {
+	char *shard;
+	char *seq;       /* last sequence number handled; NULL: none yet */
+	int finished;    /* read to the end of a closed shard */
+	int dirty;       /* changed since the last commit */
+};
+
+struct checkpoint;
+
+struct checkpoint_ops {
+	const char *name;   /* "file" */
+	/* fill ck->e from the store; a store that does not exist yet is empty */
+	int (*load)(struct checkpoint *ck, struct cs_err *err);
+	/* persist every entry (or the dirty ones), atomically for one call */
+	int (*store)(struct checkpoint *ck, struct cs_err *err);
+	void (*close)(struct checkpoint *ck);
+};
+
+struct checkpoint {
+	const struct checkpoint_ops *ops;
+	void *impl;                 /* the backend's own state */
+	char *stream;
+	struct checkpoint_entry *e;
+	size_t n, cap;
+	int dirty;
+	unsigned long commits;
+};
+
+/*
+ * Open the file checkpoint PATH for STREAM and load it.  A missing file is
+ * an empty checkpoint (created at the first commit); a file that names
+ * another stream or does not parse is an error.
+ */
+struct checkpoint *checkpoint_open_file(const char *path, const char *stream,
+    struct cs_err *err);
+/* The entry of SHARD, or NULL. */
+const struct checkpoint_entry *checkpoint_get(const struct checkpoint *ck, const char *shard);
+/* Record that SHARD was handled through SEQ. */
+void checkpoint_set(struct checkpoint *ck, const char *shard, const char *seq);
+/* Record that SHARD was read to its end (LAST_SEQ may be NULL). */
+void checkpoint_finish(struct checkpoint *ck, const char *shard, const char *last_seq);
+/* Store the changes, if any.  -1 with err. */
+int checkpoint_commit(struct checkpoint *ck, struct cs_err *err);
+/* Free (without committing). */
+void checkpoint_close(struct checkpoint *ck);
+
+/* The file format: the JSON text of CK (with a newline), and back into CK's entries. */
+void checkpoint_format(const struct checkpoint *ck, struct buf *out);
+int checkpoint_parse(struct checkpoint *ck, const char *text, size_t len, struct cs_err *err);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * kpl.h - records aggregated by the Kinesis Producer Library.
+ *
+ * An aggregate is one Kinesis record holding many user records:
+ *   magic F3 89 9A C2, a protobuf AggregatedRecord, the MD5 of the protobuf.
+ *   message AggregatedRecord {
+ *     repeated string partition_key_table = 1;
+ *     repeated string explicit_hash_key_table = 2;
+ *     repeated Record records = 3;
+ *   }
+ *   message Record {
+ *     required uint64 partition_key_index = 1;
+ *     optional uint64 explicit_hash_key_index = 2;
+ *     required bytes data = 3;
+ *     repeated Tag tags = 4;     (skipped)
+ *   }
+ */
+#ifndef CS_KPL_H
+#define CS_KPL_H
+
+#include <stddef.h>
+
+#include "cs.h"
+
+#define KPL_MAGIC "\xF3\x89\x9A\xC2"
+#define KPL_MAGIC_LEN 4
+#define KPL_DIGEST_LEN 16
+
+/* One user record; the pointers point into the aggregate's bytes. */
+struct kpl_record {
+	const char *key;    /* its partition key */
+	size_t keylen;
+	const char *ehk;    /* its explicit hash key, NULL when none */
+	size_t ehklen;
+	const char *data;
+	size_t len;
+};
+
+struct kpl_agg {
+	struct kpl_record *rec;
+	size_t n, cap;
+	/* the tables, (pointer, length) pairs into the aggregate */
+	const char **keys, **ehks;
+	size_t *keylens, *ehklens;
+	size_t nkeys, nehks, keycap, ehkcap;
+};
+
+void kpl_agg_init(struct kpl_agg *a);
+void kpl_agg_free(struct kpl_agg *a);
+/* 1 when P[0..n) starts with the magic and is long enough to be an aggregate. */
+int kpl_is_aggregate(const void *p, size_t n);
+/*
+ * Split the aggregate P[0..n) into A's records (pointing into P, which
+ * must outlive them).  -1 with err when it is corrupt (bad digest, bad
+ * protobuf, an index out of its table); A is then empty.
+ */
+int kpl_deaggregate(const void *p, size_t n, struct kpl_agg *a, struct cs_err *err);
+/* Build an aggregate of RECS[0..n) onto OUT (each key and explicit hash key put in the tables once). */
+void kpl_aggregate(struct buf *out, const struct kpl_record *recs, size_t n);
+
+#endif

@@ -1,0 +1,61 @@
+/* test-checkpoint.c - the file checkpoint: set, finish, commit, reload. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	char dir[] = "/tmp/cs-test-checkpoint.XXXXXX", path[256], cmd[300];
+	struct checkpoint *ck;
+	const struct checkpoint_entry *e;
+	struct cs_err err;
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof path, "%s/ck.json", dir);
+	ck = checkpoint_open_file(path, "s1", &err);
+	ok(ck != NULL, "a missing file is an empty checkpoint");
+	if (!ck)
+		return done_testing();
+	is_int(ck->n, 0, "no entries");
+	ok(checkpoint_commit(ck, &err) == 0 && access(path, F_OK) != 0, "nothing to commit, no file");
+	checkpoint_set(ck, "shardId-000000000000", "100");
+	checkpoint_set(ck, "shardId-000000000001", "200");
+	checkpoint_finish(ck, "shardId-000000000001", "201");
+	checkpoint_set(ck, "shardId-000000000000", "101");
+	ok(checkpoint_commit(ck, &err) == 0, "commit");
+	ok(access(path, F_OK) == 0, "file written");
+	snprintf(cmd, sizeof cmd, "%s.tmp", path);
+	ok(access(cmd, F_OK) != 0, "no temporary file left");
+	checkpoint_close(ck);
+
+	ck = checkpoint_open_file(path, "s1", &err);
+	ok(ck != NULL, "reopened");
+	if (!ck)
+		return done_testing();
+	e = checkpoint_get(ck, "shardId-000000000000");
+	ok(e && e->seq && strcmp(e->seq, "101") == 0 && !e->finished, "shard 0 at 101");
+	e = checkpoint_get(ck, "shardId-000000000001");
+	ok(e && e->seq && strcmp(e->seq, "201") == 0 && e->finished, "shard 1 finished at 201");
+	ok(checkpoint_get(ck, "shardId-000000000002") == NULL, "unknown shard");
+	checkpoint_close(ck);
+
+	ck = checkpoint_open_file(path, "other", &err);
+	ok(ck == NULL, "another stream's checkpoint refused");
+	ok(strstr(err.msg, "'s1'") != NULL, "reason: %s", err.msg);
+
+	f = fopen(path, "w");
+	fputs("{\"stream\":\"s1\",\"shards\":[]}", f);
+	fclose(f);
+	ok(checkpoint_open_file(path, "s1", &err) == NULL, "malformed refused: %s", err.msg);
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return done_testing();
+}
