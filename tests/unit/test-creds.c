@@ -1,0 +1,647 @@
+/*
+ * test-creds.c - the credential chain: environment, shared files,
+ * credential_process, container credentials and IMDSv2 (against
+ * tests/stubs/metadata.py on 127.0.0.1), refresh before expiry, and the
+ * messages when nothing or something broken is found: they name the
+ * source and never hold a secret.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "creds.h"
+#include "http.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/cs-creds.XXXXXX";
+static char stub_script[4096];
+
+/* every error message seen, to check at the end that none holds a secret */
+static struct buf errors = BUF_INIT;
+
+static void
+clear_env(void)
+{
+	static const char *vars[] = {
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+		"AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+		"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+		"AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i]);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+}
+
+static char *path_of(const char *name);
+
+/* point AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE into the temporary folder */
+static void
+use_files(void)
+{
+	char *cred = path_of("credentials"), *conf = path_of("config");
+
+	setenv("AWS_SHARED_CREDENTIALS_FILE", cred, 1);
+	setenv("AWS_CONFIG_FILE", conf, 1);
+	free(cred);
+	free(conf);
+}
+
+static char *
+path_of(const char *name)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s/%s", dir, name);
+	return buf_detach(&b);
+}
+
+static void
+write_file(const char *name, const char *text, int mode)
+{
+	char *path = path_of(name);
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+	chmod(path, (mode_t)mode);
+	free(path);
+}
+
+static void
+remove_file(const char *name)
+{
+	char *path = path_of(name);
+
+	unlink(path);
+	free(path);
+}
+
+static char *
+read_file(const char *name)
+{
+	char *path = path_of(name);
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	free(path);
+	buf_adds(&b, "");
+	if (!f)
+		return buf_detach(&b);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(&b, chunk, n);
+	fclose(f);
+	return buf_detach(&b);
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/*
+ * One lookup with a new provider.  Returns creds_get's result; on success
+ * *out gets a copy (caller clears), on failure ERR holds the message.
+ */
+static int
+lookup(const char *profile, struct aws_creds *out, struct cs_err *err)
+{
+	struct creds_provider *p = creds_provider_new(profile);
+	const struct aws_creds *c;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	cs_err_clear(err);
+	rc = creds_get(p, &c, err);
+	if (rc == 0) {
+		out->access_key = cs_strdup(c->access_key);
+		out->secret_key = cs_strdup(c->secret_key);
+		out->session_token = c->session_token ? cs_strdup(c->session_token) : NULL;
+		out->expires_ms = c->expires_ms;
+		memcpy(out->source, c->source, sizeof out->source);
+	} else {
+		buf_adds(&errors, err->msg);
+		buf_addc(&errors, '\n');
+	}
+	creds_provider_free(p);
+	return rc;
+}
+
+/* --- the stub -------------------------------------------------------------- */
+
+struct stub {
+	pid_t pid;
+	int port;
+	char url[64];
+};
+
+/* Start tests/stubs/metadata.py with ARGS (NULL-terminated); it logs to DIR/stub.log. */
+static int
+stub_start(struct stub *s, const char *const *args)
+{
+	char *pf = path_of("stub.port"), *log = path_of("stub.log");
+	const char *argv[24];
+	int i = 0, j, waited;
+
+	remove_file("stub.port");
+	remove_file("stub.log");
+	argv[i++] = "python3";
+	argv[i++] = stub_script;
+	argv[i++] = "--port-file";
+	argv[i++] = pf;
+	argv[i++] = "--log";
+	argv[i++] = log;
+	for (j = 0; args && args[j] && i < 22; j++)
+		argv[i++] = args[j];
+	argv[i] = NULL;
+	fflush(stdout);
+	s->pid = fork();
+	if (s->pid == 0) {
+		execvp("python3", (char *const *)argv);
+		_exit(127);
+	}
+	s->port = 0;
+	for (waited = 0; s->pid > 0 && waited < 100; waited++) {
+		char *text = read_file("stub.port");
+
+		s->port = atoi(text);
+		free(text);
+		if (s->port > 0)
+			break;
+		usleep(50 * 1000);
+	}
+	free(pf);
+	free(log);
+	snprintf(s->url, sizeof s->url, "http://127.0.0.1:%d", s->port);
+	return s->port > 0 ? 0 : -1;
+}
+
+static void
+stub_stop(struct stub *s)
+{
+	int status;
+
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		waitpid(s->pid, &status, 0);
+	}
+	s->pid = 0;
+}
+
+/* --- the cases ------------------------------------------------------------- */
+
+static void
+test_env(void)
+{
+	struct aws_creds c;
+	struct cs_err err;
+
+	clear_env();
+	use_files();
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SECRETMARK-env", 1);
+	setenv("AWS_SESSION_TOKEN", "TOKENMARK-env", 1);
+	write_file("credentials", "[default]\naws_access_key_id = AKIDFILE\n"
+	    "aws_secret_access_key = SECRETMARK-file\n", 0600);
+	if (ok(lookup(NULL, &c, &err) == 0, "env: found")) {
+		is_str(c.access_key, "AKIDENV", "env: key id (beats the credentials file)");
+		is_str(c.secret_key, "SECRETMARK-env", "env: secret");
+		is_str(c.session_token, "TOKENMARK-env", "env: session token");
+		is_str(c.source, "environment", "env: source");
+		is_int(c.expires_ms, 0, "env: does not expire");
+	}
+	aws_creds_clear(&c);
+	ok(c.access_key == NULL && c.secret_key == NULL && c.source[0] == '\0',
+	    "aws_creds_clear empties the struct");
+
+	setenv("AWS_SESSION_TOKEN", "", 1);
+	if (ok(lookup(NULL, &c, &err) == 0, "env: an empty AWS_SESSION_TOKEN"))
+		ok(c.session_token == NULL, "env: counts as no token");
+	aws_creds_clear(&c);
+
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "environment") &&
+	    strstr(err.msg, "AWS_SECRET_ACCESS_KEY is not"),
+	    "env: a key id without a secret is broken: %s", err.msg);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	setenv("AWS_SECRET_ACCESS_KEY", "SECRETMARK-env", 1);
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "AWS_ACCESS_KEY_ID is not"),
+	    "env: a secret without a key id is broken: %s", err.msg);
+	remove_file("credentials");
+}
+
+static void
+test_files(void)
+{
+	struct aws_creds c;
+	struct cs_err err;
+	char *cred = path_of("credentials"), *conf = path_of("config");
+
+	clear_env();
+	use_files();
+	write_file("credentials",
+	    "[default]\n"
+	    "aws_access_key_id = AKIDDEFAULT\n"
+	    "aws_secret_access_key = SECRETMARK-default\n"
+	    "[temp]\n"
+	    "aws_access_key_id = AKIDTEMP\n"
+	    "aws_secret_access_key = SECRETMARK-temp\n"
+	    "aws_session_token = TOKENMARK-temp\n"
+	    "[halfway]\n"
+	    "aws_access_key_id = AKIDHALF\n", 0600);
+	write_file("config",
+	    "[profile fromconfig]\n"
+	    "aws_access_key_id = AKIDCONF\n"
+	    "aws_secret_access_key = SECRETMARK-conf\n"
+	    "[profile regiononly]\n"
+	    "region = eu-west-1\n"
+	    "[profile assume]\n"
+	    "role_arn = arn:aws:iam::123456789012:role/x\n"
+	    "source_profile = default\n", 0600);
+
+	if (ok(lookup(NULL, &c, &err) == 0, "files: default profile")) {
+		is_str(c.access_key, "AKIDDEFAULT", "files: [default] of the credentials file");
+		is_str(c.secret_key, "SECRETMARK-default", "files: its secret");
+		is_str(c.source, "profile default", "files: source names the profile");
+	}
+	aws_creds_clear(&c);
+	setenv("AWS_PROFILE", "temp", 1);
+	if (ok(lookup(NULL, &c, &err) == 0, "files: AWS_PROFILE")) {
+		is_str(c.access_key, "AKIDTEMP", "files: AWS_PROFILE picks [temp]");
+		is_str(c.session_token, "TOKENMARK-temp", "files: aws_session_token");
+	}
+	aws_creds_clear(&c);
+	if (ok(lookup("fromconfig", &c, &err) == 0, "files: --profile"))
+		is_str(c.access_key, "AKIDCONF", "files: --profile beats AWS_PROFILE; [profile x] of config");
+	aws_creds_clear(&c);
+	unsetenv("AWS_PROFILE");
+
+	ok(lookup("halfway", &c, &err) == -1 && strstr(err.msg, "profile 'halfway'") &&
+	    strstr(err.msg, cred) && strstr(err.msg, "no aws_secret_access_key"),
+	    "files: a key id without a secret is broken: %s", err.msg);
+	ok(lookup("nosuch", &c, &err) == -1 && strstr(err.msg, "profile 'nosuch' not found"),
+	    "files: a named profile that does not exist: %s", err.msg);
+	ok(lookup("assume", &c, &err) == -1 && strstr(err.msg, "role_arn") &&
+	    strstr(err.msg, conf), "files: an unsupported role_arn profile is named: %s", err.msg);
+	ok(lookup("regiononly", &c, &err) == -1 &&
+	    strstr(err.msg, "profile 'regiononly' in ") && strstr(err.msg, "(no credentials in it)") &&
+	    strstr(err.msg, "EC2 instance metadata (disabled"),
+	    "files: a profile without credentials goes on down the chain: %s", err.msg);
+
+	remove_file("credentials");
+	mkdir(cred, 0700);
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "cannot read") && strstr(err.msg, cred),
+	    "files: an unreadable credentials file is an error: %s", err.msg);
+	rmdir(cred);
+	remove_file("config");
+	free(cred);
+	free(conf);
+}
+
+static void
+test_process(void)
+{
+	struct creds_provider *p;
+	const struct aws_creds *cp;
+	struct aws_creds c;
+	struct cs_err err;
+	char *script = path_of("proc.sh"), *counter = path_of("proc.count");
+	struct buf conf = BUF_INIT, text = BUF_INIT;
+	char exp[32], *log;
+	int n;
+
+	clear_env();
+	use_files();
+	/* a script that counts its runs and answers with an expiry given by $1 seconds */
+	buf_printf(&text,
+	    "#!/bin/sh\n"
+	    "n=$(( $(cat '%s' 2>/dev/null || echo 0) + 1 ))\n"
+	    "echo $n > '%s'\n"
+	    "case $1 in\n"
+	    "fail) echo '{\"SecretAccessKey\": \"SECRETMARK-leak\"}'; exit 3 ;;\n"
+	    "junk) echo 'SECRETMARK-junk is not json' ;;\n"
+	    "v2) echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETMARK-v2\"}' ;;\n"
+	    "nosecret) echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}' ;;\n"
+	    "badexp) echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETMARK-x\", \"Expiration\": \"soon\"}' ;;\n"
+	    "static) echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC'$n'\", \"SecretAccessKey\": \"SECRETMARK-proc\"}' ;;\n"
+	    "*) exp=$(date -u -d \"+$1 seconds\" +%%Y-%%m-%%dT%%H:%%M:%%SZ)\n"
+	    "   printf '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC%%s\", \"SecretAccessKey\": \"SECRETMARK-proc\", "
+	    "\"SessionToken\": \"TOKENMARK-proc\", \"Expiration\": \"%%s\"}\\n' $n $exp ;;\n"
+	    "esac\n", counter, counter);
+	write_file("proc.sh", text.data, 0700);
+	buf_printf(&conf,
+	    "[default]\ncredential_process = %s 3600\n"
+	    "[profile short]\ncredential_process = %s 60\n"
+	    "[profile fail]\ncredential_process = %s fail\n"
+	    "[profile junk]\ncredential_process = %s junk\n"
+	    "[profile v2]\ncredential_process = %s v2\n"
+	    "[profile nosecret]\ncredential_process = %s nosecret\n"
+	    "[profile badexp]\ncredential_process = %s badexp\n"
+	    "[profile static]\ncredential_process = \"%s\" static\n"
+	    "[profile missing]\ncredential_process = %s/no-such-program\n",
+	    script, script, script, script, script, script, script, script, dir);
+	write_file("config", conf.data, 0600);
+
+	if (ok(lookup(NULL, &c, &err) == 0, "process: found (%s)", err.msg)) {
+		is_str(c.access_key, "AKIDPROC1", "process: key id");
+		is_str(c.secret_key, "SECRETMARK-proc", "process: secret");
+		is_str(c.session_token, "TOKENMARK-proc", "process: session token");
+		is_str(c.source, "profile default (credential_process)", "process: source");
+		ok(c.expires_ms > 0, "process: Expiration parsed");
+		cs_fmt_rfc3339(exp, c.expires_ms);
+	}
+	aws_creds_clear(&c);
+	if (ok(lookup("static", &c, &err) == 0, "process: without Expiration (%s)", err.msg))
+		is_int(c.expires_ms, 0, "process: without Expiration does not expire");
+	aws_creds_clear(&c);
+
+	/* refresh: one hour left is kept, one minute left is fetched again */
+	remove_file("proc.count");
+	p = creds_provider_new(NULL);
+	ok(creds_get(p, &cp, &err) == 0 && creds_get(p, &cp, &err) == 0 &&
+	    strcmp(cp->access_key, "AKIDPROC1") == 0, "process: credentials valid for an hour are reused");
+	log = read_file("proc.count");
+	n = atoi(log);
+	free(log);
+	is_int(n, 1, "process: run once for two gets");
+	creds_invalidate(p);
+	ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "AKIDPROC2") == 0,
+	    "process: creds_invalidate makes the next get run it again");
+	creds_provider_free(p);
+	remove_file("proc.count");
+	p = creds_provider_new("short");
+	ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "AKIDPROC1") == 0,
+	    "process: credentials expiring in a minute");
+	ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "AKIDPROC2") == 0,
+	    "process: are fetched again by the next get");
+	creds_provider_free(p);
+
+	ok(lookup("fail", &c, &err) == -1 && strstr(err.msg, "credential_process of profile 'fail'") &&
+	    strstr(err.msg, "exit status 3"), "process: failure named, output not shown: %s", err.msg);
+	ok(lookup("junk", &c, &err) == -1 && strstr(err.msg, "profile 'junk'") &&
+	    strstr(err.msg, "not a JSON object"), "process: an answer that is not JSON: %s", err.msg);
+	ok(lookup("v2", &c, &err) == -1 && strstr(err.msg, "Version"),
+	    "process: Version 2 refused: %s", err.msg);
+	ok(lookup("nosecret", &c, &err) == -1 && strstr(err.msg, "no SecretAccessKey"),
+	    "process: an answer without a secret: %s", err.msg);
+	ok(lookup("badexp", &c, &err) == -1 && strstr(err.msg, "Expiration"),
+	    "process: a bad Expiration: %s", err.msg);
+	ok(lookup("missing", &c, &err) == -1 && strstr(err.msg, "exit status 127"),
+	    "process: a program that does not exist: %s", err.msg);
+
+	remove_file("config");
+	remove_file("proc.sh");
+	remove_file("proc.count");
+	buf_free(&conf);
+	buf_free(&text);
+	free(script);
+	free(counter);
+	(void)exp;
+}
+
+static void
+test_container(void)
+{
+	static const char *const args[] = { "--auth-token", "AUTHMARK-1", NULL };
+	struct stub s;
+	struct aws_creds c;
+	struct cs_err err;
+	struct buf url = BUF_INIT;
+	char *tokfile = path_of("token"), *log;
+
+	clear_env();
+	if (!ok(stub_start(&s, args) == 0, "container: stub started")) {
+		stub_stop(&s);
+		return;
+	}
+	buf_printf(&url, "%s/container/creds", s.url);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", url.data, 1);
+	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "AUTHMARK-1", 1);
+	if (ok(lookup(NULL, &c, &err) == 0, "container: found (%s)", err.msg)) {
+		is_str(c.access_key, "ASIASTUBCONT0001", "container: key id");
+		is_str(c.secret_key, "stub-cont-secret-1", "container: secret");
+		is_str(c.session_token, "stub-cont-token-1", "container: token");
+		is_str(c.source, "container", "container: source");
+		ok(c.expires_ms > 0, "container: expiry");
+	}
+	aws_creds_clear(&c);
+
+	/* the token file wins over the variable */
+	write_file("token", "AUTHMARK-1\n", 0600);
+	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN", "AUTHMARK-wrong", 1);
+	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tokfile, 1);
+	if (ok(lookup(NULL, &c, &err) == 0, "container: token from the file (%s)", err.msg))
+		is_str(c.access_key, "ASIASTUBCONT0002", "container: fetched again");
+	aws_creds_clear(&c);
+	log = read_file("stub.log");
+	is_int(count(log, "GET /container/creds token=- auth=AUTHMARK-1\n"), 2,
+	    "container: the authorization token was sent each time");
+	free(log);
+
+	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "container credentials from") &&
+	    strstr(err.msg, "HTTP 401") && !strstr(err.msg, "AUTHMARK"),
+	    "container: a wrong token gives 401, named: %s", err.msg);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds", 1);
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "must use https"),
+	    "container: http to a non-loopback host refused: %s", err.msg);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1.example.com/creds", 1);
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "must use https"),
+	    "container: a host that only starts like 127. refused: %s", err.msg);
+	stub_stop(&s);
+	remove_file("token");
+	buf_free(&url);
+	free(tokfile);
+}
+
+static void
+test_imds(void)
+{
+	static const char *const ok_args[] = { NULL };
+	static const char *const short_args[] = { "--expires-in", "60", NULL };
+	static const char *const err_args[] = { "--mode", "error", NULL };
+	static const char *const json_args[] = { "--mode", "badjson", NULL };
+	static const char *const norole_args[] = { "--mode", "norole", NULL };
+	static const char *const notoken_args[] = { "--mode", "notoken", NULL };
+	struct creds_provider *p;
+	const struct aws_creds *cp;
+	struct http_response resp;
+	struct aws_creds c;
+	struct cs_err err;
+	struct buf url = BUF_INIT;
+	struct stub s;
+	char *log;
+
+	clear_env();
+	if (!ok(stub_start(&s, ok_args) == 0, "imds: stub started"))
+		return;
+	/* the stub wants the token: a GET without it is refused */
+	buf_printf(&url, "%s/latest/meta-data/iam/security-credentials/", s.url);
+	http_response_init(&resp);
+	http_simple("GET", url.data, NULL, 0, NULL, 0, 2000, &resp);
+	is_int(resp.status, 401, "imds stub: a GET without the token gets 401");
+	http_response_free(&resp);
+	remove_file("stub.log");
+
+	/* disabled: not even asked */
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "disabled by AWS_EC2_METADATA_DISABLED"),
+	    "imds: disabled: %s", err.msg);
+	log = read_file("stub.log");
+	is_str(log, "", "imds: disabled means no request");
+	free(log);
+
+	unsetenv("AWS_EC2_METADATA_DISABLED");
+	if (ok(lookup(NULL, &c, &err) == 0, "imds: found (%s)", err.msg)) {
+		is_str(c.access_key, "ASIASTUBIMDS0001", "imds: key id");
+		is_str(c.secret_key, "stub-imds-secret-1", "imds: secret");
+		is_str(c.session_token, "stub-imds-token-1", "imds: token");
+		is_str(c.source, "imds", "imds: source");
+		ok(c.expires_ms > 0, "imds: expiry");
+	}
+	aws_creds_clear(&c);
+	log = read_file("stub.log");
+	is_int(count(log, "PUT /latest/api/token token=- "), 1, "imds: one token PUT");
+	is_int(count(log, "GET /latest/meta-data/iam/security-credentials/ token=stub-imds-session-"), 1,
+	    "imds: role listed with the token");
+	is_int(count(log, "GET /latest/meta-data/iam/security-credentials/cs-test-role token=stub-imds-session-"), 1,
+	    "imds: role's credentials fetched with the token");
+	is_int(count(log, "GET /latest/meta-data/iam/security-credentials/cs-test-role token=-"), 0,
+	    "imds: never a GET without the token");
+	free(log);
+
+	/* expiring in an hour: kept */
+	remove_file("stub.log");
+	p = creds_provider_new(NULL);
+	ok(creds_get(p, &cp, &err) == 0 && creds_get(p, &cp, &err) == 0 &&
+	    strcmp(cp->access_key, "ASIASTUBIMDS0002") == 0,
+	    "imds: credentials valid for an hour are reused");
+	log = read_file("stub.log");
+	is_int(count(log, "PUT /latest/api/token"), 1, "imds: asked once for two gets");
+	free(log);
+	creds_invalidate(p);
+	ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "ASIASTUBIMDS0003") == 0,
+	    "imds: creds_invalidate makes the next get ask again");
+	creds_provider_free(p);
+	stub_stop(&s);
+
+	/* expiring in a minute: fetched again */
+	if (ok(stub_start(&s, short_args) == 0, "imds: short-lived stub started")) {
+		setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
+		p = creds_provider_new(NULL);
+		ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "ASIASTUBIMDS0001") == 0,
+		    "imds: credentials expiring in a minute");
+		ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "ASIASTUBIMDS0002") == 0,
+		    "imds: are fetched again by the next get");
+		creds_provider_free(p);
+		log = read_file("stub.log");
+		is_int(count(log, "PUT /latest/api/token"), 2, "imds: a new token for the refresh");
+		free(log);
+	}
+	stub_stop(&s);
+
+	if (ok(stub_start(&s, err_args) == 0, "imds: failing stub started")) {
+		setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
+		ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "EC2 instance metadata at") &&
+		    strstr(err.msg, "HTTP 500"), "imds: an error answer is named: %s", err.msg);
+	}
+	stub_stop(&s);
+	if (ok(stub_start(&s, json_args) == 0, "imds: bad-JSON stub started")) {
+		setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
+		ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "EC2 instance metadata at") &&
+		    strstr(err.msg, "not a JSON object"), "imds: a bad answer is named: %s", err.msg);
+	}
+	stub_stop(&s);
+	if (ok(stub_start(&s, norole_args) == 0, "imds: role-less stub started")) {
+		setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
+		ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "no AWS credentials: tried") &&
+		    strstr(err.msg, "(no instance role)"), "imds: no role: %s", err.msg);
+	}
+	stub_stop(&s);
+	if (ok(stub_start(&s, notoken_args) == 0, "imds: token-refusing stub started")) {
+		setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
+		ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "refuses tokens: HTTP 403"),
+		    "imds: token refused: %s", err.msg);
+	}
+	stub_stop(&s);
+
+	/* nobody listening: the end of the chain, named */
+	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "no AWS credentials: tried") &&
+	    strstr(err.msg, "EC2 instance metadata (no answer from http://127.0.0.1:"),
+	    "imds: no answer: %s", err.msg);
+	buf_free(&url);
+}
+
+static void
+test_nothing(void)
+{
+	struct aws_creds c;
+	struct cs_err err;
+	struct buf want = BUF_INIT;
+
+	clear_env();
+	buf_printf(&want, "no AWS credentials: tried environment (AWS_ACCESS_KEY_ID), "
+	    "profile 'default' in %s/.aws/credentials and %s/.aws/config, "
+	    "container credentials (not configured), "
+	    "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)", dir, dir);
+	ok(lookup(NULL, &c, &err) == -1, "nothing: fails");
+	is_str(err.msg, want.data, "nothing: one line naming every source tried");
+	buf_free(&want);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct stat st;
+	const char *slash;
+
+	(void)argc;
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(stub_script, sizeof stub_script, "tests/stubs/metadata.py");
+	slash = strrchr(argv[0], '/');
+	if (stat(stub_script, &st) != 0 && slash)
+		snprintf(stub_script, sizeof stub_script, "%.*s/../../../tests/stubs/metadata.py",
+		    (int)(slash - argv[0]), argv[0]);
+	setenv("HOME", dir, 1);
+
+	test_nothing();
+	test_env();
+	test_files();
+	test_process();
+	test_container();
+	test_imds();
+
+	ok(errors.len > 0 && !strstr(errors.data, "SECRETMARK") && !strstr(errors.data, "TOKENMARK") &&
+	    !strstr(errors.data, "AUTHMARK") && !strstr(errors.data, "stub-"),
+	    "no secret, token or answer body in any error message");
+	buf_free(&errors);
+	remove_file("stub.port");
+	remove_file("stub.log");
+	is_int(rmdir(dir), 0, "the temporary folder is left empty");
+	return done_testing();
+}
