@@ -277,7 +277,7 @@ too_long(struct validator *V, struct nd_reader *rd, const char *prefix, size_t l
 		    (unsigned long long)rd->toolong_len, rd->maxline);
 	else
 		snprintf(v.reason, sizeof v.reason, "line is over the %zu-byte limit", rd->maxline);
-	reject(V, rd, &v, prefix, len, 1);
+	reject(V, rd, &v, prefix, len, len < rd->toolong_len);
 }
 
 static void
@@ -333,11 +333,43 @@ validate_file(struct validator *V, const char *path)
 	nd_close(&rd);
 }
 
+/* the summary's order: the eight fields, other fields, then the record-level errors */
+static int
+reason_rank(const char *key)
+{
+	static const char *const codes[] = {
+		"InvalidJSON", "InvalidUTF8", "TooDeep", "NotAnObject", "LineTooLong",
+		"WhereFailed", "WhereError",
+	};
+	int i;
+
+	for (i = 0; i < CS_NFIELDS; i++)
+		if (strcmp(key, cs_field_names[i]) == 0)
+			return i;
+	for (i = 0; i < (int)(sizeof codes / sizeof codes[0]); i++)
+		if (strcmp(key, codes[i]) == 0)
+			return 100 + i;
+	return 50;
+}
+
+static int
+reason_cmp(const void *a, const void *b)
+{
+	const struct reason_count *x = a, *y = b;
+	int rx = reason_rank(x->key), ry = reason_rank(y->key);
+
+	if (rx != ry)
+		return rx < ry ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
 static void
 summary(struct validator *V)
 {
 	struct buf b = BUF_INIT;
 	size_t i;
+
+	qsort(V->reasons, V->nreasons, sizeof *V->reasons, reason_cmp);
 
 	buf_printf(&b, "%llu read, %llu eligible, %llu rejected", V->nread, V->neligible,
 	    V->nrejected);
