@@ -40,7 +40,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             i = count[0]
             ans = script[min(i - 1, len(script) - 1)]
             with open(logfile, "a") as f:
-                f.write(json.dumps({"n": i, "method": self.command, "path": self.path,
+                f.write(json.dumps({"n": i, "peer": self.client_address[1], "method": self.command, "path": self.path,
                                     "headers": dict(self.headers.items()),
                                     "body": body.decode("utf-8", "replace")}) + "\n")
         if ans.get("delay_ms"):

@@ -131,9 +131,10 @@ main(void)
 		ok(1, "kinesalite # SKIP CS_KINESIS_ENDPOINT not set");
 	}
 
-	stub_start("[{\"status\":400,\"body\":{\"__type\":\"ProvisionedThroughputExceededException\",\"message\":\"slow down\"}},"
-	    "{\"status\":500,\"body\":\"oops\"},{\"drop\":true},{\"status\":200,\"body\":{\"StreamNames\":[]}}]");
-	ok(call(stub_url, 20000, &resp, &err, &st) == 0, "throttle, 500, dropped connection, then success");
+	/* the drop comes first, on a fresh connection, which curl itself never retries */
+	stub_start("[{\"drop\":true},{\"status\":400,\"body\":{\"__type\":\"ProvisionedThroughputExceededException\",\"message\":\"slow down\"}},"
+	    "{\"status\":500,\"body\":\"oops\"},{\"status\":200,\"body\":{\"StreamNames\":[]}}]");
+	ok(call(stub_url, 20000, &resp, &err, &st) == 0, "dropped connection, throttle, 500, then success");
 	is_int(st.requests, 4, "four requests sent");
 	is_int(st.retries, 3, "three of them retries");
 	is_int(st.throttled, 1, "one throttled");
@@ -180,6 +181,34 @@ main(void)
 	ok(call("http://127.0.0.1:1", 300, &resp, &err, &st) == -1, "nothing listening fails");
 	is_str(err.code, "NetworkError", "as a network error");
 	ok(strstr(err.msg, "cannot reach http://127.0.0.1:1") != NULL, "naming the endpoint: %s", err.msg);
+
+	{
+		/* keep-alive: three calls on one client come over one connection */
+		struct aws_client *c;
+		char path[256], line[65536];
+		FILE *f;
+		int ports[3] = { 0 }, n = 0, i;
+
+		stub_start("[{\"status\":200,\"body\":{}}]");
+		c = client(stub_url, 5000);
+		for (i = 0; i < 3; i++)
+			aws_call(c, "ListStreams", "{}", 2, &resp, &err);
+		aws_client_free(c);
+		snprintf(path, sizeof path, "%s/log", dir);
+		f = fopen(path, "r");
+		while (f && n < 3 && fgets(line, sizeof line, f)) {
+			char *p = strstr(line, "\"peer\": ");
+
+			ports[n++] = p ? atoi(p + 8) : -1;
+		}
+		if (f)
+			fclose(f);
+		ok(n == 3 && ports[0] > 0 && ports[0] == ports[1] && ports[1] == ports[2],
+		    "one connection reused for three requests (%d %d %d)", ports[0], ports[1], ports[2]);
+		ok(strstr(line, "\"Authorization\": \"AWS4-HMAC-SHA256 Credential=AKIDUNITTEST/") != NULL,
+		    "requests are signed");
+		ok(strstr(line, "unitTestSecretKey") == NULL, "the secret key is never sent");
+	}
 
 	stub_stop();
 	buf_free(&resp);
