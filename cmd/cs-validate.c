@@ -36,6 +36,11 @@ static const char usage[] =
     "      --no-default-rules     skip the eight built-in clickstream rules\n"
     "      --max-line BYTES       reject lines longer than BYTES (default 2097152)\n"
     "  -c, --stats                counts by reason on stderr at the end (also --count)\n";
+static const char usage_tail[] =
+    "\n"
+    "Exit status: 0 all input read (rejects are data), 2 usage error, 3 an input\n"
+    "could not be opened or read, 4 stdout or the rejects file could not be written,\n"
+    "6 interrupted.  See cs-validate(1).\n";
 
 enum {
 	OPT_REJECTS = CS_OPT_TOOL,
@@ -398,6 +403,9 @@ main(int argc, char **argv)
 	V.where_src = cs_calloc((size_t)argc, sizeof *V.where_src);
 	V.require = cs_calloc((size_t)argc, sizeof *V.require);
 
+	buf_adds(&V.msg, usage);
+	buf_adds(&V.msg, cs_opts_help_common);
+	buf_adds(&V.msg, usage_tail);
 	lo = cs_opts_longopts(longopts, 0);
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
@@ -429,9 +437,9 @@ main(int argc, char **argv)
 		case '?':
 			/* getopt_long has said what is wrong */
 			fprintf(stderr, "try '%s --help'\n", cs_prog());
-			return CS_EXIT_USAGE;
+			exit(CS_EXIT_USAGE);
 		default:
-			if (!cs_opts_handle(&V.opts, c, optarg, usage))
+			if (!cs_opts_handle(&V.opts, c, optarg, V.msg.data))
 				cs_usage_error("unknown option");
 		}
 	}
