@@ -18,9 +18,21 @@ collect(void *ctx, jv msg)
 	struct jqprog *p = ctx;
 
 	if (jv_get_kind(msg) == JV_KIND_STRING) {
+		const char *s = jv_string_value(msg);
+
+		/* one line: jq's messages quote the program over several */
 		if (p->errors.len)
 			buf_adds(&p->errors, "; ");
-		buf_adds(&p->errors, jv_string_value(msg));
+		for (; *s; s++) {
+			if (*s == '\n' || *s == '\t') {
+				if (p->errors.len && p->errors.data[p->errors.len - 1] != ' ')
+					buf_addc(&p->errors, ' ');
+			} else {
+				buf_addc(&p->errors, *s);
+			}
+		}
+		while (p->errors.len && p->errors.data[p->errors.len - 1] == ' ')
+			p->errors.data[--p->errors.len] = '\0';
 	}
 	jv_free(msg);
 }
