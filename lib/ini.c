@@ -123,6 +123,15 @@ ini_parse(struct ini *ini, const char *text, size_t n)
 		p = eol < end ? eol + 1 : end;
 		if (len == 0 || line[0] == '#' || line[0] == ';')
 			continue;
+		if (memchr(line, '\0', len)) {
+			/* not text: the line is dropped (a broken header owns what follows) */
+			if (line[0] == '[') {
+				free(section);
+				section = NULL;
+			}
+			last = -1;
+			continue;
+		}
 		if (indented && section && last >= 0) {
 			/* a line under a key: a sub-section's entry or a continuation */
 			struct ini_entry *e = &ini->e[last];

@@ -10,8 +10,9 @@
  *   key = a              an indented line under a key with a value
  *     b                  continues it ("a\nb")
  *
- * Lines outside any section and lines without '=' are ignored; a later
- * value of a repeated key wins.  Parsing never fails.
+ * Lines outside any section, lines without '=' and lines holding a NUL
+ * byte are ignored; a later value of a repeated key wins.  Parsing never
+ * fails.
  */
 #ifndef CS_INI_H
 #define CS_INI_H
