@@ -1,0 +1,29 @@
+/*
+ * dynamodb.h - the DynamoDB requests and answers cs-store needs:
+ * DescribeTable's key schema and BatchWriteItem's UnprocessedItems.
+ * Parsing only (no I/O), so that the fuzzer can reach every line.
+ */
+#ifndef CS_DYNAMODB_H
+#define CS_DYNAMODB_H
+
+#include <stddef.h>
+
+#include "cs.h"
+#include "ddbitem.h"
+
+/* {"TableName":"t"} */
+void ddb_describe_request(struct buf *out, const char *table);
+/* The key schema of a DescribeTable answer.  0, or -1 with err. */
+int ddb_parse_describe(const char *body, size_t len, struct ddb_keyschema *ks,
+    struct cs_err *err);
+
+typedef void (*ddb_key_fn)(void *ctx, const char *key, size_t keylen);
+/*
+ * Call FN with the canonical key (see ddbitem.h) of every PutRequest
+ * left in a BatchWriteItem answer's UnprocessedItems for TABLE.  The
+ * number of them, or -1 with err when the answer is not understood.
+ */
+int ddb_parse_unprocessed(const char *body, size_t len, const char *table,
+    const struct ddb_keyschema *ks, ddb_key_fn fn, void *ctx, struct cs_err *err);
+
+#endif
