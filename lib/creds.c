@@ -34,6 +34,7 @@ extern char **environ;
 #define IMDS_TIMEOUT_MS 1000
 #define CONTAINER_TIMEOUT_MS 2000
 #define PROCESS_MAX_OUTPUT (64 * 1024)
+#define PROCESS_TIMEOUT_MS (2 * 60 * 1000) /* it may ask for an MFA code on the terminal */
 #define IMDS_DEFAULT "http://169.254.169.254"
 #define CONTAINER_HOST "http://169.254.170.2"
 
@@ -224,15 +225,17 @@ from_env(struct creds_provider *p, struct aws_creds *out, struct buf *tried, str
 
 /*
  * Run COMMAND with sh -c, its stdout into OUT (at most
- * PROCESS_MAX_OUTPUT bytes), stdin and stderr shared with us.  0 when it
- * exited 0; else -1 with WHY saying how it ended.
+ * PROCESS_MAX_OUTPUT bytes), stdin from /dev/null (stdin may be the
+ * tool's data), stderr shared with us.  Killed after PROCESS_TIMEOUT_MS.
+ * 0 when it exited 0; else -1 with WHY saying how it ended.
  */
 static int
 run_process(const char *command, struct buf *out, char *why, size_t whylen)
 {
 	posix_spawn_file_actions_t fa;
 	char *argv[4];
-	int fds[2], status, rc = -1, toobig = 0;
+	int fds[2], status, rc = -1, toobig = 0, timedout = 0;
+	uint64_t deadline = cs_now_ms() + PROCESS_TIMEOUT_MS;
 	pid_t pid;
 	char chunk[4096];
 	ssize_t n;
@@ -242,6 +245,7 @@ run_process(const char *command, struct buf *out, char *why, size_t whylen)
 		return -1;
 	}
 	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
 	argv[0] = (char *)"sh";
 	argv[1] = (char *)"-c";
@@ -256,8 +260,22 @@ run_process(const char *command, struct buf *out, char *why, size_t whylen)
 		return -1;
 	}
 	for (;;) {
+		struct pollfd pfd = { fds[0], POLLIN, 0 };
+		uint64_t now = cs_now_ms();
+		int pr;
+
+		if (now >= deadline) {
+			timedout = 1;
+			kill(pid, SIGKILL);
+			break;
+		}
+		pr = poll(&pfd, 1, (int)(deadline - now));
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr == 0)
+			continue; /* the deadline check above ends it */
 		n = read(fds[0], chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			break;
@@ -274,7 +292,9 @@ run_process(const char *command, struct buf *out, char *why, size_t whylen)
 			return -1;
 		}
 	}
-	if (WIFSIGNALED(status))
+	if (timedout)
+		snprintf(why, whylen, "no answer within %d seconds", PROCESS_TIMEOUT_MS / 1000);
+	else if (WIFSIGNALED(status))
 		snprintf(why, whylen, "killed by signal %d", WTERMSIG(status));
 	else if (WEXITSTATUS(status) != 0)
 		snprintf(why, whylen, "exit status %d", WEXITSTATUS(status));

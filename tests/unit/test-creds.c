@@ -344,6 +344,7 @@ test_process(void)
 	    "v2) echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETMARK-v2\"}' ;;\n"
 	    "nosecret) echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}' ;;\n"
 	    "badexp) echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETMARK-x\", \"Expiration\": \"soon\"}' ;;\n"
+	    "stdin) echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDSTDIN'$(cat | wc -c)'\", \"SecretAccessKey\": \"SECRETMARK-in\"}' ;;\n"
 	    "static) echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC'$n'\", \"SecretAccessKey\": \"SECRETMARK-proc\"}' ;;\n"
 	    "*) exp=$(date -u -d \"+$1 seconds\" +%%Y-%%m-%%dT%%H:%%M:%%SZ)\n"
 	    "   printf '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC%%s\", \"SecretAccessKey\": \"SECRETMARK-proc\", "
@@ -359,8 +360,9 @@ test_process(void)
 	    "[profile nosecret]\ncredential_process = %s nosecret\n"
 	    "[profile badexp]\ncredential_process = %s badexp\n"
 	    "[profile static]\ncredential_process = \"%s\" static\n"
-	    "[profile missing]\ncredential_process = %s/no-such-program\n",
-	    script, script, script, script, script, script, script, script, dir);
+	    "[profile missing]\ncredential_process = %s/no-such-program\n"
+	    "[profile stdin]\ncredential_process = %s stdin\n",
+	    script, script, script, script, script, script, script, script, dir, script);
 	write_file("config", conf.data, 0600);
 
 	if (ok(lookup(NULL, &c, &err) == 0, "process: found (%s)", err.msg)) {
@@ -407,6 +409,9 @@ test_process(void)
 	    "process: an answer without a secret: %s", err.msg);
 	ok(lookup("badexp", &c, &err) == -1 && strstr(err.msg, "Expiration"),
 	    "process: a bad Expiration: %s", err.msg);
+	if (ok(lookup("stdin", &c, &err) == 0, "process: reading its stdin (%s)", err.msg))
+		is_str(c.access_key, "AKIDSTDIN0", "process: its stdin is /dev/null, not ours");
+	aws_creds_clear(&c);
 	ok(lookup("missing", &c, &err) == -1 && strstr(err.msg, "exit status 127"),
 	    "process: a program that does not exist: %s", err.msg);
 
