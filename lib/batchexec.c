@@ -1,0 +1,507 @@
+/* batchexec.c - batches of records through `sh -c CMD` (see batchexec.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "batchexec.h"
+#include "json.h"
+
+extern char **environ;
+
+void
+bx_batch_init(struct bx_batch *b, const char *shard)
+{
+	memset(b, 0, sizeof *b);
+	b->shard = cs_strdup(shard);
+	buf_init(&b->lines);
+}
+
+void
+bx_batch_free(struct bx_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		free(b->it[i].seq);
+	free(b->it);
+	free(b->shard);
+	buf_free(&b->lines);
+	memset(b, 0, sizeof *b);
+}
+
+void
+bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, int ck_ok)
+{
+	struct bx_item *it;
+
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->it = cs_realloc(b->it, b->cap * sizeof *b->it);
+	}
+	it = &b->it[b->n++];
+	it->off = b->lines.len;
+	it->len = len;
+	it->seq = cs_strdup(seq);
+	it->ck_ok = ck_ok;
+	buf_add(&b->lines, line, len);
+}
+
+struct range {
+	size_t lo, hi;
+	unsigned attempt;   /* runs of this range so far */
+};
+
+enum jstate { J_QUEUED, J_RUNNING, J_WAITING, J_DONE };
+
+struct job {
+	struct bx_batch *b;
+	bx_done_fn done;
+	void *ctx;
+	struct range *st;   /* the ranges still to run; the last one is next */
+	size_t nst, capst;
+	enum jstate state;
+	uint64_t due;
+	pid_t pid;
+	int pidfd;
+	struct job *next;
+};
+
+struct bx_runner {
+	struct bx_config cfg;
+	int epfd;
+	int failfd;
+	struct job *head, *tail;
+	size_t running, busy;
+	int draining;
+	int write_failed;
+};
+
+struct bx_runner *
+bx_new(const struct bx_config *cfg, struct cs_err *err)
+{
+	struct bx_runner *r = cs_calloc(1, sizeof *r);
+
+	r->cfg = *cfg;
+	if (!r->cfg.parallel)
+		r->cfg.parallel = 1;
+	if (!r->cfg.backoff_ms)
+		r->cfg.backoff_ms = 200;
+	r->failfd = -1;
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epfd < 0) {
+		cs_err_set(err, "epoll: %s", strerror(errno));
+		free(r);
+		return NULL;
+	}
+	if (cfg->on_failure) {
+		r->failfd = open(cfg->on_failure, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (r->failfd < 0) {
+			cs_err_set(err, "cannot open '%s': %s", cfg->on_failure, strerror(errno));
+			close(r->epfd);
+			free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+int
+bx_fd(const struct bx_runner *r)
+{
+	return r->epfd;
+}
+
+size_t
+bx_busy(const struct bx_runner *r)
+{
+	return r->busy;
+}
+
+size_t
+bx_running(const struct bx_runner *r)
+{
+	return r->running;
+}
+
+static void
+push(struct job *j, size_t lo, size_t hi)
+{
+	if (j->nst == j->capst) {
+		j->capst = j->capst ? j->capst * 2 : 8;
+		j->st = cs_realloc(j->st, j->capst * sizeof *j->st);
+	}
+	j->st[j->nst].lo = lo;
+	j->st[j->nst].hi = hi;
+	j->st[j->nst].attempt = 0;
+	j->nst++;
+}
+
+void
+bx_submit(struct bx_runner *r, struct bx_batch *b, bx_done_fn done, void *ctx)
+{
+	struct job *j = cs_calloc(1, sizeof *j);
+
+	j->b = b;
+	j->done = done;
+	j->ctx = ctx;
+	j->pidfd = -1;
+	j->state = J_QUEUED;
+	b->failed = 0;
+	b->abandoned = 0;
+	if (b->n)
+		push(j, 0, b->n);
+	if (r->tail)
+		r->tail->next = j;
+	else
+		r->head = j;
+	r->tail = j;
+	r->busy++;
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static char *
+env_var(const char *name, const char *value)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s=%s", name, value);
+	return buf_detach(&b);
+}
+
+static volatile sig_atomic_t guard_group;
+
+static void
+guard_term(int sig)
+{
+	(void)sig;
+	kill(-(pid_t)guard_group, SIGKILL);
+	_exit(128 + SIGKILL);
+}
+
+/* Start the run of the job's current range.  -1 with err. */
+static int
+start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
+{
+	struct range *g = &j->st[j->nst - 1];
+	const struct bx_item *first = &j->b->it[g->lo], *last = &j->b->it[g->hi - 1];
+	size_t nenv = 0, i, extra = 6;
+	char **envp, num[32];
+	pid_t me = getpid(), pid;
+	int fd, pidfd;
+	struct epoll_event ev;
+
+	fd = memfd_create("cs-tail-batch", MFD_CLOEXEC);
+	if (fd < 0) {
+		cs_err_set(err, "memfd_create: %s", strerror(errno));
+		return -1;
+	}
+	if (write_all(fd, j->b->lines.data + first->off, last->off + last->len - first->off) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0) {
+		cs_err_set(err, "cannot write a batch: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	while (environ[nenv])
+		nenv++;
+	envp = cs_calloc(nenv + extra + 1, sizeof *envp);
+	for (i = 0; i < nenv; i++)
+		envp[i] = environ[i];
+	envp[nenv++] = env_var("CS_STREAM", r->cfg.stream ? r->cfg.stream : "");
+	envp[nenv++] = env_var("CS_SHARD_ID", j->b->shard);
+	envp[nenv++] = env_var("CS_FIRST_SEQUENCE", first->seq);
+	envp[nenv++] = env_var("CS_LAST_SEQUENCE", last->seq);
+	snprintf(num, sizeof num, "%zu", g->hi - g->lo);
+	envp[nenv++] = env_var("CS_BATCH_SIZE", num);
+	snprintf(num, sizeof num, "%u", g->attempt + 1);
+	envp[nenv++] = env_var("CS_ATTEMPT", num);
+	envp[nenv] = NULL;
+
+	pid = fork();
+	if (pid == 0) {
+		/* the guard: a group of its own, dies with us and takes the group along */
+		struct sigaction sa;
+		pid_t k;
+		int st;
+
+		setpgid(0, 0);
+		guard_group = getpid();
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = guard_term;
+		sigaction(SIGTERM, &sa, NULL);
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGINT, &sa, NULL);
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != me)
+			guard_term(SIGTERM);
+		k = fork();
+		if (k == 0) {
+			sa.sa_handler = SIG_DFL;
+			sigaction(SIGTERM, &sa, NULL);
+			sigaction(SIGINT, &sa, NULL);
+			sigaction(SIGPIPE, &sa, NULL);
+			if (dup2(fd, 0) < 0)
+				_exit(127);
+			execve("/bin/sh", (char *[]){ "sh", "-c", (char *)r->cfg.cmd, NULL }, envp);
+			_exit(127);
+		}
+		if (k < 0)
+			_exit(127);
+		while (waitpid(k, &st, 0) < 0)
+			if (errno != EINTR)
+				_exit(127);
+		if (WIFEXITED(st))
+			_exit(WEXITSTATUS(st));
+		_exit(128 + WTERMSIG(st));
+	}
+	close(fd);
+	for (i = nenv - extra; i < nenv; i++)
+		free(envp[i]);
+	free(envp);
+	if (pid < 0) {
+		cs_err_set(err, "fork: %s", strerror(errno));
+		return -1;
+	}
+	setpgid(pid, pid);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd >= 0) {
+		memset(&ev, 0, sizeof ev);
+		ev.events = EPOLLIN;
+		ev.data.fd = pidfd;
+		epoll_ctl(r->epfd, EPOLL_CTL_ADD, pidfd, &ev);
+	}
+	j->pid = pid;
+	j->pidfd = pidfd;
+	j->state = J_RUNNING;
+	g->attempt++;
+	r->running++;
+	return 0;
+}
+
+/* The failure line of J's current range, to the on-failure output. */
+static int
+write_failure(struct bx_runner *r, struct job *j, const char *reason, struct cs_err *err)
+{
+	const struct range *g = &j->st[j->nst - 1];
+	struct buf b = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	buf_adds(&b, "{\"stream\":");
+	json_escape(&b, r->cfg.stream ? r->cfg.stream : "", r->cfg.stream ? strlen(r->cfg.stream) : 0);
+	buf_adds(&b, ",\"shardId\":");
+	json_escape(&b, j->b->shard, strlen(j->b->shard));
+	buf_adds(&b, ",\"firstSequenceNumber\":");
+	json_escape(&b, j->b->it[g->lo].seq, strlen(j->b->it[g->lo].seq));
+	buf_adds(&b, ",\"lastSequenceNumber\":");
+	json_escape(&b, j->b->it[g->hi - 1].seq, strlen(j->b->it[g->hi - 1].seq));
+	buf_printf(&b, ",\"count\":%zu,\"reason\":", g->hi - g->lo);
+	json_escape(&b, reason, strlen(reason));
+	buf_adds(&b, ",\"records\":[");
+	for (i = g->lo; i < g->hi; i++) {
+		const struct bx_item *it = &j->b->it[i];
+
+		if (i > g->lo)
+			buf_addc(&b, ',');
+		/* each line is one JSON value: drop its newline */
+		buf_add(&b, j->b->lines.data + it->off, it->len - 1);
+	}
+	buf_adds(&b, "]}\n");
+	if (r->failfd >= 0) {
+		if (write_all(r->failfd, b.data, b.len) < 0 || fsync(r->failfd) < 0) {
+			cs_err_set(err, "cannot write '%s': %s", r->cfg.on_failure, strerror(errno));
+			r->write_failed = 1;
+			rc = -1;
+		}
+	} else if (write_all(2, b.data, b.len) < 0) {
+		cs_err_set(err, "cannot write the failure output: %s", strerror(errno));
+		rc = -1;
+	}
+	j->b->failed += g->hi - g->lo;
+	buf_free(&b);
+	return rc;
+}
+
+static unsigned
+backoff(const struct bx_runner *r, unsigned attempt)
+{
+	uint64_t w = (uint64_t)r->cfg.backoff_ms << (attempt > 16 ? 16 : attempt - 1);
+
+	return w > 30000 ? 30000 : (unsigned)w;
+}
+
+/* A run of J ended with wait status ST. */
+static int
+run_ended(struct bx_runner *r, struct job *j, int st, struct cs_err *err)
+{
+	struct range g = j->st[j->nst - 1];
+	char reason[128];
+
+	r->running--;
+	if (j->pidfd >= 0)
+		close(j->pidfd);    /* also leaves the epoll set */
+	j->pidfd = -1;
+	j->pid = 0;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		j->nst--;
+	} else if (r->cfg.bisect && g.hi - g.lo > 1) {
+		size_t mid = g.lo + (g.hi - g.lo) / 2;
+
+		j->nst--;
+		push(j, mid, g.hi);
+		push(j, g.lo, mid);
+	} else if (g.attempt <= r->cfg.max_retries && !r->draining) {
+		j->state = J_WAITING;
+		j->due = cs_now_ms() + backoff(r, g.attempt);
+		return 0;
+	} else {
+		if (WIFEXITED(st))
+			snprintf(reason, sizeof reason, "exit status %d after %u attempts",
+			    WEXITSTATUS(st), g.attempt);
+		else
+			snprintf(reason, sizeof reason, "killed by signal %d after %u attempts",
+			    WTERMSIG(st), g.attempt);
+		if (write_failure(r, j, reason, err) < 0)
+			return -1;
+		j->nst--;
+	}
+	j->state = j->nst ? J_QUEUED : J_DONE;
+	return 0;
+}
+
+int
+bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err)
+{
+	struct job *j, **pp, *done = NULL, **dtail = &done;
+	uint64_t now;
+	int64_t wait = -1;
+	int st;
+
+	*fatal = 0;
+	for (j = r->head; j; j = j->next) {
+		if (j->state != J_RUNNING)
+			continue;
+		if (waitpid(j->pid, &st, WNOHANG) == j->pid && run_ended(r, j, st, err) < 0)
+			*fatal = 1;
+	}
+	now = cs_now_ms();
+	for (j = r->head; j; j = j->next) {
+		if (j->state == J_WAITING) {
+			if (r->draining)
+				continue;
+			if (j->due > now) {
+				if (wait < 0 || (int64_t)(j->due - now) < wait)
+					wait = (int64_t)(j->due - now);
+				continue;
+			}
+			j->state = J_QUEUED;
+		}
+		if (j->state == J_QUEUED && j->nst == 0)
+			j->state = J_DONE;
+		if (j->state == J_QUEUED && !r->draining && r->running < r->cfg.parallel &&
+		    start_run(r, j, err) < 0)
+			*fatal = 1;
+	}
+	/* hand finished batches back, in order, after the walk (DONE may submit) */
+	for (pp = &r->head; (j = *pp) != NULL;) {
+		if (j->state == J_DONE || (r->draining && j->state != J_RUNNING)) {
+			*pp = j->next;
+			if (r->draining && j->state != J_DONE)
+				j->b->abandoned = 1;
+			j->next = NULL;
+			*dtail = j;
+			dtail = &j->next;
+		} else {
+			pp = &j->next;
+		}
+	}
+	r->tail = NULL;
+	for (j = r->head; j; j = j->next)
+		r->tail = j;
+	while (done) {
+		j = done;
+		done = j->next;
+		r->busy--;
+		j->done(j->ctx, j->b);
+		free(j->st);
+		free(j);
+	}
+	return *fatal ? -1 : (int)wait;
+}
+
+void
+bx_drain(struct bx_runner *r)
+{
+	r->draining = 1;
+}
+
+void
+bx_abandon(struct bx_runner *r)
+{
+	struct job *j;
+	int st;
+
+	r->draining = 1;
+	for (j = r->head; j; j = j->next) {
+		if (j->state != J_RUNNING)
+			continue;
+		kill(-j->pid, SIGKILL);
+		kill(j->pid, SIGKILL);
+		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (j->pidfd >= 0)
+			close(j->pidfd);
+		j->pidfd = -1;
+		r->running--;
+		j->state = J_QUEUED;   /* handed back as abandoned by the next bx_poll */
+	}
+}
+
+int
+bx_free(struct bx_runner *r, struct cs_err *err)
+{
+	int rc = 0;
+
+	if (!r)
+		return 0;
+	bx_abandon(r);
+	while (r->head) {
+		struct job *j = r->head;
+
+		r->head = j->next;
+		free(j->st);
+		free(j);
+	}
+	if (r->failfd >= 0 && close(r->failfd) < 0) {
+		cs_err_set(err, "cannot write '%s': %s", r->cfg.on_failure, strerror(errno));
+		rc = -1;
+	}
+	if (r->write_failed)
+		rc = -1;
+	close(r->epfd);
+	free(r);
+	return rc;
+}

@@ -1,0 +1,86 @@
+/*
+ * batchexec.h - the --exec runner: a batch of NDJSON records on the
+ * standard input of `sh -c CMD`, retried, optionally bisected, and when
+ * nothing helps written to the on-failure file, so one bad record never
+ * stalls its shard.
+ *
+ * Each run is a child in a process group of its own, under a small guard
+ * process that dies with us (PR_SET_PDEATHSIG) and then kills the whole
+ * group: a SIGKILL of the tool leaves no command running.  The batch is
+ * given as a sealed in-memory file (memfd), so a command that dies half
+ * way changes nothing.  The command gets CS_STREAM, CS_SHARD_ID,
+ * CS_FIRST_SEQUENCE, CS_LAST_SEQUENCE, CS_BATCH_SIZE and CS_ATTEMPT in
+ * its environment.
+ *
+ * A failed run (exit status not 0, or killed by a signal) is retried
+ * after a backoff up to max_retries times; with bisect, a failed batch
+ * of more than one record is first split in halves, each run on its own
+ * (left first), down to the record that fails.
+ */
+#ifndef CS_BATCHEXEC_H
+#define CS_BATCHEXEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cs.h"
+
+struct bx_item {
+	size_t off, len;   /* the line in lines, its newline included */
+	char *seq;         /* the record's sequence number */
+	int ck_ok;         /* a checkpoint may stop after this record (the last piece of a Kinesis record) */
+};
+
+struct bx_batch {
+	char *shard;
+	struct buf lines;
+	struct bx_item *it;
+	size_t n, cap;
+	/* when done */
+	size_t failed;     /* records written to the on-failure output */
+	int abandoned;     /* stopped before it was done (shutdown) */
+};
+
+void bx_batch_init(struct bx_batch *b, const char *shard);
+void bx_batch_free(struct bx_batch *b);
+/* Append one record: LINE (with its newline), its sequence number. */
+void bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, int ck_ok);
+
+struct bx_config {
+	const char *cmd;
+	const char *stream;
+	unsigned parallel;        /* runs at once (>= 1) */
+	unsigned max_retries;     /* retries of a failing run */
+	int bisect;
+	unsigned backoff_ms;      /* first wait before a retry, doubled each time (capped at 30 s) */
+	const char *on_failure;   /* file (appended to), or NULL: the failure line on stderr */
+};
+
+/* Called when a batch is done: delivered, or its failures written.  The runner no longer uses B. */
+typedef void (*bx_done_fn)(void *ctx, struct bx_batch *b);
+
+struct bx_runner;
+
+struct bx_runner *bx_new(const struct bx_config *cfg, struct cs_err *err);
+/* Close the on-failure file; -1 with err when a write failed.  Kills what still runs. */
+int bx_free(struct bx_runner *r, struct cs_err *err);
+/* Queue B (consumed until DONE is called).  Batches run in the order submitted as slots free. */
+void bx_submit(struct bx_runner *r, struct bx_batch *b, bx_done_fn done, void *ctx);
+/* An fd that becomes readable when a child ends (for aws_run's extra fd). */
+int bx_fd(const struct bx_runner *r);
+/*
+ * Reap ended runs, start due ones, call DONE of finished batches.
+ * Returns the ms until a retry is due, or -1.  -1 with err->msg set and
+ * *fatal on a failure to write the on-failure output or to start a run.
+ */
+int bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err);
+/* Batches queued, running or waiting to retry. */
+size_t bx_busy(const struct bx_runner *r);
+/* Runs in progress (children alive). */
+size_t bx_running(const struct bx_runner *r);
+/* Shutdown: start nothing new; drop queued and waiting batches (DONE with abandoned set). */
+void bx_drain(struct bx_runner *r);
+/* Kill every running command's group and abandon their batches. */
+void bx_abandon(struct bx_runner *r);
+
+#endif

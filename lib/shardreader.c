@@ -1,0 +1,527 @@
+/* shardreader.c - every shard of a stream, in lineage order (see shardreader.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "shardreader.h"
+
+enum sstate {
+	S_WAIT_PARENTS,   /* a parent is not finished yet */
+	S_NEED_ITER,      /* ready: wants an iterator */
+	S_ITER_INFLIGHT,
+	S_IDLE,           /* has an iterator, waits for its next read */
+	S_GET_INFLIGHT,
+	S_HELD,           /* the consumer holds it */
+	S_HELD_END,       /* held, and its last records were delivered */
+	S_CAUGHTUP,       /* -e: nothing more for now */
+	S_STOPPED,        /* --until reached, or the reader stopped */
+	S_FINISHED,       /* read to its end */
+	S_SKIPPED,        /* finished before this run (checkpoint), or closed at start with --from latest */
+};
+
+struct sshard {
+	struct shardreader *r;
+	char *id, *parent, *adj;
+	int closed;
+	int known_at_start;
+	enum sstate st;
+	char *iter;
+	char *last_seq;           /* of the last record delivered */
+	struct kinesis_position pos;
+	char *pos_seq;            /* owned copy for pos.seq */
+	uint64_t next_due;
+	unsigned throttled;       /* consecutive throttled reads */
+	struct kinesis_records rs;
+};
+
+struct shardreader {
+	struct aws_client *c, *lc;
+	struct sr_config cfg;
+	struct sshard **s;
+	size_t n, cap;
+	int listed_once;
+	uint64_t relist_due;
+	int stopping;
+	int fatal;
+	struct cs_err fatal_err;
+	unsigned long long records;
+	struct buf req;
+};
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct sshard *
+find(const struct shardreader *r, const char *id)
+{
+	size_t i;
+
+	if (!id)
+		return NULL;
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->s[i]->id, id) == 0)
+			return r->s[i];
+	return NULL;
+}
+
+static int
+selected(const struct shardreader *r, const char *id)
+{
+	size_t i;
+
+	if (!r->cfg.shards)
+		return 1;
+	for (i = 0; i < r->cfg.nshards; i++)
+		if (strcmp(r->cfg.shards[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct checkpoint_entry *
+ck_entry(const struct shardreader *r, const char *id)
+{
+	return r->cfg.ck ? checkpoint_get(r->cfg.ck, id) : NULL;
+}
+
+static void
+set_fatal(struct shardreader *r, const char *op, const struct sshard *s, const struct cs_err *e)
+{
+	if (r->fatal)
+		return;
+	r->fatal = 1;
+	cs_err_set(&r->fatal_err, "%s on '%s/%s': %s", op, r->cfg.stream, s->id, e->msg);
+	memcpy(r->fatal_err.code, e->code, sizeof e->code);
+}
+
+/* Add the shards of a listing we do not know yet. */
+static void
+merge(struct shardreader *r, const struct kinesis_shard *ks, size_t nks)
+{
+	size_t i;
+
+	for (i = 0; i < nks; i++) {
+		struct sshard *s = find(r, ks[i].id);
+		const struct checkpoint_entry *e;
+
+		if (s) {
+			s->closed = ks[i].seq_end != NULL;
+			continue;
+		}
+		if (!selected(r, ks[i].id))
+			continue;
+		s = cs_calloc(1, sizeof *s);
+		s->r = r;
+		s->id = cs_strdup(ks[i].id);
+		s->parent = ks[i].parent ? cs_strdup(ks[i].parent) : NULL;
+		s->adj = ks[i].adjacent_parent ? cs_strdup(ks[i].adjacent_parent) : NULL;
+		s->closed = ks[i].seq_end != NULL;
+		s->known_at_start = !r->listed_once;
+		s->st = S_WAIT_PARENTS;
+		kinesis_records_init(&s->rs);
+		e = ck_entry(r, s->id);
+		if (e && e->finished)
+			s->st = S_SKIPPED;
+		else if (!e && s->known_at_start && s->closed && r->cfg.start.type == KINESIS_LATEST)
+			s->st = S_SKIPPED;
+		if (r->n == r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 16;
+			r->s = cs_realloc(r->s, r->cap * sizeof *r->s);
+		}
+		r->s[r->n++] = s;
+	}
+	r->listed_once = 1;
+}
+
+static int
+relist(struct shardreader *r, struct cs_err *err)
+{
+	struct kinesis_shard *ks = NULL;
+	size_t nks = 0;
+
+	if (kinesis_list_shards(r->lc, r->cfg.stream, &ks, &nks, err) < 0)
+		return -1;
+	merge(r, ks, nks);
+	kinesis_shards_free(ks, nks);
+	r->relist_due = cs_now_ms() + r->cfg.relist_ms;
+	return 0;
+}
+
+static int
+parent_done(const struct shardreader *r, const char *id)
+{
+	const struct checkpoint_entry *e;
+	const struct sshard *p;
+
+	if (!id)
+		return 1;
+	e = ck_entry(r, id);
+	if (e && e->finished)
+		return 1;
+	p = find(r, id);
+	/* a parent past the retention period, or one left to another worker (--shards) */
+	if (!p)
+		return 1;
+	return p->st == S_FINISHED || p->st == S_SKIPPED;
+}
+
+static int
+parent_finished_before(const struct shardreader *r, const char *id)
+{
+	const struct checkpoint_entry *e = id ? ck_entry(r, id) : NULL;
+	const struct sshard *p = find(r, id);
+
+	return (e && e->finished) || (p && p->st == S_FINISHED);
+}
+
+/* Where S starts, once its parents are done. */
+static void
+choose_start(struct shardreader *r, struct sshard *s)
+{
+	const struct checkpoint_entry *e = ck_entry(r, s->id);
+	const struct kinesis_position *st = &r->cfg.start;
+
+	free(s->pos_seq);
+	s->pos_seq = NULL;
+	memset(&s->pos, 0, sizeof s->pos);
+	if (e && e->seq) {
+		s->pos.type = KINESIS_AFTER_SEQUENCE_NUMBER;
+		s->pos_seq = cs_strdup(e->seq);
+	} else if (st->type == KINESIS_AT_TIMESTAMP) {
+		s->pos = *st;
+	} else if (st->type == KINESIS_LATEST && s->known_at_start &&
+	    !parent_finished_before(r, s->parent) && !parent_finished_before(r, s->adj)) {
+		s->pos.type = KINESIS_LATEST;
+	} else if ((st->type == KINESIS_AT_SEQUENCE_NUMBER ||
+	    st->type == KINESIS_AFTER_SEQUENCE_NUMBER) && selected(r, s->id) && r->cfg.shards) {
+		s->pos.type = st->type;
+		s->pos_seq = cs_strdup(st->seq);
+	} else {
+		s->pos.type = KINESIS_TRIM_HORIZON;
+	}
+	s->pos.seq = s->pos_seq;
+}
+
+static void
+shard_finished(struct sshard *s)
+{
+	s->st = S_FINISHED;
+	free(s->iter);
+	s->iter = NULL;
+	s->r->relist_due = cs_now_ms();   /* its children may be new to us */
+}
+
+static void
+on_iter(void *ctx, const struct aws_result *res)
+{
+	struct sshard *s = ctx;
+	struct shardreader *r = s->r;
+	struct cs_err e;
+
+	cs_err_clear(&e);
+	if (res->ok) {
+		free(s->iter);
+		s->iter = NULL;
+		if (kinesis_parse_shard_iterator(res->body->data ? res->body->data : "", res->body->len,
+		    &s->iter, &e) == 0) {
+			s->st = r->stopping ? S_STOPPED : S_IDLE;
+			s->next_due = cs_now_ms();
+			return;
+		}
+		set_fatal(r, "GetShardIterator", s, &e);
+		s->st = S_STOPPED;
+		return;
+	}
+	if (r->stopping || strcmp(res->err.code, "Interrupted") == 0) {
+		s->st = S_STOPPED;
+		return;
+	}
+	if (strcmp(res->err.code, "ProvisionedThroughputExceededException") == 0 ||
+	    strcmp(res->err.code, "LimitExceededException") == 0) {
+		s->st = S_NEED_ITER;   /* the client already backed off; try again later */
+		s->next_due = cs_now_ms() + 2000;
+		return;
+	}
+	set_fatal(r, "GetShardIterator", s, &res->err);
+	s->st = S_STOPPED;
+}
+
+static void
+on_get(void *ctx, const struct aws_result *res)
+{
+	struct sshard *s = ctx;
+	struct shardreader *r = s->r;
+	struct kinesis_records *rs = &s->rs;
+	struct cs_err e;
+	uint64_t now = cs_now_ms();
+	size_t raw, i;
+	int until_hit = 0, at_end;
+	enum sr_verdict v = SR_CONTINUE;
+
+	cs_err_clear(&e);
+	if (!res->ok) {
+		if (r->stopping || strcmp(res->err.code, "Interrupted") == 0) {
+			s->st = S_STOPPED;
+		} else if (strcmp(res->err.code, "ExpiredIteratorException") == 0) {
+			/* renew after the last record read, else from where we started */
+			if (s->last_seq) {
+				free(s->pos_seq);
+				s->pos_seq = cs_strdup(s->last_seq);
+				s->pos.type = KINESIS_AFTER_SEQUENCE_NUMBER;
+				s->pos.seq = s->pos_seq;
+			}
+			s->st = S_NEED_ITER;
+			s->next_due = now;
+		} else if (strcmp(res->err.code, "ProvisionedThroughputExceededException") == 0 ||
+		    strcmp(res->err.code, "LimitExceededException") == 0) {
+			unsigned wait = 1000u << (s->throttled < 3 ? s->throttled : 3);
+
+			s->throttled++;
+			s->st = S_IDLE;
+			s->next_due = now + wait;
+		} else {
+			set_fatal(r, "GetRecords", s, &res->err);
+			s->st = S_STOPPED;
+		}
+		return;
+	}
+	s->throttled = 0;
+	if (kinesis_parse_get_records(res->body->data ? res->body->data : "", res->body->len, rs,
+	    &e) < 0) {
+		set_fatal(r, "GetRecords", s, &e);
+		s->st = S_STOPPED;
+		return;
+	}
+	raw = rs->n;
+	if (r->cfg.until_ms) {
+		for (i = 0; i < rs->n; i++)
+			if (rs->rec[i].arrival_ms > r->cfg.until_ms)
+				break;
+		if (i < rs->n) {
+			rs->n = i;
+			until_hit = 1;
+		}
+	}
+	if (rs->n) {
+		const struct kinesis_record *last = &rs->rec[rs->n - 1];
+
+		free(s->last_seq);
+		s->last_seq = cs_strndup(KREC_SEQ(rs, last), last->seq_len);
+		r->records += rs->n;
+	}
+	free(s->iter);
+	s->iter = rs->next_iterator;
+	rs->next_iterator = NULL;
+	at_end = !s->iter && !until_hit;
+	if (rs->n || at_end)
+		v = r->cfg.on_records(r->cfg.ctx, s->id, rs, at_end);
+	if (until_hit || (!s->iter && !at_end)) {
+		s->st = S_STOPPED;
+	} else if (at_end) {
+		if (v == SR_HOLD)
+			s->st = S_HELD_END;
+		else
+			shard_finished(s);
+	} else if (r->stopping) {
+		s->st = S_STOPPED;
+	} else {
+		s->st = v == SR_HOLD ? S_HELD : S_IDLE;
+		if (r->cfg.exit_at_end && raw == 0 && rs->millis_behind <= 0)
+			s->st = S_CAUGHTUP;
+		/* --until in the past and nothing more to read: no later record can qualify */
+		if (r->cfg.until_ms && raw == 0 && rs->millis_behind <= 0 &&
+		    wall_ms() > r->cfg.until_ms)
+			s->st = S_STOPPED;
+		/* at most one read per interval, counted from the start of this one */
+		s->next_due = s->next_due + r->cfg.min_interval_ms;
+		if (s->next_due < now && raw == 0)
+			s->next_due = now + r->cfg.min_interval_ms / 2;
+	}
+}
+
+struct shardreader *
+sr_new(struct aws_client *c, struct aws_client *lc, const struct sr_config *cfg,
+    struct cs_err *err)
+{
+	struct shardreader *r = cs_calloc(1, sizeof *r);
+	size_t i;
+
+	r->c = c;
+	r->lc = lc;
+	r->cfg = *cfg;
+	if (!r->cfg.min_interval_ms)
+		r->cfg.min_interval_ms = 200;
+	if (!r->cfg.relist_ms)
+		r->cfg.relist_ms = 10000;
+	buf_init(&r->req);
+	if (relist(r, err) < 0) {
+		sr_free(r);
+		return NULL;
+	}
+	for (i = 0; i < cfg->nshards; i++) {
+		if (!find(r, cfg->shards[i])) {
+			cs_err_set(err, "stream '%s' has no shard '%s'", cfg->stream, cfg->shards[i]);
+			snprintf(err->code, sizeof err->code, "NoSuchShard");
+			sr_free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+void
+sr_free(struct shardreader *r)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++) {
+		struct sshard *s = r->s[i];
+
+		free(s->id);
+		free(s->parent);
+		free(s->adj);
+		free(s->iter);
+		free(s->last_seq);
+		free(s->pos_seq);
+		kinesis_records_free(&s->rs);
+		free(s);
+	}
+	free(r->s);
+	buf_free(&r->req);
+	free(r);
+}
+
+static int
+active(enum sstate st)
+{
+	return st == S_NEED_ITER || st == S_ITER_INFLIGHT || st == S_IDLE ||
+	    st == S_GET_INFLIGHT || st == S_HELD || st == S_HELD_END;
+}
+
+int
+sr_step(struct shardreader *r, int *fatal, struct cs_err *err)
+{
+	uint64_t now = cs_now_ms();
+	int64_t wait = -1;
+	size_t i;
+	int busy = 0, changed;
+
+	*fatal = 0;
+	if (r->fatal) {
+		*fatal = 1;
+		*err = r->fatal_err;
+		return -1;
+	}
+	if (r->stopping)
+		return aws_inflight(r->c) ? 100 : -1;
+	if (now >= r->relist_due) {
+		struct cs_err e;
+
+		if (relist(r, &e) < 0) {
+			if (strcmp(e.code, "ResourceNotFoundException") == 0) {
+				*fatal = 1;
+				*err = e;
+				return -1;
+			}
+			r->relist_due = now + 1000;   /* a passing failure: try again soon */
+		}
+	}
+	do {
+		changed = 0;
+		for (i = 0; i < r->n; i++) {
+			struct sshard *s = r->s[i];
+
+			if (s->st == S_WAIT_PARENTS && parent_done(r, s->parent) &&
+			    parent_done(r, s->adj)) {
+				choose_start(r, s);
+				s->st = S_NEED_ITER;
+				s->next_due = now;
+				changed = 1;
+			}
+		}
+	} while (changed);
+	for (i = 0; i < r->n; i++) {
+		struct sshard *s = r->s[i];
+
+		if ((s->st == S_NEED_ITER || s->st == S_IDLE) && s->next_due > now) {
+			if (wait < 0 || (int64_t)(s->next_due - now) < wait)
+				wait = (int64_t)(s->next_due - now);
+		} else if (s->st == S_NEED_ITER) {
+			kinesis_get_shard_iterator_body(&r->req, r->cfg.stream, s->id, &s->pos);
+			s->st = S_ITER_INFLIGHT;
+			aws_submit(r->c, "GetShardIterator", r->req.data, r->req.len, on_iter, s);
+		} else if (s->st == S_IDLE) {
+			kinesis_get_records_body(&r->req, s->iter, r->cfg.limit);
+			s->st = S_GET_INFLIGHT;
+			s->next_due = now;
+			aws_submit(r->c, "GetRecords", r->req.data, r->req.len, on_get, s);
+		}
+		if (active(s->st))
+			busy = 1;
+	}
+	if (r->fatal) {
+		*fatal = 1;
+		*err = r->fatal_err;
+		return -1;
+	}
+	if (!busy && !aws_inflight(r->c)) {
+		/* every shard finished, stopped or caught up */
+		return -1;
+	}
+	if (!r->cfg.exit_at_end) {
+		int64_t rl = r->relist_due > now ? (int64_t)(r->relist_due - now) : 0;
+
+		if (wait < 0 || rl < wait)
+			wait = rl;
+	}
+	if (wait < 0)
+		wait = 1000;
+	return (int)wait;
+}
+
+void
+sr_release(struct shardreader *r, const char *shard)
+{
+	struct sshard *s = find(r, shard);
+
+	if (!s)
+		return;
+	if (s->st == S_HELD) {
+		s->st = r->stopping ? S_STOPPED : S_IDLE;
+		if (s->next_due < cs_now_ms())
+			s->next_due = cs_now_ms();
+	} else if (s->st == S_HELD_END) {
+		shard_finished(s);
+	}
+}
+
+void
+sr_stop(struct shardreader *r)
+{
+	size_t i;
+
+	r->stopping = 1;
+	for (i = 0; i < r->n; i++)
+		if (r->s[i]->st != S_GET_INFLIGHT && r->s[i]->st != S_ITER_INFLIGHT &&
+		    r->s[i]->st != S_FINISHED && r->s[i]->st != S_SKIPPED)
+			r->s[i]->st = S_STOPPED;
+}
+
+size_t
+sr_nshards(const struct shardreader *r)
+{
+	return r->n;
+}
+
+unsigned long long
+sr_records(const struct shardreader *r)
+{
+	return r->records;
+}

@@ -1,0 +1,86 @@
+/*
+ * shardreader.h - read every shard of a Kinesis stream, the way a
+ * consumer must: one state machine per shard, GetRecords for several
+ * shards in flight (aws_submit), at most one GetRecords per shard per
+ * min_interval_ms (the service allows 5 per second), parents read to
+ * their end before their children start (so each partition key's order
+ * holds), shards re-listed while following, expired iterators renewed
+ * after the last record read.
+ *
+ * The reader hands the records of each GetRecords answer to a callback;
+ * the callback may hold the shard (SR_HOLD: no more reads on it until
+ * sr_release()), which is how a slow consumer (cs-tail --exec) pushes back
+ * and how a shard's end waits until its last records are handled.
+ *
+ * Driven by the caller's loop: sr_step() starts what is due and returns
+ * how long the caller may wait in aws_run() before calling it again.
+ */
+#ifndef CS_SHARDREADER_H
+#define CS_SHARDREADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aws.h"
+#include "checkpoint.h"
+#include "kinesis.h"
+
+enum sr_verdict {
+	SR_CONTINUE = 0,   /* records handled: read on */
+	SR_HOLD = 1,       /* keep the shard still until sr_release() */
+};
+
+/*
+ * Records of shard SHARD (RS->n may be 0).  AT_END: the shard is closed
+ * and this was its last answer; once the callback has returned
+ * SR_CONTINUE (or the shard was released), the shard is finished and its
+ * children may start.
+ */
+typedef enum sr_verdict (*sr_records_fn)(void *ctx, const char *shard,
+    struct kinesis_records *rs, int at_end);
+
+struct sr_config {
+	const char *stream;
+	/* where shards without a checkpoint start: trim horizon, latest, a time, a sequence number */
+	struct kinesis_position start;
+	const char *const *shards;   /* only these shards (NULL: all) */
+	size_t nshards;
+	int64_t until_ms;            /* stop a shard at its first record that arrived after (0: none) */
+	int exit_at_end;             /* -e: stop once every shard is caught up */
+	unsigned limit;              /* GetRecords Limit (0: the service's default) */
+	unsigned min_interval_ms;    /* between two GetRecords of one shard (200) */
+	unsigned relist_ms;          /* re-list shards while following (10000) */
+	const struct checkpoint *ck; /* positions to resume from (may be NULL); only read */
+	int verbose;
+	sr_records_fn on_records;
+	void *ctx;
+};
+
+struct shardreader;
+
+/*
+ * A reader over C (async GetShardIterator/GetRecords) and LC (blocking
+ * ListShards; a second client, so a blocking call never runs C's
+ * callbacks).  Lists the shards once: -1 with err when that fails (the
+ * stream does not exist, ...).  Unknown --shards are an error too.
+ */
+struct shardreader *sr_new(struct aws_client *c, struct aws_client *lc,
+    const struct sr_config *cfg, struct cs_err *err);
+void sr_free(struct shardreader *r);
+/*
+ * Start the reads and iterator requests that are due.  Returns the ms
+ * until something is next due (for aws_run's timeout), or -1 when
+ * nothing is left to do (every shard finished, stopped or caught up with
+ * -e) and nothing is in flight.  -1 with *FATAL set and err filled on an
+ * error that stops the run.
+ */
+int sr_step(struct shardreader *r, int *fatal, struct cs_err *err);
+/* Let a held shard read on. */
+void sr_release(struct shardreader *r, const char *shard);
+/* Stop reading: no new requests; sr_step returns -1 once nothing is in flight. */
+void sr_stop(struct shardreader *r);
+/* Number of shards read so far and records delivered. */
+size_t sr_nshards(const struct shardreader *r);
+unsigned long long sr_records(const struct shardreader *r);
+
+#endif
