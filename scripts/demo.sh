@@ -1,0 +1,242 @@
+#!/bin/bash
+# demo.sh - the sample's whole flow, locally (what 'make demo' runs after
+# installing the dependencies and building bin/).
+#
+#  1. starts kinesalite and dynalite on free loopback ports, in a temporary
+#     directory;
+#  2. creates the stream click-stream and the table click-stream-table
+#     (partition key IP, sort key Timestamp, both strings), as the sample;
+#  3. starts the sample's endpoint, cs-put --listen, and the sample's
+#     consumer, cs-tail --exec 'cs-validate | cs-store' with a checkpoint;
+#  4. POSTs the sample's own record to /report with curl and shows the answer;
+#  5. replays a generated capture (with some ineligible records) through cs-put;
+#  6. waits until the consumer has caught up, shows the items in the table,
+#     the rejects by reason, and checks that the counts add up
+#     (sent = stored + rejected), failing loudly when they do not;
+#  7. stops everything it started.
+#
+#   scripts/demo.sh [-k]      -k: keep the temporary directory
+#   DEMO_COUNT=N              records in the generated capture (default 1000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+keep=
+[ "${1:-}" = -k ] && keep=1
+
+count=${DEMO_COUNT:-1000}
+stream=click-stream
+table=click-stream-table
+
+# the tools of this checkout; local credentials only, never the user's own
+export PATH=$top/bin:$top/scripts:$PATH
+export AWS_ACCESS_KEY_ID=AKIDLOCALDEMO AWS_SECRET_ACCESS_KEY=local-demo-secret
+export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL 2>/dev/null || true
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+export LC_ALL=C.UTF-8
+
+for t in cs-put cs-tail cs-validate cs-store; do
+	[ -x "bin/$t" ] || { echo "demo: bin/$t is missing: run 'make' first" >&2; exit 1; }
+done
+
+# the sample's own record, as its README sends it (../shared/seed.md)
+seed_record='{
+    "ip": "0.0.0.0",
+    "timestamp": "2018-02-04T23:18:32.866Z",
+    "browser": "Chrome",
+    "url": "http://adroitlogic.com/products/ultraesb-x",
+    "referrer": "http://adroitlogic.com",
+    "os": "Windows",
+    "country": "Sri Lanka",
+    "language": "en-us"
+}'
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/cs-demo.XXXXXX")
+pids=
+started=$(date +%s)
+
+cleanup() {
+	rc=$?
+	trap - EXIT INT TERM
+	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $pids; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	scripts/services.sh stop "$work/svc" >/dev/null 2>&1 || true
+	if [ -n "$keep" ] || [ $rc -ne 0 ]; then
+		echo "demo: files kept in $work" >&2
+	else
+		rm -rf "$work"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { echo "demo: FAILED: $*" >&2; exit 1; }
+
+# --- 1. services ------------------------------------------------------------
+step "starting kinesalite and dynalite on loopback"
+scripts/services.sh start "$work/svc" >/dev/null
+. "$work/svc/services.env"
+export AWS_ENDPOINT_URL_KINESIS=$CS_KINESIS_ENDPOINT
+export AWS_ENDPOINT_URL_DYNAMODB=$CS_DYNAMODB_ENDPOINT
+echo "kinesis:  $CS_KINESIS_ENDPOINT"
+echo "dynamodb: $CS_DYNAMODB_ENDPOINT"
+
+# --- 2. stream and table ----------------------------------------------------
+step "creating stream $stream (2 shards) and table $table (IP, Timestamp)"
+scripts/services.sh create-stream "$CS_KINESIS_ENDPOINT" "$stream" 2
+scripts/services.sh create-table "$CS_DYNAMODB_ENDPOINT" "$table" IP Timestamp
+
+# --- 3. endpoint and consumer -----------------------------------------------
+port=$(scripts/services.sh freeport)
+step "starting the endpoint: cs-put --listen 127.0.0.1:$port -s $stream"
+cs-put --listen "127.0.0.1:$port" -s "$stream" 2>"$work/listen.log" &
+pids="$pids $!"
+
+# Each batch's rejects go to a file of its own: cs-validate --rejects
+# truncates its file, and the consumer runs one cs-validate per batch.
+mkdir "$work/rejects"
+consumer="cs-validate --rejects \"\$(mktemp '$work/rejects/batch.XXXXXX')\" |
+    cs-store -t $table -m @'$top/scripts/sample-mapping.jq'"
+step "starting the consumer: cs-tail -s $stream --checkpoint ck --exec 'cs-validate | cs-store'"
+cs-tail -s "$stream" --checkpoint "$work/click-stream.ck" --exec "$consumer" \
+    2>"$work/consumer.log" &
+pids="$pids $!"
+
+i=0
+until curl -s -o /dev/null -X OPTIONS "http://127.0.0.1:$port/report"; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || { cat "$work/listen.log" >&2; fail "the endpoint did not start"; }
+	sleep 0.1
+done
+
+# --- 4. the sample's request ------------------------------------------------
+step "POST /report with the sample's own record"
+printf '%s\n' "$seed_record"
+echo "--> the answer:"
+curl -sS -i -X POST -H 'Content-Type: application/json' --data-binary "$seed_record" \
+    "http://127.0.0.1:$port/report" | tr -d '\r' | tee "$work/answer.txt" |
+    grep -iv '^\(date\|connection\|content-length\):'
+echo
+head -n 1 "$work/answer.txt" | grep -q ' 200' || fail "the endpoint did not answer 200"
+grep -q '"Code":"PutRecordSuccessful"' "$work/answer.txt" || fail "the answer is not the sample's"
+
+# --- 5. a capture replayed through cs-put -----------------------------------
+step "replaying a generated capture of $count records (5% ineligible) through cs-put"
+gen-records --count "$count" --seed 1 --bad-ratio 0.05 \
+    --start-time 2026-01-01T00:00:00.000Z >"$work/capture.ndjson"
+cs-put -s "$stream" --stats --rejects "$work/put-rejects.ndjson" "$work/capture.ndjson" 2>&1 |
+    sed 's/^/  /'
+[ ! -s "$work/put-rejects.ndjson" ] || fail "cs-put could not deliver some records"
+
+# what should come out: cs-validate on the capture itself
+sent=$((count + 1))
+eligible=$(( $(cs-validate "$work/capture.ndjson" 2>/dev/null | wc -l) + 1 ))
+ineligible=$((sent - eligible))
+echo "sent: $sent (1 by POST /report, $count by cs-put): $eligible eligible, $ineligible not"
+
+# --- 6. caught up? ----------------------------------------------------------
+scan_count() {
+	python3 - "$CS_DYNAMODB_ENDPOINT" "$table" <<'EOF'
+import json, subprocess, sys
+ep, table = sys.argv[1], sys.argv[2]
+n, start = 0, None
+while True:
+    req = {"TableName": table, "Select": "COUNT"}
+    if start:
+        req["ExclusiveStartKey"] = start
+    out = subprocess.run(["scripts/services.sh", "call", ep, "dynamodb", "Scan", json.dumps(req)],
+                         check=True, capture_output=True, text=True).stdout
+    r = json.loads(out)
+    n += r["Count"]
+    start = r.get("LastEvaluatedKey")
+    if not start:
+        break
+print(n)
+EOF
+}
+# distinct rejected records (a batch run twice writes its rejects twice)
+rejects_count() {
+	cat "$work"/rejects/batch.* 2>/dev/null |
+	    python3 -c 'import sys, json
+seen = set()
+for line in sys.stdin:
+    r = json.loads(line)
+    seen.add(r.get("record", r.get("record_base64")))
+print(len(seen))'
+}
+
+step "waiting for the consumer to catch up"
+deadline=$(( $(date +%s) + 40 ))
+while :; do
+	stored=$(scan_count)
+	rejected=$(rejects_count)
+	printf '\r  stored %d of %d, rejected %d of %d ' "$stored" "$eligible" "$rejected" "$ineligible"
+	[ "$stored" -ge "$eligible" ] && [ "$rejected" -ge "$ineligible" ] && break
+	if [ "$(date +%s)" -ge $deadline ]; then
+		echo
+		tail -n 20 "$work/consumer.log" >&2
+		fail "the consumer did not catch up within 40 s"
+	fi
+	sleep 0.5
+done
+echo
+
+step "the table $table"
+scripts/services.sh call "$CS_DYNAMODB_ENDPOINT" dynamodb Scan \
+    "{\"TableName\":\"$table\",\"Limit\":3}" >"$work/scan3.json"
+scripts/services.sh call "$CS_DYNAMODB_ENDPOINT" dynamodb GetItem \
+    "{\"TableName\":\"$table\",\"Key\":{\"IP\":{\"S\":\"0.0.0.0\"},\"Timestamp\":{\"S\":\"2018-02-04T23:18:32.866Z\"}}}" \
+    >"$work/seeditem.json"
+python3 - "$stored" "$work/seeditem.json" "$work/scan3.json" <<'EOF'
+import json, sys
+def plain(item):
+    return {k: next(iter(v.values())) for k, v in item.items()}
+print("%s items; the sample's record:" % sys.argv[1])
+seed = json.load(open(sys.argv[2])).get("Item")
+print("  " + json.dumps(plain(seed), ensure_ascii=False) if seed else "  (missing!)")
+print("and a few others:")
+for it in json.load(open(sys.argv[3]))["Items"]:
+    print("  " + json.dumps(plain(it), ensure_ascii=False))
+EOF
+grep -q '"Item"' "$work/seeditem.json" || fail "the sample's record is not in the table"
+
+step "the rejects, by reason"
+cat "$work"/rejects/batch.* | python3 -c 'import sys, json, collections
+seen, by = set(), collections.Counter()
+example = {}
+for line in sys.stdin:
+    r = json.loads(line)
+    rec = r.get("record", r.get("record_base64"))
+    if rec in seen:
+        continue
+    seen.add(rec)
+    why = r.get("error", "?")
+    field = r.get("reason", "").split(":", 1)[0]
+    if why == "InvalidField" or why == "MissingField":
+        why += " " + field
+    by[why] += 1
+    example.setdefault(why, r.get("reason", ""))
+for why, n in by.most_common():
+    print("%5d  %-28s e.g. %s" % (n, why, example[why][:70]))'
+
+step "counts"
+total=$((stored + rejected))
+printf '  sent     %6d\n  stored   %6d\n  rejected %6d\n' "$sent" "$stored" "$rejected"
+if [ "$stored" -ne "$eligible" ] || [ "$rejected" -ne "$ineligible" ] || [ "$total" -ne "$sent" ]; then
+	fail "the counts do not add up: sent $sent != stored $stored + rejected $rejected"
+fi
+echo "  sent = stored + rejected: $sent = $stored + $rejected"
+
+step "stopping"
+for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+for p in $pids; do wait "$p" 2>/dev/null || true; done
+pids=
+echo "the consumer said:"
+tail -n 3 "$work/consumer.log" | sed 's/^/  /'
+echo "done in $(( $(date +%s) - started )) s"
