@@ -385,13 +385,12 @@ canonical_request(const struct sigv4_input *in, struct sigv4_output *out, struct
 
 /* Step 2: the string to sign. */
 static void
-string_to_sign(const struct sigv4_input *in, struct sigv4_output *out, const char *scope)
+string_to_sign(struct sigv4_output *out, const char *scope)
 {
 	char hash[65];
 
 	sha256_hex(hash, out->canonical_request.data, out->canonical_request.len);
 	buf_printf(&out->string_to_sign, ALGORITHM "\n%s\n%s\n%s", out->amz_date, scope, hash);
-	(void)in;
 }
 
 /* Step 3: the signing key, HMAC chain over date, region, service and "aws4_request". */
@@ -449,6 +448,9 @@ sigv4_output_init(struct sigv4_output *out)
 void
 sigv4_output_free(struct sigv4_output *out)
 {
+	/* the canonical request holds the session token */
+	if (out->canonical_request.data)
+		OPENSSL_cleanse(out->canonical_request.data, out->canonical_request.cap);
 	buf_free(&out->canonical_request);
 	buf_free(&out->string_to_sign);
 	buf_free(&out->authorization);
@@ -485,7 +487,7 @@ sigv4_sign(const struct sigv4_input *in, struct sigv4_output *out, struct cs_err
 	buf_printf(&scope, "%s/%s/%s/aws4_request", date, in->region, in->service);
 
 	canonical_request(in, out, &signed_hdrs);
-	string_to_sign(in, out, scope.data);
+	string_to_sign(out, scope.data);
 	if (authorization(in, out, date, scope.data, &signed_hdrs) < 0) {
 		cs_err_set(err, "cannot sign the request: HMAC-SHA256 failed");
 		goto out;
