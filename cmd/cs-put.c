@@ -1,0 +1,672 @@
+/*
+ * cs-put - put NDJSON records into a Kinesis stream, batched, retried,
+ * never lost; or serve the sample's POST /report endpoint (--listen).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aws.h"
+#include "cs.h"
+#include "envelope.h"
+#include "json.h"
+#include "kinesis.h"
+#include "listen.h"
+#include "ndjson.h"
+#include "opts.h"
+#include "phash.h"
+#include "putkey.h"
+#include "putter.h"
+#include "rejects.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	got_signal++;
+}
+
+static const char usage[] =
+    "usage: cs-put -s STREAM [OPTIONS] [FILE...]\n"
+    "       cs-put -s STREAM --listen ADDR:PORT [OPTIONS]\n"
+    "Put NDJSON records (one line, one record) into a Kinesis stream.\n"
+    "\n"
+    "  -s, --stream NAME          the stream (a name or an ARN)\n"
+    "  -k, --partition-key EXPR   jq expression giving each record's partition key\n"
+    "                             (default: a hash of the record's bytes)\n"
+    "      --explicit-hash-key EXPR  jq expression giving an explicit hash key (decimal)\n"
+    "  -E, --envelope             input lines are cs-tail -J envelopes: put their data\n"
+    "                             with their partition key\n"
+    "      --rejects FILE         write records not delivered there as NDJSON ('-': stdout)\n"
+    "      --results FILE         one NDJSON line per input record, in input order\n"
+    "      --linger MS            wait at most MS for a batch to fill (default 20)\n"
+    "      --parallel N           PutRecords requests in flight (default 8)\n"
+    "      --batch-size N         records per PutRecords request, 1..500 (default 500)\n"
+    "      --rate N               at most N records per second\n"
+    "      --replay-speed X       pace records by their \"timestamp\", X times as fast\n"
+    "      --dry-run              send nothing: print the batches and each record's shard\n"
+    "      --stats                print the summary even when stderr is not a terminal\n"
+    "      --listen ADDR:PORT     serve POST /report: each body is one record\n"
+    "      --max-connections N    with --listen: connections at once (default 1024)\n";
+
+enum {
+	OPT_EHK = CS_OPT_TOOL,
+	OPT_REJECTS,
+	OPT_RESULTS,
+	OPT_LINGER,
+	OPT_PARALLEL,
+	OPT_BATCH,
+	OPT_RATE,
+	OPT_REPLAY,
+	OPT_DRY,
+	OPT_STATS,
+	OPT_LISTEN,
+	OPT_MAXCONN,
+};
+
+static const char shortopts[] = "s:k:E" CS_OPTS_SHORT;
+static const struct option longopts[] = {
+	{ "stream", required_argument, NULL, 's' },
+	{ "partition-key", required_argument, NULL, 'k' },
+	{ "explicit-hash-key", required_argument, NULL, OPT_EHK },
+	{ "envelope", no_argument, NULL, 'E' },
+	{ "rejects", required_argument, NULL, OPT_REJECTS },
+	{ "results", required_argument, NULL, OPT_RESULTS },
+	{ "linger", required_argument, NULL, OPT_LINGER },
+	{ "parallel", required_argument, NULL, OPT_PARALLEL },
+	{ "batch-size", required_argument, NULL, OPT_BATCH },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "replay-speed", required_argument, NULL, OPT_REPLAY },
+	{ "dry-run", no_argument, NULL, OPT_DRY },
+	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct app {
+	struct cs_opts o;
+	const char *stream;
+	const char *keyexpr, *ehkexpr;
+	int envelope, dry_run, stats;
+	const char *rejects_path, *results_path, *listen;
+	unsigned linger, parallel, batch, maxconn;
+	int linger_set;
+	unsigned long unsent;     /* records not delivered after a failure for good */
+	struct listener *listener;
+	double rate, replay;
+
+	struct aws_client *c;
+	struct putter *p;
+	struct putkey *keys;
+	struct rejects *rj;
+	FILE *results;
+	int out_failed;
+	struct buf line, key, ehk, data, scratch;
+	struct json_doc doc;
+	/* dry run: shards for placement */
+	struct kinesis_shard *shards;
+	size_t nshards;
+	int have_shards;
+	/* pacing */
+	uint64_t start_ms, paced;
+	int64_t ts0;
+	/* a record read but not handed over yet (pacing) */
+	int held;
+	uint64_t held_due;
+	struct buf hdata, hkey, hehk;
+	const char *hsource;
+	uint64_t hline;
+	int input_failed;
+};
+
+static unsigned long
+num(const char *name, const char *arg, unsigned long min, unsigned long max)
+{
+	unsigned long long v;
+
+	if (cs_parse_uint(arg, max, &v) || v < min)
+		cs_usage_error("--%s: '%s' is not a number from %lu to %lu", name, arg, min, max);
+	return (unsigned long)v;
+}
+
+static double
+positive(const char *name, const char *arg)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v > 0) || !isfinite(v))
+		cs_usage_error("--%s: '%s' is not a positive number", name, arg);
+	return v;
+}
+
+/* --- results and rejects ----------------------------------------------------- */
+
+static void
+on_done(void *arg, const struct put_record *rec, const struct put_result *res)
+{
+	struct app *a = arg;
+	struct buf *b = &a->line;
+
+	if (!res->ok && !a->rejects_path && putter_failed(a->p, NULL)) {
+		/* the service refused for good: one line at the end says so, not one per record */
+		a->unsent++;
+	} else if (!res->ok) {
+		struct reject rj = { rec->source, rec->line, res->code, res->message, rec->data,
+			rec->len, NULL };
+
+		if (rejects_write(a->rj, &rj) != 0)
+			a->out_failed = 1;
+	}
+	if (!a->results || a->dry_run)
+		return;
+	buf_reset(b);
+	if (res->ok) {
+		buf_adds(b, "{\"Code\":\"PutRecordSuccessful\",\"ShardId\":");
+		json_escape(b, res->shard_id, strlen(res->shard_id));
+		buf_adds(b, ",\"SequenceNumber\":");
+		json_escape(b, res->sequence_number, strlen(res->sequence_number));
+	} else {
+		buf_adds(b, "{\"Code\":");
+		json_escape(b, res->code, strlen(res->code));
+		buf_adds(b, ",\"Message\":");
+		json_escape(b, res->message, strlen(res->message));
+	}
+	buf_adds(b, ",\"source\":");
+	json_escape(b, rec->source, strlen(rec->source));
+	if (rec->line)
+		buf_printf(b, ",\"line\":%llu", (unsigned long long)rec->line);
+	buf_adds(b, "}\n");
+	if (fwrite(b->data, 1, b->len, a->results) != b->len)
+		a->out_failed = 1;
+}
+
+/* --- dry run ----------------------------------------------------------------- */
+
+static const char *
+shard_of(struct app *a, const struct put_record *r, const char *ehk)
+{
+	long i = -1;
+
+	if (!a->have_shards)
+		return "-";
+	if (ehk) {
+		phash_u128 h, lo, hi;
+		size_t j;
+
+		if (phash_parse_dec(ehk, strlen(ehk), &h) == 0)
+			for (j = 0; j < a->nshards && i < 0; j++)
+				if (!a->shards[j].seq_end &&
+				    phash_parse_dec(a->shards[j].hash_start, strlen(a->shards[j].hash_start), &lo) == 0 &&
+				    phash_parse_dec(a->shards[j].hash_end, strlen(a->shards[j].hash_end), &hi) == 0 &&
+				    h >= lo && h <= hi)
+					i = (long)j;
+	} else {
+		i = kinesis_shard_for_key(a->shards, a->nshards, r->key, r->keylen);
+	}
+	return i < 0 ? "-" : a->shards[i].id;
+}
+
+static void
+on_dry_batch(void *arg, unsigned long no, const struct put_record *const *recs, size_t n,
+    size_t bytes)
+{
+	struct app *a = arg;
+	struct buf *b = &a->line;
+	size_t i;
+
+	buf_reset(b);
+	buf_printf(b, "batch %lu: %zu record%s, %zu bytes\n", no, n, n == 1 ? "" : "s", bytes);
+	for (i = 0; i < n; i++) {
+		const struct put_record *r = recs[i];
+		const char *ehk = r->ehk;
+
+		buf_printf(b, "  %s:%llu\t%s\t", r->source, (unsigned long long)r->line,
+		    shard_of(a, r, ehk));
+		json_escape(b, r->key, r->keylen);
+		if (ehk)
+			buf_printf(b, "\t%s", ehk);
+		buf_addc(b, '\n');
+	}
+	if (fwrite(b->data, 1, b->len, stdout) != b->len)
+		a->out_failed = 1;
+}
+
+static void
+dry_run_shards(struct app *a)
+{
+	struct cs_err err;
+
+	cs_err_clear(&err);
+	if (!a->o.max_attempts)
+		a->o.max_attempts = 2;
+	a->c = aws_client_new(&a->o, "kinesis", &err);
+	if (!a->c || kinesis_list_shards(a->c, a->stream, &a->shards, &a->nshards, &err) != 0) {
+		cs_warnx("no shard placement: %s", err.msg);
+		return;
+	}
+	a->have_shards = 1;
+}
+
+/* --- input --------------------------------------------------------------------- */
+
+/* when the record DATA may leave, under --rate and --replay-speed (0: now) */
+static uint64_t
+pace(struct app *a, const char *data, size_t len)
+{
+	uint64_t due = 0;
+
+	if (!a->start_ms)
+		a->start_ms = cs_now_ms();
+	if (a->rate > 0)
+		due = a->start_ms + (uint64_t)((double)a->paced * 1000.0 / a->rate);
+	if (a->replay > 0 && json_parse(&a->doc, data, len) == 0 && a->doc.tok[0].type == JSON_OBJECT) {
+		int t = json_obj_get(&a->doc, 0, "timestamp", 9);
+		int64_t ts;
+
+		if (t >= 0 && a->doc.tok[t].type == JSON_STRING &&
+		    cs_parse_rfc3339(data + a->doc.tok[t].start, a->doc.tok[t].len, &ts) == 0) {
+			if (!a->ts0)
+				a->ts0 = ts;
+			if (ts > a->ts0) {
+				uint64_t d = a->start_ms + (uint64_t)((double)(ts - a->ts0) / a->replay);
+
+				if (d > due)
+					due = d;
+			}
+		}
+	}
+	a->paced++;
+	return due;
+}
+
+static void
+hand_over(struct app *a, const char *data, size_t len, const char *key, size_t keylen,
+    const char *ehk, const char *source, uint64_t line)
+{
+	putter_add(a->p, data, len, key, keylen, ehk, source, line, NULL);
+}
+
+static void
+release_held(struct app *a)
+{
+	if (!a->held)
+		return;
+	a->held = 0;
+	hand_over(a, a->hdata.data, a->hdata.len, a->hkey.data, a->hkey.len,
+	    a->hehk.len ? a->hehk.data : NULL, a->hsource, a->hline);
+}
+
+/* one line of input: keys, checks, pacing; 1 when it is held back for pacing */
+static int
+take_line(struct app *a, const char *s, size_t n, const char *source, uint64_t line)
+{
+	struct cs_err err;
+	const char *data = s;
+	size_t len = n;
+	uint64_t due;
+
+	cs_err_clear(&err);
+	if (a->envelope) {
+		if (envelope_parse(&a->doc, s, n, &a->data, &a->key, &err) != 0) {
+			putter_reject(a->p, s, n, source, line, "InvalidEnvelope", err.msg, NULL);
+			return 0;
+		}
+		data = a->data.data ? a->data.data : "";
+		len = a->data.len;
+		buf_reset(&a->ehk);
+		if ((a->keyexpr || a->ehkexpr) &&
+		    putkey_get(a->keys, data, len, a->keyexpr ? &a->key : &a->scratch, &a->ehk, &err) != 0) {
+			putter_reject(a->p, data, len, source, line, err.code, err.msg, NULL);
+			return 0;
+		}
+	} else if (putkey_get(a->keys, s, n, &a->key, &a->ehk, &err) != 0) {
+		putter_reject(a->p, s, n, source, line, err.code, err.msg, NULL);
+		return 0;
+	}
+	if (!a->key.data)
+		buf_adds(&a->key, "");
+	due = (a->rate > 0 || a->replay > 0) ? pace(a, data, len) : 0;
+	if (due > cs_now_ms() && !got_signal) {
+		buf_reset(&a->hdata);
+		buf_add(&a->hdata, data, len);
+		buf_reset(&a->hkey);
+		buf_add(&a->hkey, a->key.data, a->key.len);
+		buf_reset(&a->hehk);
+		if (a->ehk.len)
+			buf_add(&a->hehk, a->ehk.data, a->ehk.len);
+		a->hsource = source;
+		a->hline = line;
+		a->held_due = due;
+		a->held = 1;
+		return 1;
+	}
+	hand_over(a, data, len, a->key.data, a->key.len, a->ehk.len ? a->ehk.data : NULL,
+	    source, line);
+	return 0;
+}
+
+static int
+readable(int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+/* --- the summary ------------------------------------------------------------------- */
+
+static void
+summary(struct app *a, uint64_t t0, int final)
+{
+	const struct put_stats *s = putter_stats(a->p);
+	const struct aws_stats *as = a->c && !a->dry_run ? aws_client_stats(a->c) : NULL;
+	double secs = (double)(cs_now_ms() - t0) / 1000.0;
+	double rate = secs > 0 ? (double)s->delivered / secs : 0;
+
+	if (!final) {
+		fprintf(stderr, "\r%s: %lu records delivered, %lu rejected, %.0f records/s\033[K",
+		    cs_prog(), s->delivered, s->rejected, rate);
+		return;
+	}
+	if (a->o.progress)
+		fputs("\r\033[K", stderr);
+	fprintf(stderr, "%s: %lu records, %lu delivered (%llu bytes), %lu rejected; "
+	    "%lu batches, %lu entries re-sent, %lu requests re-sent; %.1f s, %.0f records/s\n",
+	    cs_prog(), s->records, s->delivered, s->bytes, s->rejected, s->batches,
+	    s->entry_retries, as ? as->retries : 0, secs, rate);
+}
+
+/* --- main ---------------------------------------------------------------------------- */
+
+static int
+run_files(struct app *a, char **files, int nfiles)
+{
+	static char *stdin_only[] = { "-" };
+	struct nd_reader r;
+	struct cs_err err;
+	int fi = 0, open = 0, reading = 1, interrupted = 0, seen = 0;
+	const char *src = NULL;
+	uint64_t t0 = cs_now_ms(), last_progress = t0;
+
+	if (nfiles == 0) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	for (;;) {
+		int wait_fd = -1, timeout = 200;
+
+		if (got_signal != seen) {
+			seen = got_signal;
+			if (!interrupted) {
+				interrupted = 1;
+				release_held(a);
+				reading = 0;
+				putter_interrupt(a->p, 0);
+			} else {
+				putter_interrupt(a->p, 1);
+			}
+		}
+		if (putter_failed(a->p, NULL))
+			reading = 0;
+		/* read what is there, up to a batch at a time */
+		for (int k = 0; reading && k < PUT_MAX_RECORDS && putter_accepting(a->p); k++) {
+			const char *s;
+			size_t n;
+			enum nd_status st;
+
+			if (a->held) {
+				if (a->held_due > cs_now_ms())
+					break;
+				release_held(a);
+				continue;
+			}
+			if (!open) {
+				if (fi == nfiles) {
+					reading = 0;
+					putter_flush(a->p);
+					break;
+				}
+				cs_err_clear(&err);
+				if (nd_open(&r, files[fi], ND_DEFAULT_MAXLINE, &err) != 0) {
+					cs_warnx("%s", err.msg);
+					a->input_failed = 1;
+					fi++;
+					continue;
+				}
+				open = 1;
+				/* the name must outlive the reader: the putter keeps it */
+				src = strcmp(files[fi], "-") == 0 ? "<stdin>" : files[fi];
+			}
+			if (!nd_ready(&r) && !readable(r.fd)) {
+				wait_fd = r.fd;
+				break;
+			}
+			st = nd_next(&r, &s, &n);
+			if (st == ND_AGAIN)
+				break;
+			if (st == ND_EOF || st == ND_READERR) {
+				if (st == ND_READERR) {
+					cs_warn("cannot read '%s'", r.name);
+					a->input_failed = 1;
+				}
+				nd_close(&r);
+				open = 0;
+				fi++;
+				continue;
+			}
+			if (st == ND_TOOLONG) {
+				struct buf m = BUF_INIT;
+
+				buf_printf(&m, "line of %zu bytes is over the limit of %u bytes (record and partition key)",
+				    r.toolong_len, PUT_MAX_RECORD_BYTES);
+				putter_reject(a->p, s, n, src, r.lineno, "RecordTooLarge", m.data, NULL);
+				buf_free(&m);
+				continue;
+			}
+			if (take_line(a, s, n, src, r.lineno))
+				break;
+		}
+		if (!reading && putter_outstanding(a->p) == 0)
+			break;
+		if (a->held) {
+			uint64_t now = cs_now_ms();
+
+			timeout = a->held_due > now ? (int)(a->held_due - now) : 0;
+			if (timeout > 200)
+				timeout = 200;
+		} else if (reading && putter_accepting(a->p) && wait_fd < 0) {
+			timeout = 0;
+		}
+		putter_run(a->p, timeout, wait_fd);
+		if (a->o.progress && cs_now_ms() - last_progress >= 1000) {
+			last_progress = cs_now_ms();
+			summary(a, t0, 0);
+		}
+	}
+	if (open) {
+		/* stopped early: the rest of the input was not read */
+		nd_close(&r);
+	}
+	if (a->stats || a->o.verbose || (a->o.progress && !a->o.quiet))
+		summary(a, t0, 1);
+	return interrupted;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct app a;
+	struct option *lo;
+	struct put_config cfg;
+	struct cs_err err;
+	int c, interrupted = 0, status = CS_EXIT_OK;
+
+	cs_setprog(argv[0]);
+	memset(&a, 0, sizeof a);
+	cs_opts_init(&a.o);
+	a.linger = 20;
+	a.parallel = 8;
+	a.batch = PUT_MAX_RECORDS;
+	a.maxconn = 1024;
+	lo = cs_opts_longopts(longopts, 1);
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		switch (c) {
+		case 's': a.stream = optarg; break;
+		case 'k': a.keyexpr = optarg; break;
+		case OPT_EHK: a.ehkexpr = optarg; break;
+		case 'E': a.envelope = 1; break;
+		case OPT_REJECTS: a.rejects_path = optarg; break;
+		case OPT_RESULTS: a.results_path = optarg; break;
+		case OPT_LINGER:
+			a.linger = (unsigned)num("linger", optarg, 0, 600000);
+			a.linger_set = 1;
+			break;
+		case OPT_PARALLEL: a.parallel = (unsigned)num("parallel", optarg, 1, 256); break;
+		case OPT_BATCH: a.batch = (unsigned)num("batch-size", optarg, 1, PUT_MAX_RECORDS); break;
+		case OPT_RATE: a.rate = positive("rate", optarg); break;
+		case OPT_REPLAY: a.replay = positive("replay-speed", optarg); break;
+		case OPT_DRY: a.dry_run = 1; break;
+		case OPT_STATS: a.stats = 1; break;
+		case OPT_LISTEN: a.listen = optarg; break;
+		case OPT_MAXCONN: a.maxconn = (unsigned)num("max-connections", optarg, 1, 100000); break;
+		case '?':
+			/* getopt_long has said what is wrong */
+			fprintf(stderr, "try '%s --help'\n", cs_prog());
+			return CS_EXIT_USAGE;
+		default:
+			if (!cs_opts_handle(&a.o, c, optarg, usage))
+				cs_usage_error("unknown option");
+		}
+	}
+	free(lo);
+	cs_opts_finish(&a.o);
+	if (!a.stream)
+		cs_usage_error("no stream: give -s STREAM");
+	if (!*a.stream)
+		cs_usage_error("-s: the stream name is empty");
+	if (a.listen && optind < argc)
+		cs_usage_error("--listen takes no input files");
+	if (a.listen && (a.dry_run || a.envelope || a.results_path || a.rate > 0 || a.replay > 0))
+		cs_usage_error("--listen does not go with --dry-run, --envelope, --results, --rate or --replay-speed");
+
+	cs_err_clear(&err);
+	if (!(a.keys = putkey_new(a.keyexpr, a.ehkexpr, &err)))
+		cs_usage_error("%s", err.msg);
+	if (!(a.rj = rejects_open(a.rejects_path, &err)))
+		cs_die(CS_EXIT_OUTPUT, "%s", err.msg);
+	if (a.results_path) {
+		a.results = strcmp(a.results_path, "-") == 0 ? stdout : fopen(a.results_path, "we");
+		if (!a.results)
+			cs_die(CS_EXIT_OUTPUT, "cannot open '%s': %s", a.results_path, strerror(errno));
+	}
+	json_doc_init(&a.doc, JSON_DEFAULT_DEPTH);
+	cs_signals(on_signal);
+
+	if (a.dry_run) {
+		dry_run_shards(&a);
+	} else if (!(a.c = aws_client_new(&a.o, "kinesis", &err))) {
+		cs_die(CS_EXIT_SERVICE, "%s", err.msg);
+	}
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.stream = a.stream;
+	cfg.parallel = a.parallel;
+	cfg.linger_ms = a.linger;
+	cfg.max_records = a.batch;
+	cfg.ordered = !a.listen;
+	cfg.ordered_keys = a.envelope || putkey_is_expr(a.keys);
+	cfg.retry_budget_ms = a.o.retry_budget_ms;
+	cfg.max_attempts = a.o.max_attempts;
+	cfg.done = on_done;
+	cfg.dry_run = a.dry_run ? on_dry_batch : NULL;
+	cfg.arg = &a;
+	if (a.listen) {
+		struct listen_config lc = { 0 };
+
+		lc.addr = a.listen;
+		lc.stream = a.stream;
+		lc.max_connections = a.maxconn;
+		lc.verbose = a.o.verbose;
+		lc.chain = on_done;
+		lc.chain_arg = &a;
+		if (!(a.listener = listen_new(&lc, &err)))
+			cs_usage_error("%s", err.msg);
+		cfg.done = listen_put_done;
+		cfg.arg = a.listener;
+		if (!a.linger_set)
+			cfg.linger_ms = 2;
+	}
+	a.p = putter_new(&cfg, a.dry_run ? NULL : a.c);
+
+	if (a.listen) {
+		struct listen_stats ls;
+
+		if (listen_serve(a.listener, a.p, a.keys, &got_signal, &err) != 0) {
+			cs_warnx("%s", err.msg);
+			status = CS_EXIT_SERVICE;
+		}
+		listen_get_stats(a.listener, &ls);
+		if (a.stats || a.o.verbose)
+			cs_warnx("%lu requests: %lu answered 2xx, %lu 4xx, %lu 5xx; %lu records delivered",
+			    ls.requests, ls.ok, ls.client_errors, ls.server_errors,
+			    putter_stats(a.p)->delivered);
+	} else {
+		interrupted = run_files(&a, argv + optind, argc - optind);
+	}
+
+	if (putter_failed(a.p, &err)) {
+		if (a.unsent)
+			cs_warnx("%s (%lu record%s not delivered)", err.msg, a.unsent,
+			    a.unsent == 1 ? "" : "s");
+		else
+			cs_warnx("%s", err.msg);
+		status = CS_EXIT_SERVICE;
+	}
+	if (rejects_close(a.rj, &err) != 0) {
+		cs_warnx("%s", err.msg);
+		a.out_failed = 1;
+	}
+	if (a.results && a.results != stdout && (fflush(a.results) || ferror(a.results) ||
+	    fclose(a.results))) {
+		cs_warn("write error on '%s'", a.results_path);
+		a.out_failed = 1;
+	}
+	if (cs_close_stdout() != 0)
+		a.out_failed = 1;
+	if (status == CS_EXIT_OK) {
+		if (a.out_failed)
+			status = CS_EXIT_OUTPUT;
+		else if (interrupted)
+			status = CS_EXIT_INTERRUPTED;
+		else if (a.input_failed)
+			status = CS_EXIT_INPUT;
+		else if (putter_stats(a.p)->rejected)
+			status = CS_EXIT_UNDELIVERED;
+	}
+	putter_free(a.p);
+	listen_free(a.listener);
+	putkey_free(a.keys);
+	kinesis_shards_free(a.shards, a.nshards);
+	aws_client_free(a.c);
+	json_doc_free(&a.doc);
+	buf_free(&a.line);
+	buf_free(&a.key);
+	buf_free(&a.ehk);
+	buf_free(&a.data);
+	buf_free(&a.scratch);
+	buf_free(&a.hdata);
+	buf_free(&a.hkey);
+	buf_free(&a.hehk);
+	return status;
+}

@@ -1,0 +1,728 @@
+/* putter.c - PutRecords batching, per-entry retries, ordered results (see putter.h). */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "phash.h"
+#include "putter.h"
+#include "retry.h"
+
+enum { R_PENDING, R_INFLIGHT, R_DONE };
+
+struct rec {
+	struct rec *next;        /* in the pending list */
+	uint64_t seq;
+	uint64_t keyhash;
+	uint64_t due_ms;         /* should leave by then (arrival + linger, or retry time) */
+	uint64_t ready_ms;       /* not before (retry backoff) */
+	uint64_t first_ms;       /* first attempt */
+	unsigned attempts;
+	int state;
+	int ok;
+	int http_status;
+	const char *source;
+	uint64_t line;
+	void *ctx;
+	char *data, *key, *ehk;
+	size_t len, keylen;
+	char *res_a, *res_b;     /* shard id + sequence number, or code + message */
+};
+
+struct batch {
+	struct putter *p;
+	unsigned long no;
+	size_t n, bytes;
+	struct rec *recs[PUT_MAX_RECORDS];
+};
+
+/* partition keys in flight, for ORDERED_KEYS (open addressing on a 64-bit hash) */
+struct keyent {
+	uint64_t h;              /* 0: empty */
+	uint32_t inflight;
+	uint32_t taken_gen, blocked_gen;
+};
+
+struct putter {
+	struct put_config cfg;
+	struct aws_client *c;
+	struct retry_policy pol;
+	uint64_t rng;
+	struct rec *head, *tail; /* pending, in input order */
+	size_t npending;
+	size_t pending_bytes;
+	unsigned inflight;       /* batches */
+	int flushing, interrupted, hard;
+	int stalled;             /* the last build found nothing it could take */
+	uint64_t wake_ms;        /* the earliest retry that is not ready yet */
+	unsigned long batchno;
+	/* input order */
+	uint64_t next_seq, emit_seq;
+	unsigned long ndone;     /* DONE called */
+	struct rec **ring;       /* ordered: outstanding records by seq */
+	size_t ringmask;
+	size_t window;
+	/* keys */
+	struct keyent *keys;
+	size_t keycap, keyused;
+	uint32_t gen;
+	/* failure for good */
+	int failed;
+	struct cs_err err;
+	char *fail_code;
+	struct put_stats stats;
+	struct buf body;
+	struct json_doc doc;
+	struct buf tmp;
+};
+
+static void
+keys_rebuild(struct putter *p, size_t need)
+{
+	struct keyent *old = p->keys;
+	size_t oldcap = p->keycap, i, live = 0, cap;
+
+	for (i = 0; i < oldcap; i++)
+		if (old[i].h && old[i].inflight)
+			live++;
+	cap = 1024;
+	while (cap < 2 * (live + need) + 16)
+		cap *= 2;
+	p->keys = cs_calloc(cap, sizeof *p->keys);
+	p->keycap = cap;
+	p->keyused = 0;
+	for (i = 0; i < oldcap; i++) {
+		size_t j;
+
+		if (!old[i].h || !old[i].inflight)
+			continue;
+		for (j = old[i].h & (cap - 1); p->keys[j].h; j = (j + 1) & (cap - 1))
+			;
+		p->keys[j] = old[i];
+		p->keys[j].taken_gen = p->keys[j].blocked_gen = 0;
+		p->keyused++;
+	}
+	free(old);
+}
+
+static struct keyent *
+key_get(struct putter *p, uint64_t h)
+{
+	size_t j;
+
+	for (j = h & (p->keycap - 1); p->keys[j].h; j = (j + 1) & (p->keycap - 1))
+		if (p->keys[j].h == h)
+			return &p->keys[j];
+	p->keys[j].h = h;
+	p->keys[j].inflight = 0;
+	p->keys[j].taken_gen = p->keys[j].blocked_gen = 0;
+	p->keyused++;
+	return &p->keys[j];
+}
+
+struct putter *
+putter_new(const struct put_config *cfg, struct aws_client *c)
+{
+	struct putter *p = cs_calloc(1, sizeof *p);
+	size_t cap = 1;
+
+	p->cfg = *cfg;
+	if (!p->cfg.parallel)
+		p->cfg.parallel = 8;
+	if (!p->cfg.max_records || p->cfg.max_records > PUT_MAX_RECORDS)
+		p->cfg.max_records = PUT_MAX_RECORDS;
+	if (!p->cfg.retry_budget_ms)
+		p->cfg.retry_budget_ms = RETRY_BUDGET_MS;
+	p->c = c;
+	retry_policy_default(&p->pol);
+	p->pol.budget_ms = p->cfg.retry_budget_ms;
+	p->pol.max_attempts = p->cfg.max_attempts;
+	p->rng = retry_seed();
+	p->window = (size_t)p->cfg.parallel * p->cfg.max_records * 2 + PUT_MAX_RECORDS * 2;
+	while (cap < p->window + 1)
+		cap *= 2;
+	if (p->cfg.ordered)
+		p->ring = cs_calloc(cap, sizeof *p->ring);
+	p->ringmask = cap - 1;
+	if (p->cfg.ordered_keys)
+		keys_rebuild(p, 0);
+	json_doc_init(&p->doc, 8);
+	return p;
+}
+
+void
+putter_free(struct putter *p)
+{
+	struct rec *r, *n;
+	size_t i;
+
+	if (!p)
+		return;
+	/* only records still here if the caller gave up early */
+	for (r = p->head; r; r = n) {
+		n = r->next;
+		free(r->res_a);
+		free(r->res_b);
+		free(r);
+	}
+	if (p->ring)
+		for (i = 0; i <= p->ringmask; i++)
+			if (p->ring[i] && p->ring[i]->state == R_DONE) {
+				free(p->ring[i]->res_a);
+				free(p->ring[i]->res_b);
+				free(p->ring[i]);
+			}
+	free(p->ring);
+	free(p->keys);
+	free(p->fail_code);
+	buf_free(&p->body);
+	buf_free(&p->tmp);
+	json_doc_free(&p->doc);
+	free(p);
+}
+
+/* --- results ---------------------------------------------------------------- */
+
+static void
+call_done(struct putter *p, struct rec *r)
+{
+	struct put_record pr = { r->seq, r->data, r->len, r->key, r->keylen, r->ehk,
+		r->source, r->line, r->ctx };
+	struct put_result res = { 0 };
+
+	res.ok = r->ok;
+	res.attempts = r->attempts;
+	if (r->ok) {
+		res.shard_id = r->res_a;
+		res.sequence_number = r->res_b;
+	} else {
+		res.code = r->res_a;
+		res.message = r->res_b;
+		res.http_status = r->http_status;
+	}
+	if (p->cfg.done)
+		p->cfg.done(p->cfg.arg, &pr, &res);
+	p->ndone++;
+	free(r->res_a);
+	free(r->res_b);
+	free(r);
+}
+
+static void
+emit(struct putter *p)
+{
+	struct rec *r;
+
+	while (p->emit_seq < p->next_seq && (r = p->ring[p->emit_seq & p->ringmask]) &&
+	    r->state == R_DONE) {
+		p->ring[p->emit_seq & p->ringmask] = NULL;
+		p->emit_seq++;
+		call_done(p, r);
+	}
+}
+
+/* R's fate is known: A and B are shard + sequence number, or code + message */
+static void
+complete(struct putter *p, struct rec *r, int ok, const char *a, const char *b)
+{
+	r->state = R_DONE;
+	r->ok = ok;
+	r->res_a = cs_strdup(a ? a : "");
+	r->res_b = cs_strdup(b ? b : "");
+	if (ok) {
+		p->stats.delivered++;
+		p->stats.bytes += r->len;
+	} else {
+		p->stats.rejected++;
+	}
+	if (p->cfg.ordered)
+		emit(p);
+	else
+		call_done(p, r);
+}
+
+static struct rec *
+rec_new(struct putter *p, const char *data, size_t len, const char *key, size_t keylen,
+    const char *ehk, const char *source, uint64_t line, void *ctx)
+{
+	size_t ehklen = ehk ? strlen(ehk) : 0;
+	struct rec *r = cs_malloc(sizeof *r + len + 1 + keylen + 1 + (ehk ? ehklen + 1 : 0));
+	char *s = (char *)(r + 1);
+
+	memset(r, 0, sizeof *r);
+	r->data = s;
+	memcpy(s, data, len);
+	s[len] = '\0';
+	r->len = len;
+	r->key = s + len + 1;
+	if (keylen)
+		memcpy(r->key, key, keylen);
+	r->key[keylen] = '\0';
+	r->keylen = keylen;
+	if (ehk) {
+		r->ehk = r->key + keylen + 1;
+		memcpy(r->ehk, ehk, ehklen + 1);
+	}
+	r->source = source;
+	r->line = line;
+	r->ctx = ctx;
+	r->seq = p->next_seq++;
+	if (p->ring)
+		p->ring[r->seq & p->ringmask] = r;
+	p->stats.records++;
+	return r;
+}
+
+uint64_t
+putter_reject(struct putter *p, const char *data, size_t len, const char *source,
+    uint64_t line, const char *code, const char *message, void *ctx)
+{
+	struct rec *r = rec_new(p, data, len, NULL, 0, NULL, source, line, ctx);
+	uint64_t seq = r->seq;
+
+	complete(p, r, 0, code, message);
+	return seq;
+}
+
+uint64_t
+putter_add(struct putter *p, const char *data, size_t len, const char *key, size_t keylen,
+    const char *ehk, const char *source, uint64_t line, void *ctx)
+{
+	struct rec *r;
+	phash_u128 v;
+	size_t chars;
+	uint64_t seq;
+
+	if (p->failed)
+		return putter_reject(p, data, len, source, line, p->fail_code, p->err.msg, ctx);
+	if (len + keylen > PUT_MAX_RECORD_BYTES) {
+		buf_reset(&p->tmp);
+		buf_printf(&p->tmp, "record of %zu bytes (data and partition key) is over the limit of %u bytes",
+		    len + keylen, PUT_MAX_RECORD_BYTES);
+		return putter_reject(p, data, len, source, line, "RecordTooLarge", p->tmp.data, ctx);
+	}
+	chars = phash_utf8_len(key, keylen);
+	if (chars < 1 || chars > PUT_MAX_KEY_CHARS) {
+		buf_reset(&p->tmp);
+		buf_printf(&p->tmp, "partition key of %zu characters: it must have 1 to %d",
+		    chars, PUT_MAX_KEY_CHARS);
+		return putter_reject(p, data, len, source, line, "InvalidPartitionKey", p->tmp.data, ctx);
+	}
+	if (ehk && phash_parse_dec(ehk, strlen(ehk), &v) != 0) {
+		buf_reset(&p->tmp);
+		buf_adds(&p->tmp, "explicit hash key ");
+		json_escape(&p->tmp, ehk, strlen(ehk));
+		buf_adds(&p->tmp, " is not a decimal number from 0 to 2^128-1");
+		return putter_reject(p, data, len, source, line, "InvalidExplicitHashKey", p->tmp.data, ctx);
+	}
+	r = rec_new(p, data, len, key, keylen, ehk, source, line, ctx);
+	seq = r->seq;
+	if (p->cfg.ordered_keys)
+		r->keyhash = phash64(key, keylen) | 1;
+	r->due_ms = cs_now_ms() + p->cfg.linger_ms;
+	r->state = R_PENDING;
+	if (p->tail)
+		p->tail->next = r;
+	else
+		p->head = r;
+	p->tail = r;
+	p->npending++;
+	p->pending_bytes += len + keylen;
+	return seq;
+}
+
+int
+putter_accepting(const struct putter *p)
+{
+	return p->next_seq - p->ndone < p->window;
+}
+
+unsigned long
+putter_outstanding(const struct putter *p)
+{
+	return (unsigned long)(p->next_seq - p->ndone);
+}
+
+void
+putter_flush(struct putter *p)
+{
+	p->flushing = 1;
+}
+
+/* drop every pending record as rejected with CODE and MSG */
+static void
+reject_pending(struct putter *p, const char *code, const char *msg)
+{
+	struct rec *r;
+
+	while ((r = p->head)) {
+		p->head = r->next;
+		r->next = NULL;
+		complete(p, r, 0, code, msg);
+	}
+	p->tail = NULL;
+	p->npending = 0;
+	p->pending_bytes = 0;
+}
+
+void
+putter_interrupt(struct putter *p, int hard)
+{
+	p->interrupted = 1;
+	p->flushing = 1;
+	if (hard && !p->hard) {
+		p->hard = 1;
+		if (p->c)
+			aws_cancel_retries(p->c);
+		reject_pending(p, "Interrupted", "not sent: interrupted");
+	}
+}
+
+int
+putter_failed(const struct putter *p, struct cs_err *err)
+{
+	if (p->failed && err)
+		*err = p->err;
+	return p->failed;
+}
+
+const struct put_stats *
+putter_stats(const struct putter *p)
+{
+	return &p->stats;
+}
+
+/* --- batches ---------------------------------------------------------------- */
+
+/* Take what may leave now from the pending list into a new batch (NULL: nothing). */
+static struct batch *
+build(struct putter *p, uint64_t now)
+{
+	struct batch *b = NULL;
+	struct rec *r, *prev = NULL, *next;
+	int ok = p->cfg.ordered_keys;
+
+	p->wake_ms = 0;
+	if (ok) {
+		if (p->keyused + p->npending > p->keycap / 2)
+			keys_rebuild(p, p->npending);
+		p->gen++;
+	}
+	for (r = p->head; r; r = next) {
+		struct keyent *e = NULL;
+		size_t size = r->len + r->keylen;
+		int take = r->ready_ms <= now;
+
+		next = r->next;
+		if (!take && (!p->wake_ms || r->ready_ms < p->wake_ms))
+			p->wake_ms = r->ready_ms;
+		if (ok) {
+			e = key_get(p, r->keyhash);
+			if (e->blocked_gen == p->gen || (e->inflight && e->taken_gen != p->gen))
+				take = 0;
+		}
+		if (take && b && b->bytes + size > PUT_MAX_BATCH_BYTES) {
+			if (!ok)
+				break;
+			take = 0;
+		}
+		if (!take) {
+			if (e)
+				e->blocked_gen = p->gen;
+			prev = r;
+			continue;
+		}
+		if (!b) {
+			b = cs_malloc(sizeof *b);
+			b->p = p;
+			b->n = b->bytes = 0;
+		}
+		if (prev)
+			prev->next = next;
+		else
+			p->head = next;
+		if (p->tail == r)
+			p->tail = prev;
+		r->next = NULL;
+		p->npending--;
+		p->pending_bytes -= size;
+		b->recs[b->n++] = r;
+		b->bytes += size;
+		if (e) {
+			e->inflight++;
+			e->taken_gen = p->gen;
+		}
+		if (b->n >= p->cfg.max_records)
+			break;
+	}
+	return b;
+}
+
+/* put the retried records (a list in input order) back among the pending ones */
+static void
+requeue(struct putter *p, struct rec *list)
+{
+	struct rec head = { 0 }, *t = &head, *a = p->head, *r;
+
+	for (r = list; r; r = r->next) {
+		p->npending++;
+		p->pending_bytes += r->len + r->keylen;
+	}
+	while (a && list) {
+		if (list->seq < a->seq) {
+			t->next = list;
+			list = list->next;
+		} else {
+			t->next = a;
+			a = a->next;
+		}
+		t = t->next;
+	}
+	t->next = a ? a : list;
+	p->head = head.next;
+	for (r = p->head; r && r->next; r = r->next)
+		;
+	p->tail = r;
+}
+
+static int
+is_fatal(const struct putter *p, const struct aws_result *res)
+{
+	int st = res->err.http_status;
+
+	if (p->hard)
+		return 0;
+	if (st == 0)
+		return 1; /* no answer within the budget, or no credentials */
+	return st >= 400 && st < 500 && !retry_is_throttle(res->err.code);
+}
+
+/* the string member KEY of object token OBJ, decoded into OUT; 0 when absent */
+static int
+member(struct putter *p, int obj, const char *key, struct buf *out)
+{
+	int t = json_obj_get(&p->doc, obj, key, strlen(key));
+
+	buf_reset(out);
+	if (t < 0 || p->doc.tok[t].type != JSON_STRING)
+		return 0;
+	json_str_decode(&p->doc, t, out);
+	return 1;
+}
+
+static void
+batch_failed(struct putter *p, struct batch *b, const char *code, const char *msg, int status)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		b->recs[i]->http_status = status;
+		complete(p, b->recs[i], 0, code, msg);
+	}
+}
+
+static void
+on_answer(void *ctx, const struct aws_result *res)
+{
+	struct batch *b = ctx;
+	struct putter *p = b->p;
+	struct rec *retry = NULL, **rt = &retry;
+	struct buf a = BUF_INIT, m = BUF_INIT;
+	uint64_t now = cs_now_ms();
+	size_t i;
+	int arr, t;
+
+	p->inflight--;
+	p->stalled = 0;
+	if (p->cfg.ordered_keys)
+		for (i = 0; i < b->n; i++)
+			key_get(p, b->recs[i]->keyhash)->inflight--;
+	if (!res->ok) {
+		const char *code = res->err.code[0] ? res->err.code : "RequestFailed";
+		const char *msg = res->err.msg;
+		size_t cl = strlen(res->err.code);
+
+		/* the client's message reads "Code: message": keep the message */
+		if (cl && strncmp(msg, res->err.code, cl) == 0 && strncmp(msg + cl, ": ", 2) == 0)
+			msg += cl + 2;
+		if (is_fatal(p, res) && !p->failed) {
+			p->failed = 1;
+			p->fail_code = cs_strdup(code);
+			cs_err_set(&p->err, "PutRecords on '%s': %s", p->cfg.stream, res->err.msg);
+			snprintf(p->err.code, sizeof p->err.code, "%s", code);
+			p->err.http_status = res->err.http_status;
+		}
+		batch_failed(p, b, code, msg, res->err.http_status);
+		if (p->failed)
+			reject_pending(p, p->fail_code, p->err.msg);
+		free(b);
+		return;
+	}
+	if (json_parse(&p->doc, res->body->data, res->body->len) != 0 ||
+	    p->doc.tok[0].type != JSON_OBJECT ||
+	    (arr = json_obj_get(&p->doc, 0, "Records", 7)) < 0 ||
+	    p->doc.tok[arr].type != JSON_ARRAY || p->doc.tok[arr].size != b->n) {
+		batch_failed(p, b, "InvalidResponse", "PutRecords answer does not match the request", 502);
+		free(b);
+		return;
+	}
+	for (i = 0, t = arr + 1; i < b->n; i++, t = (int)p->doc.tok[t].next) {
+		struct rec *r = b->recs[i];
+
+		if (member(p, t, "ErrorCode", &a) && a.len) {
+			int again = retry_is_throttle(a.data) || strcmp(a.data, "InternalFailure") == 0;
+			unsigned wait;
+
+			member(p, t, "ErrorMessage", &m);
+			if (retry_is_throttle(a.data))
+				p->stats.throttled++;
+			wait = retry_backoff_ms(&p->pol, r->attempts, &p->rng);
+			if (again && !p->interrupted && !p->failed &&
+			    retry_allowed(&p->pol, r->attempts, now - r->first_ms, wait)) {
+				r->ready_ms = r->due_ms = now + wait;
+				r->state = R_PENDING;
+				*rt = r;
+				rt = &r->next;
+				p->stats.entry_retries++;
+			} else {
+				complete(p, r, 0, a.data, m.len ? m.data : a.data);
+			}
+		} else {
+			member(p, t, "ShardId", &a);
+			member(p, t, "SequenceNumber", &m);
+			complete(p, r, 1, a.data ? a.data : "", m.data ? m.data : "");
+		}
+	}
+	*rt = NULL;
+	if (retry) {
+		if (p->failed || p->hard) {
+			struct rec *n;
+
+			for (; retry; retry = n) {
+				n = retry->next;
+				complete(p, retry, 0, p->failed ? p->fail_code : "Interrupted",
+				    p->failed ? p->err.msg : "not re-sent: interrupted");
+			}
+		} else {
+			requeue(p, retry);
+		}
+	}
+	buf_free(&a);
+	buf_free(&m);
+	free(b);
+}
+
+static void
+send_batch(struct putter *p, struct batch *b, uint64_t now)
+{
+	struct buf *o = &p->body;
+	size_t i;
+
+	b->no = ++p->batchno;
+	for (i = 0; i < b->n; i++) {
+		struct rec *r = b->recs[i];
+
+		if (!r->attempts++)
+			r->first_ms = now;
+		r->state = R_INFLIGHT;
+	}
+	if (p->cfg.dry_run) {
+		const struct put_record *v[PUT_MAX_RECORDS];
+		struct put_record pr[PUT_MAX_RECORDS];
+
+		for (i = 0; i < b->n; i++) {
+			struct rec *r = b->recs[i];
+
+			pr[i] = (struct put_record){ r->seq, r->data, r->len, r->key, r->keylen,
+				r->ehk, r->source, r->line, r->ctx };
+			v[i] = &pr[i];
+		}
+		p->cfg.dry_run(p->cfg.arg, b->no, v, b->n, b->bytes);
+		for (i = 0; i < b->n; i++)
+			complete(p, b->recs[i], 1, "", "");
+		free(b);
+		return;
+	}
+	buf_reset(o);
+	buf_grow(o, b->bytes / 3 * 4 + b->n * 64 + 256);
+	buf_adds(o, strncmp(p->cfg.stream, "arn:", 4) == 0 ? "{\"StreamARN\":" : "{\"StreamName\":");
+	json_escape(o, p->cfg.stream, strlen(p->cfg.stream));
+	buf_adds(o, ",\"Records\":[");
+	for (i = 0; i < b->n; i++) {
+		struct rec *r = b->recs[i];
+
+		buf_adds(o, i ? ",{\"Data\":\"" : "{\"Data\":\"");
+		cs_base64_encode(o, (const unsigned char *)r->data, r->len);
+		buf_adds(o, "\",\"PartitionKey\":");
+		json_escape(o, r->key, r->keylen);
+		if (r->ehk) {
+			buf_adds(o, ",\"ExplicitHashKey\":\"");
+			buf_adds(o, r->ehk);
+			buf_addc(o, '"');
+		}
+		buf_addc(o, '}');
+	}
+	buf_adds(o, "]}");
+	p->inflight++;
+	p->stats.batches++;
+	aws_submit(p->c, "PutRecords", o->data, o->len, on_answer, b);
+}
+
+/* the earliest due time among pending records, 0 when none */
+static uint64_t
+min_due(const struct putter *p)
+{
+	const struct rec *r;
+	uint64_t m = 0;
+
+	for (r = p->head; r; r = r->next)
+		if (!m || r->due_ms < m)
+			m = r->due_ms;
+	return m;
+}
+
+static void
+pump(struct putter *p)
+{
+	uint64_t now = cs_now_ms();
+
+	while (p->head && p->inflight < p->cfg.parallel && !p->failed) {
+		struct batch *b;
+
+		if (!(p->flushing || p->npending >= p->cfg.max_records ||
+		    p->pending_bytes >= PUT_MAX_BATCH_BYTES || min_due(p) <= now))
+			break;
+		if (!(b = build(p, now))) {
+			p->stalled = 1;
+			break;
+		}
+		p->stalled = 0;
+		send_batch(p, b, now);
+	}
+}
+
+unsigned long
+putter_run(struct putter *p, int timeout_ms, int extra_fd)
+{
+	uint64_t now, due;
+	int wait = timeout_ms;
+
+	pump(p);
+	now = cs_now_ms();
+	if (p->head && p->inflight < p->cfg.parallel && !p->failed) {
+		due = p->stalled ? p->wake_ms : min_due(p);
+		if (due && due <= now)
+			wait = 0;
+		else if (due && due - now < (uint64_t)wait)
+			wait = (int)(due - now);
+	}
+	if (p->c && aws_inflight(p->c) > 0) {
+		aws_run(p->c, wait, extra_fd);
+	} else if (wait > 0) {
+		struct pollfd pfd = { extra_fd, POLLIN, 0 };
+
+		poll(&pfd, extra_fd >= 0 ? 1 : 0, wait);
+	}
+	pump(p);
+	return putter_outstanding(p);
+}
