@@ -633,6 +633,10 @@ main(int argc, char **argv)
 		snprintf(stub_script, sizeof stub_script, "%.*s/../../../tests/stubs/metadata.py",
 		    (int)(slash - argv[0]), argv[0]);
 	setenv("HOME", dir, 1);
+	/* the stub is on loopback: no proxy in between */
+	unsetenv("http_proxy");
+	unsetenv("all_proxy");
+	unsetenv("ALL_PROXY");
 
 	test_nothing();
 	test_env();
