@@ -98,7 +98,7 @@ aws_client_new(const struct cs_opts *o, const char *service, struct cs_err *err)
 	c->region = awsconf_region(o->region, profile, err);
 	if (!c->region)
 		goto fail;
-	c->endpoint = awsconf_endpoint(o->endpoint_url, service, c->region);
+	c->endpoint = awsconf_endpoint_profile(o->endpoint_url, service, c->region, o->profile);
 	if (split_url(c->endpoint, &c->host, &c->path)) {
 		cs_err_set(err, "bad endpoint URL '%s'", c->endpoint);
 		goto fail;

@@ -1,5 +1,6 @@
 /* http.c - HTTP over libcurl with keep-alive and requests in flight (see http.h). */
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +26,7 @@ struct http_client {
 	struct http_options o;
 	char *ca_bundle;
 	int inflight;
+	int secret;       /* answers may hold credentials: no proxy, wiped after use */
 	struct xfer *live;
 	CURL **idle;      /* easy handles kept for reuse */
 	size_t nidle, capidle;
@@ -130,8 +132,10 @@ http_client_new(const struct http_options *o)
 }
 
 static void
-xfer_free(struct xfer *x)
+xfer_free(struct xfer *x, int wipe)
 {
+	if (wipe && x->resp.body.data)
+		OPENSSL_cleanse(x->resp.body.data, x->resp.body.cap);
 	curl_slist_free_all(x->hdrs);
 	free(x->body);
 	http_response_free(&x->resp);
@@ -152,7 +156,7 @@ http_client_free(struct http_client *c)
 		c->live = x->next;
 		curl_multi_remove_handle(c->multi, x->easy);
 		curl_easy_cleanup(x->easy);
-		xfer_free(x);
+		xfer_free(x, c->secret);
 	}
 	for (i = 0; i < c->nidle; i++)
 		curl_easy_cleanup(c->idle[i]);
@@ -180,6 +184,8 @@ http_start(struct http_client *c, const char *method, const char *url,
 		x->easy = curl_easy_init();
 	}
 	setup_easy(x->easy, c->ca_bundle, c->o.connect_timeout_ms, c->o.timeout_ms);
+	if (c->secret)
+		curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "*");
 	for (i = 0; i < nheaders; i++)
 		x->hdrs = curl_slist_append(x->hdrs, headers[i]);
 	x->hdrs = curl_slist_append(x->hdrs, "Expect:");
@@ -239,7 +245,7 @@ finish(struct http_client *c, CURL *e, CURLcode res)
 	c->idle[c->nidle++] = e;
 	x->done(x->ctx, &x->resp);
 	x->easy = NULL;
-	xfer_free(x);
+	xfer_free(x, c->secret);
 }
 
 static int
@@ -322,6 +328,7 @@ http_simple(const char *method, const char *url, const char *const *headers,
 	o.timeout_ms = timeout_ms;
 	o.max_connections = 1;
 	c = http_client_new(&o);
+	c->secret = 1; /* metadata services answer with credentials */
 	http_start(c, method, url, headers, nheaders, body, len, simple_done, &sc);
 	while (!sc.done)
 		http_run(c, 100, -1);
