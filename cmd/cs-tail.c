@@ -1,0 +1,683 @@
+/*
+ * cs-tail - a Kinesis stream out as NDJSON: every shard, in lineage order,
+ * resumable from a checkpoint, or batch by batch through a command
+ * (--exec, the sample's Lambda trigger).
+ *
+ * One loop: the shard reader (lib/shardreader.c) starts requests, aws_run()
+ * waits for answers or a child's end, the answers' records are written (or
+ * queued as batches for --exec), the checkpoint follows what was handed
+ * over.  Signal handlers only set a flag.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aws.h"
+#include "batchexec.h"
+#include "checkpoint.h"
+#include "cs.h"
+#include "envelope.h"
+#include "json.h"
+#include "kinesis.h"
+#include "kpl.h"
+#include "opts.h"
+#include "shardreader.h"
+
+static const char usage[] =
+    "usage: cs-tail -s STREAM [OPTIONS]\n"
+    "Write the records of every shard of a Kinesis stream to stdout, one NDJSON line each.\n"
+    "\n"
+    "  -s, --stream NAME          the stream (required)\n"
+    "      --from POS             where to start: trim-horizon (default), latest, an RFC 3339\n"
+    "                             time, or at:SEQ / after:SEQ (with --shards naming one shard)\n"
+    "      --until TIME           stop at the first record that arrived after TIME (RFC 3339)\n"
+    "  -e, --exit                 exit once every shard is caught up (default: follow)\n"
+    "  -n, --count N              stop after N records\n"
+    "      --shards LIST          only these shards (comma-separated ids)\n"
+    "  -J, --envelope             one JSON envelope per record (stream, shard, sequence number,\n"
+    "                             partition key, arrival time, data)\n"
+    "      --checkpoint FILE      resume from FILE and keep it up to date\n"
+    "      --exec CMD             pipe batches of records to 'sh -c CMD' (per shard, in order)\n"
+    "      --batch-size N         records per batch (default 100)\n"
+    "      --batch-window MS      wait up to MS to fill a batch (default 0)\n"
+    "      --max-retries N        retries of a failing batch (default 3)\n"
+    "      --bisect               split a failing batch in halves to isolate the bad record\n"
+    "      --on-failure FILE      where batches that keep failing go (default: stderr)\n"
+    "      --parallel N           batches running at once, over all shards (default 4)\n"
+    "      --grace MS             on SIGINT/SIGTERM, wait up to MS for running batches (default 30000)\n";
+
+enum {
+	OPT_FROM = CS_OPT_TOOL,
+	OPT_UNTIL,
+	OPT_SHARDS,
+	OPT_CHECKPOINT,
+	OPT_EXEC,
+	OPT_BATCH_SIZE,
+	OPT_BATCH_WINDOW,
+	OPT_MAX_RETRIES,
+	OPT_BISECT,
+	OPT_ON_FAILURE,
+	OPT_PARALLEL,
+	OPT_GRACE,
+};
+
+static const char shortopts[] = "s:en:J" CS_OPTS_SHORT;
+static const struct option longopts[] = {
+	{ "stream", required_argument, NULL, 's' },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "exit", no_argument, NULL, 'e' },
+	{ "count", required_argument, NULL, 'n' },
+	{ "shards", required_argument, NULL, OPT_SHARDS },
+	{ "envelope", no_argument, NULL, 'J' },
+	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+	{ "exec", required_argument, NULL, OPT_EXEC },
+	{ "batch-size", required_argument, NULL, OPT_BATCH_SIZE },
+	{ "batch-window", required_argument, NULL, OPT_BATCH_WINDOW },
+	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
+	{ "bisect", no_argument, NULL, OPT_BISECT },
+	{ "on-failure", required_argument, NULL, OPT_ON_FAILURE },
+	{ "parallel", required_argument, NULL, OPT_PARALLEL },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ NULL, 0, NULL, 0 },
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+/* one shard's records waiting for --exec */
+struct xshard {
+	char *id;
+	struct bx_batch q;       /* records read, not yet in a batch */
+	uint64_t first_ms;       /* when the oldest of them was queued */
+	int running;             /* a batch of this shard is with the runner */
+	int held;                /* the reader holds the shard for us */
+	int end;                 /* its last records were delivered */
+	struct xshard *next;
+};
+
+struct tail {
+	struct cs_opts o;
+	const char *stream;
+	int envelope;
+	unsigned long long count;      /* -n; 0: no limit */
+	unsigned long long written;
+	const char *ckpath;
+	const char *exec;
+	unsigned batch_size, batch_window, max_retries, parallel, grace;
+	int bisect;
+	const char *on_failure;
+
+	struct shardreader *sr;
+	struct checkpoint *ck;
+	struct bx_runner *bx;
+	struct xshard *xs;
+	struct xshard *queued_to;     /* the shard whose records are being queued */
+	struct json_doc doc;
+	struct kpl_agg agg;
+	struct buf out;
+	uint64_t last_commit;
+	int stop;                      /* -n reached, or stdout closed */
+	int status;                    /* exit status so far */
+	unsigned long failed_batches;
+};
+
+/* --- output ------------------------------------------------------------------ */
+
+/* One record as one line onto OUT: the data when it is a JSON line, else the envelope. */
+static void
+format_one(struct tail *t, const char *shard, const char *seq, long subseq, const char *key,
+    size_t keylen, int64_t arrival, const char *data, size_t len)
+{
+	struct envelope e = { t->stream, shard, seq, subseq, key, keylen, arrival, data, len };
+
+	if (!t->envelope) {
+		size_t n = len;
+
+		/* one trailing newline (as a line-oriented producer leaves it) is not part of the JSON */
+		if (n && data[n - 1] == '\n') {
+			n--;
+			if (n && data[n - 1] == '\r')
+				n--;
+		}
+		if (envelope_is_json_line(&t->doc, data, n)) {
+			buf_add(&t->out, data, n);
+			buf_addc(&t->out, '\n');
+			return;
+		}
+	}
+	envelope_format(&t->out, &e, &t->doc);
+}
+
+/*
+ * Format record R of RS onto OUT: a KPL aggregate becomes its user records.
+ * Calls EACH after every line (may be NULL) with the piece's index and whether it is the last.
+ */
+typedef void (*line_fn)(struct tail *t, const char *shard, const char *seq, size_t start,
+    int last_piece);
+
+static void
+format_record(struct tail *t, const char *shard, const struct kinesis_records *rs,
+    const struct kinesis_record *r, line_fn each)
+{
+	const char *data = KREC_DATA(rs, r), *seq = KREC_SEQ(rs, r);
+	struct cs_err err;
+	size_t i, start;
+
+	if (kpl_is_aggregate(data, r->data_len)) {
+		if (kpl_deaggregate(data, r->data_len, &t->agg, &err) == 0) {
+			for (i = 0; i < t->agg.n; i++) {
+				const struct kpl_record *k = &t->agg.rec[i];
+
+				start = t->out.len;
+				format_one(t, shard, seq, (long)i, k->key, k->keylen, r->arrival_ms,
+				    k->data, k->len);
+				if (each)
+					each(t, shard, seq, start, i + 1 == t->agg.n);
+			}
+			if (t->agg.n)
+				return;
+		} else {
+			cs_warnx("%s/%s: record %s: %s; passed through as it is", t->stream, shard, seq,
+			    err.msg);
+		}
+	}
+	start = t->out.len;
+	format_one(t, shard, seq, -1, KREC_KEY(rs, r), r->key_len, r->arrival_ms, data, r->data_len);
+	if (each)
+		each(t, shard, seq, start, 1);
+}
+
+static void
+commit(struct tail *t, int force)
+{
+	struct cs_err err;
+	uint64_t now = cs_now_ms();
+
+	if (!t->ck || (!force && now - t->last_commit < 200))
+		return;
+	t->last_commit = now;
+	if (checkpoint_commit(t->ck, &err) < 0) {
+		cs_warnx("%s", err.msg);
+		t->status = CS_EXIT_OUTPUT;
+		t->stop = 1;
+		sr_stop(t->sr);
+	}
+}
+
+/* Plain output: write the records, then let the checkpoint follow. */
+static enum sr_verdict
+on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
+{
+	struct tail *t = ctx;
+	const char *last = NULL;
+	size_t i, lines;
+
+	if (t->stop)
+		return SR_CONTINUE;
+	buf_reset(&t->out);
+	for (i = 0; i < rs->n; i++) {
+		const struct kinesis_record *r = &rs->rec[i];
+		size_t before = t->out.len;
+
+		format_record(t, shard, rs, r, NULL);
+		lines = 0;
+		for (const char *p = t->out.data + before; p < t->out.data + t->out.len; p++)
+			lines += *p == '\n';
+		if (t->count && t->written + lines >= t->count) {
+			/* cut after the COUNTth line; the checkpoint only moves past whole records */
+			size_t keep = (size_t)(t->count - t->written), k = 0;
+			const char *p = t->out.data + before;
+
+			while (k < keep) {
+				p = memchr(p, '\n', (size_t)(t->out.data + t->out.len - p)) + 1;
+				k++;
+			}
+			t->out.len = (size_t)(p - t->out.data);
+			t->written += keep;
+			if (keep == lines)
+				last = KREC_SEQ(rs, r);
+			t->stop = 1;
+			at_end = 0;
+			break;
+		}
+		t->written += lines;
+		last = KREC_SEQ(rs, r);
+	}
+	if (t->out.len && (fwrite(t->out.data, 1, t->out.len, stdout) != t->out.len ||
+	    fflush(stdout) != 0)) {
+		if (errno != EPIPE) {
+			cs_warn("cannot write to stdout");
+			t->status = CS_EXIT_OUTPUT;
+		}
+		t->stop = 1;
+		sr_stop(t->sr);
+		return SR_CONTINUE;
+	}
+	if (t->ck) {
+		if (last)
+			checkpoint_set(t->ck, shard, last);
+		if (at_end)
+			checkpoint_finish(t->ck, shard, NULL);
+		commit(t, at_end || t->stop);
+	}
+	if (t->stop)
+		sr_stop(t->sr);
+	return SR_CONTINUE;
+}
+
+/* --- --exec ---------------------------------------------------------------------- */
+
+static struct xshard *
+xshard(struct tail *t, const char *id)
+{
+	struct xshard *x;
+
+	for (x = t->xs; x; x = x->next)
+		if (strcmp(x->id, id) == 0)
+			return x;
+	x = cs_calloc(1, sizeof *x);
+	x->id = cs_strdup(id);
+	bx_batch_init(&x->q, id);
+	x->next = t->xs;
+	t->xs = x;
+	return x;
+}
+
+static void
+queue_line(struct tail *t, const char *shard, const char *seq, size_t start, int last_piece)
+{
+	(void)shard;
+	bx_batch_add(&t->queued_to->q, t->out.data + start, t->out.len - start, seq, last_piece);
+}
+
+static void dispatch(struct tail *t, struct xshard *x);
+
+static enum sr_verdict
+on_records_exec(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
+{
+	struct tail *t = ctx;
+	struct xshard *x = xshard(t, shard);
+	size_t i;
+
+	if (x->q.n == 0)
+		x->first_ms = cs_now_ms();
+	buf_reset(&t->out);
+	t->queued_to = x;
+	for (i = 0; i < rs->n; i++)
+		format_record(t, shard, rs, &rs->rec[i], queue_line);
+	t->queued_to = NULL;
+	x->end = at_end;
+	dispatch(t, x);
+	if (at_end || x->q.n >= t->batch_size || x->running) {
+		x->held = 1;
+		return SR_HOLD;
+	}
+	return SR_CONTINUE;
+}
+
+static void
+batch_done(void *ctx, struct bx_batch *b)
+{
+	struct tail *t = ctx;
+	struct xshard *x = xshard(t, b->shard);
+	const char *last = NULL;
+	size_t i;
+
+	x->running = 0;
+	if (!b->abandoned) {
+		for (i = 0; i < b->n; i++)
+			if (b->it[i].ck_ok)
+				last = b->it[i].seq;
+		if (b->failed) {
+			t->failed_batches++;
+			cs_warnx("%s/%s: %zu of %zu records failed (%s .. %s)%s%s", t->stream, b->shard,
+			    b->failed, b->n, b->it[0].seq, b->it[b->n - 1].seq,
+			    t->on_failure ? ", written to " : "", t->on_failure ? t->on_failure : "");
+		}
+		t->written += b->n;
+		if (t->ck && last) {
+			checkpoint_set(t->ck, b->shard, last);
+			commit(t, 1);
+		}
+	}
+	bx_batch_free(b);
+	free(b);
+	if (!t->stop)
+		dispatch(t, x);
+}
+
+/* Start X's next batch when it is due; release the shard when its queue is low. */
+static void
+dispatch(struct tail *t, struct xshard *x)
+{
+	struct bx_batch *b;
+	size_t n, i;
+
+	if (x->running || t->stop)
+		return;
+	if (x->q.n && (x->q.n >= t->batch_size || x->end || !t->batch_window ||
+	    cs_now_ms() - x->first_ms >= t->batch_window)) {
+		n = x->q.n < t->batch_size ? x->q.n : t->batch_size;
+		/* a KPL aggregate's pieces stay together when they fit */
+		while (n < x->q.n && n > 1 && !x->q.it[n - 1].ck_ok)
+			n--;
+		if (!x->q.it[n - 1].ck_ok)
+			n = x->q.n < t->batch_size ? x->q.n : t->batch_size;
+		b = cs_malloc(sizeof *b);
+		bx_batch_init(b, x->id);
+		for (i = 0; i < x->q.n; i++) {
+			struct bx_item *it = &x->q.it[i];
+
+			if (i < n)
+				bx_batch_add(b, x->q.lines.data + it->off, it->len, it->seq, it->ck_ok);
+		}
+		/* keep the rest queued */
+		{
+			struct bx_batch rest;
+
+			bx_batch_init(&rest, x->id);
+			for (i = n; i < x->q.n; i++) {
+				struct bx_item *it = &x->q.it[i];
+
+				bx_batch_add(&rest, x->q.lines.data + it->off, it->len, it->seq,
+				    it->ck_ok);
+			}
+			bx_batch_free(&x->q);
+			x->q = rest;
+			x->first_ms = cs_now_ms();
+		}
+		x->running = 1;
+		bx_submit(t->bx, b, batch_done, t);
+		return;
+	}
+	if (x->q.n == 0 && x->end) {
+		if (t->ck) {
+			checkpoint_finish(t->ck, x->id, NULL);
+			commit(t, 1);
+		}
+		x->end = 0;
+		x->held = 0;
+		sr_release(t->sr, x->id);
+		return;
+	}
+	if (x->held && !x->end && x->q.n < t->batch_size) {
+		x->held = 0;
+		sr_release(t->sr, x->id);
+	}
+}
+
+/* ms until the first batch window ends, or -1 */
+static int
+exec_tick(struct tail *t)
+{
+	struct xshard *x;
+	int64_t wait = -1;
+	uint64_t now = cs_now_ms();
+
+	for (x = t->xs; x; x = x->next) {
+		dispatch(t, x);
+		if (x->q.n && !x->running && t->batch_window) {
+			int64_t w = (int64_t)(x->first_ms + t->batch_window) - (int64_t)now;
+
+			if (w < 0)
+				w = 0;
+			if (wait < 0 || w < wait)
+				wait = w;
+		}
+	}
+	return (int)wait;
+}
+
+/* --- setup -------------------------------------------------------------------------- */
+
+static unsigned long long
+number(const char *name, const char *arg, unsigned long long min, unsigned long long max)
+{
+	unsigned long long v;
+
+	if (cs_parse_uint(arg, max, &v) || v < min)
+		cs_usage_error("%s: '%s' is not a number from %llu to %llu", name, arg, min, max);
+	return v;
+}
+
+static void
+parse_from(const char *arg, struct kinesis_position *pos)
+{
+	memset(pos, 0, sizeof *pos);
+	if (strcmp(arg, "trim-horizon") == 0) {
+		pos->type = KINESIS_TRIM_HORIZON;
+	} else if (strcmp(arg, "latest") == 0) {
+		pos->type = KINESIS_LATEST;
+	} else if (strncmp(arg, "at:", 3) == 0 || strncmp(arg, "after:", 6) == 0) {
+		const char *seq = strchr(arg, ':') + 1;
+
+		if (!*seq || strspn(seq, "0123456789") != strlen(seq))
+			cs_usage_error("--from: '%s': the sequence number is not a number", arg);
+		pos->type = arg[1] == 't' ? KINESIS_AT_SEQUENCE_NUMBER : KINESIS_AFTER_SEQUENCE_NUMBER;
+		pos->seq = seq;
+	} else if (cs_parse_rfc3339(arg, strlen(arg), &pos->timestamp_ms) == 0) {
+		pos->type = KINESIS_AT_TIMESTAMP;
+	} else {
+		cs_usage_error("--from: '%s' is not trim-horizon, latest, an RFC 3339 time, "
+		    "at:SEQ or after:SEQ", arg);
+	}
+}
+
+static char **
+split_list(const char *arg, size_t *n)
+{
+	char *copy = cs_strdup(arg), *p, *save = NULL;
+	char **v = NULL;
+
+	*n = 0;
+	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		v = cs_realloc(v, (*n + 1) * sizeof *v);
+		v[(*n)++] = cs_strdup(p);
+	}
+	free(copy);
+	return v;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tail t;
+	struct sr_config cfg;
+	struct option *lo;
+	struct aws_client *c = NULL, *lc = NULL;
+	struct cs_err err;
+	char **shards = NULL;
+	size_t nshards = 0, i;
+	int opt, fatal = 0, interrupted = 0;
+	uint64_t stop_deadline = 0;
+
+	cs_setprog(argv[0]);
+	memset(&t, 0, sizeof t);
+	memset(&cfg, 0, sizeof cfg);
+	cs_opts_init(&t.o);
+	t.batch_size = 100;
+	t.max_retries = 3;
+	t.parallel = 4;
+	t.grace = 30000;
+	cfg.start.type = KINESIS_TRIM_HORIZON;
+	lo = cs_opts_longopts(longopts, 1);
+	while ((opt = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
+		switch (opt) {
+		case 's': t.stream = optarg; break;
+		case OPT_FROM: parse_from(optarg, &cfg.start); break;
+		case OPT_UNTIL:
+			if (cs_parse_rfc3339(optarg, strlen(optarg), &cfg.until_ms) < 0)
+				cs_usage_error("--until: '%s' is not an RFC 3339 time", optarg);
+			if (cfg.until_ms == 0)
+				cfg.until_ms = 1;
+			break;
+		case 'e': cfg.exit_at_end = 1; break;
+		case 'n': t.count = number("--count", optarg, 1, 1ULL << 62); break;
+		case OPT_SHARDS: shards = split_list(optarg, &nshards); break;
+		case 'J': t.envelope = 1; break;
+		case OPT_CHECKPOINT: t.ckpath = optarg; break;
+		case OPT_EXEC: t.exec = optarg; break;
+		case OPT_BATCH_SIZE: t.batch_size = (unsigned)number("--batch-size", optarg, 1, 10000); break;
+		case OPT_BATCH_WINDOW: t.batch_window = (unsigned)number("--batch-window", optarg, 0, 300000); break;
+		case OPT_MAX_RETRIES: t.max_retries = (unsigned)number("--max-retries", optarg, 0, 10000); break;
+		case OPT_BISECT: t.bisect = 1; break;
+		case OPT_ON_FAILURE: t.on_failure = optarg; break;
+		case OPT_PARALLEL: t.parallel = (unsigned)number("--parallel", optarg, 1, 1024); break;
+		case OPT_GRACE: t.grace = (unsigned)number("--grace", optarg, 0, 3600000); break;
+		default:
+			if (opt == '?' || !cs_opts_handle(&t.o, opt, optarg, usage))
+				cs_usage_error("unknown option");
+		}
+	}
+	free(lo);
+	if (optind < argc)
+		cs_usage_error("unexpected argument '%s'", argv[optind]);
+	if (!t.stream || !*t.stream)
+		cs_usage_error("no stream: give -s STREAM");
+	if ((cfg.start.type == KINESIS_AT_SEQUENCE_NUMBER ||
+	    cfg.start.type == KINESIS_AFTER_SEQUENCE_NUMBER) && nshards != 1)
+		cs_usage_error("--from at:SEQ and after:SEQ need --shards naming exactly one shard");
+	if (!t.exec && (t.on_failure || t.bisect))
+		cs_usage_error("--on-failure and --bisect go with --exec");
+	if (t.exec && t.count)
+		cs_usage_error("--count does not go with --exec");
+	cs_opts_finish(&t.o);
+	cs_signals(on_signal);
+
+	json_doc_init(&t.doc, JSON_DEFAULT_DEPTH);
+	kpl_agg_init(&t.agg);
+	buf_init(&t.out);
+	if (!(c = aws_client_new(&t.o, "kinesis", &err)) || !(lc = aws_client_new(&t.o, "kinesis", &err))) {
+		cs_warnx("%s", err.msg);
+		t.status = CS_EXIT_SERVICE;
+		goto out;
+	}
+	if (t.ckpath && !(t.ck = checkpoint_open_file(t.ckpath, t.stream, &err))) {
+		cs_warnx("checkpoint: %s", err.msg);
+		t.status = CS_EXIT_INPUT;
+		goto out;
+	}
+	if (t.exec) {
+		struct bx_config bc = { t.exec, t.stream, t.parallel, t.max_retries, t.bisect, 200,
+		    t.on_failure };
+
+		if (!(t.bx = bx_new(&bc, &err))) {
+			cs_warnx("%s", err.msg);
+			t.status = CS_EXIT_OUTPUT;
+			goto out;
+		}
+	}
+	cfg.stream = t.stream;
+	cfg.shards = (const char *const *)shards;
+	cfg.nshards = nshards;
+	cfg.ck = t.ck;
+	cfg.verbose = t.o.verbose;
+	cfg.on_records = t.exec ? on_records_exec : on_records_print;
+	cfg.ctx = &t;
+	if (!(t.sr = sr_new(c, lc, &cfg, &err))) {
+		cs_warnx("%s", err.msg);
+		t.status = strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE : CS_EXIT_SERVICE;
+		goto out;
+	}
+
+	for (;;) {
+		int wait, w;
+
+		if (got_signal && !interrupted) {
+			interrupted = 1;
+			sr_stop(t.sr);
+			aws_cancel_retries(c);
+			if (t.bx) {
+				bx_drain(t.bx);
+				stop_deadline = cs_now_ms() + t.grace;
+			}
+		}
+		wait = sr_step(t.sr, &fatal, &err);
+		if (fatal) {
+			cs_warnx("%s", err.msg);
+			t.status = CS_EXIT_SERVICE;
+			sr_stop(t.sr);
+			if (t.bx)
+				bx_drain(t.bx);
+		}
+		if (t.bx) {
+			w = bx_poll(t.bx, &fatal, &err);
+			if (fatal) {
+				cs_warnx("%s", err.msg);
+				t.status = CS_EXIT_OUTPUT;
+				sr_stop(t.sr);
+				bx_drain(t.bx);
+				t.stop = 1;
+			}
+			if (w >= 0 && (wait < 0 || w < wait))
+				wait = w;
+			w = interrupted || fatal ? -1 : exec_tick(&t);
+			if (w >= 0 && (wait < 0 || w < wait))
+				wait = w;
+			if (stop_deadline && cs_now_ms() >= stop_deadline && bx_running(t.bx)) {
+				cs_warnx("abandoning %zu running batches after the grace period",
+				    bx_running(t.bx));
+				bx_abandon(t.bx);
+				stop_deadline = 0;
+				continue;
+			}
+			if (bx_busy(t.bx)) {
+				if (wait < 0 || wait > 200)
+					wait = 200;
+			} else if (wait < 0 && !aws_inflight(c)) {
+				break;
+			}
+		} else if (wait < 0 && !aws_inflight(c)) {
+			break;
+		}
+		if (wait < 0)
+			wait = 100;
+		aws_run(c, wait, t.bx ? bx_fd(t.bx) : -1);
+	}
+	if (t.ck) {
+		if (checkpoint_commit(t.ck, &err) < 0) {
+			cs_warnx("%s", err.msg);
+			t.status = CS_EXIT_OUTPUT;
+		}
+	}
+	if (!t.status && interrupted)
+		t.status = CS_EXIT_INTERRUPTED;
+	if (!t.status && t.failed_batches)
+		t.status = CS_EXIT_UNDELIVERED;
+out:
+	if (t.bx && bx_free(t.bx, &err) < 0) {
+		cs_warnx("%s", err.msg);
+		t.status = CS_EXIT_OUTPUT;
+	}
+	while (t.xs) {
+		struct xshard *x = t.xs;
+
+		t.xs = x->next;
+		bx_batch_free(&x->q);
+		free(x->id);
+		free(x);
+	}
+	sr_free(t.sr);
+	checkpoint_close(t.ck);
+	aws_client_free(c);
+	aws_client_free(lc);
+	json_doc_free(&t.doc);
+	kpl_agg_free(&t.agg);
+	buf_free(&t.out);
+	for (i = 0; i < nshards; i++)
+		free(shards[i]);
+	free(shards);
+	if (cs_close_stdout() < 0 && errno != EPIPE && !t.status)
+		t.status = CS_EXIT_OUTPUT;
+	return t.status;
+}
