@@ -543,6 +543,7 @@ main(int argc, char **argv)
 		case '?':
 			/* getopt_long has said what is wrong */
 			fprintf(stderr, "try '%s --help'\n", cs_prog());
+			free(lo);
 			return CS_EXIT_USAGE;
 		default:
 			if (!cs_opts_handle(&a.o, c, optarg, usage))
