@@ -114,7 +114,7 @@ enum nd_status
 nd_next(struct nd_reader *r, const char **line, size_t *len)
 {
 	for (;;) {
-		char *p = r->buf + r->pos;
+		char *p = r->buf ? r->buf + r->pos : NULL;
 		size_t avail = r->end - r->pos, n;
 		char *nl;
 		int rc;
