@@ -111,8 +111,13 @@ eval_jq(struct expr *e, const char *data, size_t n, struct buf *out, struct cs_e
 		return -1;
 	}
 	rc = jqprog_first(e->prog, in, &v, err);
-	if (rc < 0)
+	if (rc < 0) {
+		char m[CS_ERRMAX];
+
+		snprintf(m, sizeof m, "%s", err->msg);
+		cs_err_set(err, "%s: %s", e->text, m);
 		return -1;
+	}
 	if (rc == 0) {
 		cs_err_set(err, "%s gives no value", e->text);
 		return -1;
@@ -125,10 +130,14 @@ eval_jq(struct expr *e, const char *data, size_t n, struct buf *out, struct cs_e
 		buf_adds(out, jv_string_value(s));
 		jv_free(s);
 	} else {
-		const char *kind = jv_kind_name(jv_get_kind(v));
+		static const char *const what[] = {
+			[JV_KIND_INVALID] = "nothing", [JV_KIND_NULL] = "null",
+			[JV_KIND_FALSE] = "false", [JV_KIND_TRUE] = "true",
+			[JV_KIND_NUMBER] = "a number", [JV_KIND_STRING] = "a string",
+			[JV_KIND_ARRAY] = "an array", [JV_KIND_OBJECT] = "an object",
+		};
 
-		cs_err_set(err, "%s is %s %s, not a string", e->text,
-		    kind[0] == 'a' || kind[0] == 'o' ? "an" : "a", kind);
+		cs_err_set(err, "%s gives %s, not a string", e->text, what[jv_get_kind(v)]);
 		jv_free(v);
 		return -1;
 	}
