@@ -91,7 +91,18 @@ struct app {
 	struct buf mapped;
 	unsigned long records, skipped, early_rejects;
 	int out_failed, input_failed;
+	/* input names outlive their reader: the storer reports records after EOF */
+	char **sources;
+	size_t nsources;
 };
+
+static const char *
+keep_source(struct app *a, const char *name)
+{
+	a->sources = cs_realloc(a->sources, (a->nsources + 1) * sizeof *a->sources);
+	a->sources[a->nsources] = cs_strdup(name);
+	return a->sources[a->nsources++];
+}
 
 static unsigned long
 num(const char *name, const char *arg, unsigned long min, unsigned long max)
@@ -262,6 +273,7 @@ run_files(struct app *a, char **files, int nfiles)
 	struct nd_reader r;
 	struct cs_err err;
 	int fi = 0, open = 0, reading = 1, stopped = 0;
+	const char *source = NULL;
 	uint64_t t0 = cs_now_ms(), last_progress = t0;
 
 	if (nfiles == 0) {
@@ -303,6 +315,7 @@ run_files(struct app *a, char **files, int nfiles)
 					continue;
 				}
 				open = 1;
+				source = keep_source(a, r.name);
 			}
 			if (!nd_ready(&r) && !readable(r.fd)) {
 				/* the input is slow: send what there is, then wait for either */
@@ -328,10 +341,10 @@ run_files(struct app *a, char **files, int nfiles)
 
 				a->records++;
 				snprintf(m, sizeof m, "line is over the limit of %u bytes", STORE_MAXLINE);
-				early_reject(a, r.name, r.lineno, "RecordTooLarge", m, s, n);
+				early_reject(a, source, r.lineno, "RecordTooLarge", m, s, n);
 				continue;
 			}
-			take_line(a, s, n, r.name, r.lineno);
+			take_line(a, s, n, source, r.lineno);
 		}
 		if (!reading)
 			storer_flush(a->s);
@@ -496,5 +509,8 @@ main(int argc, char **argv)
 	json_doc_free(&a.mdoc);
 	buf_free(&a.mapped);
 	free(a.ttl_attr);
+	while (a.nsources)
+		free(a.sources[--a.nsources]);
+	free(a.sources);
 	return status;
 }

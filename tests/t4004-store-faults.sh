@@ -1,0 +1,91 @@
+#!/bin/bash
+# cs-store against a stub in front of dynalite: UnprocessedItems re-sent
+# (and only they), throttling and 500s retried, what never gets through
+# rejected with the reason, SIGINT finishing what is in flight.
+. "$(dirname "$0")/lib.sh"
+services_need
+E=$CS_DYNAMODB_ENDPOINT
+MAP=$SRC_DIR/scripts/sample-mapping.jq
+
+# start_stub NAME ARGS...: the stub in front of dynalite; its URL in $STUB
+start_stub() {
+	name=$1
+	shift
+	python3 "$TEST_DIR/stubs/dynamodb-faults.py" --upstream "$E" --port-file "$name.port" \
+	    --log "$name.log" "$@" &
+	test_wait_for 10 "test -s $name.port" &&
+	STUB=http://127.0.0.1:$(cat "$name.port")
+}
+
+gen-records --count 120 --seed 9 >records
+
+test_expect_success_here 'UnprocessedItems, throttling and 500s: everything written in the end' '
+	T=$(unique_name faults) &&
+	create_table "$T" IP Timestamp &&
+	start_stub a --plan "unprocessed:3,throttle,unprocessed:25,500,throttling,unprocessed:1,pass,unprocessed:2" &&
+	cs-store -t "$T" --endpoint-url "$STUB" -m @"$MAP" --stats records 2>err &&
+	grep "120 records: 120 written, 0 collapsed, 0 skipped, 0 rejected" err &&
+	dynamodb Scan "{\"TableName\":\"$T\",\"Select\":\"COUNT\"}" >count &&
+	grep "\"Count\":120" count
+'
+
+test_expect_success 'only the unprocessed items (and the refused requests) were sent again' '
+	python3 -c "
+import collections, json
+sent = collections.Counter(); extra = collections.Counter()
+for l in open(\"a.log\"):
+    e = json.loads(l)
+    sent.update(e[\"keys\"])
+    extra.update(e.get(\"unprocessed\", []))
+    if e[\"status\"] != 200:
+        extra.update(e[\"keys\"])
+assert sum(extra.values()) > 30, extra
+for k, n in sent.items():
+    assert n == 1 + extra[k], (k, n, extra[k])
+assert len(sent) == 120, len(sent)
+"
+'
+
+test_expect_success_here 'items never processed: rejected with the reason once the budget is spent, exit 1' '
+	T=$(unique_name never) &&
+	create_table "$T" IP Timestamp &&
+	start_stub b --always unprocessed &&
+	head -n 30 records >thirty &&
+	test_expect_code 1 cs-store -t "$T" --endpoint-url "$STUB" -m @"$MAP" --retry-budget 400 \
+	    --rejects rj thirty &&
+	test_line_count rj 30 &&
+	grep -c "\"error\":\"UnprocessedItems\",\"reason\":\"BatchWriteItem on '"'"'$T'"'"': still in UnprocessedItems after" rj >n &&
+	echo 30 >expect && test_cmp expect n &&
+	python3 -c "
+import json
+recs = [json.loads(l)[\"record\"] for l in open(\"rj\")]
+assert sorted(recs) == sorted(l.rstrip(\"\n\") for l in open(\"thirty\"))
+"
+'
+
+test_expect_success_here 'throttled for good: rejected with the service'"'"'s code and message' '
+	T=$(unique_name throttled) &&
+	create_table "$T" IP Timestamp &&
+	start_stub c --always throttle &&
+	head -n 5 records >five &&
+	test_expect_code 1 cs-store -t "$T" --endpoint-url "$STUB" -m @"$MAP" --retry-budget 300 five 2>err &&
+	test_line_count err 5 &&
+	grep "five:1: BatchWriteItem on '"'"'$T'"'"': ProvisionedThroughputExceededException: The level of configured provisioned throughput for the table was exceeded. (gave up after" err
+'
+
+test_expect_success_here 'SIGINT: requests in flight finish, the rest goes to the rejects, exit 6' '
+	T=$(unique_name sigint) &&
+	create_table "$T" IP Timestamp &&
+	start_stub d --always unprocessed &&
+	{ cs-store -t "$T" --endpoint-url "$STUB" -m @"$MAP" --stats --rejects rj2 records 2>err & pid=$!; } &&
+	test_wait_for 10 "test -s d.log" &&
+	sleep 0.3 &&
+	kill -INT $pid &&
+	{ wait $pid; rc=$?; } ;
+	test "$rc" = 6 &&
+	test_line_count rj2 120 &&
+	grep "120 records: 0 written" err &&
+	grep -c "\"error\":\"Interrupted\"" rj2
+'
+
+test_done
