@@ -115,7 +115,9 @@ class Handler(BaseHTTPRequestHandler):
             # which buckets are over their limit in this request, and from where
             over = {}
             for b in range(st.a.shards):
-                if st.rng.random() < st.a.fail_ratio:
+                if st.a.fail_ratio >= 1:
+                    over[b] = 0
+                elif st.rng.random() < st.a.fail_ratio:
                     over[b] = st.rng.randrange(0, max(1, len(recs)))
             out = []
             failed = 0
