@@ -222,6 +222,10 @@ take_line(struct app *a, const char *s, size_t n, const char *source, uint64_t l
 		early_reject(a, source, line, "InvalidJSON", a->doc.err, s, n);
 		return;
 	}
+	if (a->doc.tok[0].type != JSON_OBJECT) {
+		early_reject(a, source, line, "NotAnObject", "not a JSON object", s, n);
+		return;
+	}
 	if (a->prog)
 		map_record(a, source, line, s, n);
 	else
@@ -250,9 +254,12 @@ summary(struct app *a, uint64_t t0, int final)
 	    s->written, s->collapsed);
 	if (a->new_only)
 		fprintf(stderr, "%lu exist (kept), ", s->exists);
-	fprintf(stderr, "%lu skipped, %lu rejected; %lu requests, %lu retries (%lu items re-sent); "
-	    "%.1f s, %.0f items/s\n", a->skipped, rejected, s->requests,
-	    as->retries + s->resends, s->resent_items, secs, rate);
+	fprintf(stderr, "%lu skipped, %lu rejected; %lu requests, %lu retries (%lu items re-sent)",
+	    a->skipped, rejected, s->requests, as->retries + s->resends, s->resent_items);
+	/* the timing only where it is read, not where output is compared */
+	if (a->o.verbose || a->o.progress)
+		fprintf(stderr, "; %.1f s, %.0f items/s", secs, rate);
+	fputc('\n', stderr);
 }
 
 /* --- input ------------------------------------------------------------------------- */
