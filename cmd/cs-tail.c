@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "aws.h"
@@ -27,7 +28,7 @@
 #include "opts.h"
 #include "shardreader.h"
 
-static const char usage[] =
+static const char usage_tool[] =
     "usage: cs-tail -s STREAM [OPTIONS]\n"
     "Write the records of every shard of a Kinesis stream to stdout, one NDJSON line each.\n"
     "\n"
@@ -48,7 +49,8 @@ static const char usage[] =
     "      --bisect               split a failing batch in halves to isolate the bad record\n"
     "      --on-failure FILE      where batches that keep failing go (default: stderr)\n"
     "      --parallel N           batches running at once, over all shards (default 4)\n"
-    "      --grace MS             on SIGINT/SIGTERM, wait up to MS for running batches (default 30000)\n";
+    "      --grace MS             on SIGINT/SIGTERM, wait up to MS for running batches (default 30000)\n"
+    "      --limit N              records per GetRecords request, 1..10000 (default 10000)\n";
 
 enum {
 	OPT_FROM = CS_OPT_TOOL,
@@ -63,6 +65,7 @@ enum {
 	OPT_ON_FAILURE,
 	OPT_PARALLEL,
 	OPT_GRACE,
+	OPT_LIMIT,
 };
 
 static const char shortopts[] = "s:en:J" CS_OPTS_SHORT;
@@ -83,6 +86,7 @@ static const struct option longopts[] = {
 	{ "on-failure", required_argument, NULL, OPT_ON_FAILURE },
 	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -467,6 +471,8 @@ parse_from(const char *arg, struct kinesis_position *pos)
 		pos->seq = seq;
 	} else if (cs_parse_rfc3339(arg, strlen(arg), &pos->timestamp_ms) == 0) {
 		pos->type = KINESIS_AT_TIMESTAMP;
+		if (pos->timestamp_ms > (int64_t)time(NULL) * 1000 + 1000)
+			cs_usage_error("--from: '%s' is in the future", arg);
 	} else {
 		cs_usage_error("--from: '%s' is not trim-horizon, latest, an RFC 3339 time, "
 		    "at:SEQ or after:SEQ", arg);
@@ -496,6 +502,7 @@ main(int argc, char **argv)
 	struct option *lo;
 	struct aws_client *c = NULL, *lc = NULL;
 	struct cs_err err;
+	struct buf help = BUF_INIT;
 	char **shards = NULL;
 	size_t nshards = 0, i;
 	int opt, fatal = 0, interrupted = 0;
@@ -510,7 +517,12 @@ main(int argc, char **argv)
 	t.parallel = 4;
 	t.grace = 30000;
 	cfg.start.type = KINESIS_TRIM_HORIZON;
+	buf_adds(&help, usage_tool);
+	buf_adds(&help, "\n");
+	buf_adds(&help, cs_opts_help_aws);
+	buf_adds(&help, cs_opts_help_common);
 	lo = cs_opts_longopts(longopts, 1);
+	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (opt) {
 		case 's': t.stream = optarg; break;
@@ -534,12 +546,17 @@ main(int argc, char **argv)
 		case OPT_ON_FAILURE: t.on_failure = optarg; break;
 		case OPT_PARALLEL: t.parallel = (unsigned)number("--parallel", optarg, 1, 1024); break;
 		case OPT_GRACE: t.grace = (unsigned)number("--grace", optarg, 0, 3600000); break;
+		case OPT_LIMIT: cfg.limit = (unsigned)number("--limit", optarg, 1, 10000); break;
+		case '?':
+			cs_usage_error("unknown option, or one without its argument: '%s'",
+			    argv[optind - 1]);
 		default:
-			if (opt == '?' || !cs_opts_handle(&t.o, opt, optarg, usage))
+			if (!cs_opts_handle(&t.o, opt, optarg, help.data))
 				cs_usage_error("unknown option");
 		}
 	}
 	free(lo);
+	buf_free(&help);
 	if (optind < argc)
 		cs_usage_error("unexpected argument '%s'", argv[optind]);
 	if (!t.stream || !*t.stream)
