@@ -20,25 +20,7 @@ put_one() { # STREAM KEY BASE64
 	kinesis PutRecord "{\"StreamName\":\"$1\",\"PartitionKey\":\"$2\",\"Data\":\"$3\"}" >/dev/null
 }
 
-# every line valid JSON; per shard, sequence numbers rising; per key, n rising; n complete
-check_envelopes() { # FILE COUNT
-	python3 - "$1" "$2" <<'EOF'
-import json, sys
-seen, last_seq, last_n = set(), {}, {}
-for i, line in enumerate(open(sys.argv[1], "rb"), 1):
-    e = json.loads(line)
-    s, q = e["shardId"], int(e["sequenceNumber"])
-    assert q > last_seq.get(s, -1), "line %d: shard %s out of order" % (i, s)
-    last_seq[s] = q
-    d = e["data"]
-    assert d["n"] > last_n.get(e["partitionKey"], -1), "line %d: key out of order" % i
-    last_n[e["partitionKey"]] = d["n"]
-    assert d["n"] not in seen, "line %d: n=%d repeated" % (i, d["n"])
-    seen.add(d["n"])
-want = int(sys.argv[2])
-assert seen == set(range(want)), "got %d of %d records" % (len(seen), want)
-EOF
-}
+check_envelopes() { python3 "$TEST_DIR/data/tail-check.py" "$@"; }
 
 test_expect_success '--help and --version' '
 	cs-tail --help >out &&
