@@ -1,0 +1,113 @@
+#!/bin/bash
+# store.sh - cs-store against boto3's batch_writer (bench/store_peer.py),
+# writing the same generated records into the same local dynalite.
+#
+#   bench/store.sh            (or via bench/run.sh; not part of make check)
+#
+# Starts its own dynalite (scripts/services.sh), generates RECORDS (default
+# 20,000) seed-shaped records with unique keys (scripts/gen-records), and
+# writes them, each run into a fresh table keyed like the sample's:
+#   - bin/cs-store, records as they are (table keyed ip/timestamp);
+#   - the peer, the same;
+#   - bin/cs-store -m @scripts/sample-mapping.jq and the peer with the same
+#     mapping in Python (table keyed IP/Timestamp).
+# Wall time and CPU time (user + system) of each process come from
+# /usr/bin/time; every run is checked by a Scan count.  The goal: cs-store's
+# CPU per item at most 1/10 of the peer's, its wall time at most half.
+# Prints a Markdown section on stdout; the log goes to stderr.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+export PATH=$top/bin:$top/scripts:$PATH
+export LC_ALL=C.UTF-8
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDLOCAL}
+export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-localsecret}
+export AWS_REGION=${AWS_REGION:-us-east-1}
+
+RECORDS=${RECORDS:-20000}
+SEED=${SEED:-1}
+PARALLEL=${PARALLEL:-4}
+
+[ -x bin/cs-store ] || { echo "store: build first (make)" >&2; exit 1; }
+/usr/bin/python3 -c 'import boto3' 2>/dev/null || { echo "store: needs python3-boto3" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs-bench-store.XXXXXX")
+trap 'scripts/services.sh stop "$tmp/svc" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+scripts/services.sh start "$tmp/svc" dynamodb >&2
+. "$tmp/svc/services.env"
+E=$CS_DYNAMODB_ENDPOINT
+
+echo "store: generating $RECORDS records (seed $SEED)" >&2
+gen-records --count "$RECORDS" --seed "$SEED" >"$tmp/in.ndjson"
+
+count() { # TABLE: items in it, over every page
+	/usr/bin/python3 - "$E" "$1" <<'PY'
+import sys, boto3
+t = boto3.resource("dynamodb", endpoint_url=sys.argv[1], region_name="us-east-1").Table(sys.argv[2])
+n, kw = 0, {"Select": "COUNT"}
+while True:
+    r = t.scan(**kw)
+    n += r["Count"]
+    if "LastEvaluatedKey" not in r:
+        break
+    kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+print(n)
+PY
+}
+
+# run NAME HASH RANGE CMD...: a fresh table, CMD timed; sets wall cpu
+tables=0
+run() {
+	name=$1 hk=$2 rk=$3
+	shift 3
+	tables=$((tables + 1))
+	T=bench-store-$tables
+	scripts/services.sh create-table "$E" "$T" "$hk" "$rk"
+	echo "store: $name" >&2
+	cmd=()
+	for a in "$@"; do cmd+=("${a//@TABLE@/$T}"); done
+	/usr/bin/time -f '%e %U %S' -o "$tmp/time" "${cmd[@]}" >/dev/null 2>>"$tmp/log"
+	read -r wall user sys <"$tmp/time"
+	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+	n=$(count "$T")
+	[ "$n" = "$RECORDS" ] || { echo "store: $name wrote $n items, not $RECORDS" >&2; cat "$tmp/log" >&2; exit 1; }
+}
+us_per() { awk -v c="$1" -v n="$RECORDS" 'BEGIN { printf "%.1f", c * 1e6 / n }'; }
+per_s() { awk -v w="$1" -v n="$RECORDS" 'BEGIN { printf "%d", (w > 0 ? n / w : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+verdict() { awk -v r="$1" -v lim="$2" 'BEGIN { print (r <= lim ? "met" : "NOT met") }'; }
+
+run "cs-store" ip timestamp bin/cs-store -t @TABLE@ --endpoint-url "$E" --parallel "$PARALLEL" "$tmp/in.ndjson"
+cs_wall=$wall cs_cpu=$cpu
+run "boto3 batch_writer" ip timestamp /usr/bin/python3 bench/store_peer.py "$E" @TABLE@ "$tmp/in.ndjson"
+py_wall=$wall py_cpu=$cpu
+run "cs-store -m @scripts/sample-mapping.jq" IP Timestamp bin/cs-store -t @TABLE@ --endpoint-url "$E" \
+    --parallel "$PARALLEL" -m @scripts/sample-mapping.jq "$tmp/in.ndjson"
+csm_wall=$wall csm_cpu=$cpu
+run "boto3 batch_writer, mapped" IP Timestamp /usr/bin/python3 bench/store_peer.py "$E" @TABLE@ "$tmp/in.ndjson" --map
+pym_wall=$wall pym_cpu=$cpu
+
+cpu_r=$(ratio "$cs_cpu" "$py_cpu") wall_r=$(ratio "$cs_wall" "$py_wall")
+cpum_r=$(ratio "$csm_cpu" "$pym_cpu") wallm_r=$(ratio "$csm_wall" "$pym_wall")
+
+cat <<MD
+## cs-store: NDJSON into DynamoDB
+
+$RECORDS generated records (\`gen-records --count $RECORDS --seed $SEED\`, unique keys), each run
+into a fresh table of one local dynalite; cs-store with \`--parallel $PARALLEL\`, the peer is
+boto3 $(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)') \`Table.batch_writer\` (bench/store_peer.py, one request at a time).
+CPU is user + system time of the whole process, start-up included; every table was
+checked by a Scan to hold all $RECORDS items.
+
+| writer | wall s | items/s | CPU s | CPU µs/item |
+|---|---:|---:|---:|---:|
+| cs-store | $cs_wall | $(per_s "$cs_wall") | $cs_cpu | $(us_per "$cs_cpu") |
+| boto3 batch_writer | $py_wall | $(per_s "$py_wall") | $py_cpu | $(us_per "$py_cpu") |
+| cs-store -m @scripts/sample-mapping.jq | $csm_wall | $(per_s "$csm_wall") | $csm_cpu | $(us_per "$csm_cpu") |
+| boto3 batch_writer, same mapping in Python | $pym_wall | $(per_s "$pym_wall") | $pym_cpu | $(us_per "$pym_cpu") |
+
+- CPU per item, cs-store / peer: **$cpu_r** (goal ≤ 0.1: $(verdict "$cpu_r" 0.1)); with the mapping: $cpum_r ($(verdict "$cpum_r" 0.1)).
+- Wall time, cs-store / peer: **$wall_r** (goal ≤ 0.5: $(verdict "$wall_r" 0.5)); with the mapping: $wallm_r ($(verdict "$wallm_r" 0.5)).
+- dynalite (node, one thread) does most of the work in both; the two cores of the
+  machine are shared by the writer and dynalite.
+MD
