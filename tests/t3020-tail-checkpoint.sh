@@ -1,0 +1,70 @@
+#!/bin/sh
+# cs-tail --checkpoint: killed with SIGKILL again and again, restarted,
+# nothing skipped; the checkpoint file always whole.
+. "$(dirname "$0")/lib.sh"
+services_need
+E=$CS_KINESIS_ENDPOINT
+S=$(unique_name ck)
+
+tail_() { cs-tail --endpoint-url "$E" "$@"; }
+
+put_records() { # STREAM FIRST COUNT
+	python3 "$TEST_DIR/data/tail-records.py" "$@" >bodies &&
+	while read -r body; do
+		kinesis PutRecords "$body" >put.out || return 1
+		grep -q '"FailedRecordCount":0' put.out || { cat put.out; return 1; }
+	done <bodies
+}
+
+test_expect_success 'setup: 2 shards, 2000 records' '
+	create_stream "$S" 2 &&
+	put_records "$S" 0 2000
+'
+
+test_expect_success 'kill -9 at random moments, restart: nothing skipped' '
+	: >all &&
+	runs=0 &&
+	while :; do
+		runs=$((runs + 1)) &&
+		test $runs -lt 60 || { echo "no end after $runs runs"; exit 1; }
+		tail_ -s "$S" -e -J --limit 40 --checkpoint ck >>all 2>>err &
+		pid=$! &&
+		sleep 0.$(( $(od -An -N1 -tu1 /dev/urandom) % 6 + 3 )) &&
+		if kill -9 $pid 2>/dev/null; then
+			wait $pid
+			python3 -c "import json; json.load(open(\"ck\"))" 2>/dev/null ||
+			    test ! -e ck || { echo "checkpoint not whole"; cat ck; exit 1; }
+		else
+			wait $pid && break
+		fi
+	done &&
+	echo "runs: $runs" &&
+	test $runs -gt 2 &&
+	python3 "$TEST_DIR/data/tail-check.py" all 2000 --dups-ok &&
+	tail_ -s "$S" -e -J --checkpoint ck >again &&
+	test_must_be_empty again
+'
+
+test_expect_success 'resume goes on after the checkpoint: new records only' '
+	put_records "$S" 2000 50 &&
+	tail_ -s "$S" -e -J --checkpoint ck >more &&
+	test_line_count more 50 &&
+	python3 -c "
+import json
+ns = sorted(json.loads(l)[\"data\"][\"n\"] for l in open(\"more\"))
+assert ns == list(range(2000, 2050)), ns"
+'
+
+test_expect_success 'a checkpoint of another stream is refused' '
+	test_expect_code 3 tail_ -s "$S-other" -e --checkpoint ck 2>err &&
+	grep -q "checkpoint: .ck.: the checkpoint is of stream .$S., not .$S-other." err
+'
+
+test_expect_success 'an unwritable checkpoint: exit 4' '
+	mkdir ro && chmod 555 ro &&
+	if test -w ro; then exit 0; fi &&
+	test_expect_code 4 tail_ -s "$S" -e --checkpoint ro/ck >out 2>err &&
+	grep -q "cannot open .ro/ck.tmp." err
+'
+
+test_done
