@@ -3,7 +3,7 @@
 read with the stream's own API (ListShards, GetShardIterator TRIM_HORIZON,
 GetRecords until the shard is caught up) through scripts/services.sh call,
 written to stdout as one line per record: the data, base64-decoded, as is.
-With --keys: "KEY<TAB>DATA" per line."""
+With --keys: "KEY<TAB>DATA" per line; with --seq: "SEQUENCENUMBER<TAB>DATA"."""
 import base64
 import json
 import os
@@ -23,6 +23,7 @@ def call(endpoint, op, body):
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     keys = "--keys" in sys.argv
+    seqs = "--seq" in sys.argv
     endpoint, stream = args
     shards = call(endpoint, "ListShards", {"StreamName": stream})["Shards"]
     out = sys.stdout.buffer
@@ -34,6 +35,8 @@ def main():
             for rec in r["Records"]:
                 if keys:
                     out.write(rec["PartitionKey"].encode() + b"\t")
+                if seqs:
+                    out.write(rec["SequenceNumber"].encode() + b"\t")
                 out.write(base64.b64decode(rec["Data"]) + b"\n")
             if not r["Records"] and r.get("MillisBehindLatest", 0) == 0:
                 break
