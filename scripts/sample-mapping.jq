@@ -11,4 +11,4 @@
   Country: .country,
   Language: .language
 }
-| with_entries(select(.value != null))
+| del(.[] | nulls)
