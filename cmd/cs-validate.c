@@ -275,8 +275,12 @@ static void
 too_long(struct validator *V, struct nd_reader *rd, const char *prefix, size_t len)
 {
 	struct cs_verdict v = { .error = "LineTooLong" };
+	size_t bad;
 
 	V->nread++;
+	/* the kept prefix may end inside a UTF-8 character: end it before */
+	if (!utf8_valid(prefix, len, &bad) && len - bad < 4 && (unsigned char)prefix[bad] >= 0xc0)
+		len = bad;
 	if (rd->toolong_len)
 		snprintf(v.reason, sizeof v.reason, "line is %llu bytes, over the %zu-byte limit",
 		    (unsigned long long)rd->toolong_len, rd->maxline);

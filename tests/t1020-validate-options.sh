@@ -147,6 +147,21 @@ test_expect_success '--no-default-rules: any object passes, --require and --wher
 	test_cmp expect out
 '
 
+test_expect_success 'stderr a terminal: progress and the summary there' '
+	gen-records --count 1000 --seed 2 --bad-ratio 0.01 >many &&
+	script -qec "cs-validate --rejects rej many >out" /dev/null >tty &&
+	grep "1000 read, 990 eligible, 10 rejected, [0-9]* records/s" tty &&
+	grep "cs-validate: 1000 read, 990 eligible, 10 rejected (" tty &&
+	script -qec "cs-validate -q --rejects rej many >out" /dev/null >tty &&
+	test_must_be_empty tty
+'
+
+test_expect_success '-v: the lines of each input' '
+	cs-validate -v --rejects rej in >out 2>err &&
+	echo "cs-validate: in: 5 lines" >expect &&
+	test_cmp expect err
+'
+
 test_expect_success '--help goes to stdout and exits 0' '
 	cs-validate --help >out 2>err &&
 	test_must_be_empty err &&

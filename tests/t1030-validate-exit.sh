@@ -68,6 +68,22 @@ test_expect_success 'a reader that goes away: a quiet stop, exit 0' '
 	test_must_be_empty err
 '
 
+test_expect_success 'SIGTERM: what was read is written, exit 6' '
+	mkfifo fifo &&
+	{ printf "%s\n" "$good"; touch written; sleep 5; } >fifo &
+	writer=$! &&
+	{ cs-validate fifo >out 2>err & } &&
+	pid=$! &&
+	test_wait_for 10 "test -f written" &&
+	sleep 0.2 &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } ;
+	kill $writer 2>/dev/null;
+	test "$rc" = 6 &&
+	printf "%s\n" "$good" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success 'usage error: exit 2' '
 	test_expect_code 2 cs-validate --no-such-option 2>err
 '
