@@ -156,6 +156,7 @@ struct validator {
 	int status;
 	int stop;     /* output failed or closed: read no more */
 	uint64_t t0, last_progress;
+	int progress_shown;  /* a progress line is on the terminal */
 	struct buf msg;
 };
 
@@ -194,6 +195,11 @@ reject(struct validator *V, struct nd_reader *rd, const struct cs_verdict *v,
 
 	V->nrejected++;
 	count_reason(V, v);
+	if (V->progress_shown && !V->rejects_path) {
+		/* the reject's line replaces the progress line, which comes back later */
+		fputs("\r\033[K", stderr);
+		V->progress_shown = 0;
+	}
 	if (rejects_write(V->rejects, &rj)) {
 		cs_err_clear(&err);
 		rejects_close(V->rejects, &err);
@@ -297,6 +303,7 @@ progress(struct validator *V, int final)
 	if (!final && now - V->last_progress < 1000)
 		return;
 	V->last_progress = now;
+	V->progress_shown = !final;
 	el = now - V->t0 ? now - V->t0 : 1;
 	fprintf(stderr, "\r%s: %llu read, %llu eligible, %llu rejected, %llu records/s%s",
 	    cs_prog(), V->nread, V->neligible, V->nrejected, V->nread * 1000 / el,
@@ -334,7 +341,7 @@ validate_file(struct validator *V, const char *path)
 		} else {
 			break;
 		}
-		if (V->opts.progress && (V->nread & 0xffff) == 0)
+		if (V->opts.progress)
 			progress(V, 0);
 	}
 	if (V->opts.verbose)
