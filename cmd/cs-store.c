@@ -122,6 +122,8 @@ reject(struct app *a, const char *source, uint64_t line, const char *code, const
 {
 	struct reject rj = { source, line, code, reason, data, len, NULL };
 
+	if (a->o.progress && !a->rejects_path)
+		fputs("\r\033[K", stderr); /* the reject's line, not after the progress */
 	if (rejects_write(a->rj, &rj) != 0)
 		a->out_failed = 1;
 }
