@@ -41,6 +41,9 @@ struct shardreader {
 	size_t n, cap;
 	int listed_once;
 	uint64_t relist_due;
+	int relisting;               /* a ListShards (page) in flight */
+	struct kinesis_shard *lst;   /* the pages so far */
+	size_t nlst;
 	int stopping;
 	int fatal;
 	struct cs_err fatal_err;
@@ -150,6 +153,47 @@ relist(struct shardreader *r, struct cs_err *err)
 	kinesis_shards_free(ks, nks);
 	r->relist_due = cs_now_ms() + r->cfg.relist_ms;
 	return 0;
+}
+
+static void list_page(struct shardreader *r, const char *token);
+
+static void
+on_list(void *ctx, const struct aws_result *res)
+{
+	struct shardreader *r = ctx;
+	char *next = NULL;
+	struct cs_err e;
+
+	cs_err_clear(&e);
+	if (res->ok && kinesis_parse_list_shards(res->body->data ? res->body->data : "",
+	    res->body->len, &r->lst, &r->nlst, &next, &e) == 0) {
+		if (next && !r->stopping) {
+			list_page(r, next);
+			free(next);
+			return;
+		}
+		free(next);
+		merge(r, r->lst, r->nlst);
+		r->relist_due = cs_now_ms() + r->cfg.relist_ms;
+	} else if (!res->ok && strcmp(res->err.code, "ResourceNotFoundException") == 0 &&
+	    !r->fatal) {
+		r->fatal = 1;
+		cs_err_set(&r->fatal_err, "ListShards on '%s': %s", r->cfg.stream, res->err.msg);
+		memcpy(r->fatal_err.code, res->err.code, sizeof res->err.code);
+	} else {
+		r->relist_due = cs_now_ms() + 1000;   /* a passing failure: try again soon */
+	}
+	kinesis_shards_free(r->lst, r->nlst);
+	r->lst = NULL;
+	r->nlst = 0;
+	r->relisting = 0;
+}
+
+static void
+list_page(struct shardreader *r, const char *token)
+{
+	kinesis_list_shards_body(&r->req, r->cfg.stream, token);
+	aws_submit(r->c, "ListShards", r->req.data, r->req.len, on_list, r);
 }
 
 static int
@@ -394,6 +438,7 @@ sr_free(struct shardreader *r)
 		free(s);
 	}
 	free(r->s);
+	kinesis_shards_free(r->lst, r->nlst);
 	buf_free(&r->req);
 	free(r);
 }
@@ -421,17 +466,9 @@ sr_step(struct shardreader *r, int *fatal, struct cs_err *err)
 	}
 	if (r->stopping)
 		return aws_inflight(r->c) ? 100 : -1;
-	if (now >= r->relist_due) {
-		struct cs_err e;
-
-		if (relist(r, &e) < 0) {
-			if (strcmp(e.code, "ResourceNotFoundException") == 0) {
-				*fatal = 1;
-				*err = e;
-				return -1;
-			}
-			r->relist_due = now + 1000;   /* a passing failure: try again soon */
-		}
+	if (now >= r->relist_due && !r->relisting) {
+		r->relisting = 1;
+		list_page(r, NULL);
 	}
 	do {
 		changed = 0;
@@ -471,14 +508,14 @@ sr_step(struct shardreader *r, int *fatal, struct cs_err *err)
 		*err = r->fatal_err;
 		return -1;
 	}
-	if (!busy && !aws_inflight(r->c)) {
+	if (!busy && !aws_inflight(r->c) && !r->relisting) {
 		/* every shard finished, stopped or caught up */
 		return -1;
 	}
 	if (!r->cfg.exit_at_end) {
 		int64_t rl = r->relist_due > now ? (int64_t)(r->relist_due - now) : 0;
 
-		if (wait < 0 || rl < wait)
+		if (!r->relisting && (wait < 0 || rl < wait))
 			wait = rl;
 	}
 	if (wait < 0)

@@ -113,7 +113,7 @@ test_expect_success '--from TIME and --until TIME' '
 test_expect_success 'following: a new record appears promptly' '
 	F=$(unique_name follow) &&
 	create_stream "$F" 1 &&
-	{ tail_ -s "$F" >fout 2>ferr & echo $! >pid; } &&
+	{ cs-tail --endpoint-url "$E" -s "$F" >fout 2>ferr & echo $! >pid; } &&
 	sleep 1 &&
 	put_one "$F" a "$(printf "{\"ip\":\"1.1.1.1\"}" | base64 -w0)" &&
 	test_wait_for 5 "test -s fout" &&

@@ -24,7 +24,7 @@ S0=shardId-000000000000 S1=shardId-000000000001 S2=shardId-000000000002 S3=shard
 
 test_expect_success 'split and merge while following' '
 	create_stream "$R" 1 &&
-	{ tail_ -s "$R" -J --checkpoint ck >out 2>err & echo $! >pid; } &&
+	{ cs-tail --endpoint-url "$E" -s "$R" -J --checkpoint ck >out 2>err & echo $! >pid; } &&
 	put_records "$R" 0 400 &&
 	test_wait_for 10 "test \$(grep -c \"\" out) -ge 100" &&
 	kinesis SplitShard "{\"StreamName\":\"$R\",\"ShardToSplit\":\"$S0\",\"NewStartingHashKey\":\"170141183460469231731687303715884105728\"}" &&
@@ -67,7 +67,7 @@ test_expect_success 'read from the start with -e: the same lineage order' '
 '
 
 test_expect_success '--from latest starts open shards at their end, skips closed ones' '
-	{ tail_ -s "$R" --from latest -J >late & echo $! >pid2; } &&
+	{ cs-tail --endpoint-url "$E" -s "$R" --from latest -J >late & echo $! >pid2; } &&
 	sleep 1.5 &&
 	put_records "$R" 1200 10 &&
 	test_wait_for 10 "test \$(grep -c \"\" late) -ge 10" &&

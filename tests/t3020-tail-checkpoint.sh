@@ -27,7 +27,7 @@ test_expect_success 'kill -9 at random moments, restart: nothing skipped' '
 	while :; do
 		runs=$((runs + 1)) &&
 		test $runs -lt 60 || { echo "no end after $runs runs"; exit 1; }
-		tail_ -s "$S" -e -J --limit 40 --checkpoint ck >>all 2>>err &
+		cs-tail --endpoint-url "$E" -s "$S" -e -J --limit 40 --checkpoint ck >>all 2>>err &
 		pid=$! &&
 		sleep 0.$(( $(od -An -N1 -tu1 /dev/urandom) % 6 + 3 )) &&
 		if kill -9 $pid 2>/dev/null; then
