@@ -73,6 +73,23 @@ test_expect_success_here 'throttled for good: rejected with the service'"'"'s co
 	grep "five:1: BatchWriteItem on '"'"'$T'"'"': ProvisionedThroughputExceededException: The level of configured provisioned throughput for the table was exceeded. (gave up after" err
 '
 
+test_expect_success_here 'a batch refused whole (ValidationException) is sent again item by item' '
+	T=$(unique_name split) &&
+	create_table "$T" IP Timestamp &&
+	start_stub e --plan "invalid,pass,invalid" &&
+	head -n 4 records >four &&
+	test_expect_code 1 cs-store -t "$T" --endpoint-url "$STUB" -m @"$MAP" --rejects rj3 four &&
+	python3 -c "
+import json
+log = [json.loads(l) for l in open(\"e.log\")]
+assert [len(e[\"keys\"]) for e in log] == [4, 1, 1, 1, 1], log
+" &&
+	test_line_count rj3 1 &&
+	grep "\"line\":2,\"error\":\"ValidationException\",\"reason\":\"BatchWriteItem on '"'"'$T'"'"': ValidationException: One or more parameter values were invalid\"" rj3 &&
+	dynamodb Scan "{\"TableName\":\"$T\",\"Select\":\"COUNT\"}" >count &&
+	grep "\"Count\":3" count
+'
+
 test_expect_success_here 'SIGINT: requests in flight finish, the rest goes to the rejects, exit 6' '
 	T=$(unique_name sigint) &&
 	create_table "$T" IP Timestamp &&

@@ -16,6 +16,7 @@ answer returned.  BatchWriteItem requests take the next step of PLAN
     throttle        400 ProvisionedThroughputExceededException, not forwarded
     throttling      400 ThrottlingException, not forwarded
     500             500 InternalServerError, not forwarded
+    invalid         400 ValidationException, not forwarded
 --log gets one JSON line per BatchWriteItem / PutItem request:
     {"n":1,"op":"BatchWriteItem","step":"unprocessed:2","keys":["a|b",...],
      "unprocessed":["c|d",...]}
@@ -82,7 +83,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry = {"n": n, "op": op, "step": step}
             if op == "PutItem":
                 entry["keys"] = [key_of(doc["Item"])]
-                step = step if step in ("throttle", "throttling", "500") else "pass"
+                step = step if step in ("throttle", "throttling", "500", "invalid") else "pass"
             else:
                 (table, reqs), = doc["RequestItems"].items()
                 entry["keys"] = [key_of(r["PutRequest"]["Item"]) for r in reqs]
@@ -91,6 +92,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                     "The level of configured provisioned throughput for the table was exceeded.")
             elif step == "throttling":
                 status, out = error("ThrottlingException", 400, "Rate of requests exceeds the allowed throughput.")
+            elif step == "invalid":
+                status, out = error("ValidationException", 400, "One or more parameter values were invalid")
             elif step == "500":
                 status, out = error("InternalServerError", 500, "Internal server error")
             elif step.startswith("unprocessed") and op == "BatchWriteItem":
@@ -128,7 +131,7 @@ def main():
     p.add_argument("--port-file", required=True)
     p.add_argument("--log")
     p.add_argument("--plan", default="")
-    p.add_argument("--always", choices=["unprocessed", "throttle", "throttling", "500"])
+    p.add_argument("--always", choices=["unprocessed", "throttle", "throttling", "500", "invalid"])
     p.add_argument("--keys", default="IP,Timestamp")
     args = p.parse_args()
     args.upstream = args.upstream.rstrip("/")
