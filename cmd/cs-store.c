@@ -49,6 +49,11 @@ static const char usage[] =
     "      --ttl ATTR=SECONDS     stamp ATTR with the time SECONDS from now (unix seconds)\n"
     "      --stats                print the summary even when stderr is not a terminal\n";
 
+static const char usage_tail[] =
+    "\nExit status: 0 all written, 1 some records rejected, 2 usage error, 3 an input\n"
+    "could not be read, 4 the rejects could not be written, 5 the service or the\n"
+    "credentials failed, 6 interrupted.  See cs-store(1).\n";
+
 enum {
 	OPT_REJECTS = CS_OPT_TOOL,
 	OPT_PARALLEL,
@@ -422,11 +427,17 @@ main(int argc, char **argv)
 	struct option *lo;
 	struct storer_conf conf;
 	struct cs_err err;
+	struct buf help = BUF_INIT;
 	int c, stopped, status = CS_EXIT_OK;
 
 	cs_setprog(argv[0]);
 	memset(&a, 0, sizeof a);
 	cs_opts_init(&a.o);
+	buf_adds(&help, usage);
+	buf_adds(&help, "\n");
+	buf_adds(&help, cs_opts_help_aws);
+	buf_adds(&help, cs_opts_help_common);
+	buf_adds(&help, usage_tail);
 	a.parallel = 4;
 	a.batch = STORER_MAX_BATCH;
 	lo = cs_opts_longopts(longopts, 1);
@@ -449,11 +460,12 @@ main(int argc, char **argv)
 		case OPT_STATS: a.stats = 1; break;
 		case '?': cs_usage_error("unknown or incomplete option");
 		default:
-			if (!cs_opts_handle(&a.o, c, optarg, usage))
+			if (!cs_opts_handle(&a.o, c, optarg, help.data))
 				cs_usage_error("unknown option");
 		}
 	}
 	free(lo);
+	buf_free(&help);
 	cs_opts_finish(&a.o);
 	if (!a.table)
 		cs_usage_error("no table: give -t TABLE");
