@@ -28,6 +28,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs-bench-validate.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 [ -x bin/cs-validate ] || { echo "validate: build first (make)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "validate: needs /usr/bin/time (Debian package 'time')" >&2; exit 1; }
+command -v jq >/dev/null || { echo "validate: needs jq" >&2; exit 1; }
 
 # the issue's rules as jq regexes (no calendar check: a regex cannot do one)
 rules='def s: type == "string";
