@@ -161,6 +161,15 @@ test_expect_success 'a double-encoded pretty-printed object comes out on one lin
 	test_cmp expect got
 '
 
+test_expect_success 'records bigger than the output buffer pass intact' '
+	for n in 500000 500001 1500000; do
+		printf "%s,\"pad\":\"%s\"}\n" "${good%\}}" "$(head -c $n /dev/zero | tr "\0" x)"
+	done >in &&
+	printf "%s\n" "$good" >>in &&
+	cs-validate in >out &&
+	cmp in out
+'
+
 test_expect_success 'generated records: exactly the bad ones are rejected' '
 	gen-records --count 2000 --seed 7 --bad-ratio 0.1 --double-encoded-ratio 0.1 --crlf-ratio 0.1 >in &&
 	cs-validate --rejects rej -c in >out 2>err &&
