@@ -73,9 +73,12 @@ cs_fmt_rfc3339(char out[32], int64_t unix_ms)
 	int y;
 	unsigned m, d;
 
+	char tmp[96];
+
 	civil_from_days(days, &y, &m, &d);
-	snprintf(out, 32, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
+	snprintf(tmp, sizeof tmp, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d,
 	    (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)ms);
+	snprintf(out, 32, "%.31s", tmp);
 }
 
 static int

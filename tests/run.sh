@@ -9,7 +9,8 @@
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
-out=$top/tests/out
+# each run its own folder, so that two runs side by side do not mix
+out=$top/tests/out/run-$$
 rm -rf "$out"
 mkdir -p "$out"
 export CS_BIN=$top/build/asan/bin
@@ -77,6 +78,7 @@ for name in "${bad[@]}"; do
 	grep -v '^ok ' "$out/$name.tap" | head -n 60
 	tail -n 20 "$out/$name.err"
 done
+[ ${#bad[@]} -eq 0 ] && rm -rf "$out"
 echo
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
