@@ -1,0 +1,108 @@
+#!/bin/bash
+# tail.sh - cs-tail -e against a boto3 reader (bench/tail_peer.py), reading
+# the same records from the same local kinesalite; and the latency from
+# put to stdout of a following cs-tail.
+#
+#   bench/tail.sh             (or via bench/run.sh; not part of make check)
+#
+# Starts its own kinesalite (scripts/services.sh), fills a stream of SHARDS
+# (default 4) shards with RECORDS (default 100,000) seed-shaped records
+# (scripts/gen-records | bin/cs-put, or PutRecords calls when cs-put is not
+# built), then reads them all with bin/cs-tail -e and with the peer, each
+# timed by /usr/bin/time and checked for the record count.  The goal:
+# cs-tail's CPU per record at most 1/10 of the peer's, its wall time no
+# worse.  Then LATENCY (default 200) records are put one at a time while
+# cs-tail follows, and p50/p99 of put-to-stdout are reported (goal: within
+# 500 ms on loopback).  Prints a Markdown section on stdout; the log goes
+# to stderr.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+export PATH=$top/bin:$top/scripts:$PATH
+export LC_ALL=C.UTF-8
+export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDLOCAL}
+export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-localsecret}
+export AWS_REGION=${AWS_REGION:-us-east-1}
+
+RECORDS=${RECORDS:-100000}
+SHARDS=${SHARDS:-4}
+LATENCY=${LATENCY:-200}
+SEED=${SEED:-1}
+
+[ -x bin/cs-tail ] || { echo "tail: build first (make)" >&2; exit 1; }
+/usr/bin/python3 -c 'import boto3' 2>/dev/null || { echo "tail: needs python3-boto3" >&2; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs-bench-tail.XXXXXX")
+trap 'scripts/services.sh stop "$tmp/svc" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+scripts/services.sh start "$tmp/svc" kinesis >&2 || true
+. "$tmp/svc/services.env"
+E=${CS_KINESIS_ENDPOINT:?tail: kinesalite did not start}
+S=bench-tail
+
+scripts/services.sh create-stream "$E" "$S" "$SHARDS"
+echo "tail: putting $RECORDS records into $SHARDS shards" >&2
+gen-records --count "$RECORDS" --seed "$SEED" --bad-ratio 0 >"$tmp/in.ndjson"
+if [ -x bin/cs-put ]; then
+	cs-put -q -s "$S" --endpoint-url "$E" "$tmp/in.ndjson" >&2
+else
+	/usr/bin/python3 - "$E" "$S" "$tmp/in.ndjson" <<'PY'
+import sys, boto3
+k = boto3.client("kinesis", endpoint_url=sys.argv[1], region_name="us-east-1")
+lines = open(sys.argv[3], "rb").read().splitlines()
+for i in range(0, len(lines), 500):
+    recs = [{"Data": l, "PartitionKey": str(i + j)} for j, l in enumerate(lines[i:i + 500])]
+    while recs:
+        r = k.put_records(StreamName=sys.argv[2], Records=recs)
+        recs = [x for x, y in zip(recs, r["Records"]) if "ErrorCode" in y]
+PY
+fi
+
+# run NAME CMD...: CMD timed, its stdout counted; sets wall cpu
+run() {
+	name=$1
+	shift
+	echo "tail: $name" >&2
+	/usr/bin/time -f '%e %U %S' -o "$tmp/time" "$@" >"$tmp/out" 2>>"$tmp/log"
+	read -r wall user sys <"$tmp/time"
+	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+	n=$(wc -l <"$tmp/out")
+	[ "$n" = "$RECORDS" ] || { echo "tail: $name read $n records, not $RECORDS" >&2; cat "$tmp/log" >&2; exit 1; }
+}
+us_per() { awk -v c="$1" -v n="$RECORDS" 'BEGIN { printf "%.1f", c * 1e6 / n }'; }
+per_s() { awk -v w="$1" -v n="$RECORDS" 'BEGIN { printf "%d", (w > 0 ? n / w : 0) }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+verdict() { awk -v r="$1" -v lim="$2" 'BEGIN { print (r <= lim ? "met" : "NOT met") }'; }
+
+run "cs-tail -e" cs-tail -s "$S" -e --endpoint-url "$E"
+sort "$tmp/out" >"$tmp/cs.sorted"
+cs_wall=$wall cs_cpu=$cpu
+run "boto3 peer" /usr/bin/python3 bench/tail_peer.py "$E" "$S"
+sort "$tmp/out" >"$tmp/peer.sorted"
+peer_wall=$wall peer_cpu=$cpu
+cmp -s "$tmp/cs.sorted" "$tmp/peer.sorted" || { echo "tail: cs-tail and the peer read different records" >&2; exit 1; }
+
+scripts/services.sh create-stream "$E" "$S-follow" "$SHARDS"
+echo "tail: latency, $LATENCY records while following" >&2
+read -r p50 p99 pmax < <(/usr/bin/python3 bench/tail_latency.py "$E" "$S-follow" "$LATENCY" \
+    "$top/bin/cs-tail" -s "$S-follow" --endpoint-url "$E")
+
+cpu_ratio=$(ratio "$cs_cpu" "$peer_cpu")
+wall_ratio=$(ratio "$cs_wall" "$peer_wall")
+cat <<MD
+## cs-tail: reading a stream (bench/tail.sh)
+
+$RECORDS records in $SHARDS shards of a local kinesalite, read to the end
+(\`cs-tail -e\`) and by a boto3 loop over ListShards, GetShardIterator and
+GetRecords (\`bench/tail_peer.py\`); both outputs hold the same records.
+CPU is user + system time of the reading process (kinesalite not counted).
+
+| reader | wall s | CPU s | CPU µs/record | records/s |
+|---|---:|---:|---:|---:|
+| cs-tail -e | $cs_wall | $cs_cpu | $(us_per "$cs_cpu") | $(per_s "$cs_wall") |
+| boto3 peer | $peer_wall | $peer_cpu | $(us_per "$peer_cpu") | $(per_s "$peer_wall") |
+
+- CPU per record, cs-tail / peer: **$cpu_ratio** (goal ≤ 0.1: $(verdict "$cpu_ratio" 0.1))
+- wall time, cs-tail / peer: **$wall_ratio** (goal ≤ 1: $(verdict "$wall_ratio" 1))
+- put → stdout while following ($LATENCY records put one at a time, 50 ms apart, $SHARDS shards):
+  p50 **$p50 ms**, p99 **$p99 ms**, max $pmax ms (goal ≤ 500 ms: $(verdict "$p99" 500))
+MD
