@@ -78,6 +78,7 @@ write_env() { # DIR
 	{
 		[ -f "$1/kinesalite.port" ] && echo "CS_KINESIS_ENDPOINT=http://127.0.0.1:$(cat "$1/kinesalite.port")"
 		[ -f "$1/dynalite.port" ] && echo "CS_DYNAMODB_ENDPOINT=http://127.0.0.1:$(cat "$1/dynalite.port")"
+		true # one service alone is fine
 	} >"$1/services.env"
 }
 
