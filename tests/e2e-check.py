@@ -84,7 +84,7 @@ def original(r):
     rec = r.get("record", "")
     try:
         env = json.loads(rec)
-    except ValueError:
+    except (ValueError, RecursionError):
         env = None
     if isinstance(env, dict) and "sequenceNumber" in env and "shardId" in env:
         if "dataBase64" in env:
