@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -234,9 +235,12 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 		size_t before = t->out.len;
 
 		format_record(t, shard, rs, r, NULL);
-		lines = 0;
-		for (const char *p = t->out.data + before; p < t->out.data + t->out.len; p++)
-			lines += *p == '\n';
+		lines = 1;
+		if (t->count || kpl_is_aggregate(KREC_DATA(rs, r), r->data_len)) {
+			lines = 0;
+			for (const char *p = t->out.data + before; p < t->out.data + t->out.len; p++)
+				lines += *p == '\n';
+		}
 		if (t->count && t->written + lines >= t->count) {
 			/* cut after the COUNTth line; the checkpoint only moves past whole records */
 			size_t keep = (size_t)(t->count - t->written), k = 0;
@@ -509,6 +513,9 @@ main(int argc, char **argv)
 	uint64_t stop_deadline = 0;
 
 	cs_setprog(argv[0]);
+	/* answers of megabytes, one after another: keep their memory instead of mapping it anew */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	memset(&t, 0, sizeof t);
 	memset(&cfg, 0, sizeof cfg);
 	cs_opts_init(&t.o);

@@ -334,6 +334,7 @@ kinesis_records_init(struct kinesis_records *rs)
 	memset(rs, 0, sizeof *rs);
 	buf_init(&rs->arena);
 	rs->millis_behind = -1;
+	json_doc_init(&rs->doc, 32);
 }
 
 void
@@ -352,8 +353,71 @@ kinesis_records_free(struct kinesis_records *rs)
 	free(rs->rec);
 	buf_free(&rs->arena);
 	free(rs->next_iterator);
+	json_doc_free(&rs->doc);
 	memset(rs, 0, sizeof *rs);
 	rs->millis_behind = -1;
+	json_doc_init(&rs->doc, 32);
+}
+
+static const signed char b64rev[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+/*
+ * Base64 (padded) S[0..n) appended to B: the hot path of GetRecords, so
+ * four characters at a time straight into the buffer.  -1 on bad input
+ * (B's length unchanged).
+ */
+static int
+b64_decode(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, pad = 0, full;
+	unsigned char *o;
+	int a, c, d, e;
+
+	if (n % 4)
+		return -1;
+	if (n && p[n - 1] == '=')
+		pad = n >= 2 && p[n - 2] == '=' ? 2 : 1;
+	buf_grow(b, n / 4 * 3);
+	o = (unsigned char *)b->data + b->len;
+	full = pad ? n - 4 : n;
+	for (i = 0; i < full; i += 4) {
+		a = b64rev[p[i]], c = b64rev[p[i + 1]], d = b64rev[p[i + 2]], e = b64rev[p[i + 3]];
+		if ((a | c | d | e) < 0)
+			return -1;
+		*o++ = (unsigned char)(a << 2 | c >> 4);
+		*o++ = (unsigned char)(c << 4 | d >> 2);
+		*o++ = (unsigned char)(d << 6 | e);
+	}
+	if (pad) {
+		a = b64rev[p[i]], c = b64rev[p[i + 1]];
+		d = pad == 1 ? b64rev[p[i + 2]] : 0;
+		if ((a | c | d) < 0)
+			return -1;
+		*o++ = (unsigned char)(a << 2 | c >> 4);
+		if (pad == 1)
+			*o++ = (unsigned char)(c << 4 | d >> 2);
+	}
+	b->len = (size_t)((char *)o - b->data);
+	b->data[b->len] = '\0';
+	return 0;
 }
 
 /* Append string token T (decoded) to the arena with a NUL; its offset and length. */
@@ -398,10 +462,10 @@ parse_record(struct kinesis_records *rs, const struct json_doc *d, int t, struct
 	r->data_off = rs->arena.len;
 	if (d->tok[data].escaped) {
 		json_str_decode(d, data, &tmp);
-		bad = cs_base64_decode(&rs->arena, tmp.data ? tmp.data : "", tmp.len);
+		bad = b64_decode(&rs->arena, tmp.data ? tmp.data : "", tmp.len);
 		buf_free(&tmp);
 	} else {
-		bad = cs_base64_decode(&rs->arena, d->text + d->tok[data].start, d->tok[data].len);
+		bad = b64_decode(&rs->arena, d->text + d->tok[data].start, d->tok[data].len);
 	}
 	if (bad) {
 		rs->arena.len = r->data_off;
@@ -422,35 +486,33 @@ int
 kinesis_parse_get_records(const char *body, size_t len, struct kinesis_records *rs,
     struct cs_err *err)
 {
-	struct json_doc d;
+	struct json_doc *d = &rs->doc;
 	int arr, t, found, r = -1;
 	uint32_t k;
 	double mb;
 
 	kinesis_records_reset(rs);
-	json_doc_init(&d, 32);
-	if (parse_object(&d, body, len, "GetRecords", err) < 0)
+	if (parse_object(d, body, len, "GetRecords", err) < 0)
 		goto out;
-	arr = json_obj_get(&d, 0, "Records", 7);
-	if (arr < 0 || d.tok[arr].type != JSON_ARRAY) {
+	arr = json_obj_get(d, 0, "Records", 7);
+	if (arr < 0 || d->tok[arr].type != JSON_ARRAY) {
 		cs_err_set(err, "GetRecords: malformed answer: no Records array");
 		goto out;
 	}
-	for (t = arr + 1, k = 0; k < d.tok[arr].size; k++, t = (int)d.tok[t].next)
-		if (parse_record(rs, &d, t, err) < 0)
+	for (t = arr + 1, k = 0; k < d->tok[arr].size; k++, t = (int)d->tok[t].next)
+		if (parse_record(rs, d, t, err) < 0)
 			goto out;
-	rs->next_iterator = get_str(&d, 0, "NextShardIterator");
+	rs->next_iterator = get_str(d, 0, "NextShardIterator");
 	if (rs->next_iterator && !*rs->next_iterator) {
 		free(rs->next_iterator);
 		rs->next_iterator = NULL;
 	}
-	mb = get_num(&d, 0, "MillisBehindLatest", &found);
+	mb = get_num(d, 0, "MillisBehindLatest", &found);
 	rs->millis_behind = found && mb >= 0 && mb < 1e15 ? (int64_t)mb : -1;
 	r = 0;
 out:
 	if (r < 0)
 		kinesis_records_reset(rs);
-	json_doc_free(&d);
 	return r;
 }
 

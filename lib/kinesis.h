@@ -15,6 +15,7 @@
 
 #include "aws.h"
 #include "cs.h"
+#include "json.h"
 
 /* One shard as ListShards describes it.  Strings are owned (malloc'd). */
 struct kinesis_shard {
@@ -101,6 +102,7 @@ struct kinesis_records {
 	struct buf arena;           /* every record's bytes, NUL after each piece */
 	char *next_iterator;        /* NULL: the shard is closed and read to its end */
 	int64_t millis_behind;      /* MillisBehindLatest, -1 when absent */
+	struct json_doc doc;        /* the parser's tokens, kept between answers */
 };
 
 #define KREC_DATA(rs, r) ((rs)->arena.data + (r)->data_off)
