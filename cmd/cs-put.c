@@ -619,8 +619,8 @@ main(int argc, char **argv)
 		}
 		listen_get_stats(a.listener, &ls);
 		if (a.stats || a.o.verbose)
-			cs_warnx("%lu requests: %lu answered 2xx, %lu 4xx, %lu 5xx; %lu records delivered",
-			    ls.requests, ls.ok, ls.client_errors, ls.server_errors,
+			cs_warnx("%lu requests: %lu answered 200, %lu 204, %lu 4xx, %lu 5xx; %lu records delivered",
+			    ls.requests, ls.ok, ls.other, ls.client_errors, ls.server_errors,
 			    putter_stats(a.p)->delivered);
 	} else {
 		interrupted = run_files(&a, argv + optind, argc - optind);

@@ -214,8 +214,10 @@ respond(struct listener *l, struct lreq *q)
 	MHD_destroy_response(r);
 	pthread_mutex_lock(&l->mu);
 	l->st.requests++;
-	if (a->status < 300)
+	if (a->status == 200)
 		l->st.ok++;
+	else if (a->status < 300)
+		l->st.other++;
 	else if (a->status < 500)
 		l->st.client_errors++;
 	else

@@ -37,7 +37,10 @@ struct listen_config {
 };
 
 struct listen_stats {
-	unsigned long requests, ok, client_errors, server_errors;
+	unsigned long requests;
+	unsigned long ok;             /* 200: a record put */
+	unsigned long other;          /* 204: pre-flights */
+	unsigned long client_errors, server_errors;
 };
 
 struct listener;
