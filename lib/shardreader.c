@@ -364,6 +364,9 @@ on_get(void *ctx, const struct aws_result *res)
 	at_end = !s->iter && !until_hit;
 	if (rs->n || at_end)
 		v = r->cfg.on_records(r->cfg.ctx, s->id, rs, at_end);
+	/* the consumer copied what it keeps: an idle shard holds no megabytes */
+	if (rs->arena.cap > (1u << 20) || rs->cap > 4096)
+		kinesis_records_free(rs);
 	if (until_hit || (!s->iter && !at_end)) {
 		s->st = S_STOPPED;
 	} else if (at_end) {
