@@ -98,10 +98,10 @@ step "starting the endpoint: cs-put --listen 127.0.0.1:$port -s $stream"
 cs-put --listen "127.0.0.1:$port" -s "$stream" 2>"$work/listen.log" &
 pids="$pids $!"
 
-# Each batch's rejects go to a file of its own: cs-validate --rejects
-# truncates its file, and the consumer runs one cs-validate per batch.
+# Each batch's rejects go to a file named after the batch: cs-validate
+# --rejects starts its file afresh, and the consumer runs once per batch.
 mkdir "$work/rejects"
-consumer="cs-validate --rejects \"\$(mktemp '$work/rejects/batch.XXXXXX')\" |
+consumer="cs-validate --rejects \"$work/rejects/\$CS_SHARD_ID.\$CS_FIRST_SEQUENCE.ndjson\" |
     cs-store -t $table -m @'$top/scripts/sample-mapping.jq'"
 step "starting the consumer: cs-tail -s $stream --checkpoint ck --exec 'cs-validate | cs-store'"
 cs-tail -s "$stream" --checkpoint "$work/click-stream.ck" --exec "$consumer" \
@@ -162,7 +162,7 @@ EOF
 }
 # distinct rejected records (a batch run twice writes its rejects twice)
 rejects_count() {
-	cat "$work"/rejects/batch.* 2>/dev/null |
+	cat "$work"/rejects/*.ndjson 2>/dev/null |
 	    python3 -c 'import sys, json
 seen = set()
 for line in sys.stdin:
@@ -207,7 +207,7 @@ EOF
 grep -q '"Item"' "$work/seeditem.json" || fail "the sample's record is not in the table"
 
 step "the rejects, by reason"
-cat "$work"/rejects/batch.* | python3 -c 'import sys, json, collections
+cat "$work"/rejects/*.ndjson | python3 -c 'import sys, json, collections, base64
 seen, by = set(), collections.Counter()
 example = {}
 for line in sys.stdin:
@@ -220,10 +220,20 @@ for line in sys.stdin:
     field = r.get("reason", "").split(":", 1)[0]
     if why == "InvalidField" or why == "MissingField":
         why += " " + field
+    try:
+        env = json.loads(r.get("record", ""))
+    except ValueError:
+        env = None
+    if isinstance(env, dict) and "dataBase64" in env and "shardId" in env:
+        # data that is not JSON text (broken JSON, invalid UTF-8, a NUL
+        # byte) comes out of cs-tail as an envelope holding it in base64
+        why = "not JSON text (a cs-tail envelope)"
+        data = base64.b64decode(env["dataBase64"])
+        example.setdefault(why, repr(data)[:60])
     by[why] += 1
     example.setdefault(why, r.get("reason", ""))
 for why, n in by.most_common():
-    print("%5d  %-28s e.g. %s" % (n, why, example[why][:70]))'
+    print("%5d  %-42s e.g. %s" % (n, why, example[why][:60]))'
 
 step "counts"
 total=$((stored + rejected))
