@@ -509,7 +509,7 @@ main(int argc, char **argv)
 	struct buf help = BUF_INIT;
 	char **shards = NULL;
 	size_t nshards = 0, i;
-	int opt, fatal = 0, interrupted = 0;
+	int opt, fatal = 0, interrupted = 0, sr_failed = 0;
 	uint64_t stop_deadline = 0;
 
 	cs_setprog(argv[0]);
@@ -619,6 +619,7 @@ main(int argc, char **argv)
 
 		if (got_signal && !interrupted) {
 			interrupted = 1;
+			t.stop = 1;     /* nothing new is written or started */
 			sr_stop(t.sr);
 			aws_cancel_retries(c);
 			if (t.bx) {
@@ -627,9 +628,11 @@ main(int argc, char **argv)
 			}
 		}
 		wait = sr_step(t.sr, &fatal, &err);
-		if (fatal) {
+		if (fatal && !sr_failed) {
+			sr_failed = 1;
 			cs_warnx("%s", err.msg);
 			t.status = CS_EXIT_SERVICE;
+			t.stop = 1;
 			sr_stop(t.sr);
 			if (t.bx)
 				bx_drain(t.bx);
