@@ -119,4 +119,30 @@ test_expect_success 'the batches of one shard run in order; shards in parallel' 
 	test_cmp want delivered
 '
 
+test_expect_success 'kill -9 at random moments, restart: every record delivered (at least once)' '
+	K=$(unique_name kill) &&
+	create_stream "$K" 2 &&
+	python3 "$TEST_DIR/data/tail-records.py" "$K" 0 600 >bodies &&
+	while read -r body; do kinesis PutRecords "$body" >/dev/null || exit 1; done <bodies &&
+	: >kdelivered &&
+	runs=0 &&
+	while :; do
+		runs=$((runs + 1)) &&
+		test $runs -lt 60 || { echo "no end after $runs runs"; exit 1; }
+		cs-tail --endpoint-url "$E" -s "$K" -e -J --batch-size 20 --checkpoint kck \
+		    --exec "sleep 0.05; cat >>kdelivered" 2>>kerr &
+		pid=$! &&
+		sleep 0.$(( $(od -An -N1 -tu1 /dev/urandom) % 5 + 2 )) &&
+		if kill -9 $pid 2>/dev/null; then
+			wait $pid
+		else
+			wait $pid && break
+		fi
+	done &&
+	echo "runs: $runs" &&
+	test $runs -gt 2 &&
+	python3 "$TEST_DIR/data/tail-check.py" kdelivered 600 --dups-ok &&
+	test_wait_for 5 "! pgrep -f \"^sleep 0.05\" >/dev/null"
+'
+
 test_done
