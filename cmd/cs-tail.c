@@ -510,7 +510,7 @@ main(int argc, char **argv)
 	char **shards = NULL;
 	size_t nshards = 0, i;
 	int opt, fatal = 0, interrupted = 0, sr_failed = 0;
-	uint64_t stop_deadline = 0;
+	uint64_t stop_deadline = 0, next_progress = 0;
 
 	cs_setprog(argv[0]);
 	/* answers of megabytes, one after another: keep their memory instead of mapping it anew */
@@ -669,8 +669,18 @@ main(int argc, char **argv)
 		}
 		if (wait < 0)
 			wait = 100;
+		if (t.o.progress && cs_now_ms() >= next_progress) {
+			fprintf(stderr, "\rcs-tail: %llu records read from %zu shards", sr_records(t.sr),
+			    sr_nshards(t.sr));
+			next_progress = cs_now_ms() + 1000;
+			if (wait > 1000)
+				wait = 1000;
+		}
 		aws_run(c, wait, t.bx ? bx_fd(t.bx) : -1);
 	}
+	if (t.o.progress && next_progress)
+		fprintf(stderr, "\rcs-tail: %llu records read from %zu shards\n", sr_records(t.sr),
+		    sr_nshards(t.sr));
 	if (t.ck) {
 		if (checkpoint_commit(t.ck, &err) < 0) {
 			cs_warnx("%s", err.msg);
