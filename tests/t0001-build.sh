@@ -46,11 +46,17 @@ test_expect_success 'every man page lints clean with mandoc' '
 	done
 '
 
-test_expect_success 'every man page documents EXIT STATUS, ENVIRONMENT and EXAMPLES' '
+test_expect_success 'every man page has SYNOPSIS, OPTIONS, EXIT STATUS and EXAMPLES' '
 	for m in "$SRC_DIR"/man/*.1; do
 		for s in SYNOPSIS OPTIONS "EXIT STATUS" EXAMPLES; do
 			grep -q "^\.Sh $s" "$m" || { echo "$m: no $s"; return 1; }
 		done
+	done
+'
+
+test_expect_success 'the pages of the tools that talk to AWS document their ENVIRONMENT' '
+	for t in cs-put cs-tail cs-store; do
+		grep -q "^\.Sh ENVIRONMENT" "$SRC_DIR/man/$t.1" || { echo "$t.1: no ENVIRONMENT"; return 1; }
 	done
 '
 
