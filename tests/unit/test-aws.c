@@ -1,7 +1,12 @@
 /* test-aws.c - the AWS client against kinesalite and against a scripted
  * loopback stub: retries of throttling, 500s and dropped connections, no
- * retry of client errors, the time budget, clock-skew correction. */
+ * retry of client errors, the time budget, clock-skew correction; TLS
+ * against a loopback HTTPS stub with a self-signed certificate
+ * (AWS_CA_BUNDLE, verification always on); what -v prints (never a
+ * secret). */
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -108,6 +113,246 @@ call(const char *url, unsigned budget, struct buf *resp, struct cs_err *err, str
 	return rc;
 }
 
+/* a loopback HTTPS server answering every POST with 200 {} (python3 ssl) */
+static const char tls_server[] =
+    "import http.server, ssl, sys\n"
+    "class H(http.server.BaseHTTPRequestHandler):\n"
+    "    protocol_version = 'HTTP/1.1'\n"
+    "    def log_message(self, *a): pass\n"
+    "    def do_POST(self):\n"
+    "        self.rfile.read(int(self.headers.get('Content-Length') or 0))\n"
+    "        b = b'{\"StreamNames\":[]}'\n"
+    "        self.send_response(200)\n"
+    "        self.send_header('Content-Length', str(len(b)))\n"
+    "        self.end_headers()\n"
+    "        self.wfile.write(b)\n"
+    "s = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+    "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+    "ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+    "s.socket = ctx.wrap_socket(s.socket, server_side=True)\n"
+    "open(sys.argv[3] + '.tmp', 'w').write(str(s.server_address[1]))\n"
+    "import os; os.rename(sys.argv[3] + '.tmp', sys.argv[3])\n"
+    "s.serve_forever()\n";
+
+/* a self-signed certificate DIR/NAME.pem (key DIR/NAME.key) for SAN; 0 on success */
+static int
+make_cert(const char *name, const char *san)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd,
+	    "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	    "-keyout %s/%s.key -out %s/%s.pem -days 2 -subj /CN=cs-test "
+	    "-addext subjectAltName=%s >/dev/null 2>&1", dir, name, dir, name, san);
+	return system(cmd);
+}
+
+/* start the HTTPS server with certificate NAME; its URL in URL */
+static pid_t
+tls_start(const char *name, char *url, size_t urlsz)
+{
+	char cert[256], key[256], port[256];
+	pid_t pid;
+	FILE *f;
+	int i;
+
+	snprintf(cert, sizeof cert, "%s/%s.pem", dir, name);
+	snprintf(key, sizeof key, "%s/%s.key", dir, name);
+	snprintf(port, sizeof port, "%s/%s.port", dir, name);
+	unlink(port);
+	pid = fork();
+	if (pid == 0) {
+		execlp("python3", "python3", "-c", tls_server, cert, key, port, (char *)NULL);
+		_exit(127);
+	}
+	url[0] = '\0';
+	for (i = 0; i < 100 && !url[0]; i++) {
+		f = fopen(port, "r");
+		if (f) {
+			int p = 0;
+
+			if (fscanf(f, "%d", &p) == 1)
+				snprintf(url, urlsz, "https://127.0.0.1:%d", p);
+			fclose(f);
+		} else {
+			usleep(50000);
+		}
+	}
+	return pid;
+}
+
+static void
+tls_stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/* the whole of file PATH, NUL-terminated (at most 64 KiB) */
+static char *
+slurp(const char *path)
+{
+	static char text[65536];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(text, 1, sizeof text - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	return text;
+}
+
+static void
+tls_tests(struct buf *resp)
+{
+	struct cs_err err;
+	struct aws_stats st;
+	char good[96], wrong[96], both[512], missing[300];
+	pid_t pg, pw;
+	uint64_t t0;
+
+	if (make_cert("good", "IP:127.0.0.1") || make_cert("wrong", "DNS:wrong.invalid")) {
+		ok(1, "tls # SKIP openssl cannot make a certificate");
+		return;
+	}
+	pg = tls_start("good", good, sizeof good);
+	pw = tls_start("wrong", wrong, sizeof wrong);
+	ok(good[0] && wrong[0], "tls: two HTTPS stubs started (%s, %s)", good, wrong);
+
+	unsetenv("AWS_CA_BUNDLE");
+	t0 = cs_now_ms();
+	ok(call(good, 300, resp, &err, &st) == -1, "tls: a self-signed certificate is refused");
+	ok(strstr(err.msg, "certificate") != NULL, "tls: saying why: %s", err.msg);
+	printf("# tls: refused after %lu request(s), %llu ms\n", st.requests,
+	    (unsigned long long)(cs_now_ms() - t0));
+
+	snprintf(both, sizeof both, "%s/both.pem", dir);
+	{
+		char cmd[1024];
+
+		snprintf(cmd, sizeof cmd, "cat %s/good.pem %s/wrong.pem >%s", dir, dir, both);
+		if (system(cmd) != 0)
+			printf("# cannot join the certificates\n");
+	}
+	setenv("AWS_CA_BUNDLE", both, 1);
+	ok(call(good, 2000, resp, &err, &st) == 0, "tls: AWS_CA_BUNDLE naming the certificate: accepted");
+	ok(strstr(resp->data, "StreamNames") != NULL, "tls: and the answer read: %s", resp->data);
+
+	ok(call(wrong, 300, resp, &err, &st) == -1,
+	    "tls: a trusted certificate for another host name is refused (host verification on)");
+	ok(strstr(err.msg, "wrong.invalid") != NULL || strstr(err.msg, "certificate") != NULL ||
+	    strstr(err.msg, "SSL") != NULL, "tls: saying why: %s", err.msg);
+
+	snprintf(missing, sizeof missing, "%s/no-such-bundle.pem", dir);
+	setenv("AWS_CA_BUNDLE", missing, 1);
+	ok(call(good, 300, resp, &err, &st) == -1, "tls: AWS_CA_BUNDLE naming a missing file fails");
+	ok(strstr(err.msg, missing) != NULL, "tls: naming the file: %s", err.msg);
+
+	setenv("AWS_CA_BUNDLE", "", 1);
+	ok(call(good, 300, resp, &err, &st) == -1, "tls: an empty AWS_CA_BUNDLE is unset: still verified");
+	unsetenv("AWS_CA_BUNDLE");
+	tls_stop(pg);
+	tls_stop(pw);
+}
+
+/*
+ * -v, with a session token: each request's method, URL, status and time on
+ * stderr, on success and on every kind of failure, and never the
+ * Authorization header, the secret key or the session token, neither there
+ * nor in the errors.
+ */
+static void
+verbose_tests(struct buf *resp)
+{
+	static const char *const scripts[] = {
+		"[{\"status\":200,\"body\":{\"StreamNames\":[]}}]",
+		"[{\"status\":400,\"body\":{\"__type\":\"ThrottlingException\",\"message\":\"slow\"}},{\"status\":200,\"body\":{}}]",
+		"[{\"status\":403,\"body\":{\"__type\":\"UnrecognizedClientException\",\"message\":\"The security token included in the request is invalid.\"}}]",
+		"[{\"status\":400,\"body\":{\"__type\":\"ValidationException\",\"message\":\"bad\"}}]",
+		"[{\"status\":500,\"body\":\"oops\"}]",
+		"[{\"drop\":true}]",
+	};
+	char path[256], errs[8192] = "", line[128];
+	struct aws_client *c;
+	struct cs_opts o;
+	struct cs_err err;
+	const char *text;
+	int saved, fd;
+	size_t i;
+
+	setenv("AWS_SESSION_TOKEN", "unitTestSessionTokenXYZ", 1);
+	snprintf(path, sizeof path, "%s/verbose.err", dir);
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	for (i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+		stub_start(scripts[i]);
+		cs_opts_init(&o);
+		o.endpoint_url = stub_url;
+		o.region = "us-east-1";
+		o.retry_budget_ms = 400;
+		o.timeout_ms = 2000;
+		o.verbose = 1;
+		c = aws_client_new(&o, "kinesis", &err);
+		if (!c)
+			continue;
+		cs_err_clear(&err);
+		if (aws_call(c, "ListStreams", "{}", 2, resp, &err))
+			snprintf(errs + strlen(errs), sizeof errs - strlen(errs), "%s\n", err.msg);
+		if (i == 0)
+			snprintf(line, sizeof line, "POST %s ", stub_url);
+		aws_client_free(c);
+	}
+	/* and where nothing listens */
+	cs_opts_init(&o);
+	o.endpoint_url = "http://127.0.0.1:1";
+	o.region = "us-east-1";
+	o.retry_budget_ms = 200;
+	o.verbose = 1;
+	c = aws_client_new(&o, "kinesis", &err);
+	if (c) {
+		if (aws_call(c, "ListStreams", "{}", 2, resp, &err))
+			snprintf(errs + strlen(errs), sizeof errs - strlen(errs), "%s\n", err.msg);
+		aws_client_free(c);
+	}
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+
+	text = slurp(path);
+	ok(strstr(text, line) != NULL, "-v: method and URL (%s)", line);
+	ok(strstr(text, "ListStreams -> 200 (") != NULL, "-v: the operation and the status");
+	ok(strstr(text, " ms)") != NULL, "-v: the time taken");
+	ok(strstr(text, "-> 400") && strstr(text, "-> 403") && strstr(text, "-> 500") && strstr(text, "-> 0"),
+	    "-v: failures too (400, 403, 500, no answer)");
+	ok(strstr(text, "(retry)") != NULL, "-v: retries marked");
+	ok(strstr(text, "unitTestSecretKey") == NULL && strstr(errs, "unitTestSecretKey") == NULL,
+	    "-v: never the secret key");
+	ok(strstr(text, "unitTestSessionTokenXYZ") == NULL && strstr(errs, "unitTestSessionTokenXYZ") == NULL,
+	    "-v: never the session token");
+	ok(strstr(text, "Authorization") == NULL && strstr(text, "AWS4-HMAC-SHA256") == NULL &&
+	    strstr(text, "Signature=") == NULL && strstr(errs, "Signature=") == NULL,
+	    "-v: never the Authorization header");
+	ok(strstr(text, "X-Amz-Security-Token") == NULL && strstr(text, "x-amz-security-token") == NULL,
+	    "-v: never the token header");
+	{
+		/* the token was sent, so the test would have seen it if printed */
+		char lp[256];
+
+		snprintf(lp, sizeof lp, "%s/log", dir);
+		ok(strstr(slurp(lp), "unitTestSessionTokenXYZ") != NULL, "-v: the session token was in the requests");
+	}
+	if (tap_failed)
+		printf("# what -v printed:\n%s# the errors:\n%s", text, errs);
+	unsetenv("AWS_SESSION_TOKEN");
+}
+
 int
 main(void)
 {
@@ -209,6 +454,9 @@ main(void)
 		    "requests are signed");
 		ok(strstr(line, "unitTestSecretKey") == NULL, "the secret key is never sent");
 	}
+
+	tls_tests(&resp);
+	verbose_tests(&resp);
 
 	stub_stop();
 	buf_free(&resp);
