@@ -348,7 +348,8 @@ on_records_exec(void *ctx, const char *shard, struct kinesis_records *rs, int at
 	t->queued_to = NULL;
 	x->end = at_end;
 	dispatch(t, x);
-	if (at_end || x->q.n >= t->batch_size || x->running) {
+	/* read on while a batch runs, until a whole batch waits behind it */
+	if (at_end || x->q.n >= t->batch_size) {
 		x->held = 1;
 		return SR_HOLD;
 	}
@@ -428,6 +429,10 @@ dispatch(struct tail *t, struct xshard *x)
 		}
 		x->running = 1;
 		bx_submit(t->bx, b, batch_done, t);
+		if (x->held && !x->end && x->q.n < t->batch_size) {
+			x->held = 0;
+			sr_release(t->sr, x->id);
+		}
 		return;
 	}
 	if (x->q.n == 0 && x->end) {
