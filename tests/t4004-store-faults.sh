@@ -73,6 +73,38 @@ test_expect_success_here 'throttled for good: rejected with the service'"'"'s co
 	grep "five:1: BatchWriteItem on '"'"'$T'"'"': ProvisionedThroughputExceededException: The level of configured provisioned throughput for the table was exceeded. (gave up after" err
 '
 
+test_expect_success_here 'requests in flight at once never share a key; the last record of each key wins' '
+	T=$(unique_name overlap) &&
+	create_table "$T" IP Timestamp &&
+	start_stub f --delay-ms 30 --plan "pass,unprocessed:1,pass,unprocessed:2,pass,unprocessed:1,throttle,pass,unprocessed:3" &&
+	python3 -c "
+for i in range(300):
+    print(\"{\\\"IP\\\":\\\"k%d\\\",\\\"Timestamp\\\":\\\"t\\\",\\\"seq\\\":%d}\" % (i % 11, i))
+" >keys300 &&
+	cs-store -t "$T" --endpoint-url "$STUB" --parallel 8 --batch-size 3 --stats keys300 2>err &&
+	grep " 0 rejected" err &&
+	python3 -c "
+import json
+log = [json.loads(l) for l in open(\"f.log\")]
+overlaps = 0
+for i, a in enumerate(log):
+    for b in log[i + 1:]:
+        if a[\"t0\"] < b[\"t1\"] and b[\"t0\"] < a[\"t1\"]:
+            overlaps += 1
+            assert not set(a[\"keys\"]) & set(b[\"keys\"]), (a, b)
+assert overlaps > 10, overlaps
+" &&
+	dynamodb Scan "{\"TableName\":\"$T\"}" >scan &&
+	python3 -c "
+import json
+last = {}
+for l in open(\"keys300\"):
+    r = json.loads(l); last[r[\"IP\"]] = r[\"seq\"]
+got = {i[\"IP\"][\"S\"]: int(i[\"seq\"][\"N\"]) for i in json.load(open(\"scan\"))[\"Items\"]}
+assert got == last, (got, last)
+"
+'
+
 test_expect_success_here 'a batch refused whole (ValidationException) is sent again item by item' '
 	T=$(unique_name split) &&
 	create_table "$T" IP Timestamp &&

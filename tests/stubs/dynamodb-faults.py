@@ -20,7 +20,10 @@ answer returned.  BatchWriteItem requests take the next step of PLAN
 --log gets one JSON line per BatchWriteItem / PutItem request:
     {"n":1,"op":"BatchWriteItem","step":"unprocessed:2","keys":["a|b",...],
      "unprocessed":["c|d",...]}
-where a key is the values of the --keys attributes joined by "|".
+where a key is the values of the --keys attributes joined by "|", and
+"t0", "t1" when the request came and when it was answered (monotonic s).
+--delay-ms holds every BatchWriteItem / PutItem answer that long (so that
+requests overlap).
 The port is written to the port file once the stub listens.
 """
 import argparse
@@ -29,6 +32,7 @@ import json
 import os
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -74,6 +78,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         op = self.headers.get("X-Amz-Target", "").split(".")[-1]
         entry = None
+        t0 = time.monotonic()
         if op in ("BatchWriteItem", "PutItem"):
             with lock:
                 state["n"] += 1
@@ -111,7 +116,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     out = json.dumps(ans).encode()
             else:
                 status, out = forward(self, body)
+            if args.delay_ms:
+                time.sleep(args.delay_ms / 1000.0)
             entry["status"] = status
+            entry["t0"], entry["t1"] = t0, time.monotonic()
         else:
             status, out = forward(self, body)
         if entry and args.log:
@@ -133,6 +141,7 @@ def main():
     p.add_argument("--plan", default="")
     p.add_argument("--always", choices=["unprocessed", "throttle", "throttling", "500", "invalid"])
     p.add_argument("--keys", default="IP,Timestamp")
+    p.add_argument("--delay-ms", type=int, default=0)
     args = p.parse_args()
     args.upstream = args.upstream.rstrip("/")
     state["plan"] = [s for s in args.plan.split(",") if s]
