@@ -27,11 +27,14 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# wait until the service we started says it listens and answers on URL: a
+# port someone else holds makes ours exit, and is never taken for ours
 wait_up() { # URL NAME PIDFILE LOG
 	i=0
-	while ! curl -s -o /dev/null --max-time 1 "$1"; do
+	until grep -qi 'listening at' "$4" 2>/dev/null &&
+	    curl -s -o /dev/null --max-time 1 "$1"; do
 		if ! kill -0 "$(cat "$3")" 2>/dev/null; then
-			echo "services: $2 did not start:" >&2
+			echo "services: $2 did not start on $1:" >&2
 			tail -n 5 "$4" >&2
 			return 1
 		fi
@@ -44,8 +47,18 @@ wait_up() { # URL NAME PIDFILE LOG
 	done
 }
 
+# is PID the NAME we started on PORT (and not a pid reused since)?
+ours() { # PID NAME PORT
+	[ -r "/proc/$1/cmdline" ] || return 1
+	tr '\0' ' ' <"/proc/$1/cmdline" | grep -q -- "$2 .*--port $3 "
+}
+
 start_one() { # DIR NAME PORT
 	dir=$1 name=$2 port=$3
+	case $port in
+	''|*[!0-9]*) echo "services: bad port '$port'" >&2; return 1 ;;
+	esac
+	rm -f "$dir/$name.log"
 	case $name in
 	kinesalite)
 		"$bin/kinesalite" --port "$port" --host 127.0.0.1 --createStreamMs 0 \
@@ -66,7 +79,8 @@ stop_one() { # DIR NAME
 	f=$1/$2.pid
 	[ -f "$f" ] || return 0
 	pid=$(cat "$f")
-	if kill "$pid" 2>/dev/null; then
+	# only the process this DIR started: a pid reused since is left alone
+	if ours "$pid" "$2" "$(cat "$1/$2.port" 2>/dev/null)" && kill "$pid" 2>/dev/null; then
 		i=0
 		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 		kill -9 "$pid" 2>/dev/null || true
@@ -112,11 +126,23 @@ start)
 	mkdir -p "$dir"
 	kport=${3:-} dport=${4:-}
 	for n in $(names "${2:-both}"); do
+		if [ -f "$dir/$n.pid" ] && ours "$(cat "$dir/$n.pid")" "$n" "$(cat "$dir/$n.port" 2>/dev/null)"; then
+			echo "services: $n already runs from '$dir' (stop it first)" >&2
+			exit 1
+		fi
+	done
+	started=
+	for n in $(names "${2:-both}"); do
 		case $n in
 		kinesalite) p=${kport:-$(freeport)} ;;
 		dynalite) p=${dport:-$(freeport)} ;;
 		esac
-		start_one "$dir" "$n" "$p"
+		if ! start_one "$dir" "$n" "$p"; then
+			# leave nothing behind: stop what this call started
+			for s in $started $n; do stop_one "$dir" "$s"; done
+			exit 1
+		fi
+		started="$started $n"
 	done
 	write_env "$dir"
 	;;
