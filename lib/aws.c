@@ -281,6 +281,20 @@ parse_error(const struct http_response *resp, struct cs_err *err)
 	json_doc_free(&d);
 }
 
+void
+aws_parse_error(const char *body, size_t len, long status, struct cs_err *err)
+{
+	struct http_response r;
+
+	http_response_init(&r);
+	r.status = status;
+	buf_add(&r.body, body, len);
+	cs_err_clear(err);
+	err->http_status = (int)status;
+	parse_error(&r, err);
+	http_response_free(&r);
+}
+
 /* seconds since the epoch of an HTTP date, "Thu, 26 Nov 2026 20:30:14 GMT"; -1 if not one */
 static time_t
 http_date(const char *s)

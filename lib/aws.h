@@ -57,6 +57,11 @@ int aws_inflight(const struct aws_client *c);
 int aws_call(struct aws_client *c, const char *op, const char *body, size_t len,
     struct buf *resp, struct cs_err *err);
 const struct aws_stats *aws_client_stats(const struct aws_client *c);
+/*
+ * The service's error code and message in an error answer BODY of HTTP
+ * STATUS, filled into ERR as a failed call reports them (for the fuzzer).
+ */
+void aws_parse_error(const char *body, size_t len, long status, struct cs_err *err);
 /* Ask in-flight retry waits to end early: pending retries fail at once with "interrupted". */
 void aws_cancel_retries(struct aws_client *c);
 

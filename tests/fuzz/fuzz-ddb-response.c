@@ -6,6 +6,7 @@
  *   2  a record: the item made from it is valid JSON, its key non-empty
  *   3  a number's text: canonical form and size when accepted
  *   4  a record through jq and back (jvexact): valid JSON again
+ *   5  an error answer (aws_parse_error): a code and a message always
  * None may crash, leak or read out of bounds.
  */
 #include <stdint.h>
@@ -14,6 +15,7 @@
 
 #include <jv.h>
 
+#include "aws.h"
 #include "ddbitem.h"
 #include "dynamodb.h"
 #include "json.h"
@@ -55,7 +57,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	n = size - 1;
 	cs_err_clear(&err);
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0: {
 		struct ddb_keyschema got;
 
@@ -135,6 +137,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		json_doc_free(&d);
 		break;
 	}
+	case 5:
+		aws_parse_error(s, n, 400 + (data[0] >> 3) % 200, &err);
+		if (!err.code[0] || !err.msg[0] || !memchr(err.code, 0, sizeof err.code) ||
+		    !memchr(err.msg, 0, sizeof err.msg))
+			__builtin_trap();
+		break;
 	}
 	return 0;
 }
