@@ -22,6 +22,53 @@ test_expect_success 'make uninstall removes exactly what install put there' '
 	test_cmp expect files
 '
 
+test_expect_success 'MANPREFIX puts the man pages elsewhere; uninstall finds them there' '
+	make -s -C "$SRC_DIR" install DESTDIR="$TRASH/r2" PREFIX=/usr MANPREFIX=/usr/man >/dev/null &&
+	test -x "$TRASH/r2/usr/bin/cs-validate" &&
+	test -f "$TRASH/r2/usr/man/man1/cs-validate.1" &&
+	test -f "$TRASH/r2/usr/man/man7/cs.7" &&
+	! test -d "$TRASH/r2/usr/share/man" &&
+	make -s -C "$SRC_DIR" uninstall DESTDIR="$TRASH/r2" PREFIX=/usr MANPREFIX=/usr/man >/dev/null &&
+	test -z "$(find "$TRASH/r2" -type f)"
+'
+
+test_expect_success 'installed binaries run from where they were put' '
+	make -s -C "$SRC_DIR" install DESTDIR="$TRASH/r3" PREFIX=/opt/x >/dev/null &&
+	"$TRASH/r3/opt/x/bin/cs-validate" --version | grep -q "^cs-validate " &&
+	make -s -C "$SRC_DIR" uninstall DESTDIR="$TRASH/r3" PREFIX=/opt/x >/dev/null
+'
+
+# the flags the Makefile settles on, for a given pkg-config
+make_flags() { # PKG_CONFIG
+	printf "print-flags:\n\t@echo \$(DEP_CFLAGS) \$(DEP_LIBS)\n" >flags.mk &&
+	make -s --no-print-directory -C "$SRC_DIR" -f Makefile -f "$TRASH/flags.mk" \
+	    PKG_CONFIG="$1" print-flags
+}
+
+test_expect_success 'libjq without a .pc file (Debian): -ljq, and a program links against it' '
+	cat >pkgconf-nojq <<-\EOS &&
+	#!/bin/sh
+	for a; do [ "$a" = libjq ] && exit 1; done
+	exec pkg-config "$@"
+	EOS
+	chmod +x pkgconf-nojq &&
+	flags=$(make_flags "$TRASH/pkgconf-nojq") &&
+	echo "$flags" &&
+	case " $flags " in *" -ljq "*) ;; *) exit 1 ;; esac &&
+	case " $flags " in *" -lcurl "*) ;; *) exit 1 ;; esac &&
+	printf "#include <jq.h>\nint main(void) { jq_state *j = jq_init(); jq_teardown(&j); return 0; }\n" >jqtest.c &&
+	cc -o jqtest jqtest.c $flags && ./jqtest
+'
+
+test_expect_success 'libjq with a .pc file: its flags are used' '
+	mkdir -p pc &&
+	printf "Name: libjq\nDescription: x\nVersion: 1.7\nLibs: -L/opt/jqtest/lib -ljq\nCflags: -I/opt/jqtest/include\n" >pc/libjq.pc &&
+	flags=$(PKG_CONFIG_PATH="$TRASH/pc" make_flags pkg-config) &&
+	echo "$flags" &&
+	case " $flags " in *" -I/opt/jqtest/include "*) ;; *) exit 1 ;; esac &&
+	case " $flags " in *" -L/opt/jqtest/lib -ljq "*) ;; *) exit 1 ;; esac
+'
+
 for t in $TOOLS; do
 	test_expect_success "$t --help prints usage on stdout and exits 0" "
 		$t --help >out 2>err &&
@@ -58,6 +105,19 @@ test_expect_success 'the pages of the tools that talk to AWS document their ENVI
 	for t in cs-put cs-tail cs-store; do
 		grep -q "^\.Sh ENVIRONMENT" "$SRC_DIR/man/$t.1" || { echo "$t.1: no ENVIRONMENT"; return 1; }
 	done
+'
+
+test_expect_success '.ci/run runs make check and nothing else' '
+	grep -v "^#" "$SRC_DIR/.ci/run" | grep -v "^set -e$" | grep -v "^cd " | grep -v "^$" >cmds &&
+	echo "exec make check" >expect &&
+	test_cmp expect cmds
+'
+
+test_expect_success 'the README has the two commands, a pipeline, real AWS and the man pages' '
+	r="$SRC_DIR/README.md" &&
+	grep -q "^    make demo" "$r" && grep -q "^    make check" "$r" &&
+	grep -q "^## A pipeline" "$r" && grep -q "cs-tail .*| cs-validate .*|" "$r" &&
+	grep -q "^## Against real AWS" "$r" && grep -q "man/cs-put.1" "$r"
 '
 
 test_done
