@@ -353,6 +353,59 @@ verbose_tests(struct buf *resp)
 	unsetenv("AWS_SESSION_TOKEN");
 }
 
+static void
+count_done(void *ctx, const struct aws_result *r)
+{
+	int *n = ctx;
+
+	if (r->ok)
+		(*n)++;
+}
+
+/* the whole-request timeout, and several requests in flight at once (curl multi) */
+static void
+http_tests(struct buf *resp)
+{
+	struct aws_client *c;
+	struct cs_opts o;
+	struct cs_err err;
+	struct aws_stats st;
+	uint64_t t0, el;
+	int done = 0, i, left;
+
+	stub_start("[{\"status\":200,\"delay_ms\":3000,\"body\":{}}]");
+	cs_opts_init(&o);
+	o.endpoint_url = stub_url;
+	o.region = "us-east-1";
+	o.retry_budget_ms = 1;
+	o.timeout_ms = 300;
+	c = aws_client_new(&o, "kinesis", &err);
+	t0 = cs_now_ms();
+	ok(c && aws_call(c, "ListStreams", "{}", 2, resp, &err) == -1, "timeout: a slow answer fails");
+	el = cs_now_ms() - t0;
+	ok(el < 2000, "timeout: after about the timeout, not the answer's 3 s (%llu ms)", (unsigned long long)el);
+	ok(strstr(err.msg, "imed out") != NULL, "timeout: saying so: %s", err.msg);
+	aws_client_free(c);
+
+	stub_start("[{\"status\":200,\"delay_ms\":600,\"body\":{}}]");
+	o.retry_budget_ms = 5000;
+	o.timeout_ms = 5000;
+	c = aws_client_new(&o, "kinesis", &err);
+	t0 = cs_now_ms();
+	for (i = 0; i < 4; i++)
+		aws_submit(c, "ListStreams", "{}", 2, count_done, &done);
+	for (i = 0; i < 200 && (left = aws_run(c, 100, -1)) > 0; i++)
+		;
+	el = cs_now_ms() - t0;
+	st = *aws_client_stats(c);
+	aws_client_free(c);
+	is_int(done, 4, "in flight: four requests answered");
+	is_int(st.requests, 4, "in flight: each sent once");
+	ok(el < 1800, "in flight: together, not one after the other (%llu ms for 4 x 600 ms)",
+	    (unsigned long long)el);
+	is_int(log_lines(), 4, "in flight: the stub saw four");
+}
+
 int
 main(void)
 {
@@ -455,6 +508,7 @@ main(void)
 		ok(strstr(line, "unitTestSecretKey") == NULL, "the secret key is never sent");
 	}
 
+	http_tests(&resp);
 	tls_tests(&resp);
 	verbose_tests(&resp);
 
