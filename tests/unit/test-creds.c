@@ -549,6 +549,35 @@ test_imds(void)
 	ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "ASIASTUBIMDS0003") == 0,
 	    "imds: creds_invalidate makes the next get ask again");
 	creds_provider_free(p);
+
+	/* the chain's order, every source answering: env, files, container, IMDS */
+	{
+		struct buf cu = BUF_INIT;
+
+		buf_printf(&cu, "%s/container/creds", s.url);
+		setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", cu.data, 1);
+		if (ok(lookup(NULL, &c, &err) == 0, "chain: container and IMDS answer (%s)", err.msg))
+			is_str(c.source, "container", "chain: the container beats IMDS");
+		aws_creds_clear(&c);
+		use_files();
+		write_file("credentials", "[default]\naws_access_key_id = AKIDCHAINFILE\n"
+		    "aws_secret_access_key = chain-file-secret\n", 0600);
+		if (ok(lookup(NULL, &c, &err) == 0, "chain: files, container and IMDS answer (%s)", err.msg))
+			is_str(c.access_key, "AKIDCHAINFILE", "chain: the credentials file beats the container");
+		aws_creds_clear(&c);
+		setenv("AWS_ACCESS_KEY_ID", "AKIDCHAINENV", 1);
+		setenv("AWS_SECRET_ACCESS_KEY", "chain-env-secret", 1);
+		if (ok(lookup(NULL, &c, &err) == 0, "chain: all four answer (%s)", err.msg))
+			is_str(c.access_key, "AKIDCHAINENV", "chain: the environment beats them all");
+		aws_creds_clear(&c);
+		unsetenv("AWS_ACCESS_KEY_ID");
+		unsetenv("AWS_SECRET_ACCESS_KEY");
+		unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+		unsetenv("AWS_CONFIG_FILE");
+		unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+		remove_file("credentials");
+		buf_free(&cu);
+	}
 	stub_stop(&s);
 
 	/* expiring in a minute: fetched again */
