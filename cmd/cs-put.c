@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -513,6 +514,13 @@ main(int argc, char **argv)
 	int c, interrupted = 0, status = CS_EXIT_OK;
 
 	cs_setprog(argv[0]);
+	/*
+	 * Request bodies are megabytes, made and freed many times a second:
+	 * keep them on the heap rather than mapping fresh zeroed pages for
+	 * each one (a third of the CPU time otherwise goes to page faults).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	memset(&a, 0, sizeof a);
 	cs_opts_init(&a.o);
 	a.linger = 20;
@@ -587,6 +595,7 @@ main(int argc, char **argv)
 	cfg.max_records = a.batch;
 	cfg.ordered = !a.listen;
 	cfg.ordered_keys = a.envelope || putkey_is_expr(a.keys);
+	cfg.want_ids = a.results_path || a.listen;
 	cfg.retry_budget_ms = a.o.retry_budget_ms;
 	cfg.max_attempts = a.o.max_attempts;
 	cfg.done = on_done;

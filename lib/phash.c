@@ -7,18 +7,21 @@ uint64_t
 phash64(const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0xcbf29ce484222325ull, g = 0x9e3779b97f4a7c15ull;
 	size_t i = 0;
 
-	/* eight bytes a step: FNV-1a over words, then a murmur3 finalizer */
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
+	/* two lanes of eight bytes a step, FNV-style, then a murmur3 finalizer */
+	for (; i + 16 <= n; i += 16) {
+		uint64_t w, x;
 
 		memcpy(&w, s + i, 8);
-		h ^= w;
-		h *= 0x100000001b3ull;
+		memcpy(&x, s + i + 8, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		g = (g ^ x) * 0xff51afd7ed558ccdull;
 		h ^= h >> 29;
+		g ^= g >> 31;
 	}
+	h ^= g * 0xc4ceb9fe1a85ec53ull;
 	for (; i < n; i++) {
 		h ^= s[i];
 		h *= 0x100000001b3ull;

@@ -72,6 +72,8 @@ struct put_config {
 	unsigned max_records;        /* per batch, <= 500 (default 500) */
 	int ordered;                 /* DONE in input order */
 	int ordered_keys;            /* keep each key's order (see above) */
+	int want_ids;                /* DONE needs each shard id and sequence number
+	                                (else they may be "" when every entry succeeded) */
 	unsigned retry_budget_ms;    /* per record, from its first attempt; default RETRY_BUDGET_MS */
 	unsigned max_attempts;       /* per record; 0: as the budget allows */
 	put_done_fn done;
