@@ -26,7 +26,15 @@ stream=$(unique_name s)
 table=$(unique_name t)
 check="python3 $TEST_DIR/e2e-check.py"
 map=$SRC_DIR/scripts/sample-mapping.jq
-consumer_cmd="cs-validate --rejects \"\$(mktemp '$TRASH/rej/b.XXXXXX')\" | cs-store -q -t '$table' -m @'$map'"
+# the batch command: /bin/sh (dash) has no pipefail, and a pipeline whose
+# cs-validate failed must fail the batch, so it is a bash script
+cat >consume.sh <<EOF
+#!/bin/bash
+set -o pipefail
+cs-validate --rejects "\$(mktemp '$TRASH/rej/b.XXXXXX')" | cs-store -q -t '$table' -m @'$map'
+EOF
+chmod +x consume.sh
+consumer_cmd=$TRASH/consume.sh
 
 # every process of the tree rooted at PID, deepest first
 tree() { # PID
@@ -36,7 +44,8 @@ tree() { # PID
 
 start_consumer() {
 	setsid cs-tail -q -s "$stream" --checkpoint ck --exec "$consumer_cmd" \
-	    --batch-size 500 --parallel 4 2>>consumer.log </dev/null &
+	    --batch-size 500 --parallel 4 --max-retries 10 --on-failure failed.ndjson \
+	    2>>consumer.log </dev/null &
 	echo $! >consumer.pid
 }
 
@@ -92,11 +101,13 @@ test_expect_success "put and consume while the consumer is killed $KILLS times" 
 test_expect_success 'a last run drains the stream from the checkpoint and exits' '
 	date +%T &&
 	timeout 300 cs-tail -q -s "$stream" -e --checkpoint ck --batch-size 500 --exec "$consumer_cmd" \
+	    --max-retries 10 --on-failure failed.ndjson \
 	    2>>consumer.log </dev/null &&
 	date +%T
 '
 
 test_expect_success 'the table holds every eligible record exactly once by key' '
+	{ test ! -s failed.ndjson || { echo "batches given up:"; head -c 2000 failed.ndjson; false; }; } &&
 	$check scan "$CS_DYNAMODB_ENDPOINT" "$table" >got-keys &&
 	$check cmp-keys expected-keys got-keys
 '

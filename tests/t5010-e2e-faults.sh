@@ -37,6 +37,16 @@ stop_proxies() {
 	return 0
 }
 
+# the batch command (bash: /bin/sh has no pipefail, and a failed cs-validate
+# must fail the batch)
+cat >consume.sh <<EOF
+#!/bin/bash
+set -o pipefail
+cs-validate --rejects "\$(mktemp '$TRASH/rej/b.XXXXXX')" |
+    cs-store --stats --timeout 5000 -t '$table' -m @'$map' 2>>'$TRASH/store.log'
+EOF
+chmod +x consume.sh
+
 test_expect_success 'setup: input, expected output, stream, table, proxies' '
 	gen-records --count $N --seed $SEED --bad-ratio 0.05 \
 	    --double-encoded-ratio 0.05 >input.ndjson &&
@@ -63,10 +73,10 @@ test_expect_success 'cs-put delivers every record through the faults, retrying' 
 '
 
 test_expect_success 'cs-tail --exec drains the stream through the faults' '
-	cs="cs-validate --rejects \"\$(mktemp '"'$TRASH/rej/b.XXXXXX'"')\" |
-	    cs-store --stats --timeout 5000 -t '"'$table'"' -m @'"'$map'"' 2>>'"'$TRASH/store.log'"'" &&
 	timeout 240 cs-tail -v -s "$stream" -e --checkpoint ck --timeout 5000 \
-	    --batch-size 200 --exec "$cs" 2>tail.log </dev/null &&
+	    --batch-size 200 --max-retries 10 --on-failure failed.ndjson \
+	    --exec "$TRASH/consume.sh" 2>tail.log </dev/null &&
+	test_must_be_empty failed.ndjson &&
 	tail -n 5 tail.log &&
 	grep "(retry)" tail.log
 '

@@ -61,9 +61,16 @@ prepare() { # NAME SEED
 	mkdir "rej-$1"
 }
 # the consumer's command for scenario NAME (cs-store's budget BUDGET ms)
+# (a bash script: /bin/sh has no pipefail, and a failed cs-validate must fail the batch)
 consumer() { # NAME BUDGET
-	echo "cs-validate --rejects \"\$(mktemp '$TRASH/rej-$1/b.XXXXXX')\" |
-	    cs-store --stats --retry-budget $2 -t 't5020$1' -m @'$map' 2>>'$TRASH/$1.store.log'"
+	cat >"$TRASH/consume-$1.sh" <<-EOF
+	#!/bin/bash
+	set -o pipefail
+	cs-validate --rejects "\$(mktemp '$TRASH/rej-$1/b.XXXXXX')" |
+	    cs-store --stats --retry-budget $2 -t 't5020$1' -m @'$map' 2>>'$TRASH/$1.store.log'
+	EOF
+	chmod +x "$TRASH/consume-$1.sh"
+	echo "$TRASH/consume-$1.sh"
 }
 verify() { # NAME
 	$check scan "$CS_DYNAMODB_ENDPOINT" "t5020$1" >"$1.got-keys" &&

@@ -113,8 +113,13 @@ for l in open(\"t.out\", \"rb\"):
 
 test_expect_success 'the pipeline: the 5 eligible stored, the 11 others rejected exactly once' '
 	mkdir rej &&
-	cs-tail -s "$stream" -e --checkpoint ck --exec "cs-validate --rejects \"\$(mktemp $TRASH/rej/b.XXXXXX)\" |
-	    cs-store -t $table -m @$map" 2>pipe.err &&
+	printf "%s\n" "#!/bin/bash" "set -o pipefail" \
+	    "cs-validate --rejects \"\$(mktemp $TRASH/rej/b.XXXXXX)\" | cs-store -t $table -m @$map" \
+	    >consume.sh &&
+	chmod +x consume.sh &&
+	cs-tail -s "$stream" -e --checkpoint ck --on-failure failed.ndjson \
+	    --exec "$TRASH/consume.sh" 2>pipe.err &&
+	test_must_be_empty failed.ndjson &&
 	$check scan "$CS_DYNAMODB_ENDPOINT" "$table" >pipe.keys &&
 	test_cmp v.keys pipe.keys &&
 	grep -v "\"line\":$(lines_of huge)," v.rej >expect.rej &&
