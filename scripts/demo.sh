@@ -98,14 +98,22 @@ step "starting the endpoint: cs-put --listen 127.0.0.1:$port -s $stream"
 cs-put --listen "127.0.0.1:$port" -s "$stream" 2>"$work/listen.log" &
 pids="$pids $!"
 
-# Each batch's rejects go to a file named after the batch: cs-validate
-# --rejects starts its file afresh, and the consumer runs once per batch.
+# The consumer's command, run once per batch (100 records of one shard on
+# stdin).  Its rejects go to a file named after the batch: cs-validate
+# --rejects starts its file afresh.  bash with pipefail: a batch whose
+# cs-validate failed must fail (and be retried), not count as stored.
 mkdir "$work/rejects"
-consumer="cs-validate --rejects \"$work/rejects/\$CS_SHARD_ID.\$CS_FIRST_SEQUENCE.ndjson\" |
-    cs-store -t $table -m @'$top/scripts/sample-mapping.jq'"
-step "starting the consumer: cs-tail -s $stream --checkpoint ck --exec 'cs-validate | cs-store'"
-cs-tail -s "$stream" --checkpoint "$work/click-stream.ck" --exec "$consumer" \
-    2>"$work/consumer.log" &
+cat >"$work/store-batch.sh" <<EOF
+#!/bin/bash
+set -o pipefail
+cs-validate --rejects "$work/rejects/\$CS_SHARD_ID.\$CS_FIRST_SEQUENCE.ndjson" |
+    cs-store -t $table -m @'$top/scripts/sample-mapping.jq'
+EOF
+chmod +x "$work/store-batch.sh"
+step "starting the consumer: cs-tail -s $stream --checkpoint ck --exec store-batch.sh"
+sed -n '3,$s/^/    /p' "$work/store-batch.sh"
+cs-tail -s "$stream" --checkpoint "$work/click-stream.ck" --on-failure "$work/failed.ndjson" \
+    --exec "$work/store-batch.sh" 2>"$work/consumer.log" &
 pids="$pids $!"
 
 i=0
@@ -242,6 +250,7 @@ if [ "$stored" -ne "$eligible" ] || [ "$rejected" -ne "$ineligible" ] || [ "$tot
 	fail "the counts do not add up: sent $sent != stored $stored + rejected $rejected"
 fi
 echo "  sent = stored + rejected: $sent = $stored + $rejected"
+[ ! -s "$work/failed.ndjson" ] || fail "the consumer gave up on some batches (see failed.ndjson)"
 
 step "stopping"
 for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done

@@ -24,7 +24,8 @@ test_expect_success 'the EXAMPLES section has its literal blocks' '
 	ls example*.sh &&
 	test $(ls example*.sh | wc -l) -ge 4 &&
 	grep -l "cs-tail -s click-stream -e |" example*.sh >pipeline &&
-	grep -l "^#!/bin/sh" example*.sh >cron &&
+	grep -l "^# drain.sh" example*.sh >cron &&
+	grep -l "^# store-batch.sh" example*.sh >batch &&
 	grep -l -- "--replay-speed" example*.sh >replay &&
 	grep -l -- "--listen" example*.sh >listen
 '
@@ -47,9 +48,10 @@ test_expect_success 'example: a shell pipeline' '
 '
 
 test_expect_success 'example: the cron job drains the stream and exits, twice' '
-	cat $(cat cron) &&
+	cat $(cat cron) $(cat batch) &&
 	cp $(cat cron) drain.sh &&
-	chmod +x drain.sh &&
+	cp $(cat batch) store-batch.sh &&
+	chmod +x drain.sh store-batch.sh &&
 	timeout 60 ./drain.sh &&
 	test -s click-stream.ck &&
 	cp click-stream.ck ck.first &&
