@@ -69,6 +69,26 @@ test_expect_success 'libjq with a .pc file: its flags are used' '
 	case " $flags " in *" -L/opt/jqtest/lib -ljq "*) ;; *) exit 1 ;; esac
 '
 
+# the compiler flags make uses for lib/ and cmd/ (the version string aside: quotes)
+make_cflags() {
+	printf 'print-cflags:\n\t@echo $(filter-out -DCS_VERSION_STRING=%%,$(ALL_CPPFLAGS)) $(CFLAGS) $(WARN)\n' >cflags.mk
+	make -s --no-print-directory -C "$SRC_DIR" -f Makefile -f "$TRASH/cflags.mk" print-cflags
+}
+# compile one file with those flags (in FLAGS), output to nowhere, messages to stdout
+cat >"$TRASH/cc1" <<'EOS'
+#!/bin/sh
+exec cc $(cat "$FLAGS") -DCS_VERSION_STRING='"x"' -DSRCDIR='"x"' -Itests/unit -c -o /dev/null "$1" 2>&1
+EOS
+chmod +x "$TRASH/cc1"
+
+test_expect_success 'no warnings under -Wall -Wextra, as make builds (every lib/, cmd/ and unit test file)' '
+	make_cflags >flags &&
+	grep -q -- "-Wall" flags && grep -q -- "-Wextra" flags &&
+	(cd "$SRC_DIR" && ls lib/*.c cmd/*.c tests/unit/*.c |
+		FLAGS=$TRASH/flags xargs -P 2 -n 1 "$TRASH/cc1") >warnings &&
+	test_must_be_empty warnings
+'
+
 for t in $TOOLS; do
 	test_expect_success "$t --help prints usage on stdout and exits 0" "
 		$t --help >out 2>err &&
