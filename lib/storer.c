@@ -6,6 +6,7 @@
 
 #include "dynamodb.h"
 #include "json.h"
+#include "keytab.h"
 #include "storer.h"
 
 struct keyent;
@@ -24,13 +25,10 @@ struct rec {
 
 /* the writes of one key: the one in a batch or in flight, and those after it */
 struct keyent {
-	struct keyent *next;    /* hash chain */
-	uint64_t hash;
+	struct keytab_node node;   /* first: the key */
 	struct rec *active;     /* in the open batch, a queued batch, or in flight */
 	int sent;               /* active is past the open batch */
 	struct rec *held, *held_tail;
-	char *key;              /* active's or held's key bytes */
-	size_t keylen;
 };
 
 struct batch {
@@ -52,8 +50,7 @@ struct storer {
 	void *ctx;
 	struct storer_stats st;
 
-	struct keyent **tab;
-	size_t tabsize, nkeys;
+	struct keytab keys;
 
 	struct batch *open;
 	struct batch *ready, *ready_tail;   /* closed, not yet sent */
@@ -74,79 +71,36 @@ struct storer {
 
 /* --- keys ----------------------------------------------------------------------- */
 
-static uint64_t
-hash_bytes(const char *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
-static struct keyent *
-key_find(struct storer *s, const char *key, size_t len, uint64_t h)
-{
-	struct keyent *e;
-
-	for (e = s->tab[h & (s->tabsize - 1)]; e; e = e->next)
-		if (e->hash == h && e->keylen == len && memcmp(e->key, key, len) == 0)
-			return e;
-	return NULL;
-}
-
-static void
-key_grow(struct storer *s)
-{
-	size_t ns = s->tabsize * 2, i;
-	struct keyent **nt = cs_calloc(ns, sizeof *nt), *e, *next;
-
-	for (i = 0; i < s->tabsize; i++)
-		for (e = s->tab[i]; e; e = next) {
-			next = e->next;
-			e->next = nt[e->hash & (ns - 1)];
-			nt[e->hash & (ns - 1)] = e;
-		}
-	free(s->tab);
-	s->tab = nt;
-	s->tabsize = ns;
-}
-
 static struct keyent *
 key_get(struct storer *s, struct rec *r)
 {
-	uint64_t h = hash_bytes(r->key, r->keylen);
-	struct keyent *e = key_find(s, r->key, r->keylen, h);
+	struct keyent *e = (struct keyent *)keytab_find(&s->keys, r->key, r->keylen);
 
 	if (e)
 		return e;
-	if (s->nkeys >= s->tabsize)
-		key_grow(s);
 	e = cs_calloc(1, sizeof *e);
-	e->hash = h;
-	e->key = cs_malloc(r->keylen ? r->keylen : 1);
-	memcpy(e->key, r->key, r->keylen);
-	e->keylen = r->keylen;
-	e->next = s->tab[h & (s->tabsize - 1)];
-	s->tab[h & (s->tabsize - 1)] = e;
-	s->nkeys++;
+	keytab_insert(&s->keys, &e->node, r->key, r->keylen);
 	return e;
 }
 
 static void
 key_drop(struct storer *s, struct keyent *e)
 {
-	struct keyent **pp = &s->tab[e->hash & (s->tabsize - 1)];
-
-	while (*pp != e)
-		pp = &(*pp)->next;
-	*pp = e->next;
-	free(e->key);
+	keytab_remove(&s->keys, &e->node);
 	free(e);
-	s->nkeys--;
+}
+
+static void
+key_free(struct keytab_node *n)
+{
+	struct keyent *e = (struct keyent *)n;
+	struct rec *h, *hn;
+
+	for (h = e->held; h; h = hn) {
+		hn = h->next;
+		free(h);
+	}
+	free(e);
 }
 
 /* --- records ----------------------------------------------------------------- */
@@ -552,8 +506,7 @@ storer_new(struct aws_client *c, const struct storer_conf *conf, storer_reject_f
 	s->table = cs_strdup(conf->table);
 	s->reject = reject;
 	s->ctx = ctx;
-	s->tabsize = 1024;
-	s->tab = cs_calloc(s->tabsize, sizeof *s->tab);
+	keytab_init(&s->keys);
 	s->rng = retry_seed();
 	json_escape(&t, s->table, strlen(s->table));
 	s->body_overhead = t.len + sizeof "{\"RequestItems\":{:[]}}";
@@ -725,27 +678,12 @@ storer_free(struct storer *s)
 	if (!s)
 		return;
 	/* nothing should be left; free whatever is, quietly */
-	for (i = 0; i < s->tabsize; i++) {
-		struct keyent *e, *next;
-
-		for (e = s->tab[i]; e; e = next) {
-			struct rec *h, *hn;
-
-			next = e->next;
-			for (h = e->held; h; h = hn) {
-				hn = h->next;
-				free(h);
-			}
-			free(e->key);
-			free(e);
-		}
-	}
+	keytab_free(&s->keys, key_free);
 	if (s->open) {
 		for (i = 0; i < s->open->n; i++)
 			free(s->open->recs[i]);
 		free(s->open);
 	}
-	free(s->tab);
 	free(s->table);
 	buf_free(&s->body);
 	free(s);

@@ -1,0 +1,34 @@
+/*
+ * keytab.h - a hash table of byte-string keys, intrusive: the caller's
+ * struct begins with a struct keytab_node, and owns its memory.
+ * cs-store keeps one entry per key that has a write in flight or waiting.
+ */
+#ifndef CS_KEYTAB_H
+#define CS_KEYTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct keytab_node {
+	struct keytab_node *next;   /* hash chain */
+	uint64_t hash;
+	char *key;                  /* a copy, freed by keytab_remove */
+	size_t keylen;
+};
+
+struct keytab {
+	struct keytab_node **tab;
+	size_t size;                /* a power of two */
+	size_t n;
+};
+
+void keytab_init(struct keytab *t);
+/* Free the table; FREE_NODE (may be NULL) is called on every node left. */
+void keytab_free(struct keytab *t, void (*free_node)(struct keytab_node *));
+struct keytab_node *keytab_find(const struct keytab *t, const char *key, size_t len);
+/* Put NODE under a copy of KEY (which must not be there yet). */
+void keytab_insert(struct keytab *t, struct keytab_node *node, const char *key, size_t len);
+/* Take NODE out and free its key copy; the caller frees NODE. */
+void keytab_remove(struct keytab *t, struct keytab_node *node);
+
+#endif
