@@ -1,10 +1,15 @@
 /* test-util.c - buffers, RFC 3339 times, numbers, hex, base64, the retry
- * policy and jq programs. */
+ * policy and jq programs; the message format (msg.c), the shared options
+ * (opts.c) and cs_getenv. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cs.h"
 #include "jqprog.h"
+#include "opts.h"
 #include "retry.h"
 #include "tap.h"
 
@@ -169,6 +174,106 @@ test_jq(void)
 	    strstr(err.msg, "cannot open '/nonexistent/prog.jq'") != NULL, "@FILE that is missing: %s", err.msg);
 }
 
+/* run FN in a child with stdout and stderr captured into OUT; its exit status */
+static int
+child(void (*fn)(void), struct buf *out)
+{
+	int fds[2], st = -1;
+	char chunk[4096];
+	ssize_t n;
+	pid_t pid;
+
+	buf_reset(out);
+	buf_adds(out, "");
+	fflush(stdout);
+	if (pipe(fds))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		dup2(fds[1], STDERR_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		fn();
+		fflush(stdout);
+		_exit(0);
+	}
+	close(fds[1]);
+	while ((n = read(fds[0], chunk, sizeof chunk)) > 0)
+		buf_add(out, chunk, (size_t)n);
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void warn_one(void) { errno = ENOENT; cs_warn("cannot open '%s'", "x.ndjson"); cs_warnx("%d records", 3); }
+static void usage_one(void) { cs_usage_error("--rejects: the field '%s' is empty", "f"); }
+static void die_one(void) { cs_die(CS_EXIT_INPUT, "cannot read '%s'", "y"); }
+static void bad_timeout(void) { struct cs_opts o; cs_opts_init(&o); cs_opts_handle(&o, CS_OPT_TIMEOUT, "12x", "usage"); }
+static void bad_endpoint(void) { struct cs_opts o; cs_opts_init(&o); cs_opts_handle(&o, CS_OPT_ENDPOINT_URL, "ftp://x", "usage"); }
+static void help(void) { struct cs_opts o; cs_opts_init(&o); cs_opts_handle(&o, 'h', NULL, "usage: cs-test\n"); }
+
+static int
+has_opt(const struct option *o, const char *name)
+{
+	for (; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+test_msg_opts(void)
+{
+	static const struct option mine[] = { { "rejects", required_argument, NULL, CS_OPT_TOOL }, { NULL, 0, NULL, 0 } };
+	struct option *lo;
+	struct cs_opts o;
+	struct buf out = BUF_INIT;
+
+	cs_setprog("/usr/local/bin/cs-test");
+	is_str(cs_prog(), "cs-test", "cs_setprog keeps the base name");
+	is_int(child(warn_one, &out), 0, "cs_warn returns");
+	is_str(out.data, "cs-test: cannot open 'x.ndjson': No such file or directory\ncs-test: 3 records\n",
+	    "messages: 'prog: what: why', one line each");
+	is_int(child(usage_one, &out), CS_EXIT_USAGE, "cs_usage_error exits with the usage code");
+	is_str(out.data, "cs-test: --rejects: the field 'f' is empty\ntry 'cs-test --help'\n",
+	    "and gives a hint");
+	is_int(child(die_one, &out), CS_EXIT_INPUT, "cs_die exits with the status given");
+	is_str(out.data, "cs-test: cannot read 'y'\n", "with one line");
+
+	lo = cs_opts_longopts(mine, 1);
+	ok(has_opt(lo, "rejects") && has_opt(lo, "region") && has_opt(lo, "profile") &&
+	    has_opt(lo, "endpoint-url") && has_opt(lo, "verbose") && has_opt(lo, "quiet") &&
+	    has_opt(lo, "version") && has_opt(lo, "help"), "longopts: the tool's and every shared one");
+	free(lo);
+	lo = cs_opts_longopts(mine, 0);
+	ok(has_opt(lo, "rejects") && !has_opt(lo, "region") && !has_opt(lo, "endpoint-url") &&
+	    has_opt(lo, "version"), "longopts: no AWS options for a tool that talks to none");
+	free(lo);
+
+	cs_opts_init(&o);
+	ok(cs_opts_handle(&o, CS_OPT_REGION, "eu-west-1", "") == 1 && strcmp(o.region, "eu-west-1") == 0,
+	    "--region is taken");
+	ok(cs_opts_handle(&o, CS_OPT_ENDPOINT_URL, "http://127.0.0.1:4567", "") == 1 &&
+	    strcmp(o.endpoint_url, "http://127.0.0.1:4567") == 0, "--endpoint-url is taken");
+	ok(cs_opts_handle(&o, 'v', NULL, "") == 1 && cs_opts_handle(&o, 'v', NULL, "") == 1 && o.verbose == 2,
+	    "-v counts");
+	ok(cs_opts_handle(&o, CS_OPT_TIMEOUT, "1500", "") == 1 && o.timeout_ms == 1500, "--timeout MS");
+	ok(cs_opts_handle(&o, CS_OPT_TOOL, "x", "") == 0, "a tool's own option is left to the tool");
+	is_int(child(bad_timeout, &out), CS_EXIT_USAGE, "--timeout 12x is a usage error");
+	ok(strstr(out.data, "cs-test: --timeout: '12x' is not a number") == out.data, "named, with the value");
+	is_int(child(bad_endpoint, &out), CS_EXIT_USAGE, "--endpoint-url ftp://x is a usage error");
+	is_int(child(help, &out), 0, "--help exits 0");
+	is_str(out.data, "usage: cs-test\n", "with the usage on stdout");
+
+	setenv("CS_TEST_VAR", "", 1);
+	ok(cs_getenv("CS_TEST_VAR") == NULL, "cs_getenv: an empty variable is unset");
+	setenv("CS_TEST_VAR", "x", 1);
+	is_str(cs_getenv("CS_TEST_VAR"), "x", "cs_getenv: a set one is its value");
+	unsetenv("CS_TEST_VAR");
+	buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -177,5 +282,6 @@ main(void)
 	test_codecs();
 	test_retry();
 	test_jq();
+	test_msg_opts();
 	return done_testing();
 }
