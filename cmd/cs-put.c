@@ -614,6 +614,7 @@ main(int argc, char **argv)
 			cs_usage_error("%s", err.msg);
 		cfg.done = listen_put_done;
 		cfg.arg = a.listener;
+		cfg.keep_going = 1;
 		if (!a.linger_set)
 			cfg.linger_ms = 2;
 	}

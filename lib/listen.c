@@ -466,8 +466,13 @@ listen_serve(struct listener *l, struct putter *p, struct putkey *k,
 		if (*stop != seen) {
 			seen = *stop;
 			if (!stopping) {
+				MHD_socket fd;
+
 				stopping = 1;
-				MHD_quiesce_daemon(l->d);
+				/* no new connections: the listening socket is ours to close */
+				fd = MHD_quiesce_daemon(l->d);
+				if (fd != MHD_INVALID_SOCKET)
+					close(fd);
 				putter_flush(p);
 			} else {
 				putter_interrupt(p, 1);

@@ -368,8 +368,13 @@ putter_add(struct putter *p, const char *data, size_t len, const char *key, size
 	size_t chars;
 	uint64_t seq;
 
-	if (p->failed)
-		return putter_reject(p, data, len, source, line, p->fail_code, p->err.msg, ctx);
+	if (p->failed) {
+		r = rec_new(p, data, len, NULL, 0, NULL, source, line, ctx);
+		seq = r->seq;
+		r->http_status = p->err.http_status;
+		complete(p, r, 0, p->fail_code, p->err.msg);
+		return seq;
+	}
 	if (len + keylen > PUT_MAX_RECORD_BYTES) {
 		buf_reset(&p->tmp);
 		buf_printf(&p->tmp, "record of %zu bytes (data and partition key) is over the limit of %u bytes",
@@ -644,7 +649,7 @@ on_answer(void *ctx, const struct aws_result *res)
 		/* the client's message reads "Code: message": keep the message */
 		if (cl && strncmp(msg, res->err.code, cl) == 0 && strncmp(msg + cl, ": ", 2) == 0)
 			msg += cl + 2;
-		if (is_fatal(p, res) && !p->failed) {
+		if (is_fatal(p, res) && !p->failed && !p->cfg.keep_going) {
 			p->failed = 1;
 			p->fail_code = cs_strdup(code);
 			cs_err_set(&p->err, "PutRecords on '%s': %s", p->cfg.stream, res->err.msg);

@@ -72,6 +72,8 @@ struct put_config {
 	unsigned max_records;        /* per batch, <= 500 (default 500) */
 	int ordered;                 /* DONE in input order */
 	int ordered_keys;            /* keep each key's order (see above) */
+	int keep_going;              /* a failure for good rejects its batch only (the
+	                                endpoint: later requests may succeed) */
 	int want_ids;                /* DONE needs each shard id and sequence number
 	                                (else they may be "" when every entry succeeded) */
 	unsigned retry_budget_ms;    /* per record, from its first attempt; default RETRY_BUDGET_MS */
@@ -134,7 +136,8 @@ unsigned long putter_run(struct putter *p, int timeout_ms, int extra_fd);
 /*
  * 1 when the service refused for good (stream not found, credentials):
  * ERR holds "PutRecords on 'STREAM': Code: message".  Every record in the
- * engine has then been rejected with that code, and later ones are too.
+ * engine has then been rejected with that code, and later ones are too
+ * (unless KEEP_GOING: then only the batch that met the failure).
  */
 int putter_failed(const struct putter *p, struct cs_err *err);
 const struct put_stats *putter_stats(const struct putter *p);

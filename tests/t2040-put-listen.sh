@@ -110,16 +110,18 @@ test_expect_success_here 'SIGTERM: stops, exit 0' '
 	! curl -s -o /dev/null "$URL/report"
 '
 
-test_expect_success 'a stream that does not exist: the service'"'"'s status and code' '
+test_expect_success 'a stream that does not exist: the service'"'"'s status and code, request after request' '
 	port=$("$SRC_DIR/scripts/services.sh" freeport) || exit 1
 	cs-put -s no-such-stream --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$port" 2>err &
 	pid=$!
 	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report" &&
 	ask -X POST --data-binary @sample.json "http://127.0.0.1:$port/report" >got
+	ask -X POST --data-binary @sample.json "http://127.0.0.1:$port/report" >got2
 	kill -TERM $pid
 	wait $pid
 	want_error "400 Bad Request" ResourceNotFoundException "Stream no-such-stream under account 000000000000 not found." >want &&
-	test_cmp want got
+	test_cmp want got &&
+	test_cmp want got2
 '
 
 test_expect_success 'SIGTERM while a request waits for its retries: it is still answered 200' '
