@@ -85,7 +85,7 @@ test_expect_success 'setup: kinesalite and dynalite keeping their data on disk' 
 # --- A: dynalite down while cs-store is writing -------------------------
 test_expect_success 'A: dynalite stopped for 4 s while the consumer stores: it waits, nothing lost' '
 	{ prepare a 5021 && cs-put -q -s t5020a a.ndjson; } || exit 1
-	(timeout 120 cs-tail -q -s t5020a -e --checkpoint a.ck --batch-size 100 \
+	(timeout 120 cs-tail -q -s t5020a -e --checkpoint a.ck --batch-size 50 \
 	    --exec "$(consumer a 60000)" 2>a.tail.log </dev/null; echo $? >a.rc) &
 	test_wait_for 30 "test -s a.ck" &&
 	svc_stop dynamodb &&

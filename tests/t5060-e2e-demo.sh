@@ -1,0 +1,46 @@
+#!/bin/bash
+# t5060-e2e-demo: scripts/demo.sh (what 'make demo' runs) works from start
+# to end with the normal build in bin/: the sample's answer, the counts
+# that add up, everything it started stopped.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'the normal build is there' '
+	for t in cs-put cs-tail cs-validate cs-store; do
+		test -x "$SRC_DIR/bin/$t" || { echo "bin/$t missing: make first"; return 1; }
+	done
+'
+
+test_expect_success 'scripts/demo.sh runs to the end in under a minute' '
+	start=$(date +%s) &&
+	DEMO_COUNT=400 timeout 60 "$SRC_DIR/scripts/demo.sh" -k >demo.out 2>demo.err;
+	rc=$?
+	cat demo.out demo.err | tail -n 30
+	test $rc = 0 &&
+	test $(($(date +%s) - start)) -lt 60
+'
+
+test_expect_success 'it showed the sample'"'"'s answer and counts that add up' '
+	grep "^HTTP/1.1 200" demo.out &&
+	grep "^Access-Control-Allow-Origin: \*" demo.out &&
+	grep "\"Code\":\"PutRecordSuccessful\",\"Message\":\"Record was successfully put to click-stream\"" demo.out &&
+	grep "\"IP\": \"0.0.0.0\", \"Timestamp\": \"2018-02-04T23:18:32.866Z\"" demo.out &&
+	grep "sent = stored + rejected: 401 = 381 + 20" demo.out
+'
+
+test_expect_success 'it stopped everything it started' '
+	dir=$(sed -n "s/^demo: files kept in //p" demo.err) &&
+	test -d "$dir" &&
+	for f in "$dir"/svc/*.pid; do
+		test -e "$f" || continue
+		! kill -0 "$(cat "$f")" 2>/dev/null || { echo "still running: $f"; return 1; }
+	done &&
+	! pgrep -f "$dir" &&
+	for url in $(sed -n "s/^kinesis: *//p; s/^dynamodb: *//p" demo.out) \
+	    http://$(sed -n "s/.*cs-put --listen \([0-9.:]*\) .*/\1/p" demo.out | head -n 1)/report; do
+		echo "$url is closed" &&
+		! curl -s -o /dev/null --max-time 2 "$url" || { echo "$url still answers"; return 1; }
+	done &&
+	rm -rf "$dir"
+'
+
+test_done
