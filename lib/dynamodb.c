@@ -12,6 +12,44 @@ ddb_describe_request(struct buf *out, const char *table)
 	buf_addc(out, '}');
 }
 
+void
+ddb_batch_begin(struct buf *out, const char *table)
+{
+	buf_adds(out, "{\"RequestItems\":{");
+	json_escape(out, table, strlen(table));
+	buf_adds(out, ":[");
+}
+
+void
+ddb_batch_put(struct buf *out, const char *item, size_t len, int first)
+{
+	if (!first)
+		buf_addc(out, ',');
+	buf_adds(out, "{\"PutRequest\":{\"Item\":");
+	buf_add(out, item, len);
+	buf_adds(out, "}}");
+}
+
+void
+ddb_batch_end(struct buf *out)
+{
+	buf_adds(out, "]}}");
+}
+
+void
+ddb_put_new_request(struct buf *out, const char *table, const char *item, size_t len,
+    const char *hash)
+{
+	buf_adds(out, "{\"TableName\":");
+	json_escape(out, table, strlen(table));
+	buf_adds(out, ",\"Item\":");
+	buf_add(out, item, len);
+	buf_adds(out, ",\"ConditionExpression\":\"attribute_not_exists(#k)\","
+	    "\"ExpressionAttributeNames\":{\"#k\":");
+	json_escape(out, hash, strlen(hash));
+	buf_adds(out, "}}");
+}
+
 #define GET(d, obj, lit) json_obj_get((d), (obj), lit, sizeof lit - 1)
 
 static char *

@@ -17,6 +17,14 @@ void ddb_describe_request(struct buf *out, const char *table);
 int ddb_parse_describe(const char *body, size_t len, struct ddb_keyschema *ks,
     struct cs_err *err);
 
+/* A BatchWriteItem request of PutRequests, {"RequestItems":{TABLE:[...]}}, in steps. */
+void ddb_batch_begin(struct buf *out, const char *table);
+void ddb_batch_put(struct buf *out, const char *item, size_t len, int first);
+void ddb_batch_end(struct buf *out);
+/* A PutItem request of ITEM on condition that no item has its key: attribute_not_exists(HASH). */
+void ddb_put_new_request(struct buf *out, const char *table, const char *item, size_t len,
+    const char *hash);
+
 typedef void (*ddb_key_fn)(void *ctx, const char *key, size_t keylen);
 /*
  * Call FN with the canonical key (see ddbitem.h) of every PutRequest

@@ -263,32 +263,18 @@ release(struct storer *s, struct rec *r)
 static void
 batch_build(struct storer *s, struct batch *b)
 {
-	struct buf *o = &s->body;
 	unsigned i;
 
-	buf_reset(o);
+	buf_reset(&s->body);
 	if (s->conf.new_only) {
-		buf_adds(o, "{\"TableName\":");
-		json_escape(o, s->table, strlen(s->table));
-		buf_adds(o, ",\"Item\":");
-		buf_add(o, b->recs[0]->item, b->recs[0]->itemlen);
-		buf_adds(o, ",\"ConditionExpression\":\"attribute_not_exists(#k)\","
-		    "\"ExpressionAttributeNames\":{\"#k\":");
-		json_escape(o, s->conf.ks->hash, strlen(s->conf.ks->hash));
-		buf_adds(o, "}}");
+		ddb_put_new_request(&s->body, s->table, b->recs[0]->item, b->recs[0]->itemlen,
+		    s->conf.ks->hash);
 		return;
 	}
-	buf_adds(o, "{\"RequestItems\":{");
-	json_escape(o, s->table, strlen(s->table));
-	buf_adds(o, ":[");
-	for (i = 0; i < b->n; i++) {
-		if (i)
-			buf_addc(o, ',');
-		buf_adds(o, "{\"PutRequest\":{\"Item\":");
-		buf_add(o, b->recs[i]->item, b->recs[i]->itemlen);
-		buf_adds(o, "}}");
-	}
-	buf_adds(o, "]}}");
+	ddb_batch_begin(&s->body, s->table);
+	for (i = 0; i < b->n; i++)
+		ddb_batch_put(&s->body, b->recs[i]->item, b->recs[i]->itemlen, i == 0);
+	ddb_batch_end(&s->body);
 }
 
 static void done(void *ctx, const struct aws_result *res);
