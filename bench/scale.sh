@@ -4,10 +4,11 @@
 # Markdown section.  Run by bench/run.sh (which starts the services), or
 # alone: it starts its own services when CS_KINESIS_ENDPOINT is unset.
 #
-#   SCALE_SIZES="10000 100000 1000000"   sizes for cs-validate (file only)
-#   SCALE_SERVICE_SIZES="10000 100000"   sizes for cs-put, cs-tail, cs-store,
-#                                        whose time is mostly the emulators'
-#                                        (kinesalite, dynalite): keep it modest
+#   SCALE_SIZES="10000 100000 1000000"          sizes for cs-validate (a file)
+#   SCALE_SERVICE_SIZES="10000 100000 1000000"  sizes for cs-put, cs-tail and
+#       cs-store, whose wall time is mostly the emulators' (kinesalite,
+#       dynalite): the 1M step takes about 4 minutes on 2 cores; drop it
+#       (SCALE_SERVICE_SIZES="10000 100000") for a quicker run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -18,7 +19,7 @@ export AWS_REGION=${AWS_REGION:-us-east-1}
 export LC_ALL=C.UTF-8
 
 sizes=${SCALE_SIZES:-10000 100000 1000000}
-svc_sizes=${SCALE_SERVICE_SIZES:-10000 100000}
+svc_sizes=${SCALE_SERVICE_SIZES:-10000 100000 1000000}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/cs-scale.XXXXXX")
 own=
