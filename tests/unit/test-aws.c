@@ -6,6 +6,7 @@
  * secret). */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +407,93 @@ http_tests(struct buf *resp)
 	is_int(log_lines(), 4, "in flight: the stub saw four");
 }
 
+/* how many lines of the stub's log hold NEEDLE */
+static int
+log_count(const char *needle)
+{
+	char path[256], line[65536];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof path, "%s/log", dir);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof line, f))
+		if (strstr(line, needle))
+			n++;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * Temporary credentials over a client's life: a credential_process whose
+ * answers expire within the refresh window is asked again before each
+ * request, and an ExpiredTokenException makes the client read them again
+ * and send once more.
+ */
+static void
+refresh_tests(struct buf *resp)
+{
+	char conf[256], script[256], text[1024];
+	struct aws_client *c;
+	struct cs_err err;
+	struct aws_stats st;
+	FILE *f;
+
+	snprintf(script, sizeof script, "%s/creds.sh", dir);
+	f = fopen(script, "w");
+	fprintf(f, "#!/bin/sh\n"
+	    "n=$(cat %s/creds.count 2>/dev/null || echo 0); n=$((n + 1)); echo $n >%s/creds.count\n"
+	    "exp=$(date -u -d \"+$1 seconds\" +%%Y-%%m-%%dT%%H:%%M:%%SZ)\n"
+	    "printf '{\"Version\":1,\"AccessKeyId\":\"AKIDPROC%%d\",\"SecretAccessKey\":\"procSecret\","
+	    "\"SessionToken\":\"procToken\",\"Expiration\":\"%%s\"}\\n' $n $exp\n", dir, dir);
+	fclose(f);
+	chmod(script, 0700);
+	snprintf(conf, sizeof conf, "%s/config", dir);
+	f = fopen(conf, "w");
+	fprintf(f, "[default]\ncredential_process = %s 60\n[profile hour]\ncredential_process = %s 3600\n",
+	    script, script);
+	fclose(f);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	setenv("AWS_CONFIG_FILE", conf, 1);
+	snprintf(text, sizeof text, "%s/no-credentials", dir);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", text, 1);
+
+	stub_start("[{\"status\":200,\"body\":{}}]");
+	c = client(stub_url, 5000);
+	ok(c && aws_call(c, "ListStreams", "{}", 2, resp, &err) == 0 &&
+	    aws_call(c, "ListStreams", "{}", 2, resp, &err) == 0, "refresh: two calls on one client");
+	aws_client_free(c);
+	ok(log_count("Credential=AKIDPROC1/") == 1 && log_count("Credential=AKIDPROC2/") == 1,
+	    "refresh: credentials expiring within minutes are fetched again for the next request");
+
+	{
+		struct cs_opts o;
+
+		stub_start("[{\"status\":400,\"body\":{\"__type\":\"ExpiredTokenException\",\"message\":\"The security token included in the request is expired\"}},"
+		    "{\"status\":200,\"body\":{}}]");
+		cs_opts_init(&o);
+		o.endpoint_url = stub_url;
+		o.region = "us-east-1";
+		o.profile = "hour";
+		o.retry_budget_ms = 5000;
+		c = aws_client_new(&o, "kinesis", &err);
+		ok(c && aws_call(c, "ListStreams", "{}", 2, resp, &err) == 0,
+		    "refresh: ExpiredTokenException makes the client read its credentials again");
+		st = *aws_client_stats(c);
+		aws_client_free(c);
+		is_int(st.requests, 2, "refresh: and send once more");
+		ok(log_count("Credential=AKIDPROC3/") == 1 && log_count("Credential=AKIDPROC4/") == 1,
+		    "refresh: the second request signed with the new credentials");
+	}
+
+	unsetenv("AWS_CONFIG_FILE");
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+	setenv("AWS_ACCESS_KEY_ID", "AKIDUNITTEST", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "unitTestSecretKey", 1);
+}
+
 int
 main(void)
 {
@@ -509,6 +597,7 @@ main(void)
 	}
 
 	http_tests(&resp);
+	refresh_tests(&resp);
 	tls_tests(&resp);
 	verbose_tests(&resp);
 
