@@ -95,7 +95,7 @@ cat <<MD
 
 $RECORDS generated records ($bytes bytes, \`gen-records --count $RECORDS --seed $SEED\`), each run into
 a fresh $SHARDS-shard stream of a freshly started local kinesalite; cs-put with its defaults
-(500 records a request, 8 in flight, key = hash of the record), the peer is boto3
+(500 records a request, 4 in flight, key = hash of the record), the peer is boto3
 $(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)') \`put_records\` (bench/put_peer.py: 500 a request, one at a time, failed entries
 re-sent). CPU is user + system time of the whole process, start-up included; every
 stream was read back (GetRecords over every shard) and held all $RECORDS records.

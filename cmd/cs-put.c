@@ -48,7 +48,7 @@ static const char usage[] =
     "      --rejects FILE         write records not delivered there as NDJSON ('-': stdout)\n"
     "      --results FILE         one NDJSON line per input record, in input order\n"
     "      --linger MS            wait at most MS for a batch to fill (default 20)\n"
-    "      --parallel N           PutRecords requests in flight (default 8)\n"
+    "      --parallel N           PutRecords requests in flight (default 4)\n"
     "      --batch-size N         records per PutRecords request, 1..500 (default 500)\n"
     "      --rate N               at most N records per second\n"
     "      --replay-speed X       pace records by their \"timestamp\", X times as fast\n"
@@ -524,7 +524,7 @@ main(int argc, char **argv)
 	memset(&a, 0, sizeof a);
 	cs_opts_init(&a.o);
 	a.linger = 20;
-	a.parallel = 8;
+	a.parallel = 4;
 	a.batch = PUT_MAX_RECORDS;
 	a.maxconn = 1024;
 	lo = cs_opts_longopts(longopts, 1);

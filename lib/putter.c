@@ -199,7 +199,7 @@ putter_new(const struct put_config *cfg, struct aws_client *c)
 
 	p->cfg = *cfg;
 	if (!p->cfg.parallel)
-		p->cfg.parallel = 8;
+		p->cfg.parallel = 4;
 	if (!p->cfg.max_records || p->cfg.max_records > PUT_MAX_RECORDS)
 		p->cfg.max_records = PUT_MAX_RECORDS;
 	if (!p->cfg.retry_budget_ms)

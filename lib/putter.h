@@ -67,7 +67,7 @@ typedef void (*put_batch_fn)(void *arg, unsigned long batchno,
 
 struct put_config {
 	const char *stream;          /* name, or an ARN ("arn:...") */
-	unsigned parallel;           /* batches in flight; default 8 */
+	unsigned parallel;           /* batches in flight; default 4 */
 	unsigned linger_ms;          /* default 20 */
 	unsigned max_records;        /* per batch, <= 500 (default 500) */
 	int ordered;                 /* DONE in input order */
