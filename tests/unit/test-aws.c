@@ -494,6 +494,50 @@ refresh_tests(struct buf *resp)
 	setenv("AWS_SECRET_ACCESS_KEY", "unitTestSecretKey", 1);
 }
 
+/* the client takes region and endpoint as awsconf resolves them, and signs for that region */
+static void
+resolve_tests(struct buf *resp)
+{
+	struct aws_client *c;
+	struct cs_opts o;
+	struct cs_err err;
+
+	stub_start("[{\"status\":200,\"body\":{}}]");
+	setenv("AWS_REGION", "eu-west-3", 1);
+	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1", 1);
+	setenv("AWS_ENDPOINT_URL_KINESIS", stub_url, 1);
+	cs_opts_init(&o);
+	o.retry_budget_ms = 2000;
+	c = aws_client_new(&o, "kinesis", &err);
+	ok(c && strcmp(aws_client_region(c), "eu-west-3") == 0, "resolve: AWS_REGION");
+	ok(c && strcmp(aws_client_endpoint(c), stub_url) == 0,
+	    "resolve: AWS_ENDPOINT_URL_KINESIS beats AWS_ENDPOINT_URL");
+	ok(c && aws_call(c, "ListStreams", "{}", 2, resp, &err) == 0 &&
+	    log_count("/eu-west-3/kinesis/aws4_request") == 1, "resolve: signed for eu-west-3 and kinesis");
+	aws_client_free(c);
+	o.region = "ap-south-1";
+	o.endpoint_url = "http://127.0.0.1:2";
+	c = aws_client_new(&o, "kinesis", &err);
+	ok(c && strcmp(aws_client_region(c), "ap-south-1") == 0 &&
+	    strcmp(aws_client_endpoint(c), "http://127.0.0.1:2") == 0, "resolve: --region and --endpoint-url first");
+	aws_client_free(c);
+	unsetenv("AWS_ENDPOINT_URL");
+	unsetenv("AWS_ENDPOINT_URL_KINESIS");
+	o.endpoint_url = NULL;
+	c = aws_client_new(&o, "dynamodb", &err);
+	ok(c && strcmp(aws_client_endpoint(c), "https://dynamodb.ap-south-1.amazonaws.com") == 0,
+	    "resolve: else the regional endpoint");
+	aws_client_free(c);
+	unsetenv("AWS_REGION");
+	cs_opts_init(&o);
+	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+	c = aws_client_new(&o, "kinesis", &err);
+	ok(c == NULL && strstr(err.msg, "no AWS region") != NULL, "resolve: no region is an error: %s", err.msg);
+	unsetenv("AWS_CONFIG_FILE");
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+}
+
 int
 main(void)
 {
@@ -598,6 +642,7 @@ main(void)
 
 	http_tests(&resp);
 	refresh_tests(&resp);
+	resolve_tests(&resp);
 	tls_tests(&resp);
 	verbose_tests(&resp);
 
