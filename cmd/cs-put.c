@@ -418,8 +418,11 @@ run_files(struct app *a, char **files, int nfiles)
 				putter_interrupt(a->p, 1);
 			}
 		}
-		if (putter_failed(a->p, NULL))
+		if (putter_failed(a->p, NULL) && reading) {
+			/* a record read but held back for pacing is consumed: account for it */
+			release_held(a);
 			reading = 0;
+		}
 		/* read what is there, up to a batch at a time */
 		for (int k = 0; reading && k < PUT_MAX_RECORDS && putter_accepting(a->p); k++) {
 			const char *s;
