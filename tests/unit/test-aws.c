@@ -354,6 +354,20 @@ verbose_tests(struct buf *resp)
 	unsetenv("AWS_SESSION_TOKEN");
 }
 
+/* a loopback port whose accept queue is full: a connect there hangs (Linux drops the SYNs) */
+static const char full_backlog[] =
+    "import socket, sys, time, os\n"
+    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)\n"
+    "port = s.getsockname()[1]; held = []\n"
+    "for i in range(8):\n"
+    "    c = socket.socket(); c.setblocking(False)\n"
+    "    try: c.connect(('127.0.0.1', port))\n"
+    "    except BlockingIOError: pass\n"
+    "    held.append(c)\n"
+    "time.sleep(0.2)\n"
+    "open(sys.argv[1] + '.tmp', 'w').write(str(port)); os.rename(sys.argv[1] + '.tmp', sys.argv[1])\n"
+    "time.sleep(60)\n";
+
 static void
 count_done(void *ctx, const struct aws_result *r)
 {
@@ -387,6 +401,46 @@ http_tests(struct buf *resp)
 	ok(el < 2000, "timeout: after about the timeout, not the answer's 3 s (%llu ms)", (unsigned long long)el);
 	ok(strstr(err.msg, "imed out") != NULL, "timeout: saying so: %s", err.msg);
 	aws_client_free(c);
+
+	{
+		/* the connect timeout, apart from the whole-request one */
+		char port[256], url[64] = "";
+		pid_t pid;
+		FILE *f;
+
+		snprintf(port, sizeof port, "%s/backlog.port", dir);
+		pid = fork();
+		if (pid == 0) {
+			execlp("python3", "python3", "-c", full_backlog, port, (char *)NULL);
+			_exit(127);
+		}
+		for (i = 0; i < 100 && !url[0]; i++) {
+			int p = 0;
+
+			if ((f = fopen(port, "r"))) {
+				if (fscanf(f, "%d", &p) == 1)
+					snprintf(url, sizeof url, "http://127.0.0.1:%d", p);
+				fclose(f);
+			} else {
+				usleep(50000);
+			}
+		}
+		o.endpoint_url = url;
+		o.connect_timeout_ms = 300;
+		o.timeout_ms = 10000;
+		c = aws_client_new(&o, "kinesis", &err);
+		t0 = cs_now_ms();
+		ok(c && aws_call(c, "ListStreams", "{}", 2, resp, &err) == -1, "connect timeout: a connect that hangs fails");
+		el = cs_now_ms() - t0;
+		ok(el < 2000, "connect timeout: after the connect timeout, not the request's 10 s (%llu ms)",
+		    (unsigned long long)el);
+		ok(strstr(err.msg, "onnect") != NULL, "connect timeout: saying so: %s", err.msg);
+		aws_client_free(c);
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+		o.endpoint_url = stub_url;
+		o.connect_timeout_ms = 0;
+	}
 
 	stub_start("[{\"status\":200,\"delay_ms\":600,\"body\":{}}]");
 	o.retry_budget_ms = 5000;
