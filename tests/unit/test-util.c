@@ -133,6 +133,27 @@ test_retry(void)
 			maxw = w;
 	}
 	ok(maxw <= p.cap_ms + 1 && maxw > p.cap_ms / 2, "late attempts are capped (max %u)", maxw);
+	{
+		/* exponential: the ceiling doubles each attempt; full jitter: uniform in [0, ceiling] */
+		unsigned a, ceil, minw, bad = 0;
+		double sum;
+
+		for (a = 1, ceil = p.base_ms; a <= 10; a++, ceil = ceil * 2 > p.cap_ms ? p.cap_ms : ceil * 2) {
+			for (i = 0, maxw = 0, minw = ~0u, sum = 0; i < 4000; i++) {
+				w = retry_backoff_ms(&p, a, &rng);
+				maxw = w > maxw ? w : maxw;
+				minw = w < minw ? w : minw;
+				sum += w;
+			}
+			if (maxw > ceil + 1 || maxw < ceil * 0.95 || minw > ceil * 0.05 + 1 ||
+			    sum / 4000 < ceil * 0.45 || sum / 4000 > ceil * 0.55 + 1) {
+				printf("# attempt %u: ceiling %u, min %u, max %u, mean %.0f\n", a, ceil, minw, maxw,
+				    sum / 4000);
+				bad++;
+			}
+		}
+		ok(bad == 0, "backoff: the ceiling doubles from the base up to the cap, waits uniform below it");
+	}
 	ok(retry_allowed(&p, 3, 1000, 100), "within the budget");
 	ok(!retry_allowed(&p, 3, p.budget_ms, 100), "past the budget");
 	p.max_attempts = 3;
@@ -144,6 +165,12 @@ test_retry(void)
 	    retry_is_retryable(400, "RequestLimitExceeded"), "throttling retried");
 	ok(!retry_is_retryable(400, "ValidationException") && !retry_is_retryable(400, "ResourceNotFoundException") &&
 	    !retry_is_retryable(403, "AccessDeniedException"), "client errors are not");
+	ok(!retry_is_retryable(400, "UnrecognizedClientException") && !retry_is_retryable(400, "InvalidArgumentException") &&
+	    !retry_is_retryable(400, "ResourceInUseException") && !retry_is_retryable(400, "ConditionalCheckFailedException") &&
+	    !retry_is_retryable(400, "SerializationException") && !retry_is_retryable(404, ""),
+	    "other client errors are not either");
+	ok(retry_is_retryable(429, "") && retry_is_retryable(400, "ThrottlingException") &&
+	    retry_is_retryable(502, "") && retry_is_retryable(504, ""), "429, 502 and 504 are retried");
 	ok(retry_is_clock_skew("InvalidSignatureException", "Signature expired: 2015 is now earlier than 2016"),
 	    "an expired signature is a clock skew");
 	ok(!retry_is_clock_skew("InvalidSignatureException", "The request signature we calculated does not match"),
