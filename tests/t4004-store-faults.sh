@@ -110,7 +110,7 @@ test_expect_success_here 'a batch refused whole (ValidationException) is sent ag
 	create_table "$T" IP Timestamp &&
 	start_stub e --plan "invalid,pass,invalid" &&
 	head -n 4 records >four &&
-	test_expect_code 1 cs-store -t "$T" --endpoint-url "$STUB" -m @"$MAP" --rejects rj3 four &&
+	test_expect_code 1 cs-store -t "$T" --endpoint-url "$STUB" -m @"$MAP" --parallel 1 --rejects rj3 four &&
 	python3 -c "
 import json
 log = [json.loads(l) for l in open(\"e.log\")]
