@@ -656,6 +656,27 @@ main(void)
 		stub_start(script);
 		ok(call(stub_url, 20000, &resp, &err, &st) == 0, "clock skew corrected once");
 		is_int(st.requests, 2, "with one more request");
+		{
+			/* the second request is signed with the service's clock, an hour ahead */
+			char path[256], line[65536], *d = NULL;
+			struct tm t2;
+			FILE *f;
+			int n = 0;
+			long off = 0;
+
+			snprintf(path, sizeof path, "%s/log", dir);
+			f = fopen(path, "r");
+			while (f && fgets(line, sizeof line, f) && ++n < 2)
+				;
+			if (f)
+				fclose(f);
+			if (n == 2)
+				d = strstr(line, "\"X-Amz-Date\": \"");
+			memset(&t2, 0, sizeof t2);
+			if (d && strptime(d + 15, "%Y%m%dT%H%M%SZ", &t2))
+				off = (long)(timegm(&t2) - time(NULL));
+			ok(off > 3600 - 120 && off < 3600 + 120, "and re-signed with the service's time (%ld s ahead)", off);
+		}
 	}
 
 	stub_start("[{\"status\":400,\"body\":{\"__type\":\"InvalidSignatureException\",\"message\":\"Signature expired: x\"}}]");
