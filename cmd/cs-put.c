@@ -665,8 +665,8 @@ main(int argc, char **argv)
 			status = CS_EXIT_INTERRUPTED;
 		else if (a.input_failed)
 			status = CS_EXIT_INPUT;
-		else if (putter_stats(a.p)->rejected)
-			status = CS_EXIT_UNDELIVERED;
+		else if (putter_stats(a.p)->rejected && !a.listen)
+			status = CS_EXIT_UNDELIVERED; /* the endpoint told each client already */
 	}
 	putter_free(a.p);
 	listen_free(a.listener);
