@@ -145,6 +145,23 @@ test_expect_success 'SIGTERM while a request waits for its retries: it is still 
 	test $(grep -c "\"result\": \"ok\"" stub.log) -eq 1
 '
 
+test_expect_success '-k .ip: a record without the key gets 400, the run still exits 0' '
+	port=$("$SRC_DIR/scripts/services.sh" freeport) || exit 1
+	cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$port" -k .ip \
+		--rejects rej 2>err &
+	pid=$!
+	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report" || exit 1
+	ask -X POST --data-binary "{\"n\":1}" "http://127.0.0.1:$port/report" >got
+	kill -TERM $pid
+	wait $pid; rc=$?
+	test $rc -eq 0 &&
+	want_error "400 Bad Request" InvalidPartitionKey ".ip gives null, not a string" >want &&
+	test_cmp want got &&
+	echo "{\"source\":\"POST /report\",\"error\":\"InvalidPartitionKey\",\"reason\":\".ip gives null, not a string\",\"record\":\"{\\\"n\\\":1}\"}" >want-rej &&
+	test_cmp want-rej rej &&
+	test_must_be_empty err
+'
+
 test_expect_success 'a bad --listen address is a usage error' '
 	test_expect_code 2 cs-put -s x --listen nonsense 2>err &&
 	grep -q "^cs-put: --listen: '"'"'nonsense'"'"' is not ADDR:PORT" err
