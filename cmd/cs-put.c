@@ -338,7 +338,7 @@ take_line(struct app *a, const char *s, size_t n, const char *source, uint64_t l
 	if (!a->key.data)
 		buf_adds(&a->key, "");
 	due = (a->rate > 0 || a->replay > 0) ? pace(a, data, len) : 0;
-	if (due > cs_now_ms() && !got_signal) {
+	if (due && due > cs_now_ms() && !got_signal) {
 		buf_reset(&a->hdata);
 		buf_add(&a->hdata, data, len);
 		buf_reset(&a->hkey);
