@@ -59,6 +59,7 @@ test_expect_success 'a pipe that stays open (tail -f): records go at once; SIGTE
 test_expect_success 'a second signal gives up retries at once (the stub keeps failing)' '
 	python3 "$SRC_DIR/tests/stubs/kinesis-faults.py" --port-file stub.port --log stub.log --fail-ratio 1 &
 	stub=$!
+	trap "kill $stub 2>/dev/null" EXIT
 	test_wait_for 10 "test -s stub.port" && head -n 50 in >in50 || exit 1
 	cs-put -s st --endpoint-url "http://127.0.0.1:$(cat stub.port)" --rejects rej --results res3 in50 &
 	pid=$!

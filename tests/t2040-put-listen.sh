@@ -114,6 +114,7 @@ test_expect_success 'a stream that does not exist: the service'"'"'s status and 
 	port=$("$SRC_DIR/scripts/services.sh" freeport) || exit 1
 	cs-put -s no-such-stream --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$port" 2>err &
 	pid=$!
+	trap "kill $pid ${stub:-} 2>/dev/null" EXIT
 	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report" &&
 	ask -X POST --data-binary @sample.json "http://127.0.0.1:$port/report" >got
 	ask -X POST --data-binary @sample.json "http://127.0.0.1:$port/report" >got2
@@ -127,10 +128,12 @@ test_expect_success 'a stream that does not exist: the service'"'"'s status and 
 test_expect_success 'SIGTERM while a request waits for its retries: it is still answered 200' '
 	python3 "$SRC_DIR/tests/stubs/kinesis-faults.py" --port-file stub.port --log stub.log --throttle 4 &
 	stub=$!
+	trap "kill $stub 2>/dev/null" EXIT
 	test_wait_for 10 "test -s stub.port" || exit 1
 	port=$("$SRC_DIR/scripts/services.sh" freeport) || exit 1
 	cs-put -s st --endpoint-url "http://127.0.0.1:$(cat stub.port)" --listen "127.0.0.1:$port" &
 	pid=$!
+	trap "kill $pid ${stub:-} 2>/dev/null" EXIT
 	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report" || exit 1
 	curl -s -o answer -w "%{http_code}\n" -X POST --data-binary @sample.json "http://127.0.0.1:$port/report" >code &
 	curlpid=$!
@@ -150,6 +153,7 @@ test_expect_success '-k .ip: a record without the key gets 400, the run still ex
 	cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$port" -k .ip \
 		--rejects rej 2>err &
 	pid=$!
+	trap "kill $pid ${stub:-} 2>/dev/null" EXIT
 	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report" || exit 1
 	ask -X POST --data-binary "{\"n\":1}" "http://127.0.0.1:$port/report" >got
 	kill -TERM $pid
