@@ -24,8 +24,16 @@ export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-localsecret}
 export AWS_REGION=${AWS_REGION:-us-east-1}
 export LC_ALL=C.UTF-8
 
-scripts=()
+# the tools against their peers first, then the whole system; others after
+order="validate put listen tail store e2e scale"
+all=
+for n in $order; do [ -f "bench/$n.sh" ] && all="$all bench/$n.sh"; done
 for f in bench/*.sh; do
+	case " $all " in *" $f "*) continue ;; esac
+	all="$all $f"
+done
+scripts=()
+for f in $all; do
 	[ "$f" = bench/run.sh ] && continue
 	if [ $# -gt 0 ]; then
 		keep=
