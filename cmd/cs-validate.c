@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clickstream.h"
@@ -397,6 +398,34 @@ summary(struct validator *V)
 	buf_free(&b);
 }
 
+/*
+ * Refuse, before anything is opened for writing, an output that is one of
+ * the inputs: --rejects naming an input would empty it, and stdout
+ * appending to an input would read its own output for ever.
+ */
+static void
+check_outputs(const char *rejects_path, char **files, int nfiles)
+{
+	struct stat out, rej, in;
+	int have_out, have_rej, i;
+
+	have_out = fstat(STDOUT_FILENO, &out) == 0 && S_ISREG(out.st_mode);
+	have_rej = rejects_path && stat(rejects_path, &rej) == 0 && S_ISREG(rej.st_mode);
+	if (!have_out && !have_rej)
+		return;
+	for (i = 0; i < (nfiles ? nfiles : 1); i++) {
+		const char *f = nfiles ? files[i] : "-";
+		int stdin_ = strcmp(f, "-") == 0;
+
+		if ((stdin_ ? fstat(STDIN_FILENO, &in) : stat(f, &in)) != 0 || !S_ISREG(in.st_mode))
+			continue;
+		if (have_rej && in.st_dev == rej.st_dev && in.st_ino == rej.st_ino)
+			cs_usage_error("--rejects '%s' is also an input", rejects_path);
+		if (have_out && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+			cs_usage_error("standard output is also the input '%s'", stdin_ ? "<stdin>" : f);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -464,6 +493,7 @@ main(int argc, char **argv)
 		if (!V.where[i])
 			cs_usage_error("--where: %s", err.msg);
 	}
+	check_outputs(V.rejects_path, argv + optind, argc - optind);
 	cs_err_clear(&err);
 	V.rejects = rejects_open(V.rejects_path, &err);
 	if (!V.rejects)

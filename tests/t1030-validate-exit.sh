@@ -84,6 +84,28 @@ test_expect_success 'SIGTERM: what was read is written, exit 6' '
 	test_cmp expect out
 '
 
+test_expect_success 'an output that is also an input: exit 2 before anything is written' '
+	printf "%s\n{}\n" "$good" >in &&
+	cp in keep &&
+	ln in other-name &&
+	test_expect_code 2 cs-validate --rejects in in 2>err &&
+	test "$(head -n 1 err)" = "cs-validate: --rejects '"'"'in'"'"' is also an input" &&
+	test_expect_code 2 cs-validate --rejects other-name keep in 2>err &&
+	grep -q "is also an input" err &&
+	test_expect_code 2 cs-validate in >>in 2>err &&
+	test "$(head -n 1 err)" = "cs-validate: standard output is also the input '"'"'in'"'"'" &&
+	test_expect_code 2 cs-validate <in >>in 2>err &&
+	grep -q "also the input '"'"'<stdin>'"'"'" err &&
+	test_cmp keep in
+'
+
+test_expect_success 'other regular files and devices as outputs are fine' '
+	printf "%s\n{}\n" "$good" >in &&
+	cs-validate --rejects rej in >out &&
+	test_line_count out 1 && test_line_count rej 1 &&
+	cs-validate --rejects /dev/null in >/dev/null </dev/null
+'
+
 test_expect_success 'usage error: exit 2' '
 	test_expect_code 2 cs-validate --no-such-option 2>err
 '
