@@ -401,7 +401,8 @@ summary(struct validator *V)
 /*
  * Refuse, before anything is opened for writing, an output that is one of
  * the inputs: --rejects naming an input would empty it, and stdout
- * appending to an input would read its own output for ever.
+ * appending to an input would read its own output for ever.  --rejects
+ * naming the file stdout goes to would mix the two.
  */
 static void
 check_outputs(const char *rejects_path, char **files, int nfiles)
@@ -413,6 +414,8 @@ check_outputs(const char *rejects_path, char **files, int nfiles)
 	have_rej = rejects_path && stat(rejects_path, &rej) == 0 && S_ISREG(rej.st_mode);
 	if (!have_out && !have_rej)
 		return;
+	if (have_out && have_rej && out.st_dev == rej.st_dev && out.st_ino == rej.st_ino)
+		cs_usage_error("--rejects '%s' is also standard output", rejects_path);
 	for (i = 0; i < (nfiles ? nfiles : 1); i++) {
 		const char *f = nfiles ? files[i] : "-";
 		int stdin_ = strcmp(f, "-") == 0;

@@ -99,6 +99,12 @@ test_expect_success 'an output that is also an input: exit 2 before anything is 
 	test_cmp keep in
 '
 
+test_expect_success '--rejects naming the file stdout goes to: exit 2' '
+	printf "%s\n{}\n" "$good" >in &&
+	test_expect_code 2 cs-validate --rejects both in >both 2>err &&
+	test "$(head -n 1 err)" = "cs-validate: --rejects '"'"'both'"'"' is also standard output"
+'
+
 test_expect_success 'other regular files and devices as outputs are fine' '
 	printf "%s\n{}\n" "$good" >in &&
 	cs-validate --rejects rej in >out &&
