@@ -41,6 +41,22 @@ run_all() { # NAME [ARGS...]
 	cs-store -v -v -v --stats --retry-budget 1500 "$@" -t "$table" -m @"$map" \
 	    --rejects out/$n.store.rej in.ndjson >out/$n.store.out 2>out/$n.store.err
 	echo "$n cs-store $?" >>status
+	# the endpoint: its answers go to HTTP clients, they count too
+	port=$(services.sh freeport)
+	cs-put -v -v -v --retry-budget 1500 "$@" -s "$stream" --listen 127.0.0.1:$port \
+	    >out/$n.listen.out 2>out/$n.listen.err </dev/null &
+	lpid=$!
+	i=0
+	while ! curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report &&
+	    kill -0 $lpid 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	head -n 1 in.ndjson | curl -s -i -X POST --data-binary @- \
+	    http://127.0.0.1:$port/report >out/$n.listen.answer
+	kill -TERM $lpid 2>/dev/null
+	wait $lpid
+	echo "$n cs-put--listen $?" >>status
 	return 0
 }
 
@@ -68,6 +84,7 @@ test_expect_success 'success, with -v -v -v: no secret in any output' '
 	run_all ok &&
 	cat status &&
 	grep -q "^ok cs-put 0" status &&
+	grep -q "PutRecordSuccessful" out/ok.listen.answer &&
 	test -s out/ok.tail.out &&
 	no_leak
 '
@@ -99,6 +116,7 @@ json.dump([{\"status\": int(s), \"body\": {\"__type\": c, \"message\": m}}], ope
 		run_all "$code" --endpoint-url "http://127.0.0.1:$(cat deny.port)";
 		kill $spid
 		grep "$code" out/$code.put.err | head -n 2 &&
+		grep "$code" out/$code.listen.answer &&
 		grep -q "$TOKEN" deny.log &&
 		no_leak
 	'
