@@ -185,6 +185,18 @@ cs_hex(char *out, const unsigned char *p, size_t n)
 static const char b64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+/* every pair of base64 characters, by the 12 bits they encode (built by the compiler) */
+#define B64C(v) ((v) < 26 ? 'A' + (v) : (v) < 52 ? 'a' + (v) - 26 : (v) < 62 ? '0' + (v) - 52 : (v) == 62 ? '+' : '/')
+#define B64P(i) { B64C((i) >> 6), B64C((i) & 63) }
+#define B64P4(i) B64P(i), B64P((i) + 1), B64P((i) + 2), B64P((i) + 3)
+#define B64P16(i) B64P4(i), B64P4((i) + 4), B64P4((i) + 8), B64P4((i) + 12)
+#define B64P64(i) B64P16(i), B64P16((i) + 16), B64P16((i) + 32), B64P16((i) + 48)
+#define B64P256(i) B64P64(i), B64P64((i) + 64), B64P64((i) + 128), B64P64((i) + 192)
+#define B64P1024(i) B64P256(i), B64P256((i) + 256), B64P256((i) + 512), B64P256((i) + 768)
+static const char b64pairs[4096][2] = {
+	B64P1024(0), B64P1024(1024), B64P1024(2048), B64P1024(3072)
+};
+
 void
 cs_base64_encode(struct buf *b, const unsigned char *p, size_t n)
 {
@@ -193,15 +205,12 @@ cs_base64_encode(struct buf *b, const unsigned char *p, size_t n)
 
 	buf_grow(b, (n + 2) / 3 * 4);
 	o = b->data + b->len;
-	/* three bytes as one 24-bit value, four stores: a third faster than byte by byte */
+	/* three bytes as one 24-bit value, two 12-bit halves, two characters each */
 	for (i = 0; i + 2 < n; i += 3) {
 		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 | p[i + 2];
-		char c0 = b64[v >> 18], c1 = b64[(v >> 12) & 63], c2 = b64[(v >> 6) & 63], c3 = b64[v & 63];
 
-		o[0] = c0;
-		o[1] = c1;
-		o[2] = c2;
-		o[3] = c3;
+		memcpy(o, b64pairs[v >> 12], 2);
+		memcpy(o + 2, b64pairs[v & 4095], 2);
 		o += 4;
 	}
 	if (i < n) {
