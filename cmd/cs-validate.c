@@ -9,6 +9,7 @@
  * one to the rejects output (lib/rejects.h) with its reason.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,14 +313,41 @@ progress(struct validator *V, int final)
 	fflush(stderr);
 }
 
+/*
+ * Before a read that would block (a pipe from cs-tail -f, a terminal),
+ * hand on what is buffered: the next filter must not wait for a buffer to
+ * fill.  A fast input is never waiting, so this costs nothing there.
+ */
+static void
+flush_if_idle(struct validator *V, struct nd_reader *rd)
+{
+	struct pollfd p = { .fd = rd->fd, .events = POLLIN };
+	struct cs_err err;
+
+	if (nd_ready(rd) || poll(&p, 1, 0) != 0)
+		return;
+	if (V->out.len && out_flush(&V->out))
+		V->stop = 1;
+	cs_err_clear(&err);
+	if (V->rejects && rejects_flush(V->rejects, &err)) {
+		rejects_close(V->rejects, &err);
+		V->rejects = NULL;
+		cs_warnx("%s", err.msg);
+		V->status = CS_EXIT_OUTPUT;
+		V->stop = 1;
+	}
+}
+
 static void
 validate_file(struct validator *V, const char *path)
 {
+	struct stat st;
+	int stream;
 	struct nd_reader rd;
 	struct cs_err err;
 	const char *line;
 	size_t len;
-	enum nd_status st;
+	enum nd_status ns;
 
 	cs_err_clear(&err);
 	if (nd_open(&rd, path, V->maxline, &err)) {
@@ -327,15 +355,20 @@ validate_file(struct validator *V, const char *path)
 		V->status = CS_EXIT_INPUT;
 		return;
 	}
+	stream = fstat(rd.fd, &st) == 0 && !S_ISREG(st.st_mode);
 	while (!V->stop && !got_signal) {
-		st = nd_next(&rd, &line, &len);
-		if (st == ND_LINE) {
+		if (stream)
+			flush_if_idle(V, &rd);
+		if (V->stop)
+			break;
+		ns = nd_next(&rd, &line, &len);
+		if (ns == ND_LINE) {
 			one_line(V, &rd, line, len);
-		} else if (st == ND_TOOLONG) {
+		} else if (ns == ND_TOOLONG) {
 			too_long(V, &rd, line, len);
-		} else if (st == ND_AGAIN) {
+		} else if (ns == ND_AGAIN) {
 			continue;
-		} else if (st == ND_READERR) {
+		} else if (ns == ND_READERR) {
 			cs_warn("cannot read '%s'", rd.name);
 			V->status = CS_EXIT_INPUT;
 			break;

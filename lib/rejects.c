@@ -86,6 +86,20 @@ rejects_write(struct rejects *r, const struct reject *rj)
 	return 0;
 }
 
+int
+rejects_flush(struct rejects *r, struct cs_err *err)
+{
+	if (!r || !r->f)
+		return 0;
+	if (fflush(r->f) != 0 || ferror(r->f) || r->failed) {
+		r->failed = 1;
+		cs_err_set(err, "write error on '%s': %s", r->path ? r->path : "standard output",
+		    strerror(errno ? errno : EIO));
+		return -1;
+	}
+	return 0;
+}
+
 unsigned long
 rejects_count(const struct rejects *r)
 {

@@ -33,6 +33,8 @@ struct rejects;
 /* PATH: a file (appended to? no: truncated), "-" for stdout, NULL for stderr lines. */
 struct rejects *rejects_open(const char *path, struct cs_err *err);
 int rejects_write(struct rejects *r, const struct reject *rj);
+/* Push what was written so far to the file (a reader downstream sees it); -1 with err on a write error. */
+int rejects_flush(struct rejects *r, struct cs_err *err);
 /* Flush (and fsync a file) and close; -1 with err when anything failed to be written. */
 int rejects_close(struct rejects *r, struct cs_err *err);
 unsigned long rejects_count(const struct rejects *r);

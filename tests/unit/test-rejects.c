@@ -61,6 +61,11 @@ main(void)
 	rj.len = 2;
 	ok(rejects_write(r, &rj) == 0 && rejects_write(r, &rj) == 0, "write two");
 	is_int(rejects_count(r), 2, "counted");
+	ok(rejects_flush(r, &err) == 0, "flush");
+	f = fopen(path, "r");
+	ok(f && fgets(line, sizeof line, f) && fgets(line, sizeof line, f), "flushed: a reader sees both before the close");
+	if (f)
+		fclose(f);
 	ok(rejects_close(r, &err) == 0, "close");
 	f = fopen(path, "r");
 	ok(f && fgets(line, sizeof line, f), "read back");
@@ -74,11 +79,14 @@ main(void)
 	r = rejects_open("/dev/full", &err);
 	ok(r != NULL, "open /dev/full");
 	rejects_write(r, &rj);
+	ok(rejects_flush(r, &err) == -1 && strstr(err.msg, "No space left on device"), "flushing to a full disk fails");
 	ok(rejects_close(r, &err) == -1, "closing fails");
 	is_str(err.msg, "write error on '/dev/full': No space left on device", "with a message");
 
 	ok(rejects_open("/nonexistent/dir/rej", &err) == NULL, "a file that cannot be created");
 	is_str(err.msg, "cannot open '/nonexistent/dir/rej': No such file or directory", "its message");
 	is_int(rejects_count(NULL), 0, "count of nothing");
+	r = rejects_open(NULL, &err);
+	ok(r && rejects_flush(r, &err) == 0 && rejects_close(r, &err) == 0, "flushing stderr lines is a no-op");
 	return done_testing();
 }

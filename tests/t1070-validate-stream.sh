@@ -1,0 +1,49 @@
+#!/bin/bash
+# cs-validate in a pipeline that trickles (cs-tail -f | cs-validate |
+# cs-store): each record is handed on as it comes, eligible ones to stdout
+# and rejected ones to the rejects file, never held until a buffer fills
+# or the input ends.
+. "$(dirname "$0")/lib.sh"
+
+good='{"ip":"0.0.0.0","timestamp":"2018-02-04T23:18:32.866Z","browser":"Chrome","url":"http://adroitlogic.com/products/ultraesb-x","referrer":"http://adroitlogic.com","os":"Windows","country":"Sri Lanka","language":"en-us"}'
+
+test_expect_success 'a slow pipe: each record comes out before the next goes in' '
+	mkfifo in.fifo &&
+	{ cs-validate --rejects rej in.fifo >out 2>err & } &&
+	pid=$! &&
+	exec 3>in.fifo &&
+	printf "%s\n" "$good" >&3 &&
+	test_wait_for 5 "test -s out" &&
+	printf "{}\n" >&3 &&
+	test_wait_for 5 "test -s rej" &&
+	printf "%s\n" "$good" >&3 &&
+	test_wait_for 5 "test \$(wc -l <out) -eq 2" &&
+	exec 3>&- &&
+	wait $pid &&
+	printf "%s\n%s\n" "$good" "$good" >expect &&
+	test_cmp expect out &&
+	test "$(jq -r .error rej)" = MissingField &&
+	test_must_be_empty err
+'
+
+test_expect_success 'the same from stdin' '
+	mkfifo in2.fifo &&
+	{ cs-validate <in2.fifo >out2 & } &&
+	pid=$! &&
+	exec 3>in2.fifo &&
+	printf "%s\n" "$good" >&3 &&
+	test_wait_for 5 "test -s out2" &&
+	exec 3>&- &&
+	wait $pid
+'
+
+test_expect_success 'a fast pipe still gives every record once, in order' '
+	gen-records --count 20000 --seed 9 --bad-ratio 0.05 >in &&
+	cs-validate --rejects rej.file in >out.file &&
+	cat in | cs-validate --rejects rej.pipe >out.pipe &&
+	test_cmp out.file out.pipe &&
+	sed "s/\"source\":\"<stdin>\"/\"source\":\"in\"/" rej.pipe >rej.pipe.named &&
+	test_cmp rej.file rej.pipe.named
+'
+
+test_done
