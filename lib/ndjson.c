@@ -1,5 +1,6 @@
 /* ndjson.c - the line reader of every tool (see ndjson.h). */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,14 @@ fill(struct nd_reader *r)
 		r->cap = cap;
 	}
 	got = read(r->fd, r->buf + r->end, r->cap - r->end);
+	if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		/* a descriptor left non-blocking by whoever started us: wait as read(2) would */
+		struct pollfd p = { .fd = r->fd, .events = POLLIN };
+
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return ND_READERR;
+		return ND_AGAIN;
+	}
 	if (got < 0)
 		return errno == EINTR ? ND_AGAIN : ND_READERR;
 	if (got == 0)

@@ -1,7 +1,9 @@
 /* test-ndjson.c - the line reader (lib/ndjson.c). */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ndjson.h"
@@ -101,6 +103,37 @@ main(void)
 	ok(nd_next(&r, &line, &len) == ND_LINE && len == 300000, "a 300 kB line under the default cap");
 	nd_close(&r);
 	free(big);
+
+	{
+		/* a non-blocking pipe (left so by a parent): waited on like a blocking one */
+		int fds[2], calls = 0;
+		enum nd_status st;
+		pid_t pid;
+
+		if (pipe2(fds, O_NONBLOCK) == 0) {
+			pid = fork();
+			if (pid == 0) {
+				close(fds[0]);
+				usleep(200000);
+				if (write(fds[1], "a\n", 2) != 2)
+					_exit(1);
+				usleep(100000);
+				_exit(0);
+			}
+			close(fds[1]);
+			nd_init_fd(&r, fds[0], "pipe", 0);
+			while ((st = nd_next(&r, &line, &len)) == ND_AGAIN && calls < 1000)
+				calls++;
+			ok(st == ND_LINE && len == 1 && line[0] == 'a',
+			    "a non-blocking pipe: the line, once it comes (%d ND_AGAIN)", calls);
+			while ((st = nd_next(&r, &line, &len)) == ND_AGAIN && calls < 2000)
+				calls++;
+			ok(st == ND_EOF && calls < 20, "then the end, without spinning (%d ND_AGAIN)", calls);
+			nd_close(&r);
+			close(fds[0]);
+			waitpid(pid, NULL, 0);
+		}
+	}
 
 	cs_err_clear(&err);
 	ok(nd_open(&r, "/nonexistent/x", 0, &err) == -1, "a missing file");
