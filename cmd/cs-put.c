@@ -128,16 +128,6 @@ struct app {
 	int input_failed;
 };
 
-static unsigned long
-num(const char *name, const char *arg, unsigned long min, unsigned long max)
-{
-	unsigned long long v;
-
-	if (cs_parse_uint(arg, max, &v) || v < min)
-		cs_usage_error("--%s: '%s' is not a number from %lu to %lu", name, arg, min, max);
-	return (unsigned long)v;
-}
-
 static double
 positive(const char *name, const char *arg)
 {
@@ -540,17 +530,17 @@ main(int argc, char **argv)
 		case OPT_REJECTS: a.rejects_path = optarg; break;
 		case OPT_RESULTS: a.results_path = optarg; break;
 		case OPT_LINGER:
-			a.linger = (unsigned)num("linger", optarg, 0, 600000);
+			a.linger = (unsigned)cs_opt_number("linger", optarg, 0, 600000);
 			a.linger_set = 1;
 			break;
-		case OPT_PARALLEL: a.parallel = (unsigned)num("parallel", optarg, 1, 256); break;
-		case OPT_BATCH: a.batch = (unsigned)num("batch-size", optarg, 1, PUT_MAX_RECORDS); break;
+		case OPT_PARALLEL: a.parallel = (unsigned)cs_opt_number("parallel", optarg, 1, 256); break;
+		case OPT_BATCH: a.batch = (unsigned)cs_opt_number("batch-size", optarg, 1, PUT_MAX_RECORDS); break;
 		case OPT_RATE: a.rate = positive("rate", optarg); break;
 		case OPT_REPLAY: a.replay = positive("replay-speed", optarg); break;
 		case OPT_DRY: a.dry_run = 1; break;
 		case OPT_STATS: a.stats = 1; break;
 		case OPT_LISTEN: a.listen = optarg; break;
-		case OPT_MAXCONN: a.maxconn = (unsigned)num("max-connections", optarg, 1, 100000); break;
+		case OPT_MAXCONN: a.maxconn = (unsigned)cs_opt_number("max-connections", optarg, 1, 100000); break;
 		case '?':
 			/* getopt_long has said what is wrong */
 			fprintf(stderr, "try '%s --help'\n", cs_prog());

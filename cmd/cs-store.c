@@ -109,16 +109,6 @@ keep_source(struct app *a, const char *name)
 	return a->sources[a->nsources++];
 }
 
-static unsigned long
-num(const char *name, const char *arg, unsigned long min, unsigned long max)
-{
-	unsigned long long v;
-
-	if (cs_parse_uint(arg, max, &v) || v < min)
-		cs_usage_error("--%s: '%s' is not a number from %lu to %lu", name, arg, min, max);
-	return (unsigned long)v;
-}
-
 /* --- rejects ------------------------------------------------------------------ */
 
 static void
@@ -446,8 +436,8 @@ main(int argc, char **argv)
 		case 't': a.table = optarg; break;
 		case 'm': a.map = optarg; break;
 		case OPT_REJECTS: a.rejects_path = optarg; break;
-		case OPT_PARALLEL: a.parallel = (unsigned)num("parallel", optarg, 1, 64); break;
-		case OPT_BATCH: a.batch = (unsigned)num("batch-size", optarg, 1, STORER_MAX_BATCH); break;
+		case OPT_PARALLEL: a.parallel = (unsigned)cs_opt_number("parallel", optarg, 1, 64); break;
+		case OPT_BATCH: a.batch = (unsigned)cs_opt_number("batch-size", optarg, 1, STORER_MAX_BATCH); break;
 		case OPT_CONDITION:
 			if (strcmp(optarg, "new-only") == 0)
 				a.new_only = 1;

@@ -475,16 +475,6 @@ exec_tick(struct tail *t)
 
 /* --- setup -------------------------------------------------------------------------- */
 
-static unsigned long long
-number(const char *name, const char *arg, unsigned long long min, unsigned long long max)
-{
-	unsigned long long v;
-
-	if (cs_parse_uint(arg, max, &v) || v < min)
-		cs_usage_error("%s: '%s' is not a number from %llu to %llu", name, arg, min, max);
-	return v;
-}
-
 static void
 parse_from(const char *arg, struct kinesis_position *pos)
 {
@@ -568,19 +558,19 @@ main(int argc, char **argv)
 				cfg.until_ms = 1;
 			break;
 		case 'e': cfg.exit_at_end = 1; break;
-		case 'n': t.count = number("--count", optarg, 1, 1ULL << 62); break;
+		case 'n': t.count = cs_opt_number("count", optarg, 1, 1ULL << 62); break;
 		case OPT_SHARDS: shards = split_list(optarg, &nshards); break;
 		case 'J': t.envelope = 1; break;
 		case OPT_CHECKPOINT: t.ckpath = optarg; break;
 		case OPT_EXEC: t.exec = optarg; break;
-		case OPT_BATCH_SIZE: t.batch_size = (unsigned)number("--batch-size", optarg, 1, 10000); break;
-		case OPT_BATCH_WINDOW: t.batch_window = (unsigned)number("--batch-window", optarg, 0, 300000); break;
-		case OPT_MAX_RETRIES: t.max_retries = (unsigned)number("--max-retries", optarg, 0, 10000); break;
+		case OPT_BATCH_SIZE: t.batch_size = (unsigned)cs_opt_number("batch-size", optarg, 1, 10000); break;
+		case OPT_BATCH_WINDOW: t.batch_window = (unsigned)cs_opt_number("batch-window", optarg, 0, 300000); break;
+		case OPT_MAX_RETRIES: t.max_retries = (unsigned)cs_opt_number("max-retries", optarg, 0, 10000); break;
 		case OPT_BISECT: t.bisect = 1; break;
 		case OPT_ON_FAILURE: t.on_failure = optarg; break;
-		case OPT_PARALLEL: t.parallel = (unsigned)number("--parallel", optarg, 1, 1024); break;
-		case OPT_GRACE: t.grace = (unsigned)number("--grace", optarg, 0, 3600000); break;
-		case OPT_LIMIT: cfg.limit = (unsigned)number("--limit", optarg, 1, 10000); break;
+		case OPT_PARALLEL: t.parallel = (unsigned)cs_opt_number("parallel", optarg, 1, 1024); break;
+		case OPT_GRACE: t.grace = (unsigned)cs_opt_number("grace", optarg, 0, 3600000); break;
+		case OPT_LIMIT: cfg.limit = (unsigned)cs_opt_number("limit", optarg, 1, 10000); break;
 		case '?':
 			cs_usage_error("unknown option, or one without its argument: '%s'",
 			    argv[optind - 1]);

@@ -75,13 +75,13 @@ cs_opts_longopts(const struct option *tool, int aws)
 	return all;
 }
 
-static unsigned long long
-number(const char *name, const char *arg, unsigned long long max)
+unsigned long long
+cs_opt_number(const char *name, const char *arg, unsigned long long min, unsigned long long max)
 {
 	unsigned long long v;
 
-	if (cs_parse_uint(arg, max, &v))
-		cs_usage_error("--%s: '%s' is not a number from 0 to %llu", name, arg, max);
+	if (cs_parse_uint(arg, max, &v) || v < min)
+		cs_usage_error("--%s: '%s' is not a number from %llu to %llu", name, arg, min, max);
 	return v;
 }
 
@@ -122,16 +122,16 @@ cs_opts_handle(struct cs_opts *o, int opt, const char *arg, const char *usage)
 		o->endpoint_url = arg;
 		return 1;
 	case CS_OPT_CONNECT_TIMEOUT:
-		o->connect_timeout_ms = (long)number("connect-timeout", arg, 3600000);
+		o->connect_timeout_ms = (long)cs_opt_number("connect-timeout", arg, 0, 3600000);
 		return 1;
 	case CS_OPT_TIMEOUT:
-		o->timeout_ms = (long)number("timeout", arg, 3600000);
+		o->timeout_ms = (long)cs_opt_number("timeout", arg, 0, 3600000);
 		return 1;
 	case CS_OPT_RETRY_BUDGET:
-		o->retry_budget_ms = (unsigned)number("retry-budget", arg, 86400000);
+		o->retry_budget_ms = (unsigned)cs_opt_number("retry-budget", arg, 0, 86400000);
 		return 1;
 	case CS_OPT_MAX_ATTEMPTS:
-		o->max_attempts = (unsigned)number("max-attempts", arg, 1000000);
+		o->max_attempts = (unsigned)cs_opt_number("max-attempts", arg, 0, 1000000);
 		return 1;
 	}
 	return 0;

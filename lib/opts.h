@@ -56,6 +56,9 @@ struct option *cs_opts_longopts(const struct option *tool, int aws);
  * a bad value is a usage error.
  */
 int cs_opts_handle(struct cs_opts *o, int opt, const char *arg, const char *usage);
+/* The value of option --NAME: ARG, a whole number from MIN to MAX; anything else is a usage error. */
+unsigned long long cs_opt_number(const char *name, const char *arg, unsigned long long min,
+    unsigned long long max);
 /* After parsing: decide progress (stderr a tty, not quiet). */
 void cs_opts_finish(struct cs_opts *o);
 /* The text of the shared options, for a tool's --help. */
