@@ -202,29 +202,6 @@ format_record(struct tail *t, const char *shard, const struct kinesis_records *r
 		each(t, shard, seq, start, 1);
 }
 
-/*
- * All of P to standard output, unbuffered: once this returns 0 the
- * records are with the reader of the pipe (or the file), so the
- * checkpoint may move past them.  A signal while the reader does not
- * read gives up (-1, errno EINTR) rather than block the shutdown.
- */
-static int
-write_stdout(const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(STDOUT_FILENO, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR && !got_signal)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void
 commit(struct tail *t, int force)
 {
@@ -284,7 +261,13 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 		t->written += lines;
 		last = KREC_SEQ(rs, r);
 	}
-	if (t->out.len && write_stdout(t->out.data, t->out.len) < 0) {
+	/*
+	 * All of it to stdout, unbuffered: once written the records are with
+	 * the reader of the pipe (or the file), so the checkpoint may move past
+	 * them.  A signal while the reader does not read gives up (EINTR)
+	 * rather than block the shutdown.
+	 */
+	if (t->out.len && cs_write_all(STDOUT_FILENO, t->out.data, t->out.len, &got_signal) < 0) {
 		if (errno != EPIPE && errno != EINTR) {
 			cs_warn("cannot write to stdout");
 			t->status = CS_EXIT_OUTPUT;

@@ -166,23 +166,6 @@ bx_submit(struct bx_runner *r, struct bx_batch *b, bx_done_fn done, void *ctx)
 	r->busy++;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static char *
 env_var(const char *name, const char *value)
 {
@@ -219,8 +202,8 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 		cs_err_set(err, "memfd_create: %s", strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, j->b->lines.data + first->off, last->off + last->len - first->off) < 0 ||
-	    lseek(fd, 0, SEEK_SET) < 0) {
+	if (cs_write_all(fd, j->b->lines.data + first->off,
+	    last->off + last->len - first->off, NULL) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		cs_err_set(err, "cannot write a batch: %s", strerror(errno));
 		close(fd);
 		return -1;
@@ -331,12 +314,12 @@ write_failure(struct bx_runner *r, struct job *j, const char *reason, struct cs_
 	}
 	buf_adds(&b, "]}\n");
 	if (r->failfd >= 0) {
-		if (write_all(r->failfd, b.data, b.len) < 0 || fsync(r->failfd) < 0) {
+		if (cs_write_all(r->failfd, b.data, b.len, NULL) < 0 || fsync(r->failfd) < 0) {
 			cs_err_set(err, "cannot write '%s': %s", r->cfg.on_failure, strerror(errno));
 			r->write_failed = 1;
 			rc = -1;
 		}
-	} else if (write_all(2, b.data, b.len) < 0) {
+	} else if (cs_write_all(2, b.data, b.len, NULL) < 0) {
 		cs_err_set(err, "cannot write the failure output: %s", strerror(errno));
 		rc = -1;
 	}

@@ -235,23 +235,6 @@ out:
 }
 
 static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
 file_store(struct checkpoint *ck, struct cs_err *err)
 {
 	struct file_impl *f = ck->impl;
@@ -264,7 +247,7 @@ file_store(struct checkpoint *ck, struct cs_err *err)
 		cs_err_set(err, "cannot open '%s': %s", f->tmp, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
+	if (cs_write_all(fd, b.data, b.len, NULL) < 0 || fsync(fd) < 0) {
 		cs_err_set(err, "cannot write '%s': %s", f->tmp, strerror(errno));
 		close(fd);
 		unlink(f->tmp);

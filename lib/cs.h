@@ -9,6 +9,7 @@
 #ifndef CS_H
 #define CS_H
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,6 +99,11 @@ void cs_fmt_rfc3339(char out[32], int64_t unix_ms);
 int cs_parse_rfc3339(const char *s, size_t n, int64_t *unix_ms);
 /* Parse a non-negative integer with an optional unit-free range check. -1 if invalid. */
 int cs_parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+/*
+ * Write all N bytes of P to FD, going on after a short write or a signal; 0, or -1 with
+ * errno.  With STOP given, a signal that finds *STOP set gives up (-1, errno EINTR).
+ */
+int cs_write_all(int fd, const void *p, size_t n, const volatile sig_atomic_t *stop);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void cs_hex(char *out, const unsigned char *p, size_t n);
 /* base64 (RFC 4648, padded) encode onto b; decode returns -1 on bad input. */

@@ -1,8 +1,9 @@
-/* util.c - environment, clocks, RFC 3339 times, numbers, hex and base64. */
+/* util.c - environment, clocks, RFC 3339 times, numbers, whole writes, hex and base64. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cs.h"
 
@@ -166,6 +167,25 @@ cs_parse_uint(const char *s, unsigned long long max, unsigned long long *out)
 	if (errno || *end || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int
+cs_write_all(int fd, const void *buf, size_t n, const volatile sig_atomic_t *stop)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR && !(stop && *stop))
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
 	return 0;
 }
 
