@@ -145,6 +145,24 @@ test_expect_success 'C: kinesalite down past cs-tail'"'"'s budget: a clear error
 	verify c
 '
 
+# --- E: the stream goes away in the middle of a read ---------------------
+test_expect_success 'E: kinesalite down mid-read past cs-tail'"'"'s budget: clear error, checkpoint right, nothing lost' '
+	{ prepare e 5025 && cs-put -q -s t5020e e.ndjson; } || exit 1
+	(cs-tail -q -s t5020e --checkpoint e.ck --batch-size 50 --retry-budget 3000 \
+	    --exec "$(consumer e 60000)" 2>e.tail1.log </dev/null; echo $? >e.rc) &
+	test_wait_for 30 "test -s e.ck" &&
+	svc_stop kinesis &&
+	test_wait_for 60 "test -f e.rc" &&
+	cat e.tail1.log e.rc &&
+	test "$(cat e.rc)" != 0 && test "$(cat e.rc)" -lt 126 && test "$(cat e.rc)" != 99 &&
+	grep "cannot reach\|refused\|connect" e.tail1.log &&
+	python3 -c "import json; json.load(open(\"e.ck\"))" &&
+	svc_start kinesis &&
+	timeout 120 cs-tail -q -s t5020e -e --checkpoint e.ck --batch-size 50 \
+	    --exec "$(consumer e 60000)" 2>e.tail2.log </dev/null &&
+	verify e
+'
+
 # --- D: cs-put outlives its budget: every record in its rejects ----------
 test_expect_success 'D: kinesalite down past cs-put'"'"'s budget: every record rejected, none lost' '
 	prepare d 5024 &&
