@@ -20,7 +20,7 @@ stream=$(unique_name s)
 table=$(unique_name t)
 check="python3 $TEST_DIR/e2e-check.py"
 map=$SRC_DIR/scripts/sample-mapping.jq
-faults="--throttle 0.08 --error 0.06 --reset 0.04 --lost 0.04 --truncate 0.03
+faults="--throttle 0.08 --error 0.06 --reset 0.03 --cut 0.03 --lost 0.04 --truncate 0.03
     --slow 0.05 --slow-ms 400 --partial 0.10"
 
 start_proxy() { # NAME UPSTREAM
@@ -83,7 +83,7 @@ test_expect_success 'cs-tail --exec drains the stream through the faults' '
 
 test_expect_success 'the faults happened: each kind, and on both services' '
 	cat kproxy.stats dproxy.stats &&
-	for f in throttle error reset lost truncate slow partial; do
+	for f in throttle error reset cut lost truncate slow partial; do
 		cat kproxy.stats dproxy.stats | grep -q "\"$f\": [1-9]" ||
 		{ echo "no $f fault injected"; return 1; }
 	done &&

@@ -17,6 +17,8 @@ chosen per request, in the order listed):
     --error P         500 InternalFailure / InternalServerError
     --reset P         the connection is reset once the request has been read,
                       before the service sees it
+    --cut P           the connection is reset halfway through the request
+                      body (the client may still be sending)
     --lost P          the request is forwarded, then the connection is reset:
                       the service acted, the client never hears of it
     --truncate P      the service's answer is cut in half, then the connection
@@ -50,7 +52,7 @@ import threading
 import time
 import urllib.parse
 
-FAULTS = ("throttle", "error", "reset", "lost", "truncate", "slow", "partial")
+FAULTS = ("throttle", "error", "reset", "cut", "lost", "truncate", "slow", "partial")
 
 ap = argparse.ArgumentParser(description="fault-injecting loopback proxy")
 ap.add_argument("--upstream", required=True)
@@ -242,8 +244,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return None
 
     def do_POST(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
         target = self.headers.get("X-Amz-Target", "")
         svc = "dynamodb" if target.startswith("DynamoDB") else "kinesis"
         op = target.split(".", 1)[-1]
@@ -254,12 +254,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             counter[0] += 1
             k = counter[0]
         fault, rng = choose(k, op)
+        n = int(self.headers.get("Content-Length") or 0)
+        if fault == "cut":
+            n //= 2
+        body = self.rfile.read(n) if n else b""
         status = None
         try:
-            if fault in ("throttle", "error"):
-                status = self.error_answer(svc, fault, rng)
-            elif fault == "reset":
+            if fault in ("reset", "cut"):
                 self.reset()
+            elif fault in ("throttle", "error"):
+                status = self.error_answer(svc, fault, rng)
             elif fault == "lost":
                 forward("POST", self.path, headers, body)
                 self.reset()
