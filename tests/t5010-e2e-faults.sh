@@ -4,7 +4,8 @@
 # in front of kinesalite and of dynalite that answers some requests with
 # throttling (400 ProvisionedThroughputExceededException / ThrottlingException),
 # 500s and 503s, resets connections before or after the service saw the
-# request, cuts answers short, holds answers back, and fails part of
+# request, cuts answers short, holds answers back past the tools' --timeout
+# (so the request is abandoned and sent again), and fails part of
 # PutRecords and BatchWriteItem batches.  Same end result as without faults:
 # every eligible record in the table once by key, every ineligible one in
 # the rejects; and the retries show in the tools' summaries.
@@ -21,7 +22,7 @@ table=$(unique_name t)
 check="python3 $TEST_DIR/e2e-check.py"
 map=$SRC_DIR/scripts/sample-mapping.jq
 faults="--throttle 0.08 --error 0.06 --reset 0.03 --cut 0.03 --lost 0.04 --truncate 0.03
-    --slow 0.05 --slow-ms 400 --partial 0.10"
+    --slow 0.04 --slow-ms 2500 --partial 0.10"
 
 start_proxy() { # NAME UPSTREAM
 	python3 "$TEST_DIR/stubs/faultproxy.py" --upstream "$2" --port-file "$1.port" \
@@ -43,7 +44,7 @@ cat >consume.sh <<EOF
 #!/bin/bash
 set -o pipefail
 cs-validate --rejects "\$(mktemp '$TRASH/rej/b.XXXXXX')" |
-    cs-store --stats --timeout 5000 -t '$table' -m @'$map' 2>>'$TRASH/store.log'
+    cs-store --stats --timeout 2000 -t '$table' -m @'$map' 2>>'$TRASH/store.log'
 EOF
 chmod +x consume.sh
 
@@ -64,7 +65,7 @@ dproxy=http://127.0.0.1:$(cat dproxy.port 2>/dev/null)
 export AWS_ENDPOINT_URL_KINESIS=$kproxy AWS_ENDPOINT_URL_DYNAMODB=$dproxy
 
 test_expect_success 'cs-put delivers every record through the faults, retrying' '
-	cs-put -s "$stream" --stats --timeout 5000 --batch-size 50 --rejects put-rejects.ndjson \
+	cs-put -s "$stream" --stats --timeout 2000 --batch-size 50 --rejects put-rejects.ndjson \
 	    input.ndjson 2>put.log &&
 	cat put.log &&
 	test_must_be_empty put-rejects.ndjson &&
@@ -73,7 +74,7 @@ test_expect_success 'cs-put delivers every record through the faults, retrying' 
 '
 
 test_expect_success 'cs-tail --exec drains the stream through the faults' '
-	timeout 240 cs-tail -v -s "$stream" -e --checkpoint ck --timeout 5000 \
+	timeout 240 cs-tail -v -s "$stream" -e --checkpoint ck --timeout 2000 \
 	    --batch-size 200 --max-retries 10 --on-failure failed.ndjson \
 	    --exec "$TRASH/consume.sh" 2>tail.log </dev/null &&
 	test_must_be_empty failed.ndjson &&
