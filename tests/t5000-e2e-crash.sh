@@ -15,6 +15,7 @@
 #
 #   T5000_RECORDS=N   records (default 50000)
 #   T5000_KILLS=N     kills (default 6)
+#   T5000_SEED=N      seed of the kill moments (default 5000)
 . "$(dirname "$0")/lib.sh"
 services_need
 export AWS_ENDPOINT_URL_KINESIS=$CS_KINESIS_ENDPOINT
@@ -22,6 +23,7 @@ export AWS_ENDPOINT_URL_DYNAMODB=$CS_DYNAMODB_ENDPOINT
 
 N=${T5000_RECORDS:-50000}
 KILLS=${T5000_KILLS:-6}
+SEED=${T5000_SEED:-5000}
 stream=$(unique_name s)
 table=$(unique_name t)
 check="python3 $TEST_DIR/e2e-check.py"
@@ -74,7 +76,7 @@ test_expect_success 'setup: the input, what should come out, stream and table' '
 test_expect_success "put and consume while the consumer is killed $KILLS times" '
 	(cs-put -q -s "$stream" --rejects put-rejects.ndjson input.ndjson 2>put.log
 	 echo $? >put.rc) &
-	RANDOM=5000
+	RANDOM=$SEED
 	k=0
 	start_consumer &&
 	# the first kill once the consumer has made progress (a checkpoint)
