@@ -91,6 +91,13 @@ out_flush(struct out *o)
 		w = write(STDOUT_FILENO, o->buf + done, o->len - done);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* a non-blocking stdout, left so by a parent: wait until it takes more */
+			struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+
+			poll(&p, 1, 1000);
+			continue;
+		}
 		if (w < 0 && errno == EPIPE) {
 			o->closed = 1;
 		} else if (w <= 0) {

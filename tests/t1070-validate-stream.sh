@@ -46,4 +46,39 @@ test_expect_success 'a fast pipe still gives every record once, in order' '
 	test_cmp rej.file rej.pipe.named
 '
 
+# run cs-validate ARGS with stdin and stdout non-blocking pipes (as some
+# parents leave them): stdin fed slowly, stdout read only after a pause;
+# prints the exit status and the number of lines that came out
+nonblocking() {
+	python3 - "$@" <<-\EOS
+	import fcntl, os, subprocess, sys, threading, time
+	def nb(fd):
+	    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+	ir, iw = os.pipe()
+	orr, ow = os.pipe()
+	nb(ir); nb(ow)
+	p = subprocess.Popen(["cs-validate"] + sys.argv[1:], stdin=ir, stdout=ow)
+	os.close(ir); os.close(ow)
+	def feed():
+	    data = open("in", "rb").read()
+	    with os.fdopen(iw, "wb") as f:
+	        half = len(data) // 2
+	        f.write(data[:half]); f.flush()
+	        time.sleep(0.5)
+	        f.write(data[half:])
+	t = threading.Thread(target=feed); t.start()
+	time.sleep(1)
+	with os.fdopen(orr, "rb") as f:
+	    n = sum(1 for _ in f)
+	t.join()
+	print(p.wait(), n)
+	EOS
+}
+
+test_expect_success 'non-blocking stdin and stdout: waited on, nothing lost' '
+	gen-records --count 20000 --seed 11 --bad-ratio 0.05 >in &&
+	test "$(nonblocking --rejects rej)" = "0 19000" &&
+	test_line_count rej 1000
+'
+
 test_done
