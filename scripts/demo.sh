@@ -95,7 +95,7 @@ scripts/services.sh create-table "$CS_DYNAMODB_ENDPOINT" "$table" IP Timestamp
 # --- 3. endpoint and consumer -----------------------------------------------
 port=$(scripts/services.sh freeport)
 step "starting the endpoint: cs-put --listen 127.0.0.1:$port -s $stream"
-cs-put --listen "127.0.0.1:$port" -s "$stream" 2>"$work/listen.log" &
+cs-put --stats --listen "127.0.0.1:$port" -s "$stream" 2>"$work/listen.log" &
 pids="$pids $!"
 
 # The consumer's command, run once per batch (100 records of one shard on
@@ -256,6 +256,9 @@ step "stopping"
 for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
 for p in $pids; do wait "$p" 2>/dev/null || true; done
 pids=
-echo "the consumer said:"
-tail -n 3 "$work/consumer.log" | sed 's/^/  /'
+echo "the endpoint said:"
+sed 's/^/  /' "$work/listen.log"
+echo "the consumer's checkpoint (it resumes there when started again):"
+sed 's/^/  /' "$work/click-stream.ck"
+[ ! -s "$work/consumer.log" ] || { echo "the consumer said:"; sed 's/^/  /' "$work/consumer.log"; }
 echo "done in $(( $(date +%s) - started )) s"
