@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "aws.h"
 #include "cs.h"
 #include "envelope.h"
+#include "input.h"
 #include "json.h"
 #include "kinesis.h"
 #include "listen.h"
@@ -347,14 +347,6 @@ take_line(struct app *a, const char *s, size_t n, const char *source, uint64_t l
 	return 0;
 }
 
-static int
-readable(int fd)
-{
-	struct pollfd pfd = { fd, POLLIN, 0 };
-
-	return poll(&pfd, 1, 0) > 0;
-}
-
 /* --- the summary ------------------------------------------------------------------- */
 
 static void
@@ -383,17 +375,13 @@ summary(struct app *a, uint64_t t0, int final)
 static int
 run_files(struct app *a, char **files, int nfiles)
 {
-	static char *stdin_only[] = { "-" };
-	struct nd_reader r;
+	struct input in;
 	struct cs_err err;
-	int fi = 0, open = 0, reading = 1, interrupted = 0, seen = 0;
-	const char *src = NULL;
+	int reading = 1, interrupted = 0, seen = 0;
 	uint64_t t0 = cs_now_ms(), last_progress = t0;
 
-	if (nfiles == 0) {
-		files = stdin_only;
-		nfiles = 1;
-	}
+	/* the names of the inputs outlive their reader: the putter keeps them */
+	input_init(&in, files, nfiles, ND_DEFAULT_MAXLINE);
 	for (;;) {
 		int wait_fd = -1, timeout = 200;
 
@@ -417,7 +405,7 @@ run_files(struct app *a, char **files, int nfiles)
 		for (int k = 0; reading && k < PUT_MAX_RECORDS && putter_accepting(a->p); k++) {
 			const char *s;
 			size_t n;
-			enum nd_status st;
+			enum input_status st;
 
 			if (a->held) {
 				if (a->held_due > cs_now_ms())
@@ -425,50 +413,34 @@ run_files(struct app *a, char **files, int nfiles)
 				release_held(a);
 				continue;
 			}
-			if (!open) {
-				if (fi == nfiles) {
-					reading = 0;
-					putter_flush(a->p);
-					break;
-				}
-				cs_err_clear(&err);
-				if (nd_open(&r, files[fi], ND_DEFAULT_MAXLINE, &err) != 0) {
-					cs_warnx("%s", err.msg);
-					a->input_failed = 1;
-					fi++;
-					continue;
-				}
-				open = 1;
-				/* the name must outlive the reader: the putter keeps it */
-				src = strcmp(files[fi], "-") == 0 ? "<stdin>" : files[fi];
-			}
-			if (!nd_ready(&r) && !readable(r.fd)) {
-				wait_fd = r.fd;
+			cs_err_clear(&err);
+			st = input_next(&in, &s, &n, &err);
+			if (st == INPUT_END) {
+				reading = 0;
+				putter_flush(a->p);
 				break;
 			}
-			st = nd_next(&r, &s, &n);
-			if (st == ND_AGAIN)
-				break;
-			if (st == ND_EOF || st == ND_READERR) {
-				if (st == ND_READERR) {
-					cs_warn("cannot read '%s'", r.name);
-					a->input_failed = 1;
-				}
-				nd_close(&r);
-				open = 0;
-				fi++;
+			if (st == INPUT_ERROR) {
+				cs_warnx("%s", err.msg);
+				a->input_failed = 1;
 				continue;
 			}
-			if (st == ND_TOOLONG) {
+			if (st == INPUT_WAIT) {
+				wait_fd = input_fd(&in);
+				break;
+			}
+			if (st == INPUT_AGAIN)
+				break;
+			if (st == INPUT_TOOLONG) {
 				struct buf m = BUF_INIT;
 
 				buf_printf(&m, "line of %zu bytes is over the limit of %u bytes (record and partition key)",
-				    r.toolong_len, PUT_MAX_RECORD_BYTES);
-				putter_reject(a->p, s, n, src, r.lineno, "RecordTooLarge", m.data, NULL);
+				    in.r.toolong_len, PUT_MAX_RECORD_BYTES);
+				putter_reject(a->p, s, n, in.source, in.r.lineno, "RecordTooLarge", m.data, NULL);
 				buf_free(&m);
 				continue;
 			}
-			if (take_line(a, s, n, src, r.lineno))
+			if (take_line(a, s, n, in.source, in.r.lineno))
 				break;
 		}
 		if (!reading && putter_outstanding(a->p) == 0)
@@ -488,10 +460,8 @@ run_files(struct app *a, char **files, int nfiles)
 			summary(a, t0, 0);
 		}
 	}
-	if (open) {
-		/* stopped early: the rest of the input was not read */
-		nd_close(&r);
-	}
+	/* stopped early: the rest of the input is not read */
+	input_close(&in);
 	if (a->stats || a->o.verbose || (a->o.progress && !a->o.quiet))
 		summary(a, t0, 1);
 	return interrupted;

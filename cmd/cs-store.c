@@ -3,7 +3,6 @@
  * in order by key, idempotent, never lost.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "cs.h"
 #include "ddbitem.h"
 #include "dynamodb.h"
+#include "input.h"
 #include "jqprog.h"
 #include "json.h"
 #include "jvexact.h"
@@ -96,18 +96,7 @@ struct app {
 	struct buf mapped;
 	unsigned long records, skipped, early_rejects;
 	int out_failed, input_failed;
-	/* input names outlive their reader: the storer reports records after EOF */
-	char **sources;
-	size_t nsources;
 };
-
-static const char *
-keep_source(struct app *a, const char *name)
-{
-	a->sources = cs_realloc(a->sources, (a->nsources + 1) * sizeof *a->sources);
-	a->sources[a->nsources] = cs_strdup(name);
-	return a->sources[a->nsources++];
-}
 
 /* --- rejects ------------------------------------------------------------------ */
 
@@ -261,29 +250,17 @@ summary(struct app *a, uint64_t t0, int final)
 
 /* --- input ------------------------------------------------------------------------- */
 
-static int
-readable(int fd)
-{
-	struct pollfd pfd = { fd, POLLIN, 0 };
-
-	return poll(&pfd, 1, 0) > 0;
-}
-
 /* 0: done; 1: interrupted; 2: stopped by a service failure */
 static int
 run_files(struct app *a, char **files, int nfiles)
 {
-	static char *stdin_only[] = { "-" };
-	struct nd_reader r;
+	struct input in;
 	struct cs_err err;
-	int fi = 0, open = 0, reading = 1, stopped = 0;
-	const char *source = NULL;
+	int reading = 1, stopped = 0;
 	uint64_t t0 = cs_now_ms(), last_progress = t0;
 
-	if (nfiles == 0) {
-		files = stdin_only;
-		nfiles = 1;
-	}
+	/* the names of the inputs outlive their reader: the storer reports records after EOF */
+	input_init(&in, files, nfiles, STORE_MAXLINE);
 	for (;;) {
 		int wait_fd = -1, timeout = 200;
 
@@ -304,51 +281,36 @@ run_files(struct app *a, char **files, int nfiles)
 		for (int k = 0; reading && k < 256 && storer_accepting(a->s); k++) {
 			const char *s;
 			size_t n;
-			enum nd_status st;
+			enum input_status st;
 
-			if (!open) {
-				if (fi == nfiles) {
-					reading = 0;
-					break;
-				}
-				cs_err_clear(&err);
-				if (nd_open(&r, files[fi], STORE_MAXLINE, &err) != 0) {
-					cs_warnx("%s", err.msg);
-					a->input_failed = 1;
-					fi++;
-					continue;
-				}
-				open = 1;
-				source = keep_source(a, r.name);
-			}
-			if (!nd_ready(&r) && !readable(r.fd)) {
-				/* the input is slow: send what there is, then wait for either */
-				storer_flush(a->s);
-				wait_fd = r.fd;
+			cs_err_clear(&err);
+			st = input_next(&in, &s, &n, &err);
+			if (st == INPUT_END) {
+				reading = 0;
 				break;
 			}
-			st = nd_next(&r, &s, &n);
-			if (st == ND_AGAIN)
-				break;
-			if (st == ND_EOF || st == ND_READERR) {
-				if (st == ND_READERR) {
-					cs_warn("cannot read '%s'", r.name);
-					a->input_failed = 1;
-				}
-				nd_close(&r);
-				open = 0;
-				fi++;
+			if (st == INPUT_ERROR) {
+				cs_warnx("%s", err.msg);
+				a->input_failed = 1;
 				continue;
 			}
-			if (st == ND_TOOLONG) {
+			if (st == INPUT_WAIT) {
+				/* the input is slow: send what there is, then wait for either */
+				storer_flush(a->s);
+				wait_fd = input_fd(&in);
+				break;
+			}
+			if (st == INPUT_AGAIN)
+				break;
+			if (st == INPUT_TOOLONG) {
 				char m[160];
 
 				a->records++;
 				snprintf(m, sizeof m, "line is over the limit of %u bytes", STORE_MAXLINE);
-				early_reject(a, source, r.lineno, "RecordTooLarge", m, s, n);
+				early_reject(a, in.source, in.r.lineno, "RecordTooLarge", m, s, n);
 				continue;
 			}
-			take_line(a, s, n, source, r.lineno);
+			take_line(a, s, n, in.source, in.r.lineno);
 		}
 		if (!reading)
 			storer_flush(a->s);
@@ -362,12 +324,10 @@ run_files(struct app *a, char **files, int nfiles)
 			summary(a, t0, 0);
 		}
 	}
-	if (open) {
-		if (stopped)
-			cs_warnx("%s: stopped at line %llu; the rest was not read", r.name,
-			    (unsigned long long)r.lineno);
-		nd_close(&r);
-	}
+	if (in.open && stopped)
+		cs_warnx("%s: stopped at line %llu; the rest was not read", in.r.name,
+		    (unsigned long long)in.r.lineno);
+	input_close(&in);
 	if (a->stats || a->o.verbose || a->o.progress)
 		summary(a, t0, 1);
 	return stopped;
@@ -520,8 +480,5 @@ main(int argc, char **argv)
 	json_doc_free(&a.mdoc);
 	buf_free(&a.mapped);
 	free(a.ttl_attr);
-	while (a.nsources)
-		free(a.sources[--a.nsources]);
-	free(a.sources);
 	return status;
 }

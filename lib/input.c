@@ -1,0 +1,83 @@
+/* input.c - the lines of FILE... or standard input, without blocking (see input.h). */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+
+#include "input.h"
+
+static char *stdin_only[] = { "-" };
+
+void
+input_init(struct input *in, char **files, int nfiles, size_t maxline)
+{
+	memset(in, 0, sizeof *in);
+	if (nfiles == 0) {
+		files = stdin_only;
+		nfiles = 1;
+	}
+	in->files = files;
+	in->nfiles = nfiles;
+	in->maxline = maxline;
+	in->r.fd = -1;
+}
+
+static int
+readable(int fd)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+enum input_status
+input_next(struct input *in, const char **line, size_t *len, struct cs_err *err)
+{
+	for (;;) {
+		enum nd_status st;
+
+		if (!in->open) {
+			const char *f;
+
+			if (in->next == in->nfiles)
+				return INPUT_END;
+			f = in->files[in->next++];
+			if (nd_open(&in->r, f, in->maxline, err) != 0)
+				return INPUT_ERROR;
+			in->open = 1;
+			in->source = strcmp(f, "-") == 0 ? "<stdin>" : f;
+		}
+		if (!nd_ready(&in->r) && !readable(in->r.fd))
+			return INPUT_WAIT;
+		st = nd_next(&in->r, line, len);
+		switch (st) {
+		case ND_LINE:
+			return INPUT_LINE;
+		case ND_TOOLONG:
+			return INPUT_TOOLONG;
+		case ND_AGAIN:
+			return INPUT_AGAIN;
+		case ND_READERR:
+			cs_err_set(err, "cannot read '%s': %s", in->r.name, strerror(errno));
+			input_close(in);
+			return INPUT_ERROR;
+		case ND_EOF:
+			input_close(in);
+			break;
+		}
+	}
+}
+
+int
+input_fd(const struct input *in)
+{
+	return in->open ? in->r.fd : -1;
+}
+
+void
+input_close(struct input *in)
+{
+	if (!in->open)
+		return;
+	nd_close(&in->r);
+	in->open = 0;
+}
