@@ -354,32 +354,21 @@ json_parse(struct json_doc *d, const char *text, size_t n)
 			i = close + 1;
 			break;
 		case 't':
-			if (n - i < 4 || memcmp(s + i, "true", 4)) {
-				fail(d, i, "unexpected character");
-				goto out;
-			}
-			t = new_tok(d, JSON_TRUE, i);
-			d->tok[t].len = 4;
-			i += 4;
-			break;
 		case 'f':
-			if (n - i < 5 || memcmp(s + i, "false", 5)) {
+		case 'n': {
+			/* the three literals, told apart by their first letter */
+			const char *word = s[i] == 't' ? "true" : s[i] == 'f' ? "false" : "null";
+			size_t wl = s[i] == 'f' ? 5 : 4;
+
+			if (n - i < wl || memcmp(s + i, word, wl)) {
 				fail(d, i, "unexpected character");
 				goto out;
 			}
-			t = new_tok(d, JSON_FALSE, i);
-			d->tok[t].len = 5;
-			i += 5;
+			t = new_tok(d, s[i] == 't' ? JSON_TRUE : s[i] == 'f' ? JSON_FALSE : JSON_NULL, i);
+			d->tok[t].len = (uint32_t)wl;
+			i += wl;
 			break;
-		case 'n':
-			if (n - i < 4 || memcmp(s + i, "null", 4)) {
-				fail(d, i, "unexpected character");
-				goto out;
-			}
-			t = new_tok(d, JSON_NULL, i);
-			d->tok[t].len = 4;
-			i += 4;
-			break;
+		}
 		default:
 			close = scan_number(s, i, n);
 			if (close == i) {
