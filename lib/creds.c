@@ -82,6 +82,14 @@ buf_wipe_free(struct buf *b)
 	buf_free(b);
 }
 
+/* an HTTP answer that may hold credentials */
+static void
+response_wipe_free(struct http_response *r)
+{
+	buf_wipe_free(&r->body);
+	http_response_free(r);
+}
+
 void
 aws_creds_clear(struct aws_creds *c)
 {
@@ -520,9 +528,7 @@ from_container(struct creds_provider *p, struct aws_creds *out, struct buf *trie
 		goto out;
 	rc = 1;
 out:
-	if (resp.body.data)
-		OPENSSL_cleanse(resp.body.data, resp.body.len);
-	http_response_free(&resp);
+	response_wipe_free(&resp);
 	buf_free(&url);
 	buf_wipe_free(&tok);
 	buf_wipe_free(&hdr);
@@ -593,8 +599,7 @@ from_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, st
 	}
 	buf_printf(&hdr, "X-aws-ec2-metadata-token: %s", resp.body.data);
 	headers[0] = hdr.data;
-	OPENSSL_cleanse(resp.body.data, resp.body.len);
-	http_response_free(&resp);
+	response_wipe_free(&resp);
 	http_response_init(&resp);
 
 	/* the role */
@@ -652,9 +657,7 @@ from_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, st
 		goto out;
 	rc = 1;
 out:
-	if (resp.body.data)
-		OPENSSL_cleanse(resp.body.data, resp.body.len);
-	http_response_free(&resp);
+	response_wipe_free(&resp);
 	buf_free(&base);
 	buf_free(&url);
 	buf_wipe_free(&hdr);
