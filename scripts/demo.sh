@@ -17,6 +17,8 @@
 #
 #   scripts/demo.sh [-k]      -k: keep the temporary directory
 #   DEMO_COUNT=N              records in the generated capture (default 1000)
+#   DEMO_BIN=DIR              the tools from DIR instead of bin/ (the tests
+#                             run the demo with the sanitizer build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -28,7 +30,8 @@ stream=click-stream
 table=click-stream-table
 
 # the tools of this checkout; local credentials only, never the user's own
-export PATH=$top/bin:$top/scripts:$PATH
+bindir=${DEMO_BIN:-$top/bin}
+export PATH=$bindir:$top/scripts:$PATH
 export AWS_ACCESS_KEY_ID=AKIDLOCALDEMO AWS_SECRET_ACCESS_KEY=local-demo-secret
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ENDPOINT_URL 2>/dev/null || true
@@ -36,7 +39,7 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 export LC_ALL=C.UTF-8
 
 for t in cs-put cs-tail cs-validate cs-store; do
-	[ -x "bin/$t" ] || { echo "demo: bin/$t is missing: run 'make' first" >&2; exit 1; }
+	[ -x "$bindir/$t" ] || { echo "demo: $bindir/$t is missing: run 'make' first" >&2; exit 1; }
 done
 
 # the sample's own record, as its README sends it (../shared/seed.md)
