@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,15 +23,6 @@
 #include "putkey.h"
 #include "putter.h"
 #include "rejects.h"
-
-static volatile sig_atomic_t got_signal;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	got_signal++;
-}
 
 static const char usage[] =
     "usage: cs-put -s STREAM [OPTIONS] [FILE...]\n"
@@ -328,7 +318,7 @@ take_line(struct app *a, const char *s, size_t n, const char *source, uint64_t l
 	if (!a->key.data)
 		buf_adds(&a->key, "");
 	due = (a->rate > 0 || a->replay > 0) ? pace(a, data, len) : 0;
-	if (due && due > cs_now_ms() && !got_signal) {
+	if (due && due > cs_now_ms() && !cs_signalled) {
 		buf_reset(&a->hdata);
 		buf_add(&a->hdata, data, len);
 		buf_reset(&a->hkey);
@@ -385,8 +375,8 @@ run_files(struct app *a, char **files, int nfiles)
 	for (;;) {
 		int wait_fd = -1, timeout = 200;
 
-		if (got_signal != seen) {
-			seen = got_signal;
+		if (cs_signalled != seen) {
+			seen = cs_signalled;
 			if (!interrupted) {
 				interrupted = 1;
 				release_held(a);
@@ -543,7 +533,7 @@ main(int argc, char **argv)
 			cs_die(CS_EXIT_OUTPUT, "cannot open '%s': %s", a.results_path, strerror(errno));
 	}
 	json_doc_init(&a.doc, JSON_DEFAULT_DEPTH);
-	cs_signals(on_signal);
+	cs_signals(cs_count_signal);
 
 	if (a.dry_run) {
 		dry_run_shards(&a);
@@ -586,7 +576,7 @@ main(int argc, char **argv)
 	if (a.listen) {
 		struct listen_stats ls;
 
-		if (listen_serve(a.listener, a.p, a.keys, &got_signal, &err) != 0) {
+		if (listen_serve(a.listener, a.p, a.keys, &cs_signalled, &err) != 0) {
 			cs_warnx("%s", err.msg);
 			status = CS_EXIT_SERVICE;
 		}

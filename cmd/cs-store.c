@@ -3,7 +3,6 @@
  * in order by key, idempotent, never lost.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,15 +23,6 @@
 #include "storer.h"
 
 #define STORE_MAXLINE (8u << 20)
-
-static volatile sig_atomic_t got_signal;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	got_signal++;
-}
 
 static const char usage[] =
     "usage: cs-store -t TABLE [OPTIONS] [FILE...]\n"
@@ -264,7 +254,7 @@ run_files(struct app *a, char **files, int nfiles)
 	for (;;) {
 		int wait_fd = -1, timeout = 200;
 
-		if (got_signal && !stopped) {
+		if (cs_signalled && !stopped) {
 			stopped = 1;
 			reading = 0;
 			storer_abort(a->s, "Interrupted", "not written: cs-store was interrupted");
@@ -427,7 +417,7 @@ main(int argc, char **argv)
 		cs_usage_error("-m: %s", err.msg);
 	if (!(a.rj = rejects_open(a.rejects_path, &err)))
 		cs_die(CS_EXIT_OUTPUT, "%s", err.msg);
-	cs_signals(on_signal);
+	cs_signals(cs_count_signal);
 	if (!(a.c = aws_client_new(&a.o, "dynamodb", &err)))
 		cs_die(CS_EXIT_SERVICE, "%s", err.msg);
 	describe(&a);

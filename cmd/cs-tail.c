@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,14 +89,6 @@ static const struct option longopts[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ NULL, 0, NULL, 0 },
 };
-
-static volatile sig_atomic_t got_signal;
-
-static void
-on_signal(int sig)
-{
-	got_signal = sig;
-}
 
 /* one shard's records waiting for --exec */
 struct xshard {
@@ -267,7 +258,8 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 	 * them.  A signal while the reader does not read gives up (EINTR)
 	 * rather than block the shutdown.
 	 */
-	if (t->out.len && cs_write_all(STDOUT_FILENO, t->out.data, t->out.len, &got_signal) < 0) {
+	if (t->out.len &&
+	    cs_write_all(STDOUT_FILENO, t->out.data, t->out.len, &cs_signalled) < 0) {
 		if (errno != EPIPE && errno != EINTR) {
 			cs_warn("cannot write to stdout");
 			t->status = CS_EXIT_OUTPUT;
@@ -576,7 +568,7 @@ main(int argc, char **argv)
 	if (t.exec && t.count)
 		cs_usage_error("--count does not go with --exec");
 	cs_opts_finish(&t.o);
-	cs_signals(on_signal);
+	cs_signals(cs_count_signal);
 
 	json_doc_init(&t.doc, JSON_DEFAULT_DEPTH);
 	kpl_agg_init(&t.agg);
@@ -617,7 +609,7 @@ main(int argc, char **argv)
 	for (;;) {
 		int wait, w;
 
-		if (got_signal && !interrupted) {
+		if (cs_signalled && !interrupted) {
 			interrupted = 1;
 			t.stop = 1;     /* nothing new is written or started */
 			sr_stop(t.sr);

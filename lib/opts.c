@@ -143,6 +143,16 @@ cs_opts_finish(struct cs_opts *o)
 	o->progress = !o->quiet && isatty(STDERR_FILENO);
 }
 
+/* SIGINT and SIGTERM so far: the one piece of global state, a signal flag */
+volatile sig_atomic_t cs_signalled;
+
+void
+cs_count_signal(int sig)
+{
+	(void)sig;
+	cs_signalled++;
+}
+
 void
 cs_signals(void (*handler)(int))
 {

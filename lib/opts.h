@@ -14,6 +14,7 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 
 #define CS_OPTS_SHORT "vqh"
 
@@ -68,5 +69,8 @@ extern const char cs_opts_help_common[];
 void cs_print_version(void);
 /* Ignore SIGPIPE (writes then fail with EPIPE) and install HANDLER for SIGINT/SIGTERM (no SA_RESTART). */
 void cs_signals(void (*handler)(int));
+/* The handler most tools give cs_signals(): it only counts the signals in cs_signalled. */
+void cs_count_signal(int sig);
+extern volatile sig_atomic_t cs_signalled;
 
 #endif
