@@ -503,9 +503,7 @@ main(int argc, char **argv)
 		case OPT_MAXCONN: a.maxconn = (unsigned)cs_opt_number("max-connections", optarg, 1, 100000); break;
 		case '?':
 			/* getopt_long has said what is wrong */
-			fprintf(stderr, "try '%s --help'\n", cs_prog());
-			free(lo);
-			return CS_EXIT_USAGE;
+			cs_usage_try();
 		default:
 			if (!cs_opts_handle(&a.o, c, optarg, usage))
 				cs_usage_error("unknown option");

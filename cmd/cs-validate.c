@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,14 +62,6 @@ static const struct option longopts[] = {
 	{ "count", no_argument, NULL, 'c' },
 	{ NULL, 0, NULL, 0 },
 };
-
-static volatile sig_atomic_t got_signal;
-
-static void
-on_signal(int sig)
-{
-	got_signal = sig;
-}
 
 /* stdout, written in large blocks with write(2) */
 #define OUT_CAP (256u << 10)
@@ -363,7 +354,7 @@ validate_file(struct validator *V, const char *path)
 		return;
 	}
 	stream = fstat(rd.fd, &st) == 0 && !S_ISREG(st.st_mode);
-	while (!V->stop && !got_signal) {
+	while (!V->stop && !cs_signalled) {
 		if (stream)
 			flush_if_idle(V, &rd);
 		if (V->stop)
@@ -475,7 +466,6 @@ main(int argc, char **argv)
 	struct validator V;
 	struct option *lo;
 	struct cs_err err;
-	unsigned long long ull;
 	int c, i;
 
 	cs_setprog(argv[0]);
@@ -509,18 +499,14 @@ main(int argc, char **argv)
 			V.default_rules = 0;
 			break;
 		case OPT_MAX_LINE:
-			if (cs_parse_uint(optarg, 1u << 30, &ull) || ull == 0)
-				cs_usage_error("--max-line: '%s' is not a number from 1 to %u", optarg,
-				    1u << 30);
-			V.maxline = (size_t)ull;
+			V.maxline = (size_t)cs_opt_number("max-line", optarg, 1, 1u << 30);
 			break;
 		case 'c':
 			V.stats = 1;
 			break;
 		case '?':
 			/* getopt_long has said what is wrong */
-			fprintf(stderr, "try '%s --help'\n", cs_prog());
-			exit(CS_EXIT_USAGE);
+			cs_usage_try();
 		default:
 			if (!cs_opts_handle(&V.opts, c, optarg, V.msg.data))
 				cs_usage_error("unknown option");
@@ -542,14 +528,14 @@ main(int argc, char **argv)
 	if (!V.rejects)
 		cs_die(CS_EXIT_OUTPUT, "%s", err.msg);
 
-	cs_signals(on_signal);
+	cs_signals(cs_count_signal);
 	cs_record_init(&V.rec, 0);
 	V.out.buf = cs_malloc(OUT_CAP);
 	V.t0 = V.last_progress = cs_now_ms();
 
 	if (optind >= argc)
 		validate_file(&V, NULL);
-	for (i = optind; i < argc && !V.stop && !got_signal; i++)
+	for (i = optind; i < argc && !V.stop && !cs_signalled; i++)
 		validate_file(&V, argv[i]);
 
 	if (!V.stop)
@@ -565,7 +551,7 @@ main(int argc, char **argv)
 		progress(&V, 1);
 	if (V.stats || (!V.opts.quiet && ((!V.rejects_path && V.nrejected) || V.opts.progress)))
 		summary(&V);
-	if (got_signal && V.status == CS_EXIT_OK)
+	if (cs_signalled && V.status == CS_EXIT_OK)
 		V.status = CS_EXIT_INTERRUPTED;
 
 	for (i = 0; i < (int)V.nwhere; i++)

@@ -55,6 +55,8 @@ void cs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* one line and "try 'PROG --help'" on stderr, exit CS_EXIT_USAGE */
 void cs_usage_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2), noreturn));
+/* only "try 'PROG --help'" (after getopt_long has said what is wrong), exit CS_EXIT_USAGE */
+void cs_usage_try(void) __attribute__((noreturn));
 void cs_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 /* Flush and close stdout; on failure print a message and return -1. */

@@ -68,6 +68,12 @@ cs_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarn(0, fmt, ap);
 	va_end(ap);
+	cs_usage_try();
+}
+
+void
+cs_usage_try(void)
+{
 	fprintf(stderr, "try '%s --help'\n", progname);
 	exit(CS_EXIT_USAGE);
 }
