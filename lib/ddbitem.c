@@ -330,15 +330,10 @@ value(struct walk *w, int t, unsigned depth, size_t *size)
 		*size += sz;
 		return 0;
 	case JSON_TRUE:
-		buf_adds(out, "{\"BOOL\":true}");
-		*size += 1;
-		return 0;
 	case JSON_FALSE:
-		buf_adds(out, "{\"BOOL\":false}");
-		*size += 1;
-		return 0;
 	case JSON_NULL:
-		buf_adds(out, "{\"NULL\":true}");
+		buf_adds(out, k->type == JSON_TRUE ? "{\"BOOL\":true}" :
+		    k->type == JSON_FALSE ? "{\"BOOL\":false}" : "{\"NULL\":true}");
 		*size += 1;
 		return 0;
 	case JSON_ARRAY:
@@ -495,11 +490,13 @@ ddb_item_from_json(struct ddb_conv *cv, const struct json_doc *doc, int t, struc
 		if (value(&w, (int)j + 1, 0, &size)) {
 			free(skip);
 			if (it->error == DDB_ITEM_NUMBER || it->error == DDB_ITEM_INVALID) {
-				char r[sizeof it->reason];
+				struct buf r = BUF_INIT;
 
-				memcpy(r, it->reason, sizeof r);
-				snprintf(it->reason, sizeof it->reason, "attribute '%s': %s",
-				    name_for_msg(&w, (int)j, nm, sizeof nm), r);
+				/* the reason, named by its attribute, cut to fit */
+				buf_printf(&r, "attribute '%s': %s", name_for_msg(&w, (int)j, nm, sizeof nm),
+				    it->reason);
+				snprintf(it->reason, sizeof it->reason, "%s", r.data);
+				buf_free(&r);
 			}
 			return -1;
 		}
