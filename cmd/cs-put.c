@@ -348,12 +348,12 @@ summary(struct app *a, uint64_t t0, int final)
 	double rate = secs > 0 ? (double)s->delivered / secs : 0;
 
 	if (!final) {
-		fprintf(stderr, "\r%s: %lu records delivered, %lu rejected, %.0f records/s\033[K",
-		    cs_prog(), s->delivered, s->rejected, rate);
+		cs_progress("%lu records delivered, %lu rejected, %.0f records/s", s->delivered,
+		    s->rejected, rate);
 		return;
 	}
 	if (a->o.progress)
-		fputs("\r\033[K", stderr);
+		cs_progress_clear();
 	fprintf(stderr, "%s: %lu records, %lu delivered (%llu bytes), %lu rejected; "
 	    "%lu batches, %lu entries re-sent, %lu requests re-sent; %.1f s, %.0f records/s\n",
 	    cs_prog(), s->records, s->delivered, s->bytes, s->rejected, s->batches,
@@ -452,7 +452,7 @@ run_files(struct app *a, char **files, int nfiles)
 	}
 	/* stopped early: the rest of the input is not read */
 	input_close(&in);
-	if (a->stats || a->o.verbose || (a->o.progress && !a->o.quiet))
+	if (a->stats || a->o.verbose || a->o.progress)
 		summary(a, t0, 1);
 	return interrupted;
 }

@@ -97,7 +97,7 @@ reject(struct app *a, const char *source, uint64_t line, const char *code, const
 	struct reject rj = { source, line, code, reason, data, len, NULL };
 
 	if (a->o.progress && !a->rejects_path)
-		fputs("\r\033[K", stderr); /* the reject's line, not after the progress */
+		cs_progress_clear(); /* the reject's line, not after the progress */
 	if (rejects_write(a->rj, &rj) != 0)
 		a->out_failed = 1;
 }
@@ -220,12 +220,11 @@ summary(struct app *a, uint64_t t0, int final)
 	unsigned long rejected = s->rejected + a->early_rejects;
 
 	if (!final) {
-		fprintf(stderr, "\r%s: %lu written, %lu rejected, %.0f items/s\033[K",
-		    cs_prog(), s->written, rejected, rate);
+		cs_progress("%lu written, %lu rejected, %.0f items/s", s->written, rejected, rate);
 		return;
 	}
 	if (a->o.progress)
-		fputs("\r\033[K", stderr);
+		cs_progress_clear();
 	fprintf(stderr, "%s: %lu records: %lu written, %lu collapsed, ", cs_prog(), a->records,
 	    s->written, s->collapsed);
 	if (a->new_only)

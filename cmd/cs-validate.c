@@ -197,7 +197,7 @@ reject(struct validator *V, struct nd_reader *rd, const struct cs_verdict *v,
 	count_reason(V, v);
 	if (V->progress_shown && !V->rejects_path) {
 		/* the reject's line replaces the progress line, which comes back later */
-		fputs("\r\033[K", stderr);
+		cs_progress_clear();
 		V->progress_shown = 0;
 	}
 	if (rejects_write(V->rejects, &rj)) {

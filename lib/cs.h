@@ -59,6 +59,10 @@ void cs_usage_error(const char *fmt, ...)
 void cs_usage_try(void) __attribute__((noreturn));
 void cs_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
+/* The progress line on stderr (a terminal): "\rPROG: " and the text, the rest of the line cleared, no newline. */
+void cs_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Clear the progress line, before a message or the summary takes its place. */
+void cs_progress_clear(void);
 /* Flush and close stdout; on failure print a message and return -1. */
 int cs_close_stdout(void);
 

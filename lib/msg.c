@@ -89,6 +89,28 @@ cs_die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+void
+cs_progress(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	buf_printf(&b, "\r%s: ", progname);
+	va_start(ap, fmt);
+	buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	buf_adds(&b, "\033[K");
+	fwrite(b.data, 1, b.len, stderr);
+	fflush(stderr);
+	buf_free(&b);
+}
+
+void
+cs_progress_clear(void)
+{
+	fputs("\r\033[K", stderr);
+}
+
 int
 cs_close_stdout(void)
 {
