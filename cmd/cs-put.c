@@ -464,7 +464,7 @@ main(int argc, char **argv)
 	struct option *lo;
 	struct put_config cfg;
 	struct cs_err err;
-	int c, interrupted = 0, status = CS_EXIT_OK;
+	int c, interrupted = 0, service_failed = 0, status;
 
 	cs_setprog(argv[0]);
 	/*
@@ -576,7 +576,7 @@ main(int argc, char **argv)
 
 		if (listen_serve(a.listener, a.p, a.keys, &cs_signalled, &err) != 0) {
 			cs_warnx("%s", err.msg);
-			status = CS_EXIT_SERVICE;
+			service_failed = 1;
 		}
 		listen_get_stats(a.listener, &ls);
 		if (a.stats || a.o.verbose)
@@ -593,7 +593,7 @@ main(int argc, char **argv)
 			    a.unsent == 1 ? "" : "s");
 		else
 			cs_warnx("%s", err.msg);
-		status = CS_EXIT_SERVICE;
+		service_failed = 1;
 	}
 	if (rejects_close(a.rj, &err) != 0) {
 		cs_warnx("%s", err.msg);
@@ -606,16 +606,9 @@ main(int argc, char **argv)
 	}
 	if (cs_close_stdout() != 0)
 		a.out_failed = 1;
-	if (status == CS_EXIT_OK) {
-		if (a.out_failed)
-			status = CS_EXIT_OUTPUT;
-		else if (interrupted)
-			status = CS_EXIT_INTERRUPTED;
-		else if (a.input_failed)
-			status = CS_EXIT_INPUT;
-		else if (putter_stats(a.p)->rejected && !a.listen)
-			status = CS_EXIT_UNDELIVERED; /* the endpoint told each client already */
-	}
+	/* with --listen, the endpoint told each client of its rejects already */
+	status = cs_exit_status(service_failed, a.out_failed, interrupted, a.input_failed,
+	    putter_stats(a.p)->rejected && !a.listen);
 	putter_free(a.p);
 	listen_free(a.listener);
 	putkey_free(a.keys);

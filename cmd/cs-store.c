@@ -367,7 +367,7 @@ main(int argc, char **argv)
 	struct storer_conf conf;
 	struct cs_err err;
 	struct buf help = BUF_INIT;
-	int c, stopped, status = CS_EXIT_OK;
+	int c, stopped, status;
 
 	cs_setprog(argv[0]);
 	memset(&a, 0, sizeof a);
@@ -447,16 +447,8 @@ main(int argc, char **argv)
 	}
 	if (cs_close_stdout() != 0)
 		a.out_failed = 1;
-	if (stopped == 2)
-		status = CS_EXIT_SERVICE;
-	else if (a.out_failed)
-		status = CS_EXIT_OUTPUT;
-	else if (stopped == 1)
-		status = CS_EXIT_INTERRUPTED;
-	else if (a.input_failed)
-		status = CS_EXIT_INPUT;
-	else if (storer_stats(a.s)->rejected || a.early_rejects)
-		status = CS_EXIT_UNDELIVERED;
+	status = cs_exit_status(stopped == 2, a.out_failed, stopped == 1, a.input_failed,
+	    storer_stats(a.s)->rejected || a.early_rejects);
 
 	storer_free(a.s);
 	aws_client_free(a.c);

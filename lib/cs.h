@@ -32,6 +32,13 @@ enum cs_exit {
 	CS_EXIT_INTERRUPTED = 6, /* stopped by a signal before the input was done */
 };
 
+/*
+ * The exit status of a run from what went wrong, the first that applies: the
+ * service failed for good, an output could not be written, interrupted, an
+ * input could not be read, records were rejected; else CS_EXIT_OK.
+ */
+int cs_exit_status(int service, int output, int interrupted, int input, int undelivered);
+
 /* An error message filled in by the library, printed by the tool. */
 #define CS_ERRMAX 1024
 struct cs_err {

@@ -1,4 +1,4 @@
-/* msg.c - the one message format of every tool: "prog: what: why". */
+/* msg.c - the one message format of every tool: "prog: what: why"; usage errors, progress, exit status. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +109,20 @@ void
 cs_progress_clear(void)
 {
 	fputs("\r\033[K", stderr);
+}
+
+int
+cs_exit_status(int service, int output, int interrupted, int input, int undelivered)
+{
+	if (service)
+		return CS_EXIT_SERVICE;
+	if (output)
+		return CS_EXIT_OUTPUT;
+	if (interrupted)
+		return CS_EXIT_INTERRUPTED;
+	if (input)
+		return CS_EXIT_INPUT;
+	return undelivered ? CS_EXIT_UNDELIVERED : CS_EXIT_OK;
 }
 
 int
