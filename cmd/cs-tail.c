@@ -42,7 +42,9 @@ static const char usage_tool[] =
     "  -J, --envelope             one JSON envelope per record (stream, shard, sequence number,\n"
     "                             partition key, arrival time, data)\n"
     "      --checkpoint FILE      resume from FILE and keep it up to date\n"
-    "      --exec CMD             pipe batches of records to 'sh -c CMD' (per shard, in order)\n"
+    "      --exec CMD             pipe batches of records to 'bash -o pipefail -c CMD'\n"
+    "                             (per shard, in order)\n"
+    "      --shell PATH           the shell that runs CMD (default: bash, else /bin/sh)\n"
     "      --batch-size N         records per batch (default 100)\n"
     "      --batch-window MS      wait up to MS to fill a batch (default 0)\n"
     "      --max-retries N        retries of a failing batch (default 3)\n"
@@ -66,6 +68,7 @@ enum {
 	OPT_PARALLEL,
 	OPT_GRACE,
 	OPT_LIMIT,
+	OPT_SHELL,
 };
 
 static const char shortopts[] = "s:en:J" CS_OPTS_SHORT;
@@ -87,6 +90,7 @@ static const struct option longopts[] = {
 	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "shell", required_argument, NULL, OPT_SHELL },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -112,6 +116,7 @@ struct tail {
 	unsigned batch_size, batch_window, max_retries, parallel, grace;
 	int bisect;
 	const char *on_failure;
+	const char *shell;
 
 	struct shardreader *sr;
 	struct checkpoint *ck;
@@ -546,6 +551,7 @@ main(int argc, char **argv)
 		case OPT_PARALLEL: t.parallel = (unsigned)cs_opt_number("parallel", optarg, 1, 1024); break;
 		case OPT_GRACE: t.grace = (unsigned)cs_opt_number("grace", optarg, 0, 3600000); break;
 		case OPT_LIMIT: cfg.limit = (unsigned)cs_opt_number("limit", optarg, 1, 10000); break;
+		case OPT_SHELL: t.shell = optarg; break;
 		case '?':
 			cs_usage_error("unknown option, or one without its argument: '%s'",
 			    argv[optind - 1]);
@@ -563,8 +569,8 @@ main(int argc, char **argv)
 	if ((cfg.start.type == KINESIS_AT_SEQUENCE_NUMBER ||
 	    cfg.start.type == KINESIS_AFTER_SEQUENCE_NUMBER) && nshards != 1)
 		cs_usage_error("--from at:SEQ and after:SEQ need --shards naming exactly one shard");
-	if (!t.exec && (t.on_failure || t.bisect))
-		cs_usage_error("--on-failure and --bisect go with --exec");
+	if (!t.exec && (t.on_failure || t.bisect || t.shell))
+		cs_usage_error("--on-failure, --bisect and --shell go with --exec");
 	if (t.exec && t.count)
 		cs_usage_error("--count does not go with --exec");
 	cs_opts_finish(&t.o);
@@ -585,13 +591,22 @@ main(int argc, char **argv)
 	}
 	if (t.exec) {
 		struct bx_config bc = { t.exec, t.stream, t.parallel, t.max_retries, t.bisect, 200,
-		    t.on_failure };
+		    t.on_failure, t.shell };
+		const char *sh;
+		int pipefail;
 
 		if (!(t.bx = bx_new(&bc, &err))) {
 			cs_warnx("%s", err.msg);
-			t.status = CS_EXIT_OUTPUT;
+			t.status = t.shell && strncmp(err.msg, "shell ", 6) == 0 ? CS_EXIT_USAGE :
+			    CS_EXIT_OUTPUT;
 			goto out;
 		}
+		sh = bx_shell(t.bx, &pipefail);
+		if (!pipefail && strchr(t.exec, '|'))
+			cs_warnx("%s has no pipefail: a failing command of a pipeline in --exec "
+			    "fails the batch only when it is the last one", sh);
+		else if (t.o.verbose)
+			cs_warnx("--exec: %s -o pipefail -c CMD", sh);
 	}
 	cfg.stream = t.stream;
 	cfg.shards = (const char *const *)shards;

@@ -1,4 +1,4 @@
-/* batchexec.c - batches of records through `sh -c CMD` (see batchexec.h). */
+/* batchexec.c - batches of records through `bash -o pipefail -c CMD` (see batchexec.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -82,7 +83,81 @@ struct bx_runner {
 	size_t running, busy;
 	int draining;
 	int write_failed;
+	char *shell;        /* the shell's path */
+	const char *shname; /* its argv[0]: the path's last part */
+	int pipefail;       /* it takes -o pipefail */
 };
+
+/* NAME when it has a slash, else NAME's first executable file on PATH; NULL when none. */
+static char *
+find_program(const char *name)
+{
+	const char *path = cs_getenv("PATH"), *p, *end;
+	struct buf b = BUF_INIT;
+	struct stat st;
+
+	if (!*name)
+		return NULL;
+	if (strchr(name, '/'))
+		return access(name, X_OK) == 0 && stat(name, &st) == 0 && S_ISREG(st.st_mode) ?
+		    cs_strdup(name) : NULL;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; ; p = end + 1) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		buf_reset(&b);
+		if (end == p)
+			buf_adds(&b, ".");
+		else
+			buf_add(&b, p, (size_t)(end - p));
+		buf_printf(&b, "/%s", name);
+		if (access(b.data, X_OK) == 0 && stat(b.data, &st) == 0 && S_ISREG(st.st_mode))
+			return buf_detach(&b);
+		if (!*end)
+			break;
+	}
+	buf_free(&b);
+	return NULL;
+}
+
+/*
+ * 1 when SHELL runs `-o pipefail -c` with pipefail in force: `false | true`
+ * must fail.  Exit 0 only then; a shell without the option exits 2.
+ */
+static int
+probe_pipefail(const char *shell, const char *shname)
+{
+	pid_t pid;
+	int st, fd;
+
+	pid = fork();
+	if (pid == 0) {
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(shell, shname, "-o", "pipefail", "-c", "false | true && exit 1; exit 0",
+		    (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0)
+		return 0;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+const char *
+bx_shell(const struct bx_runner *r, int *pipefail)
+{
+	*pipefail = r->pipefail;
+	return r->shell;
+}
 
 struct bx_runner *
 bx_new(const struct bx_config *cfg, struct cs_err *err)
@@ -95,9 +170,28 @@ bx_new(const struct bx_config *cfg, struct cs_err *err)
 	if (!r->cfg.backoff_ms)
 		r->cfg.backoff_ms = 200;
 	r->failfd = -1;
+	if (cfg->shell) {
+		r->shell = find_program(cfg->shell);
+		if (!r->shell) {
+			cs_err_set(err, "shell '%s': not an executable file%s", cfg->shell,
+			    strchr(cfg->shell, '/') ? "" : " on PATH");
+			free(r);
+			return NULL;
+		}
+	} else {
+		r->shell = find_program("bash");
+		if (!r->shell)
+			r->shell = find_program("/bin/bash");
+		if (!r->shell)
+			r->shell = cs_strdup("/bin/sh");
+	}
+	r->shname = strrchr(r->shell, '/') ? strrchr(r->shell, '/') + 1 : r->shell;
+	r->pipefail = probe_pipefail(r->shell, r->shname);
+	r->cfg.shell = r->shell;
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0) {
 		cs_err_set(err, "epoll: %s", strerror(errno));
+		free(r->shell);
 		free(r);
 		return NULL;
 	}
@@ -106,6 +200,7 @@ bx_new(const struct bx_config *cfg, struct cs_err *err)
 		if (r->failfd < 0) {
 			cs_err_set(err, "cannot open '%s': %s", cfg->on_failure, strerror(errno));
 			close(r->epfd);
+			free(r->shell);
 			free(r);
 			return NULL;
 		}
@@ -248,7 +343,12 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 			sigaction(SIGPIPE, &sa, NULL);
 			if (dup2(fd, 0) < 0)
 				_exit(127);
-			execve("/bin/sh", (char *[]){ "sh", "-c", (char *)r->cfg.cmd, NULL }, envp);
+			if (r->pipefail)
+				execve(r->shell, (char *[]){ (char *)r->shname, "-o", "pipefail", "-c",
+				    (char *)r->cfg.cmd, NULL }, envp);
+			else
+				execve(r->shell, (char *[]){ (char *)r->shname, "-c", (char *)r->cfg.cmd,
+				    NULL }, envp);
 			_exit(127);
 		}
 		if (k < 0)
@@ -356,7 +456,8 @@ run_ended(struct bx_runner *r, struct job *j, int st, struct cs_err *err)
 		j->nst--;
 		push(j, mid, g.hi);
 		push(j, g.lo, mid);
-	} else if (g.attempt <= r->cfg.max_retries && !r->draining) {
+	} else if (g.attempt <= r->cfg.max_retries) {
+		/* shutting down: abandoned by bx_poll, not failed, so a restart runs it again */
 		j->state = J_WAITING;
 		j->due = cs_now_ms() + backoff(r, g.attempt);
 		return 0;
@@ -485,6 +586,7 @@ bx_free(struct bx_runner *r, struct cs_err *err)
 	if (r->write_failed)
 		rc = -1;
 	close(r->epfd);
+	free(r->shell);
 	free(r);
 	return rc;
 }

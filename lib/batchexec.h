@@ -1,8 +1,14 @@
 /*
  * batchexec.h - the --exec runner: a batch of NDJSON records on the
- * standard input of `sh -c CMD`, retried, optionally bisected, and when
- * nothing helps written to the on-failure file, so one bad record never
- * stalls its shard.
+ * standard input of `SHELL -o pipefail -c CMD`, retried, optionally
+ * bisected, and when nothing helps written to the on-failure file, so one
+ * bad record never stalls its shard.
+ *
+ * The shell is bash (on PATH, else /bin/bash) or the one given; with
+ * pipefail a failure of any stage of a pipeline fails the batch (`sh -c`
+ * would only see the last stage, and records would be lost silently).
+ * A shell that has no pipefail (dash) is run as `SHELL -c CMD`, and
+ * bx_shell() says so, for the caller to warn.
  *
  * Each run is a child in a process group of its own, under a small guard
  * process that dies with us (PR_SET_PDEATHSIG) and then kills the whole
@@ -54,6 +60,7 @@ struct bx_config {
 	int bisect;
 	unsigned backoff_ms;      /* first wait before a retry, doubled each time (capped at 30 s) */
 	const char *on_failure;   /* file (appended to), or NULL: the failure line on stderr */
+	const char *shell;        /* the shell (a path, or a name looked up on PATH); NULL: bash, else /bin/sh */
 };
 
 /* Called when a batch is done: delivered, or its failures written.  The runner no longer uses B. */
@@ -62,6 +69,11 @@ typedef void (*bx_done_fn)(void *ctx, struct bx_batch *b);
 struct bx_runner;
 
 struct bx_runner *bx_new(const struct bx_config *cfg, struct cs_err *err);
+/*
+ * The shell that runs CMD (a path), and in *PIPEFAIL whether it runs with
+ * -o pipefail (found out once, in bx_new, by a run of `SHELL -o pipefail -c :`).
+ */
+const char *bx_shell(const struct bx_runner *r, int *pipefail);
 /* Close the on-failure file; -1 with err when a write failed.  Kills what still runs. */
 int bx_free(struct bx_runner *r, struct cs_err *err);
 /* Queue B (consumed until DONE is called).  Batches run in the order submitted as slots free. */
