@@ -366,17 +366,13 @@ main(int argc, char **argv)
 	struct option *lo;
 	struct storer_conf conf;
 	struct cs_err err;
-	struct buf help = BUF_INIT;
+	char *help;
 	int c, stopped, status;
 
 	cs_setprog(argv[0]);
 	memset(&a, 0, sizeof a);
 	cs_opts_init(&a.o);
-	buf_adds(&help, usage);
-	buf_adds(&help, "\n");
-	buf_adds(&help, cs_opts_help_aws);
-	buf_adds(&help, cs_opts_help_common);
-	buf_adds(&help, usage_tail);
+	help = cs_opts_help(usage, 1, usage_tail);
 	a.parallel = 4;
 	a.batch = STORER_MAX_BATCH;
 	lo = cs_opts_longopts(longopts, 1);
@@ -399,12 +395,12 @@ main(int argc, char **argv)
 		case OPT_STATS: a.stats = 1; break;
 		case '?': cs_usage_error("unknown or incomplete option");
 		default:
-			if (!cs_opts_handle(&a.o, c, optarg, help.data))
+			if (!cs_opts_handle(&a.o, c, optarg, help))
 				cs_usage_error("unknown option");
 		}
 	}
 	free(lo);
-	buf_free(&help);
+	free(help);
 	cs_opts_finish(&a.o);
 	if (!a.table)
 		cs_usage_error("no table: give -t TABLE");

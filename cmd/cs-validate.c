@@ -6,7 +6,9 @@
  *
  * Reads NDJSON (stdin when no FILE or "-"), writes each eligible record
  * to stdout as it came (a double-encoded one decoded), and each other
- * one to the rejects output (lib/rejects.h) with its reason.
+ * one to the rejects output (lib/rejects.h) with its reason.  A cs-tail
+ * envelope (lib/envelope.h) is opened: the record inside is validated and
+ * written (or rejected with its shard and sequence number).
  */
 #include <errno.h>
 #include <poll.h>
@@ -17,6 +19,7 @@
 
 #include "clickstream.h"
 #include "cs.h"
+#include "envelope.h"
 #include "jqprog.h"
 #include "json.h"
 #include "ndjson.h"
@@ -36,6 +39,7 @@ static const char usage[] =
     "      --require FIELD        also require FIELD to be a non-empty string (repeatable)\n"
     "      --no-default-rules     skip the eight built-in clickstream rules\n"
     "      --max-line BYTES       reject lines longer than BYTES (default 2097152)\n"
+    "      --keep-envelope        write an eligible cs-tail envelope as it is, not its data\n"
     "  -c, --stats                counts by reason on stderr at the end (also --count)\n";
 static const char usage_tail[] =
     "\n"
@@ -49,6 +53,7 @@ enum {
 	OPT_REQUIRE,
 	OPT_NO_DEFAULT_RULES,
 	OPT_MAX_LINE,
+	OPT_KEEP_ENVELOPE,
 };
 
 static const char shortopts[] = "c" CS_OPTS_SHORT;
@@ -58,6 +63,7 @@ static const struct option longopts[] = {
 	{ "require", required_argument, NULL, OPT_REQUIRE },
 	{ "no-default-rules", no_argument, NULL, OPT_NO_DEFAULT_RULES },
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "keep-envelope", no_argument, NULL, OPT_KEEP_ENVELOPE },
 	{ "stats", no_argument, NULL, 'c' },
 	{ "count", no_argument, NULL, 'c' },
 	{ NULL, 0, NULL, 0 },
@@ -146,9 +152,13 @@ struct validator {
 	size_t nrequire;
 	int default_rules;
 	int stats;
+	int keep_envelope;
 	size_t maxline;
 
 	struct cs_record rec;
+	/* an envelope's record: its bytes, key (unused), members for the reject */
+	struct json_doc edoc;
+	struct buf edata, ekey, eextra;
 	struct out out;
 	unsigned long long nread, neligible, nrejected;
 	struct reason_count *reasons;
@@ -157,7 +167,7 @@ struct validator {
 	int stop;     /* output failed or closed: read no more */
 	uint64_t t0, last_progress;
 	int progress_shown;  /* a progress line is on the terminal */
-	struct buf msg;
+	char *help;   /* the --help text */
 };
 
 static void
@@ -180,7 +190,7 @@ count_reason(struct validator *V, const struct cs_verdict *v)
 
 static void
 reject(struct validator *V, struct nd_reader *rd, const struct cs_verdict *v,
-    const char *line, size_t len, int truncated)
+    const char *line, size_t len, const char *extra)
 {
 	struct reject rj = {
 		.source = rd->name,
@@ -189,7 +199,7 @@ reject(struct validator *V, struct nd_reader *rd, const struct cs_verdict *v,
 		.reason = v->reason,
 		.data = line,
 		.len = len,
-		.extra = truncated ? "\"truncated\":true" : NULL,
+		.extra = extra,
 	};
 	struct cs_err err;
 
@@ -253,15 +263,84 @@ check_where(struct validator *V, struct cs_verdict *v)
 	return i < V->nwhere ? -1 : 0;
 }
 
+/* Append the raw text of string token T of the envelope as member NAME to EEXTRA. */
+static void
+extra_member(struct validator *V, const char *name, const char *line)
+{
+	int t = json_obj_get(&V->edoc, 0, name, strlen(name));
+	const struct json_tok *k;
+
+	if (t < 0)
+		return;
+	k = &V->edoc.tok[t];
+	if (V->eextra.len)
+		buf_addc(&V->eextra, ',');
+	buf_printf(&V->eextra, "\"%s\":", name);
+	if (k->type == JSON_STRING)
+		buf_add(&V->eextra, line + k->start - 1, (size_t)k->len + 2);
+	else
+		buf_add(&V->eextra, line + k->start, k->len);
+}
+
+/*
+ * LINE (parsed into V->rec) is a cs-tail envelope: put its record's bytes
+ * in EDATA and its shard and sequence number in EEXTRA.  0 when it is not
+ * an envelope after all (envelope_parse refuses it): validate it as it is.
+ */
+static int
+unwrap(struct validator *V, const char *line, size_t len)
+{
+	struct cs_err err;
+
+	if (!envelope_detect(&V->rec.doc))
+		return 0;
+	if (envelope_parse(&V->edoc, line, len, &V->edata, &V->ekey, &err) < 0)
+		return 0;
+	buf_reset(&V->eextra);
+	extra_member(V, "shardId", line);
+	extra_member(V, "sequenceNumber", line);
+	extra_member(V, "subSequenceNumber", line);
+	buf_addc(&V->eextra, '\0');
+	V->eextra.len--;
+	return 1;
+}
+
+static int
+line_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static void
 one_line(struct validator *V, struct nd_reader *rd, const char *line, size_t len)
 {
 	struct cs_verdict v;
-	size_t i;
+	const char *rec = line, *extra = NULL, *d;
+	size_t reclen = len, n, i;
 
 	V->nread++;
 	if (cs_record_parse(&V->rec, line, len, &v))
 		goto rejected;
+	if (!V->rec.double_encoded && unwrap(V, line, len)) {
+		/* the record inside: rejected as itself, written as itself */
+		rec = V->edata.data;
+		reclen = V->edata.len;
+		extra = V->eextra.data;
+		/* the blanks around it (a producer's newline) are not the record */
+		d = rec;
+		n = reclen;
+		while (n && line_blank(d[0]))
+			d++, n--;
+		while (n && line_blank(d[n - 1]))
+			n--;
+		if (cs_record_parse(&V->rec, d, n, &v))
+			goto rejected;
+		/* a record over several lines: its line ends are between tokens, make them blanks */
+		if (V->rec.text == d && (memchr(d, '\n', n) || memchr(d, '\r', n)))
+			for (i = 0; i < n; i++)
+				if (d[i] == '\n' || d[i] == '\r')
+					V->edata.data[(size_t)(d - rec) + i] = ' ';
+	}
 	if (V->default_rules && cs_record_check(&V->rec, &v))
 		goto rejected;
 	for (i = 0; i < V->nrequire; i++)
@@ -270,11 +349,15 @@ one_line(struct validator *V, struct nd_reader *rd, const char *line, size_t len
 	if (V->nwhere && check_where(V, &v))
 		goto rejected;
 	V->neligible++;
-	if (out_line(&V->out, V->rec.text, V->rec.len))
+	if (extra && V->keep_envelope) {
+		if (out_line(&V->out, line, len))
+			V->stop = 1;
+	} else if (out_line(&V->out, V->rec.text, V->rec.len)) {
 		V->stop = 1;
+	}
 	return;
 rejected:
-	reject(V, rd, &v, line, len, 0);
+	reject(V, rd, &v, rec, reclen, extra);
 }
 
 static void
@@ -292,7 +375,7 @@ too_long(struct validator *V, struct nd_reader *rd, const char *prefix, size_t l
 		    (unsigned long long)rd->toolong_len, rd->maxline);
 	else
 		snprintf(v.reason, sizeof v.reason, "line is over the %zu-byte limit", rd->maxline);
-	reject(V, rd, &v, prefix, len, len < rd->toolong_len);
+	reject(V, rd, &v, prefix, len, len < rd->toolong_len ? "\"truncated\":true" : NULL);
 }
 
 static void
@@ -476,9 +559,7 @@ main(int argc, char **argv)
 	V.where_src = cs_calloc((size_t)argc, sizeof *V.where_src);
 	V.require = cs_calloc((size_t)argc, sizeof *V.require);
 
-	buf_adds(&V.msg, usage);
-	buf_adds(&V.msg, cs_opts_help_common);
-	buf_adds(&V.msg, usage_tail);
+	V.help = cs_opts_help(usage, 0, usage_tail);
 	lo = cs_opts_longopts(longopts, 0);
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
@@ -501,6 +582,9 @@ main(int argc, char **argv)
 		case OPT_MAX_LINE:
 			V.maxline = (size_t)cs_opt_number("max-line", optarg, 1, 1u << 30);
 			break;
+		case OPT_KEEP_ENVELOPE:
+			V.keep_envelope = 1;
+			break;
 		case 'c':
 			V.stats = 1;
 			break;
@@ -508,7 +592,7 @@ main(int argc, char **argv)
 			/* getopt_long has said what is wrong */
 			cs_usage_try();
 		default:
-			if (!cs_opts_handle(&V.opts, c, optarg, V.msg.data))
+			if (!cs_opts_handle(&V.opts, c, optarg, V.help))
 				cs_usage_error("unknown option");
 		}
 	}
@@ -530,6 +614,7 @@ main(int argc, char **argv)
 
 	cs_signals(cs_count_signal);
 	cs_record_init(&V.rec, 0);
+	json_doc_init(&V.edoc, JSON_DEFAULT_DEPTH);
 	V.out.buf = cs_malloc(OUT_CAP);
 	V.t0 = V.last_progress = cs_now_ms();
 
@@ -562,6 +647,10 @@ main(int argc, char **argv)
 	free(V.reasons);
 	free(V.out.buf);
 	cs_record_free(&V.rec);
-	buf_free(&V.msg);
+	json_doc_free(&V.edoc);
+	buf_free(&V.edata);
+	buf_free(&V.ekey);
+	buf_free(&V.eextra);
+	free(V.help);
 	return V.status;
 }

@@ -46,6 +46,22 @@ const char cs_opts_help_common[] =
     "  -h, --help                 this help\n"
     "      --version              the version\n";
 
+char *
+cs_opts_help(const char *usage, int aws, const char *tail)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, usage);
+	if (aws) {
+		buf_addc(&b, '\n');
+		buf_adds(&b, cs_opts_help_aws);
+	}
+	buf_adds(&b, cs_opts_help_common);
+	if (tail)
+		buf_adds(&b, tail);
+	return buf_detach(&b);
+}
+
 void
 cs_opts_init(struct cs_opts *o)
 {

@@ -65,6 +65,11 @@ void cs_opts_finish(struct cs_opts *o);
 /* The text of the shared options, for a tool's --help. */
 extern const char cs_opts_help_aws[];
 extern const char cs_opts_help_common[];
+/*
+ * A tool's whole --help: USAGE, the shared options (after a blank line,
+ * the AWS ones first, when AWS), then TAIL (NULL: none).  Caller frees.
+ */
+char *cs_opts_help(const char *usage, int aws, const char *tail);
 /* "cs-put 0.1.0 (libcurl/7.88.1 OpenSSL/3.0.x jq-1.6)" on stdout. */
 void cs_print_version(void);
 /* Ignore SIGPIPE (writes then fail with EPIPE) and install HANDLER for SIGINT/SIGTERM (no SA_RESTART). */
