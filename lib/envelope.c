@@ -31,6 +31,47 @@ envelope_is_json_line(struct json_doc *doc, const char *data, size_t n)
 	return s == 0 && e == n;
 }
 
+int
+envelope_detect(const struct json_doc *doc)
+{
+	const struct json_tok *o, *k, *val;
+	const char *name;
+	uint32_t i = 1, m;
+	int have = 0;
+
+	if (doc->ntok == 0)
+		return 0;
+	o = &doc->tok[0];
+	if (o->type != JSON_OBJECT || o->size < 3)
+		return 0;
+	for (m = 0; m < o->size; m++, i = val->next) {
+		k = &doc->tok[i];
+		val = &doc->tok[i + 1];
+		if (k->escaped)
+			continue;
+		name = doc->text + k->start;
+		switch (k->len) {
+		case 4:
+			if (memcmp(name, "data", 4) == 0)
+				have |= 4;
+			break;
+		case 7:
+			if (memcmp(name, "shardId", 7) == 0 && val->type == JSON_STRING)
+				have |= 1;
+			break;
+		case 10:
+			if (memcmp(name, "dataBase64", 10) == 0 && val->type == JSON_STRING)
+				have |= 4;
+			break;
+		case 14:
+			if (memcmp(name, "sequenceNumber", 14) == 0 && val->type == JSON_STRING)
+				have |= 2;
+			break;
+		}
+	}
+	return have == 7;
+}
+
 void
 envelope_format(struct buf *out, const struct envelope *e, struct json_doc *doc)
 {

@@ -45,6 +45,14 @@ int envelope_is_json_line(struct json_doc *doc, const char *data, size_t n);
 void envelope_format(struct buf *out, const struct envelope *e, struct json_doc *doc);
 
 /*
+ * 1 when DOC (a parsed line) looks like an envelope: an object with
+ * "shardId" and "sequenceNumber" (strings) and "data" or "dataBase64".
+ * One pass over the top-level members, no copy: cheap enough for every
+ * record of a filter (cs-validate).  Then envelope_parse() reads it.
+ */
+int envelope_detect(const struct json_doc *doc);
+
+/*
  * Parse one envelope line LINE[0..n) (its newline already stripped):
  * the record's exact bytes are appended to DATA and its partition key to
  * KEY (both reset first; a key given as "partitionKeyBase64", for keys that
