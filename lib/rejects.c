@@ -1,5 +1,6 @@
 /* rejects.c - the rejects output (see rejects.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,13 +8,18 @@
 #include "json.h"
 #include "rejects.h"
 
+/* a file's lines are gathered here and written whole, never split */
+#define REJECTS_FLUSH_AT (64u << 10)
+
 struct rejects {
-	FILE *f;          /* NULL: stderr lines */
-	int own;          /* f was opened here */
+	FILE *f;          /* stdout for "-"; NULL for a file or for stderr lines */
+	int fd;           /* the file, opened for appending; -1 when none */
 	char *path;
 	unsigned long count;
 	int failed;
+	int saved_errno;
 	struct buf line;
+	struct buf pending;
 };
 
 struct rejects *
@@ -21,16 +27,22 @@ rejects_open(const char *path, struct cs_err *err)
 {
 	struct rejects *r = cs_calloc(1, sizeof *r);
 
+	r->fd = -1;
 	if (path && strcmp(path, "-") == 0) {
 		r->f = stdout;
 	} else if (path) {
-		r->f = fopen(path, "we");
-		if (!r->f) {
+		/*
+		 * Appended to, never truncated: a rejects file may hold the
+		 * records of an earlier run, or of the other processes of the
+		 * same run (one per batch under cs-tail --exec), and each line
+		 * goes out in one write(2) so that they never mix.
+		 */
+		r->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (r->fd < 0) {
 			cs_err_set(err, "cannot open '%s': %s", path, strerror(errno));
 			free(r);
 			return NULL;
 		}
-		r->own = 1;
 		r->path = cs_strdup(path);
 	}
 	return r;
@@ -66,16 +78,34 @@ rejects_format(struct buf *out, const struct reject *rj)
 	buf_adds(out, "}\n");
 }
 
+/* write the gathered lines in one go; -1 (and failed) on error */
+static int
+write_pending(struct rejects *r)
+{
+	if (r->pending.len && !r->failed && cs_write_all(r->fd, r->pending.data, r->pending.len, NULL) != 0) {
+		r->failed = 1;
+		r->saved_errno = errno;
+	}
+	buf_reset(&r->pending);
+	return r->failed ? -1 : 0;
+}
+
 int
 rejects_write(struct rejects *r, const struct reject *rj)
 {
 	r->count++;
-	if (!r->f) {
+	if (!r->f && r->fd < 0) {
 		if (rj->line)
 			cs_warnx("%s:%llu: %s", rj->source, (unsigned long long)rj->line, rj->reason);
 		else
 			cs_warnx("%s: %s", rj->source, rj->reason);
 		return 0;
+	}
+	if (r->fd >= 0) {
+		rejects_format(&r->pending, rj);
+		if (r->pending.len >= REJECTS_FLUSH_AT)
+			return write_pending(r);
+		return r->failed ? -1 : 0;
 	}
 	buf_reset(&r->line);
 	rejects_format(&r->line, rj);
@@ -89,12 +119,15 @@ rejects_write(struct rejects *r, const struct reject *rj)
 int
 rejects_flush(struct rejects *r, struct cs_err *err)
 {
-	if (!r || !r->f)
+	if (!r || (!r->f && r->fd < 0))
 		return 0;
-	if (fflush(r->f) != 0 || ferror(r->f) || r->failed) {
-		r->failed = 1;
+	if (r->fd >= 0)
+		write_pending(r);
+	else if (fflush(r->f) != 0 || ferror(r->f))
+		r->failed = 1, r->saved_errno = errno;
+	if (r->failed) {
 		cs_err_set(err, "write error on '%s': %s", r->path ? r->path : "standard output",
-		    strerror(errno ? errno : EIO));
+		    strerror(r->saved_errno ? r->saved_errno : EIO));
 		return -1;
 	}
 	return 0;
@@ -113,21 +146,20 @@ rejects_close(struct rejects *r, struct cs_err *err)
 
 	if (!r)
 		return 0;
-	if (r->f) {
-		if (fflush(r->f) != 0 || ferror(r->f) || r->failed) {
-			cs_err_set(err, "write error on '%s': %s", r->path ? r->path : "standard output",
-			    strerror(errno ? errno : EIO));
-			rc = -1;
-		} else if (r->own && fsync(fileno(r->f)) != 0 && errno != EINVAL && errno != EROFS) {
+	if (r->f || r->fd >= 0)
+		rc = rejects_flush(r, err);
+	if (r->fd >= 0) {
+		if (rc == 0 && fsync(r->fd) != 0 && errno != EINVAL && errno != EROFS) {
 			cs_err_set(err, "cannot sync '%s': %s", r->path, strerror(errno));
 			rc = -1;
 		}
-		if (r->own && fclose(r->f) != 0 && rc == 0) {
+		if (close(r->fd) != 0 && rc == 0) {
 			cs_err_set(err, "write error on '%s': %s", r->path, strerror(errno));
 			rc = -1;
 		}
 	}
 	buf_free(&r->line);
+	buf_free(&r->pending);
 	free(r->path);
 	free(r);
 	return rc;

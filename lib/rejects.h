@@ -30,7 +30,11 @@ struct reject {
 
 struct rejects;
 
-/* PATH: a file (appended to? no: truncated), "-" for stdout, NULL for stderr lines. */
+/*
+ * PATH: a file, created if need be and appended to (never truncated: it may
+ * hold an earlier run's rejects, or another process's of this run; each
+ * line is written whole), "-" for stdout, NULL for stderr lines.
+ */
 struct rejects *rejects_open(const char *path, struct cs_err *err);
 int rejects_write(struct rejects *r, const struct reject *rj);
 /* Push what was written so far to the file (a reader downstream sees it); -1 with err on a write error. */

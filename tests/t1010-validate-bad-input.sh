@@ -20,7 +20,7 @@ test_expect_success 'every kind of bad line is rejected, the good ones pass, in 
 		printf "{\"a\":%s%s}\n" "$(printf "%0300d" 0 | tr 0 "[")" "$(printf "%0300d" 0 | tr 0 "]")"
 		printf "%s\n" "$good2"
 	} >in &&
-	cs-validate --rejects rej in >out 2>err &&
+	rm -f rej && cs-validate --rejects rej in >out 2>err &&
 	printf "%s\n%s\n" "$good" "$good2" >expect &&
 	test_cmp expect out &&
 	cat >expect <<-\EOT &&
@@ -37,7 +37,7 @@ test_expect_success 'every kind of bad line is rejected, the good ones pass, in 
 
 test_expect_success 'invalid UTF-8 is kept exactly as record_base64' '
 	printf "{\"ip\":\"\\377\\376\"}\n" >in &&
-	cs-validate --rejects rej in &&
+	rm -f rej && cs-validate --rejects rej in &&
 	jq -r ".record_base64" rej | base64 -d >got &&
 	printf "{\"ip\":\"\\377\\376\"}" >expect &&
 	cmp expect got &&
@@ -46,14 +46,14 @@ test_expect_success 'invalid UTF-8 is kept exactly as record_base64' '
 
 test_expect_success 'a NUL byte round-trips in the reject as \u0000' '
 	printf "{\"ip\":\"a\\000b\"}\n" >in &&
-	cs-validate --rejects rej in &&
+	rm -f rej && cs-validate --rejects rej in &&
 	test "$(jq -c .record rej)" = "\"{\\\"ip\\\":\\\"a\\u0000b\\\"}\""
 '
 
 test_expect_success 'a line over the cap is rejected whole, its kept prefix marked truncated' '
 	python3 -c "import sys; sys.stdout.write(\"{\\\"a\\\":\\\"\" + \"x\" * 3145720 + \"\\\"}\\n\")" >in &&
 	printf "%s\n" "$good" >>in &&
-	cs-validate --rejects rej in >out &&
+	rm -f rej && cs-validate --rejects rej in >out &&
 	printf "%s\n" "$good" >expect &&
 	test_cmp expect out &&
 	test "$(jq -r .reason rej)" = "line is 3145728 bytes, over the 2097152-byte limit" &&
@@ -62,7 +62,7 @@ test_expect_success 'a line over the cap is rejected whole, its kept prefix mark
 
 test_expect_success '--max-line: a short cap, the whole line kept when it fits the prefix' '
 	printf "%s\n%s\n" "$good" "{}" >in &&
-	cs-validate --max-line 100 --rejects rej in >out &&
+	rm -f rej && cs-validate --max-line 100 --rejects rej in >out &&
 	test_must_be_empty out &&
 	reasons rej >got &&
 	cat >expect <<-EOT &&
@@ -77,14 +77,14 @@ test_expect_success '--max-line: a short cap, the whole line kept when it fits t
 test_expect_success 'an overlong last line without a newline' '
 	printf "%s\n" "$good" >in &&
 	printf "%0400d" 0 >>in &&
-	cs-validate --max-line 300 --rejects rej in >out &&
+	rm -f rej && cs-validate --max-line 300 --rejects rej in >out &&
 	test_line_count out 1 &&
 	test "$(reasons rej)" = "2 LineTooLong line is 400 bytes, over the 300-byte limit"
 '
 
 test_expect_success 'CRLF line ends: output uses LF, rejects hold the line without CR' '
 	printf "%s\r\n{}\r\n%s\r\n" "$good" "$good2" >in &&
-	cs-validate --rejects rej in >out &&
+	rm -f rej && cs-validate --rejects rej in >out &&
 	printf "%s\n%s\n" "$good" "$good2" >expect &&
 	test_cmp expect out &&
 	test "$(jq -r .record rej)" = "{}"
@@ -100,7 +100,7 @@ test_expect_success 'a UTF-8 BOM at the start of each file is dropped' '
 
 test_expect_success 'a BOM anywhere else is bad input' '
 	printf "%s\n\357\273\277%s\n" "$good" "$good" >in &&
-	cs-validate --rejects rej in >out &&
+	rm -f rej && cs-validate --rejects rej in >out &&
 	test_line_count out 1 &&
 	test "$(reasons rej)" = "2 InvalidJSON invalid JSON at byte 1: not a JSON value"
 '
@@ -114,7 +114,7 @@ test_expect_success 'no final newline: the last record still counts' '
 
 test_expect_success 'empty and blank lines are skipped, but line numbers count them' '
 	printf "\n%s\n\n   \n\t\n\r\n{}\n" "$good" >in &&
-	cs-validate --rejects rej in >out 2>err &&
+	rm -f rej && cs-validate --rejects rej in >out 2>err &&
 	printf "%s\n" "$good" >expect &&
 	test_cmp expect out &&
 	test "$(reasons rej)" = "7 MissingField ip: missing" &&
@@ -172,7 +172,7 @@ test_expect_success 'records bigger than the output buffer pass intact' '
 
 test_expect_success 'generated records: exactly the bad ones are rejected' '
 	gen-records --count 2000 --seed 7 --bad-ratio 0.1 --double-encoded-ratio 0.1 --crlf-ratio 0.1 >in &&
-	cs-validate --rejects rej -c in >out 2>err &&
+	rm -f rej && cs-validate --rejects rej -c in >out 2>err &&
 	test_line_count out 1800 &&
 	test_line_count rej 200 &&
 	grep "^cs-validate: 2000 read, 1800 eligible, 200 rejected (" err

@@ -12,7 +12,7 @@ test_expect_success 'setup' '
 '
 
 test_expect_success '--rejects: the file holds exactly one NDJSON line per reject' '
-	cs-validate --rejects rej in >out 2>err &&
+	rm -f rej && cs-validate --rejects rej in >out 2>err &&
 	printf "%s\n" "$good" "$lk" >expect &&
 	test_cmp expect out &&
 	cat >expect <<-\EOT &&
@@ -24,11 +24,13 @@ test_expect_success '--rejects: the file holds exactly one NDJSON line per rejec
 	test_must_be_empty err
 '
 
-test_expect_success '--rejects: an existing file is replaced' '
+test_expect_success '--rejects: an existing file is appended to, never truncated' '
 	echo old >rej &&
 	cs-validate --rejects rej in >/dev/null &&
-	test_line_count rej 3 &&
-	! grep -q old rej
+	test_line_count rej 4 &&
+	test "$(head -n 1 rej)" = old &&
+	cs-validate --rejects rej in >/dev/null &&
+	test_line_count rej 7
 '
 
 test_expect_success 'without --rejects: one line per reject on stderr, then a summary' '
@@ -48,12 +50,12 @@ test_expect_success '-q: the rejects are still reported, the summary is not' '
 '
 
 test_expect_success '--stats and -c: the summary even with --rejects' '
-	cs-validate --stats --rejects rej in >out 2>err &&
+	rm -f rej && cs-validate --stats --rejects rej in >out 2>err &&
 	echo "cs-validate: 5 read, 2 eligible, 3 rejected (ip: 2, NotAnObject: 1)" >expect &&
 	test_cmp expect err &&
-	cs-validate -c --rejects rej in >out 2>err &&
+	rm -f rej && cs-validate -c --rejects rej in >out 2>err &&
 	test_cmp expect err &&
-	cs-validate --count -q --rejects rej in >out 2>err &&
+	rm -f rej && cs-validate --count -q --rejects rej in >out 2>err &&
 	test_cmp expect err
 '
 
@@ -63,7 +65,7 @@ test_expect_success 'no rejects, no --stats, stderr not a terminal: silent' '
 '
 
 test_expect_success '--where: a record passes only when the expression gives true' '
-	cs-validate --where ".country != \"X\"" --rejects rej in >out &&
+	rm -f rej && cs-validate --where ".country != \"X\"" --rejects rej in >out &&
 	printf "%s\n" "$good" >expect &&
 	test_cmp expect out &&
 	jq -r "\"\(.line) \(.error) \(.reason)\"" rej >got &&
@@ -78,10 +80,10 @@ test_expect_success '--where: a record passes only when the expression gives tru
 
 test_expect_success '--where: a truthy value that is not true fails; no output fails' '
 	printf "%s\n" "$good" >one &&
-	cs-validate --where .ip --rejects rej one >out &&
+	rm -f rej && cs-validate --where .ip --rejects rej one >out &&
 	test_must_be_empty out &&
 	test "$(jq -r .error rej)" = WhereFailed &&
-	cs-validate --where empty --rejects rej one >out &&
+	rm -f rej && cs-validate --where empty --rejects rej one >out &&
 	test_must_be_empty out &&
 	test "$(jq -r .error rej)" = WhereFailed
 '
@@ -94,7 +96,7 @@ test_expect_success '--where: repeated, every expression must hold' '
 
 test_expect_success '--where: a jq error rejects the record as WhereError' '
 	printf "%s\n" "$good" >one &&
-	cs-validate --where ".ip | tonumber > 0" --rejects rej one >out &&
+	rm -f rej && cs-validate --where ".ip | tonumber > 0" --rejects rej one >out &&
 	test_must_be_empty out &&
 	test "$(jq -r .error rej)" = WhereError &&
 	jq -r .reason rej | grep "^--where '"'"'.ip | tonumber > 0'"'"': "
@@ -121,7 +123,7 @@ test_expect_success '--where works on the decoded double-encoded record' '
 '
 
 test_expect_success '--require: the field must be a non-empty string' '
-	cs-validate --require session --rejects rej in >out &&
+	rm -f rej && cs-validate --require session --rejects rej in >out &&
 	printf "%s\n" "$lk" >expect &&
 	test_cmp expect out &&
 	jq -r "\"\(.line) \(.error) \(.reason)\"" rej >got &&
@@ -135,29 +137,29 @@ test_expect_success '--require: the field must be a non-empty string' '
 '
 
 test_expect_success '--no-default-rules: any object passes, --require and --where still apply' '
-	cs-validate --no-default-rules --rejects rej in >out &&
+	rm -f rej && cs-validate --no-default-rules --rejects rej in >out &&
 	printf "%s\n" "$good" "$lk" "$badip" "{\"user\":\"u1\",\"session\":\"\"}" >expect &&
 	test_cmp expect out &&
 	test "$(jq -r .error rej)" = NotAnObject &&
-	cs-validate --no-default-rules --require user --require session --rejects rej in >out &&
+	rm -f rej && cs-validate --no-default-rules --require user --require session --rejects rej in >out &&
 	test_must_be_empty out &&
 	test "$(jq -r .reason rej | tail -n 1)" = "session: empty" &&
-	cs-validate --no-default-rules --where "has(\"user\")" --rejects rej in >out &&
+	rm -f rej && cs-validate --no-default-rules --where "has(\"user\")" --rejects rej in >out &&
 	echo "{\"user\":\"u1\",\"session\":\"\"}" >expect &&
 	test_cmp expect out
 '
 
 test_expect_success 'stderr a terminal: progress and the summary there' '
 	gen-records --count 1000 --seed 2 --bad-ratio 0.01 >many &&
-	script -qec "cs-validate --rejects rej many >out" /dev/null >tty &&
+	rm -f rej && script -qec "cs-validate --rejects rej many >out" /dev/null >tty &&
 	grep "1000 read, 990 eligible, 10 rejected, [0-9]* records/s" tty &&
 	grep "cs-validate: 1000 read, 990 eligible, 10 rejected (" tty &&
-	script -qec "cs-validate -q --rejects rej many >out" /dev/null >tty &&
+	rm -f rej && script -qec "cs-validate -q --rejects rej many >out" /dev/null >tty &&
 	test_must_be_empty tty
 '
 
 test_expect_success '-v: the lines of each input' '
-	cs-validate -v --rejects rej in >out 2>err &&
+	rm -f rej && cs-validate -v --rejects rej in >out 2>err &&
 	echo "cs-validate: in: 5 lines" >expect &&
 	test_cmp expect err
 '
@@ -166,7 +168,7 @@ test_expect_success '--help goes to stdout and exits 0' '
 	cs-validate --help >out 2>err &&
 	test_must_be_empty err &&
 	grep "^usage: cs-validate" out &&
-	grep -e "--rejects FILE" out &&
+	rm -f FILE && grep -e "--rejects FILE" out &&
 	grep -e "--no-default-rules" out &&
 	grep -e "--version" out
 '

@@ -9,7 +9,7 @@ good='{"ip":"0.0.0.0","timestamp":"2018-02-04T23:18:32.866Z","browser":"Chrome",
 
 test_expect_success 'a slow pipe: each record comes out before the next goes in' '
 	mkfifo in.fifo &&
-	{ cs-validate --rejects rej in.fifo >out 2>err & } &&
+	rm -f rej && { cs-validate --rejects rej in.fifo >out 2>err & } &&
 	pid=$! &&
 	exec 3>in.fifo &&
 	printf "%s\n" "$good" >&3 &&
@@ -39,8 +39,8 @@ test_expect_success 'the same from stdin' '
 
 test_expect_success 'a fast pipe still gives every record once, in order' '
 	gen-records --count 20000 --seed 9 --bad-ratio 0.05 >in &&
-	cs-validate --rejects rej.file in >out.file &&
-	cat in | cs-validate --rejects rej.pipe >out.pipe &&
+	rm -f rej.file && cs-validate --rejects rej.file in >out.file &&
+	rm -f rej.pipe && cat in | cs-validate --rejects rej.pipe >out.pipe &&
 	test_cmp out.file out.pipe &&
 	sed "s/\"source\":\"<stdin>\"/\"source\":\"in\"/" rej.pipe >rej.pipe.named &&
 	test_cmp rej.file rej.pipe.named
@@ -77,7 +77,7 @@ nonblocking() {
 
 test_expect_success 'non-blocking stdin and stdout: waited on, nothing lost' '
 	gen-records --count 20000 --seed 11 --bad-ratio 0.05 >in &&
-	test "$(nonblocking --rejects rej)" = "0 19000" &&
+	rm -f rej && test "$(nonblocking --rejects rej)" = "0 19000" &&
 	test_line_count rej 1000
 '
 

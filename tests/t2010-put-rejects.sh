@@ -51,7 +51,7 @@ test_expect_success '-k .ip: records without a usable key are rejected exactly, 
 	test_cmp want-codes codes
 '
 
-test_expect_success 'without --rejects each reject is one line on stderr naming FILE:LINE' '
+rm -f each && test_expect_success 'without --rejects each reject is one line on stderr naming FILE:LINE' '
 	test_expect_code 1 cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" -k .ip keyed 2>err &&
 	cat >want <<-\EOF &&
 	cs-put: keyed:2: not JSON: invalid JSON at byte 1: unexpected character
@@ -86,6 +86,7 @@ import sys
 # the default key is 16 characters: 1048560 + 16 is exactly 1 MiB
 sys.stdout.write(\"\\n\".join([rec(1048560), rec(1048561), rec(20), rec(2 * 1048576 + 10), rec(30)]) + \"\\n\")
 " >big &&
+	rm -f rej &&
 	test_expect_code 1 cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" \
 		--rejects rej --results res big &&
 	test_line_count rej 2 &&
@@ -106,11 +107,11 @@ assert codes == [\"PutRecordSuccessful\", \"RecordTooLarge\", \"PutRecordSuccess
 
 test_expect_success 'records that are not UTF-8 keep their bytes in record_base64' '
 	printf "{\"ip\":\"\\377\"}\n" >bad8 &&
-	test_expect_code 1 cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" -k .ip --rejects rej bad8 &&
+	rm -f rej && test_expect_code 1 cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" -k .ip --rejects rej bad8 &&
 	grep -q "\"error\":\"InvalidJSON\".*\"record_base64\":\"eyJpcCI6Iv8ifQ==\"}$" rej
 '
 
-test_expect_success 'an unwritable --rejects or --results file is exit 4 before anything is sent' '
+rm -f or && test_expect_success 'an unwritable --rejects or --results file is exit 4 before anything is sent' '
 	test_expect_code 4 cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --rejects no/such/dir keyed 2>err &&
 	grep -q "^cs-put: cannot open '"'"'no/such/dir'"'"'" err &&
 	test_expect_code 4 cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --results no/such/dir keyed
