@@ -503,7 +503,7 @@ main(int argc, char **argv)
 	struct option *lo;
 	struct aws_client *c = NULL, *lc = NULL;
 	struct cs_err err;
-	struct buf help = BUF_INIT;
+	char *help;
 	char **shards = NULL;
 	size_t nshards = 0, i;
 	int opt, fatal = 0, interrupted = 0, sr_failed = 0;
@@ -521,10 +521,7 @@ main(int argc, char **argv)
 	t.parallel = 4;
 	t.grace = 30000;
 	cfg.start.type = KINESIS_TRIM_HORIZON;
-	buf_adds(&help, usage_tool);
-	buf_adds(&help, "\n");
-	buf_adds(&help, cs_opts_help_aws);
-	buf_adds(&help, cs_opts_help_common);
+	help = cs_opts_help(usage_tool, 1, NULL);
 	lo = cs_opts_longopts(longopts, 1);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
@@ -556,12 +553,12 @@ main(int argc, char **argv)
 			cs_usage_error("unknown option, or one without its argument: '%s'",
 			    argv[optind - 1]);
 		default:
-			if (!cs_opts_handle(&t.o, opt, optarg, help.data))
+			if (!cs_opts_handle(&t.o, opt, optarg, help))
 				cs_usage_error("unknown option");
 		}
 	}
 	free(lo);
-	buf_free(&help);
+	free(help);
 	if (optind < argc)
 		cs_usage_error("unexpected argument '%s'", argv[optind]);
 	if (!t.stream || !*t.stream)
