@@ -1,7 +1,9 @@
 /* aws.c - calls to AWS JSON-protocol services (see aws.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "aws.h"
 #include "awsconf.h"
@@ -102,6 +104,15 @@ aws_client_new(const struct cs_opts *o, const char *service, struct cs_err *err)
 	if (split_url(c->endpoint, &c->host, &c->path)) {
 		cs_err_set(err, "bad endpoint URL '%s'", c->endpoint);
 		goto fail;
+	}
+	{
+		/* a CA file that cannot be read fails here, not after a retry budget */
+		const char *ca = cs_getenv("AWS_CA_BUNDLE");
+
+		if (ca && access(ca, R_OK) != 0) {
+			cs_err_set(err, "AWS_CA_BUNDLE '%s': %s", ca, strerror(errno));
+			goto fail;
+		}
 	}
 	c->creds = creds_provider_new(o->profile);
 	retry_policy_default(&c->pol);
@@ -320,6 +331,7 @@ on_http(void *ctx, struct http_response *resp)
 
 	c->sending--;
 	cs_err_clear(&err);
+	/* -v: the one place the library prints, because the user asked for it */
 	if (c->verbose)
 		cs_warnx("POST %s %s -> %ld (%.0f ms)%s", c->endpoint, k->op, resp->status,
 		    resp->seconds * 1000, k->attempts > 1 ? " (retry)" : "");
@@ -355,7 +367,7 @@ on_http(void *ctx, struct http_response *resp)
 		send_call(k);
 		return;
 	}
-	err.retryable = retry_is_retryable(err.http_status, err.code);
+	err.retryable = !resp->permanent && retry_is_retryable(err.http_status, err.code);
 	if (err.retryable && !c->cancelled) {
 		wait = retry_backoff_ms(&c->pol, k->attempts, &c->rng);
 		if (retry_allowed(&c->pol, k->attempts, now - k->start_ms, wait)) {
@@ -365,8 +377,8 @@ on_http(void *ctx, struct http_response *resp)
 			return;
 		}
 		size_t l = strlen(err.msg);
-		snprintf(err.msg + l, sizeof err.msg - l, " (gave up after %u attempts in %.1f s)",
-		    k->attempts, (double)(now - k->start_ms) / 1000.0);
+		snprintf(err.msg + l, sizeof err.msg - l, " (gave up after %u attempt%s in %.1f s)",
+		    k->attempts, k->attempts == 1 ? "" : "s", (double)(now - k->start_ms) / 1000.0);
 	}
 	finish(k, 0, NULL, &err);
 }

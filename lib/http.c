@@ -236,6 +236,22 @@ finish(struct http_client *c, CURL *e, CURLcode res)
 		x->resp.status = 0;
 		snprintf(x->resp.error, sizeof x->resp.error, "%s",
 		    x->toobig ? "answer too large" : x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+		/* what a retry cannot mend: certificates, CA files, protocols, URLs */
+		switch (res) {
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_URL_MALFORMAT:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CIPHER:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_CRL_BADFILE:
+		case CURLE_SSL_ISSUER_ERROR:
+		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+			x->resp.permanent = 1;
+			break;
+		default:
+			break;
+		}
 	}
 	/* keep the handle (and so its connection) for the next request */
 	if (c->nidle == c->capidle) {

@@ -3,8 +3,7 @@
  * connections and several requests in flight (curl multi).
  *
  * TLS verification is always on; AWS_CA_BUNDLE (or http_options.ca_bundle)
- * names an extra CA file.  Verbose mode prints method, URL, status and
- * timing, never a header's value.
+ * names an extra CA file.
  */
 #ifndef CS_HTTP_H
 #define CS_HTTP_H
@@ -17,7 +16,6 @@ struct http_options {
 	long connect_timeout_ms;  /* default 5000 */
 	long timeout_ms;          /* whole request; default 30000 */
 	const char *ca_bundle;    /* NULL: AWS_CA_BUNDLE, else the system's */
-	int verbose;              /* print one line per request on stderr */
 	long max_connections;     /* per host; default 8 */
 };
 
@@ -26,6 +24,7 @@ struct http_response {
 	struct buf body;
 	char date[64];          /* the Date header, for clock-skew correction */
 	char error[256];        /* transport error, when status is 0 */
+	int permanent;          /* a transport error that no retry can heal (TLS, bad URL, CA file) */
 	double seconds;         /* total time */
 };
 
