@@ -26,7 +26,11 @@ ASAN_BINS := $(CMDS:%=build/asan/bin/%)
 UNITS := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 FUZZERS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
-all: $(BINS)
+all: need-pkgs $(BINS)
+
+# a missing library is named here, not by a link error far from the cause
+need-pkgs:
+	$(if $(PKGS_MISSING),@echo "cs: pkg-config cannot find: $(PKGS_MISSING) (scripts/deps.sh build installs them)" >&2; exit 1)
 
 lib/libcs.a: $(OBJ)
 	rm -f $@
@@ -69,7 +73,7 @@ build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 	@mkdir -p $(@D)
 	$(FUZZCC) $(ALL_CPPFLAGS) $(FUZZFLAGS) -o $@ $< $(LIB_SRC) $(DEP_LIBS)
 
-asan: $(ASAN_BINS) $(UNITS)
+asan: need-pkgs $(ASAN_BINS) $(UNITS)
 fuzzers: $(FUZZERS)
 
 # --- the README's commands -------------------------------------------------
@@ -108,7 +112,7 @@ uninstall:
 clean:
 	rm -rf bin build lib/libcs.a tests/out
 
-.PHONY: all asan fuzzers check demo fuzz bench install uninstall clean
+.PHONY: all need-pkgs asan fuzzers check demo fuzz bench install uninstall clean
 .SECONDARY:
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

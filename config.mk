@@ -10,11 +10,13 @@ CFLAGS = -O2 -g
 WARN = -Wall -Wextra
 CPPFLAGS_BASE = -std=gnu11 -D_GNU_SOURCE -Ilib
 
+# each package asked for on its own, so that one missing .pc file is named;
 # libjq has no .pc file on Debian: fall back to the plain flags
 PKGS = libcurl openssl libmicrohttpd
-DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) \
+PKGS_MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(p))))
+DEP_CFLAGS := $(foreach p,$(PKGS),$(shell $(PKG_CONFIG) --cflags $(p) 2>/dev/null)) \
 	$(shell $(PKG_CONFIG) --cflags libjq 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) \
+DEP_LIBS := $(foreach p,$(PKGS),$(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null)) \
 	$(shell $(PKG_CONFIG) --libs libjq 2>/dev/null || echo -ljq -lonig) -lm -lpthread
 
 # the test build: AddressSanitizer + UBSan, and the fuzzers (clang + libFuzzer)

@@ -22,5 +22,10 @@ for f in build/fuzz/fuzz-*; do
 	fi
 	rm -rf "$tmp"
 done
+if [ "$n" -eq 0 ]; then
+	n=1
+	echo "not ok 1 - no fuzz harness was built (make fuzzers)"
+	fail=1
+fi
 echo "1..$n"
 exit $fail
