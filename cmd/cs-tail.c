@@ -674,8 +674,8 @@ main(int argc, char **argv)
 		if (wait < 0)
 			wait = 100;
 		if (t.o.progress && cs_now_ms() >= next_progress) {
-			fprintf(stderr, "\rcs-tail: %llu records read from %zu shards", sr_records(t.sr),
-			    sr_nshards(t.sr));
+			fprintf(stderr, "\r%s: %llu records read from %zu shards", cs_prog(),
+			    sr_records(t.sr), sr_nshards(t.sr));
 			next_progress = cs_now_ms() + 1000;
 			if (wait > 1000)
 				wait = 1000;
@@ -683,8 +683,8 @@ main(int argc, char **argv)
 		aws_run(c, wait, t.bx ? bx_fd(t.bx) : -1);
 	}
 	if (t.o.progress && next_progress)
-		fprintf(stderr, "\rcs-tail: %llu records read from %zu shards\n", sr_records(t.sr),
-		    sr_nshards(t.sr));
+		fprintf(stderr, "\r%s: %llu records read from %zu shards\n", cs_prog(),
+		    sr_records(t.sr), sr_nshards(t.sr));
 	if (t.ck) {
 		if (checkpoint_commit(t.ck, &err) < 0) {
 			cs_warnx("%s", err.msg);
