@@ -12,7 +12,6 @@
 struct xfer {
 	CURL *easy;
 	struct curl_slist *hdrs;
-	char *body;
 	struct http_response resp;
 	http_done_fn done;
 	void *ctx;
@@ -137,7 +136,6 @@ xfer_free(struct xfer *x, int wipe)
 	if (wipe && x->resp.body.data)
 		OPENSSL_cleanse(x->resp.body.data, x->resp.body.cap);
 	curl_slist_free_all(x->hdrs);
-	free(x->body);
 	http_response_free(&x->resp);
 	free(x);
 }
@@ -199,10 +197,8 @@ http_start(struct http_client *c, const char *method, const char *url,
 	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	if (strcmp(method, "GET") != 0) {
-		x->body = cs_malloc(len + 1);
-		if (len)
-			memcpy(x->body, body, len);
-		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+		/* borrowed, not copied: the caller keeps it until DONE */
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, len ? body : "");
 		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		if (strcmp(method, "POST") != 0)
 			curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, method);

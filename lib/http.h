@@ -36,8 +36,8 @@ struct http_client *http_client_new(const struct http_options *o);
 void http_client_free(struct http_client *c);
 /*
  * Start a request.  HEADERS are "Name: value" strings (copied); BODY is
- * copied.  DONE is called from http_run() with the response, which is
- * only valid during the call.
+ * borrowed: it must stay as it is until DONE is called.  DONE is called
+ * from http_run() with the response, which is only valid during the call.
  */
 void http_start(struct http_client *c, const char *method, const char *url,
     const char *const *headers, size_t nheaders, const char *body, size_t len,
