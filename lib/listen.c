@@ -163,7 +163,17 @@ listen_answer_put(struct listen_answer *ans, const char *stream, const struct pu
 
 	ans->preflight = ans->allow = 0;
 	if (!res->ok) {
-		listen_answer_error(ans, fail_status(res), res->code, res->message);
+		/*
+		 * The service's own errors are passed on, as the sample did; ours
+		 * (credentials, signing, the network) would tell a stranger about
+		 * this machine's files and addresses: they stay in our own log.
+		 */
+		if (strcmp(res->code, "CredentialsError") == 0 || strcmp(res->code, "SigningError") == 0 ||
+		    strcmp(res->code, "NetworkError") == 0 || strcmp(res->code, "Interrupted") == 0)
+			listen_answer_error(ans, fail_status(res), res->code,
+			    "the record could not be put to the stream; the endpoint's log says why");
+		else
+			listen_answer_error(ans, fail_status(res), res->code, res->message);
 		return;
 	}
 	ans->status = 200;
