@@ -52,7 +52,8 @@ static const char usage_tool[] =
     "      --on-failure FILE      where batches that keep failing go (default: stderr)\n"
     "      --parallel N           batches running at once, over all shards (default 4)\n"
     "      --grace MS             on SIGINT/SIGTERM, wait up to MS for running batches (default 30000)\n"
-    "      --limit N              records per GetRecords request, 1..10000 (default 10000)\n";
+    "      --limit N              records per GetRecords request, 1..10000 (default 10000)\n"
+    "      --stats                print the summary even when stderr is not a terminal\n";
 
 enum {
 	OPT_FROM = CS_OPT_TOOL,
@@ -69,6 +70,7 @@ enum {
 	OPT_GRACE,
 	OPT_LIMIT,
 	OPT_SHELL,
+	OPT_STATS,
 };
 
 static const char shortopts[] = "s:en:J" CS_OPTS_SHORT;
@@ -91,6 +93,7 @@ static const struct option longopts[] = {
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "shell", required_argument, NULL, OPT_SHELL },
+	{ "stats", no_argument, NULL, OPT_STATS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -117,6 +120,7 @@ struct tail {
 	int bisect;
 	const char *on_failure;
 	const char *shell;
+	int stats;
 
 	struct shardreader *sr;
 	struct checkpoint *ck;
@@ -130,6 +134,11 @@ struct tail {
 	int stop;                      /* -n reached, or stdout closed */
 	int status;                    /* exit status so far */
 	unsigned long failed_batches;
+	/* for the summary */
+	unsigned long long bytes;          /* of the lines written, or handed to CMD by batches done */
+	unsigned long batches;             /* --exec batches done (delivered or failed) */
+	unsigned long long failed_lines;   /* lines of them written to the on-failure output */
+	unsigned long abandoned;           /* batches left undone by a shutdown */
 };
 
 /* --- output ------------------------------------------------------------------ */
@@ -273,6 +282,7 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 		sr_stop(t->sr);
 		return SR_CONTINUE;
 	}
+	t->bytes += t->out.len;
 	if (t->ck) {
 		if (last)
 			checkpoint_set(t->ck, shard, last);
@@ -345,12 +355,19 @@ batch_done(void *ctx, struct bx_batch *b)
 	size_t i;
 
 	x->running = 0;
+	if (b->abandoned)
+		t->abandoned++;
 	if (!b->abandoned) {
 		for (i = 0; i < b->n; i++)
 			if (b->it[i].ck_ok)
 				last = b->it[i].seq;
+		t->batches++;
+		t->bytes += b->lines.len;
+		t->failed_lines += b->failed;
 		if (b->failed) {
 			t->failed_batches++;
+			if (t->o.progress)
+				cs_progress_clear();
 			cs_warnx("%s/%s: %zu of %zu records failed (%s .. %s)%s%s", t->stream, b->shard,
 			    b->failed, b->n, b->it[0].seq, b->it[b->n - 1].seq,
 			    t->on_failure ? ", written to " : "", t->on_failure ? t->on_failure : "");
@@ -453,6 +470,54 @@ exec_tick(struct tail *t)
 	return (int)wait;
 }
 
+/* --- the summary ------------------------------------------------------------------- */
+
+static void
+summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0, int final)
+{
+	unsigned long long records = t->sr ? sr_records(t->sr) : 0;
+	size_t nshards = t->sr ? sr_nshards(t->sr) : 0;
+	double secs = (double)(cs_now_ms() - t0) / 1000.0;
+	double rate = secs > 0 ? (double)records / secs : 0;
+	unsigned long requests = 0, retries = 0;
+	struct buf b = BUF_INIT;
+
+	if (!final) {
+		cs_progress("%llu records read from %zu shards, %llu lines %s, %.0f records/s",
+		    records, nshards, t->written, t->exec ? "through the command" : "written", rate);
+		return;
+	}
+	if (c) {
+		requests += aws_client_stats(c)->requests;
+		retries += aws_client_stats(c)->retries;
+	}
+	if (lc) {
+		requests += aws_client_stats(lc)->requests;
+		retries += aws_client_stats(lc)->retries;
+	}
+	if (t->o.progress)
+		cs_progress_clear();
+	buf_printf(&b, "%llu records from %zu shards: %llu lines (%llu bytes) ", records, nshards,
+	    t->written, t->bytes);
+	if (t->bx) {
+		const struct bx_stats *bs = bx_stats(t->bx);
+
+		buf_printf(&b, "in %lu batches, %lu failed (%llu lines to the on-failure output), "
+		    "%lu runs, %lu re-runs", t->batches, t->failed_batches, t->failed_lines,
+		    bs->runs, bs->reruns);
+		if (t->abandoned)
+			buf_printf(&b, ", %lu abandoned", t->abandoned);
+	} else {
+		buf_adds(&b, "written");
+	}
+	buf_printf(&b, "; %lu requests, %lu retries", requests, retries);
+	/* the timing only where it is read, not where output is compared */
+	if (t->o.verbose || t->o.progress)
+		buf_printf(&b, "; %.1f s, %.0f records/s", secs, rate);
+	cs_warnx("%s", b.data);
+	buf_free(&b);
+}
+
 /* --- setup -------------------------------------------------------------------------- */
 
 static void
@@ -507,7 +572,7 @@ main(int argc, char **argv)
 	char **shards = NULL;
 	size_t nshards = 0, i;
 	int opt, fatal = 0, interrupted = 0, sr_failed = 0;
-	uint64_t stop_deadline = 0, next_progress = 0;
+	uint64_t stop_deadline = 0, next_progress = 0, t0 = cs_now_ms();
 
 	cs_setprog(argv[0]);
 	/* answers of megabytes, one after another: keep their memory instead of mapping it anew */
@@ -549,6 +614,7 @@ main(int argc, char **argv)
 		case OPT_GRACE: t.grace = (unsigned)cs_opt_number("grace", optarg, 0, 3600000); break;
 		case OPT_LIMIT: cfg.limit = (unsigned)cs_opt_number("limit", optarg, 1, 10000); break;
 		case OPT_SHELL: t.shell = optarg; break;
+		case OPT_STATS: t.stats = 1; break;
 		case '?':
 			cs_usage_error("unknown option, or one without its argument: '%s'",
 			    argv[optind - 1]);
@@ -674,23 +740,23 @@ main(int argc, char **argv)
 		if (wait < 0)
 			wait = 100;
 		if (t.o.progress && cs_now_ms() >= next_progress) {
-			fprintf(stderr, "\r%s: %llu records read from %zu shards", cs_prog(),
-			    sr_records(t.sr), sr_nshards(t.sr));
+			summary(&t, c, lc, t0, 0);
 			next_progress = cs_now_ms() + 1000;
 			if (wait > 1000)
 				wait = 1000;
 		}
 		aws_run(c, wait, t.bx ? bx_fd(t.bx) : -1);
 	}
-	if (t.o.progress && next_progress)
-		fprintf(stderr, "\r%s: %llu records read from %zu shards\n", cs_prog(),
-		    sr_records(t.sr), sr_nshards(t.sr));
 	if (t.ck) {
 		if (checkpoint_commit(t.ck, &err) < 0) {
+			if (t.o.progress)
+				cs_progress_clear();
 			cs_warnx("%s", err.msg);
 			t.status = CS_EXIT_OUTPUT;
 		}
 	}
+	if (t.stats || t.o.verbose || t.o.progress)
+		summary(&t, c, lc, t0, 1);
 	if (!t.status && interrupted)
 		t.status = CS_EXIT_INTERRUPTED;
 	if (!t.status && t.failed_batches)

@@ -86,6 +86,7 @@ struct bx_runner {
 	char *shell;        /* the shell's path */
 	const char *shname; /* its argv[0]: the path's last part */
 	int pipefail;       /* it takes -o pipefail */
+	struct bx_stats stats;
 };
 
 /* NAME when it has a slash, else NAME's first executable file on PATH; NULL when none. */
@@ -212,6 +213,12 @@ int
 bx_fd(const struct bx_runner *r)
 {
 	return r->epfd;
+}
+
+const struct bx_stats *
+bx_stats(const struct bx_runner *r)
+{
+	return &r->stats;
 }
 
 size_t
@@ -379,6 +386,9 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 	j->pid = pid;
 	j->pidfd = pidfd;
 	j->state = J_RUNNING;
+	r->stats.runs++;
+	if (g->attempt)
+		r->stats.reruns++;
 	g->attempt++;
 	r->running++;
 	return 0;

@@ -86,6 +86,12 @@ int bx_fd(const struct bx_runner *r);
  * *fatal on a failure to write the on-failure output or to start a run.
  */
 int bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err);
+/* Runs of CMD started, and of them the re-runs of a failed range (retries, bisect halves not counted). */
+struct bx_stats {
+	unsigned long runs;
+	unsigned long reruns;
+};
+const struct bx_stats *bx_stats(const struct bx_runner *r);
 /* Batches queued, running or waiting to retry. */
 size_t bx_busy(const struct bx_runner *r);
 /* Runs in progress (children alive). */
