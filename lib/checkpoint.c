@@ -196,29 +196,18 @@ file_load(struct checkpoint *ck, struct cs_err *err)
 {
 	struct file_impl *f = ck->impl;
 	struct buf b = BUF_INIT;
-	char chunk[65536];
-	ssize_t got;
-	int fd, r = -1;
+	int not_opened, r = -1;
 
-	fd = open(f->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		cs_err_set(err, "cannot open '%s': %s", f->path, strerror(errno));
-		return -1;
-	}
-	while ((got = read(fd, chunk, sizeof chunk)) != 0) {
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			cs_err_set(err, "cannot read '%s': %s", f->path, strerror(errno));
-			goto out;
-		}
-		buf_add(&b, chunk, (size_t)got);
-		if (b.len > (64u << 20)) {
+	if (cs_read_file(f->path, 64u << 20, &b, &not_opened) < 0) {
+		if (not_opened && errno == ENOENT)
+			r = 0;
+		else if (not_opened)
+			cs_err_set(err, "cannot open '%s': %s", f->path, strerror(errno));
+		else if (errno == EFBIG)
 			cs_err_set(err, "'%s': too large for a checkpoint", f->path);
-			goto out;
-		}
+		else
+			cs_err_set(err, "cannot read '%s': %s", f->path, strerror(errno));
+		goto out;
 	}
 	if (checkpoint_parse(ck, b.data ? b.data : "", b.len, err) < 0) {
 		char msg[CS_ERRMAX];
@@ -229,7 +218,6 @@ file_load(struct checkpoint *ck, struct cs_err *err)
 	}
 	r = 0;
 out:
-	close(fd);
 	buf_free(&b);
 	return r;
 }

@@ -117,6 +117,12 @@ int cs_parse_uint(const char *s, unsigned long long max, unsigned long long *out
  * errno.  With STOP given, a signal that finds *STOP set gives up (-1, errno EINTR).
  */
 int cs_write_all(int fd, const void *p, size_t n, const volatile sig_atomic_t *stop);
+/*
+ * Read the whole file PATH onto B, at most MAX bytes (0: no limit).  0, or -1
+ * with errno (EFBIG: larger than MAX) and *NOT_OPENED saying whether it could
+ * not even be opened.  The bytes pass through a buffer that is wiped after.
+ */
+int cs_read_file(const char *path, size_t max, struct buf *b, int *not_opened);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void cs_hex(char *out, const unsigned char *p, size_t n);
 /* base64 (RFC 4648, padded) encode onto b; decode returns -1 on bad input. */

@@ -192,37 +192,23 @@ int
 ini_load(struct ini *ini, const char *path, struct cs_err *err)
 {
 	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f;
-	int rc = -1;
+	int not_opened, rc = -1;
 
-	f = fopen(path, "rb");
-	if (!f) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		cs_err_set(err, "cannot read '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-		if (b.len + n > INI_MAX_FILE) {
+	if (cs_read_file(path, INI_MAX_FILE, &b, &not_opened) < 0) {
+		if (not_opened && (errno == ENOENT || errno == ENOTDIR))
+			rc = 0;
+		else if (!not_opened && errno == EFBIG)
 			cs_err_set(err, "cannot read '%s': larger than %u bytes", path, INI_MAX_FILE);
-			goto out;
-		}
-		buf_add(&b, chunk, n);
-	}
-	if (ferror(f)) {
-		cs_err_set(err, "cannot read '%s': %s", path, strerror(errno));
+		else
+			cs_err_set(err, "cannot read '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	ini_parse(ini, b.data ? b.data : "", b.len);
 	rc = 1;
 out:
-	OPENSSL_cleanse(chunk, sizeof chunk);
 	if (b.data)
 		OPENSSL_cleanse(b.data, b.len);
 	buf_free(&b);
-	fclose(f);
 	return rc;
 }
 

@@ -40,24 +40,15 @@ collect(void *ctx, jv msg)
 static char *
 read_file(const char *path, struct cs_err *err)
 {
-	FILE *f = fopen(path, "re");
 	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
+	int not_opened;
 
-	if (!f) {
-		cs_err_set(err, "cannot open '%s': %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_add(&b, chunk, n);
-	if (ferror(f)) {
-		cs_err_set(err, "cannot read '%s': %s", path, strerror(errno));
-		fclose(f);
+	if (cs_read_file(path, 0, &b, &not_opened) < 0) {
+		cs_err_set(err, "cannot %s '%s': %s", not_opened ? "open" : "read", path,
+		    strerror(errno));
 		buf_free(&b);
 		return NULL;
 	}
-	fclose(f);
 	return buf_detach(&b);
 }
 

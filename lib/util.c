@@ -1,5 +1,6 @@
-/* util.c - environment, clocks, RFC 3339 times, numbers, whole writes, hex and base64. */
+/* util.c - environment, clocks, RFC 3339 times, numbers, whole files, hex and base64. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -187,6 +188,38 @@ cs_write_all(int fd, const void *buf, size_t n, const volatile sig_atomic_t *sto
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+int
+cs_read_file(const char *path, size_t max, struct buf *b, int *not_opened)
+{
+	char chunk[65536];
+	ssize_t got;
+	int fd, saved;
+
+	*not_opened = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*not_opened = 1;
+		return -1;
+	}
+	while ((got = read(fd, chunk, sizeof chunk)) != 0) {
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			break;
+		if (max && b->len + (size_t)got > max) {
+			errno = EFBIG;
+			got = -1;
+			break;
+		}
+		buf_add(b, chunk, (size_t)got);
+	}
+	saved = errno;
+	explicit_bzero(chunk, sizeof chunk);
+	close(fd);
+	errno = saved;
+	return got < 0 ? -1 : 0;
 }
 
 void
