@@ -6,34 +6,15 @@
 #
 #   E2E_REQUESTS=N     requests (default 400)
 #   E2E_RATE=R         requests per second (default 50)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-top=$(pwd)
-export PATH=$top/bin:$top/scripts:$PATH
-export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDLOCAL}
-export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-localsecret}
-export AWS_REGION=${AWS_REGION:-us-east-1}
-export LC_ALL=C.UTF-8
+. "$(dirname "$0")/lib.sh"
+set -o pipefail
 
 n=${E2E_REQUESTS:-400}
 rate=${E2E_RATE:-50}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cs-e2e.XXXXXX")
-own= pids=
-cleanup() {
-	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
-	[ -n "$own" ] && scripts/services.sh stop "$work/svc" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-if [ -z "${CS_KINESIS_ENDPOINT:-}" ] || [ -z "${CS_DYNAMODB_ENDPOINT:-}" ]; then
-	scripts/services.sh start "$work/svc" >/dev/null
-	own=1
-	. "$work/svc/services.env"
-fi
-export AWS_ENDPOINT_URL_KINESIS=$CS_KINESIS_ENDPOINT
-export AWS_ENDPOINT_URL_DYNAMODB=$CS_DYNAMODB_ENDPOINT
+bench_need bin/cs-put bin/cs-tail bin/cs-validate bin/cs-store
+bench_tmp
+bench_services
 
 stream=e2e-$$
 table=e2e-$$
@@ -41,33 +22,29 @@ scripts/services.sh create-stream "$CS_KINESIS_ENDPOINT" "$stream" 2
 scripts/services.sh create-table "$CS_DYNAMODB_ENDPOINT" "$table" IP Timestamp
 
 port=$(scripts/services.sh freeport)
-cs-put --listen "127.0.0.1:$port" -s "$stream" 2>"$work/listen.log" &
-pids="$pids $!"
+cs-put --listen "127.0.0.1:$port" -s "$stream" 2>"$tmp/listen.log" &
+bench_pids="$bench_pids $!"
 # After cs-store has written a batch, stamp each of its records with the
 # time: that is when its item is in the table.
-cat >"$work/consume.sh" <<EOF
+cat >"$tmp/consume.sh" <<EOF
 #!/bin/sh
 set -e
-b=\$(mktemp "$work/batch.XXXXXX")
+b=\$(mktemp "$tmp/batch.XXXXXX")
 cs-validate --rejects "\$b.rej" >"\$b"
 cs-store -q -t "$table" -m @"$top/scripts/sample-mapping.jq" "\$b"
 now=\$(date +%s%N)
-sed "s/^/\$now /" "\$b" >>"$work/stored.txt"
+sed "s/^/\$now /" "\$b" >>"$tmp/stored.txt"
 rm -f "\$b" "\$b.rej"
 EOF
-chmod +x "$work/consume.sh"
-cs-tail -s "$stream" --from latest --checkpoint "$work/ck" --exec "$work/consume.sh" \
-    2>"$work/tail.log" &
-pids="$pids $!"
+chmod +x "$tmp/consume.sh"
+cs-tail -s "$stream" --from latest --checkpoint "$tmp/ck" --exec "$tmp/consume.sh" \
+    2>"$tmp/tail.log" &
+bench_pids="$bench_pids $!"
 
-i=0
-until curl -s -o /dev/null -X OPTIONS "http://127.0.0.1:$port/report"; do
-	i=$((i + 1)); [ $i -lt 100 ] || { cat "$work/listen.log" >&2; exit 1; }
-	sleep 0.1
-done
+bench_wait_listen "$port" "$tmp/listen.log"
 sleep 1 # let cs-tail reach the end of each shard
 
-python3 - "$port" "$n" "$rate" "$work/sent.txt" <<'EOF'
+python3 - "$port" "$n" "$rate" "$tmp/sent.txt" <<'EOF'
 import http.client, json, sys, time
 port, n, rate, out = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -94,13 +71,13 @@ EOF
 
 # wait until every record is stored (at most 60 s)
 i=0
-while [ "$(cut -d' ' -f1 --complement "$work/stored.txt" 2>/dev/null | sort -u | wc -l)" -lt "$n" ]; do
+while [ "$(cut -d' ' -f1 --complement "$tmp/stored.txt" 2>/dev/null | sort -u | wc -l)" -lt "$n" ]; do
 	i=$((i + 1))
-	[ $i -lt 600 ] || { echo "e2e: not every record reached the table" >&2; tail "$work/tail.log" >&2; exit 1; }
+	[ $i -lt 600 ] || { echo "e2e: not every record reached the table" >&2; tail "$tmp/tail.log" >&2; exit 1; }
 	sleep 0.1
 done
 
-python3 - "$work/sent.txt" "$work/stored.txt" "$n" "$rate" <<'EOF'
+python3 - "$tmp/sent.txt" "$tmp/stored.txt" "$n" "$rate" <<'EOF'
 import json, sys
 sent = {}
 for line in open(sys.argv[1]):

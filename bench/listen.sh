@@ -12,45 +12,24 @@
 # reads the stream back and checks that every 200 is backed by a record.
 # Goal: at least 5,000 requests/s with p99 under 100 ms.  Prints a
 # Markdown section on stdout; the log goes to stderr.
-set -eu
-cd "$(dirname "$0")/.."
-top=$(pwd)
-export PATH=$top/bin:$top/scripts:$PATH
-export LC_ALL=C.UTF-8
-export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDLOCAL}
-export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-localsecret}
-export AWS_REGION=${AWS_REGION:-us-east-1}
+. "$(dirname "$0")/lib.sh"
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 SHARDS=${SHARDS:-4}
 
-[ -x bin/cs-put ] || { echo "listen: build first (make)" >&2; exit 1; }
-command -v wrk >/dev/null || { echo "listen: needs wrk" >&2; exit 1; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs-bench-listen.XXXXXX")
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null
-	scripts/services.sh stop "$tmp/svc" kinesis >/dev/null 2>&1
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-scripts/services.sh start "$tmp/svc" kinesis >&2
-. "$tmp/svc/services.env"
-E=$CS_KINESIS_ENDPOINT
+bench_need bin/cs-put wrk boto3
+bench_tmp
+bench_own_services kinesis
 S=click-stream
 scripts/services.sh create-stream "$E" "$S" "$SHARDS"
 port=$(scripts/services.sh freeport)
 
 bin/cs-put -s "$S" --endpoint-url "$E" --listen "127.0.0.1:$port" --stats 2>"$tmp/listen.log" &
 pid=$!
-i=0
-until curl -s -o /dev/null -X OPTIONS "http://127.0.0.1:$port/report"; do
-	i=$((i + 1)); [ $i -lt 100 ] || { echo "listen: cs-put did not start" >&2; cat "$tmp/listen.log" >&2; exit 1; }
-	sleep 0.1
-done
+bench_pids=$pid
+bench_wait_listen "$port" "$tmp/listen.log"
 
 cat >"$tmp/post.lua" <<'LUA'
 wrk.method = "POST"
@@ -64,27 +43,10 @@ wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$tmp/post.lua" 
 cat "$tmp/wrk.out" >&2
 kill -TERM "$pid"
 wait "$pid" || { echo "listen: cs-put exited $?" >&2; cat "$tmp/listen.log" >&2; exit 1; }
-pid=
+bench_pids=
 cat "$tmp/listen.log" >&2
 
-count() { # STREAM: records in it, over every shard
-	/usr/bin/python3 - "$E" "$1" <<'PY'
-import sys, boto3
-c = boto3.client("kinesis", endpoint_url=sys.argv[1], region_name="us-east-1")
-n = 0
-for s in c.list_shards(StreamName=sys.argv[2])["Shards"]:
-    it = c.get_shard_iterator(StreamName=sys.argv[2], ShardId=s["ShardId"],
-                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-    while it:
-        r = c.get_records(ShardIterator=it, Limit=10000)
-        n += len(r["Records"])
-        if not r["Records"] and r.get("MillisBehindLatest", 0) == 0:
-            break
-        it = r.get("NextShardIterator")
-print(n)
-PY
-}
-records=$(count "$S")
+records=$(bench_count_stream "$E" "$S")
 
 w=$tmp/wrk.out
 rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' "$w")

@@ -1,8 +1,8 @@
 #!/bin/bash
-# run.sh - what 'make bench' runs: every other bench/*.sh script, one after
-# the other, against one shared pair of local services, collecting their
-# Markdown output into bench/RESULTS.md under a header that describes the
-# machine and the versions measured.
+# run.sh - what 'make bench' runs: every other bench/*.sh script (but
+# lib.sh, which they source), one after the other, against one shared pair
+# of local services, collecting their Markdown output into bench/RESULTS.md
+# under a header that describes the machine and the versions measured.
 #
 #   bench/run.sh [PATTERN...]     only the scripts whose name contains a pattern
 #   BENCH_OUT=FILE bench/run.sh   write FILE instead of bench/RESULTS.md
@@ -34,7 +34,7 @@ for f in bench/*.sh; do
 done
 scripts=()
 for f in $all; do
-	[ "$f" = bench/run.sh ] && continue
+	case $f in bench/run.sh|bench/lib.sh) continue ;; esac # lib.sh: sourced by the others
 	if [ $# -gt 0 ]; then
 		keep=
 		for p in "$@"; do case $f in *"$p"*) keep=1 ;; esac; done

@@ -9,46 +9,29 @@
 #       cs-store, whose wall time is mostly the emulators' (kinesalite,
 #       dynalite): the 1M step takes about 4 minutes on 2 cores; drop it
 #       (SCALE_SERVICE_SIZES="10000 100000") for a quicker run
-set -euo pipefail
-cd "$(dirname "$0")/.."
-top=$(pwd)
-export PATH=$top/bin:$top/scripts:$PATH
-export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDLOCAL}
-export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-localsecret}
-export AWS_REGION=${AWS_REGION:-us-east-1}
-export LC_ALL=C.UTF-8
+. "$(dirname "$0")/lib.sh"
+set -o pipefail
 
 sizes=${SCALE_SIZES:-10000 100000 1000000}
 svc_sizes=${SCALE_SERVICE_SIZES:-10000 100000 1000000}
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/cs-scale.XXXXXX")
-own=
-cleanup() {
-	[ -n "$own" ] && scripts/services.sh stop "$work/svc" >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap cleanup EXIT
-if [ -z "${CS_KINESIS_ENDPOINT:-}" ] || [ -z "${CS_DYNAMODB_ENDPOINT:-}" ]; then
-	scripts/services.sh start "$work/svc" >/dev/null
-	own=1
-	. "$work/svc/services.env"
-fi
-export AWS_ENDPOINT_URL_KINESIS=$CS_KINESIS_ENDPOINT
-export AWS_ENDPOINT_URL_DYNAMODB=$CS_DYNAMODB_ENDPOINT
+bench_need bin/cs-put bin/cs-tail bin/cs-validate bin/cs-store /usr/bin/time
+bench_tmp
+bench_services
 
 max=0
 for n in $sizes $svc_sizes; do [ "$n" -gt "$max" ] && max=$n; done
 echo "scale: generating $max records" >&2
-gen-records --count "$max" --seed 11 --bad-ratio 0.05 >"$work/all.ndjson"
+gen-records --count "$max" --seed 11 --bad-ratio 0.05 >"$tmp/all.ndjson"
 
-# one measured run: TOOL N CMD... -> a row in $work/rows; stdin/stdout as given
+# one measured run: TOOL N CMD... -> a row in $tmp/rows; stdin/stdout as given
 measure() { # TOOL N CMD...
 	tool=$1 n=$2
 	shift 2
-	if ! /usr/bin/time -v -o "$work/time.txt" "$@"; then
+	if ! /usr/bin/time -v -o "$tmp/time.txt" "$@"; then
 		echo "scale: $tool on $n records failed" >&2
-		tail -n 5 "$work/err.txt" >&2 || true
-		printf '| %s | %d | failed | | | |\n' "$tool" "$n" >>"$work/rows"
+		tail -n 5 "$tmp/err.txt" >&2 || true
+		printf '| %s | %d | failed | | | |\n' "$tool" "$n" >>"$tmp/rows"
 		return 0
 	fi
 	awk -v tool="$tool" -v n="$n" -F': ' '
@@ -63,7 +46,7 @@ measure() { # TOOL N CMD...
 		cpu = user + sys
 		printf "| %s | %d | %.2f | %.2f | %.1f | %.2f |\n", tool, n, wall, cpu,
 		    rss / 1024, (n > 0 ? cpu * 1e6 / n : 0)
-	}' "$work/time.txt" >>"$work/rows"
+	}' "$tmp/time.txt" >>"$tmp/rows"
 }
 
 cat <<EOF
@@ -79,28 +62,28 @@ column is the tool's alone.
 EOF
 
 for n in $sizes; do
-	head -n "$n" "$work/all.ndjson" >"$work/in.ndjson"
-	measure cs-validate "$n" cs-validate --rejects "$work/rej.ndjson" "$work/in.ndjson" \
-	    >/dev/null 2>"$work/err.txt" </dev/null
+	head -n "$n" "$tmp/all.ndjson" >"$tmp/in.ndjson"
+	measure cs-validate "$n" cs-validate --rejects "$tmp/rej.ndjson" "$tmp/in.ndjson" \
+	    >/dev/null 2>"$tmp/err.txt" </dev/null
 done
 
 for n in $svc_sizes; do
-	head -n "$n" "$work/all.ndjson" >"$work/in.ndjson"
+	head -n "$n" "$tmp/all.ndjson" >"$tmp/in.ndjson"
 	stream=scale-$n-$$
 	table=scale-$n-$$
 	scripts/services.sh create-stream "$CS_KINESIS_ENDPOINT" "$stream" 2
 	scripts/services.sh create-table "$CS_DYNAMODB_ENDPOINT" "$table" IP Timestamp
 	echo "scale: $n records" >&2
-	measure cs-put "$n" cs-put -q -s "$stream" "$work/in.ndjson" \
-	    >/dev/null 2>"$work/err.txt" </dev/null
+	measure cs-put "$n" cs-put -q -s "$stream" "$tmp/in.ndjson" \
+	    >/dev/null 2>"$tmp/err.txt" </dev/null
 	measure cs-tail "$n" cs-tail -q -s "$stream" -e \
-	    >"$work/tail.ndjson" 2>"$work/err.txt" </dev/null
-	got=$(wc -l <"$work/tail.ndjson")
+	    >"$tmp/tail.ndjson" 2>"$tmp/err.txt" </dev/null
+	got=$(wc -l <"$tmp/tail.ndjson")
 	[ "$got" -eq "$n" ] || echo "scale: cs-tail read $got records of $n" >&2
-	cs-validate "$work/in.ndjson" 2>/dev/null >"$work/ok.ndjson"
-	measure cs-store "$(wc -l <"$work/ok.ndjson")" \
-	    cs-store -q -t "$table" -m @scripts/sample-mapping.jq "$work/ok.ndjson" \
-	    >/dev/null 2>"$work/err.txt" </dev/null
+	cs-validate "$tmp/in.ndjson" 2>/dev/null >"$tmp/ok.ndjson"
+	measure cs-store "$(wc -l <"$tmp/ok.ndjson")" \
+	    cs-store -q -t "$table" -m @scripts/sample-mapping.jq "$tmp/ok.ndjson" \
+	    >/dev/null 2>"$tmp/err.txt" </dev/null
 	scripts/services.sh call "$CS_KINESIS_ENDPOINT" kinesis DeleteStream \
 	    "{\"StreamName\":\"$stream\"}" >/dev/null 2>&1 || true
 	scripts/services.sh call "$CS_DYNAMODB_ENDPOINT" dynamodb DeleteTable \
@@ -108,5 +91,5 @@ for n in $svc_sizes; do
 done
 echo '| tool | records | wall (s) | CPU (s) | peak RSS (MB) | CPU µs/record |'
 echo '|---|---:|---:|---:|---:|---:|'
-sort -s -t '|' -k 2,2 "$work/rows"
+sort -s -t '|' -k 2,2 "$tmp/rows"
 echo

@@ -15,27 +15,15 @@
 # /usr/bin/time; every run is checked by a Scan count.  The goal: cs-store's
 # CPU per item at most 1/10 of the peer's, its wall time at most half.
 # Prints a Markdown section on stdout; the log goes to stderr.
-set -eu
-cd "$(dirname "$0")/.."
-top=$(pwd)
-export PATH=$top/bin:$top/scripts:$PATH
-export LC_ALL=C.UTF-8
-export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDLOCAL}
-export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-localsecret}
-export AWS_REGION=${AWS_REGION:-us-east-1}
+. "$(dirname "$0")/lib.sh"
 
 RECORDS=${RECORDS:-20000}
 SEED=${SEED:-1}
 PARALLEL=${PARALLEL:-4}
 
-[ -x bin/cs-store ] || { echo "store: build first (make)" >&2; exit 1; }
-/usr/bin/python3 -c 'import boto3' 2>/dev/null || { echo "store: needs python3-boto3" >&2; exit 1; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs-bench-store.XXXXXX")
-trap 'scripts/services.sh stop "$tmp/svc" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-scripts/services.sh start "$tmp/svc" dynamodb >&2
-. "$tmp/svc/services.env"
-E=$CS_DYNAMODB_ENDPOINT
+bench_need bin/cs-store /usr/bin/time boto3
+bench_tmp
+bench_own_services dynamodb
 
 echo "store: generating $RECORDS records (seed $SEED)" >&2
 gen-records --count "$RECORDS" --seed "$SEED" >"$tmp/in.ndjson"
@@ -68,16 +56,10 @@ run() {
 	echo "store: $name" >&2
 	cmd=()
 	for a in "$@"; do cmd+=("${a//@TABLE@/$T}"); done
-	/usr/bin/time -f '%e %U %S' -o "$tmp/time" "${cmd[@]}" >/dev/null 2>>"$tmp/log"
-	read -r wall user sys <"$tmp/time"
-	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+	bench_time "${cmd[@]}" >/dev/null 2>>"$tmp/log"
 	n=$(count "$T")
 	[ "$n" = "$RECORDS" ] || { echo "store: $name wrote $n items, not $RECORDS" >&2; cat "$tmp/log" >&2; exit 1; }
 }
-us_per() { awk -v c="$1" -v n="$RECORDS" 'BEGIN { printf "%.1f", c * 1e6 / n }'; }
-per_s() { awk -v w="$1" -v n="$RECORDS" 'BEGIN { printf "%d", (w > 0 ? n / w : 0) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
-verdict() { awk -v r="$1" -v lim="$2" 'BEGIN { print (r <= lim ? "met" : "NOT met") }'; }
 
 run "cs-store" ip timestamp bin/cs-store -t @TABLE@ --endpoint-url "$E" --parallel "$PARALLEL" "$tmp/in.ndjson"
 cs_wall=$wall cs_cpu=$cpu
@@ -97,7 +79,7 @@ cat <<MD
 
 $RECORDS generated records (\`gen-records --count $RECORDS --seed $SEED\`, unique keys), each run
 into a fresh table of a freshly started local dynalite; cs-store with \`--parallel $PARALLEL\`, the peer is
-boto3 $(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)') \`Table.batch_writer\` (bench/store_peer.py, one request at a time).
+boto3 $(boto3_version) \`Table.batch_writer\` (bench/store_peer.py, one request at a time).
 CPU is user + system time of the whole process, start-up included; every table was
 checked by a Scan to hold all $RECORDS items.
 
@@ -108,8 +90,8 @@ checked by a Scan to hold all $RECORDS items.
 | cs-store -m @scripts/sample-mapping.jq | $csm_wall | $(per_s "$csm_wall") | $csm_cpu | $(us_per "$csm_cpu") |
 | boto3 batch_writer, same mapping in Python | $pym_wall | $(per_s "$pym_wall") | $pym_cpu | $(us_per "$pym_cpu") |
 
-- CPU per item, cs-store / peer: **$cpu_r** (goal ≤ 0.1: $(verdict "$cpu_r" 0.1)).
-- Wall time, cs-store / peer: **$wall_r** (goal ≤ 0.5: $(verdict "$wall_r" 0.5)).
+- CPU per item, cs-store / peer: **$cpu_r** (goal ≤ 0.1: $(at_most "$cpu_r" 0.1)).
+- Wall time, cs-store / peer: **$wall_r** (goal ≤ 0.5: $(at_most "$wall_r" 0.5)).
 - With the jq mapping (no goal set; libjq runs the program for every record):
   CPU per item $cpum_r of the peer's, wall time $wallm_r.
 - dynalite (node, one thread) does most of the work in both; the two cores of the

@@ -15,28 +15,16 @@
 # cs-tail follows, and p50/p99 of put-to-stdout are reported (goal: within
 # 500 ms on loopback).  Prints a Markdown section on stdout; the log goes
 # to stderr.
-set -eu
-cd "$(dirname "$0")/.."
-top=$(pwd)
-export PATH=$top/bin:$top/scripts:$PATH
-export LC_ALL=C.UTF-8
-export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-AKIDLOCAL}
-export AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-localsecret}
-export AWS_REGION=${AWS_REGION:-us-east-1}
+. "$(dirname "$0")/lib.sh"
 
 RECORDS=${RECORDS:-100000}
 SHARDS=${SHARDS:-4}
 LATENCY=${LATENCY:-200}
 SEED=${SEED:-1}
 
-[ -x bin/cs-tail ] || { echo "tail: build first (make)" >&2; exit 1; }
-/usr/bin/python3 -c 'import boto3' 2>/dev/null || { echo "tail: needs python3-boto3" >&2; exit 1; }
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs-bench-tail.XXXXXX")
-trap 'scripts/services.sh stop "$tmp/svc" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-scripts/services.sh start "$tmp/svc" kinesis >&2 || true
-. "$tmp/svc/services.env"
-E=${CS_KINESIS_ENDPOINT:?tail: kinesalite did not start}
+bench_need bin/cs-tail /usr/bin/time boto3
+bench_tmp
+bench_own_services kinesis
 S=bench-tail
 
 scripts/services.sh create-stream "$E" "$S" "$SHARDS"
@@ -62,16 +50,10 @@ run() {
 	name=$1
 	shift
 	echo "tail: $name" >&2
-	/usr/bin/time -f '%e %U %S' -o "$tmp/time" "$@" >"$tmp/out" 2>>"$tmp/log"
-	read -r wall user sys <"$tmp/time"
-	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+	bench_time "$@" >"$tmp/out" 2>>"$tmp/log"
 	n=$(wc -l <"$tmp/out")
 	[ "$n" = "$RECORDS" ] || { echo "tail: $name read $n records, not $RECORDS" >&2; cat "$tmp/log" >&2; exit 1; }
 }
-us_per() { awk -v c="$1" -v n="$RECORDS" 'BEGIN { printf "%.1f", c * 1e6 / n }'; }
-per_s() { awk -v w="$1" -v n="$RECORDS" 'BEGIN { printf "%d", (w > 0 ? n / w : 0) }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
-verdict() { awk -v r="$1" -v lim="$2" 'BEGIN { print (r <= lim ? "met" : "NOT met") }'; }
 
 run "cs-tail -e" cs-tail -s "$S" -e --endpoint-url "$E"
 sort "$tmp/out" >"$tmp/cs.sorted"
@@ -101,8 +83,8 @@ CPU is user + system time of the reading process (kinesalite not counted).
 | cs-tail -e | $cs_wall | $cs_cpu | $(us_per "$cs_cpu") | $(per_s "$cs_wall") |
 | boto3 peer | $peer_wall | $peer_cpu | $(us_per "$peer_cpu") | $(per_s "$peer_wall") |
 
-- CPU per record, cs-tail / peer: **$cpu_ratio** (goal ≤ 0.1: $(verdict "$cpu_ratio" 0.1))
-- wall time, cs-tail / peer: **$wall_ratio** (goal ≤ 1: $(verdict "$wall_ratio" 1))
+- CPU per record, cs-tail / peer: **$cpu_ratio** (goal ≤ 0.1: $(at_most "$cpu_ratio" 0.1))
+- wall time, cs-tail / peer: **$wall_ratio** (goal ≤ 1: $(at_most "$wall_ratio" 1))
 - put → stdout while following ($LATENCY records put one at a time, 50 ms apart, $SHARDS shards):
-  p50 **$p50 ms**, p99 **$p99 ms**, max $pmax ms (goal ≤ 500 ms: $(verdict "$p99" 500))
+  p50 **$p50 ms**, p99 **$p99 ms**, max $pmax ms (goal ≤ 500 ms: $(at_most "$p99" 500))
 MD

@@ -12,24 +12,17 @@
 #   - the raw libjq parse rate, jq -c . >/dev/null, on the eligible
 #     records (jq stops at the first broken line, so not the raw file):
 #     the ceiling of anything built on libjq;
-#   - peak RSS of cs-validate on the file read GB_PASSES times (>= 1 GB).
+#   - peak RSS of cs-validate on the file read GB_PASSES times (default:
+#     as many as make 1 GB or more).
 # Prints a Markdown section on stdout; the log goes to stderr.
-set -eu
-cd "$(dirname "$0")/.."
-top=$(pwd)
-export PATH=$top/bin:$top/scripts:$PATH
-export LC_ALL=C.UTF-8
+. "$(dirname "$0")/lib.sh"
 
 RECORDS=${RECORDS:-1000000}
 JQ_RECORDS=${JQ_RECORDS:-100000}
 SEED=${SEED:-1}
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/cs-bench-validate.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-[ -x bin/cs-validate ] || { echo "validate: build first (make)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "validate: needs /usr/bin/time (Debian package 'time')" >&2; exit 1; }
-command -v jq >/dev/null || { echo "validate: needs jq" >&2; exit 1; }
+bench_need bin/cs-validate /usr/bin/time jq
+bench_tmp
 
 # the issue's rules as jq regexes (no calendar check: a regex cannot do one)
 rules='def s: type == "string";
@@ -44,11 +37,6 @@ fromjson? | select(type == "object"
   and (.referrer | s and (. == "" or url))
   and (.language | s and test("^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")))'
 
-# run CMD... under /usr/bin/time; sets secs and rss_kb
-measure() {
-	/usr/bin/time -f '%e %M' -o "$tmp/time" "$@"
-	read -r secs rss_kb <"$tmp/time"
-}
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", (s > 0 ? n / s : 0) }'; }
 grouped() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 
@@ -62,35 +50,35 @@ jq_n=$(wc -l <"$tmp/jq-in.ndjson")
 
 echo "validate: cs-validate" >&2
 cat "$tmp/in.ndjson" >/dev/null # warm the page cache for everyone
-measure bin/cs-validate --rejects "$tmp/rejects.ndjson" "$tmp/in.ndjson" >"$tmp/eligible.ndjson"
-cs_secs=$secs cs_rss=$rss_kb
+bench_time bin/cs-validate --rejects "$tmp/rejects.ndjson" "$tmp/in.ndjson" >"$tmp/eligible.ndjson"
+cs_secs=$wall cs_rss=$rss_kb
 cs_ok=$(wc -l <"$tmp/eligible.ndjson")
 cs_rej=$(wc -l <"$tmp/rejects.ndjson")
 # the same run again writing to /dev/null, as jq does below
-measure bin/cs-validate --rejects /dev/null "$tmp/in.ndjson" >/dev/null
-[ "$(awk -v a="$secs" -v b="$cs_secs" 'BEGIN { print (a < b) }')" = 1 ] && cs_secs=$secs
+bench_time bin/cs-validate --rejects /dev/null "$tmp/in.ndjson" >/dev/null
+[ "$(awk -v a="$wall" -v b="$cs_secs" 'BEGIN { print (a < b) }')" = 1 ] && cs_secs=$wall
 cs_rate=$(rate "$RECORDS" "$cs_secs")
 
 echo "validate: jq one-liner on $jq_n records" >&2
-measure jq -cR "$rules" "$tmp/jq-in.ndjson" >"$tmp/jq-out.ndjson"
-jq_secs=$secs jq_rss=$rss_kb
+bench_time jq -cR "$rules" "$tmp/jq-in.ndjson" >"$tmp/jq-out.ndjson"
+jq_secs=$wall jq_rss=$rss_kb
 jq_ok=$(wc -l <"$tmp/jq-out.ndjson")
 jq_rate=$(rate "$jq_n" "$jq_secs")
 cs_ok_prefix=$(bin/cs-validate --rejects /dev/null "$tmp/jq-in.ndjson" | wc -l)
 
 echo "validate: jq -c . on the $cs_ok eligible records" >&2
-measure jq -c . "$tmp/eligible.ndjson" >/dev/null
-parse_secs=$secs parse_rss=$rss_kb
+bench_time jq -c . "$tmp/eligible.ndjson" >/dev/null
+parse_secs=$wall parse_rss=$rss_kb
 parse_rate=$(rate "$cs_ok" "$parse_secs")
 
 # >= 1 GB through one process, for the flat-memory claim
-passes=$(( (1073741824 + bytes - 1) / bytes ))
+passes=${GB_PASSES:-$(( (1073741824 + bytes - 1) / bytes ))}
 files=()
 for ((i = 0; i < passes; i++)); do files+=("$tmp/in.ndjson"); done
 echo "validate: peak RSS over $passes passes" >&2
-measure bin/cs-validate --rejects /dev/null "${files[@]}" >/dev/null
+bench_time bin/cs-validate --rejects /dev/null "${files[@]}" >/dev/null
 gb_bytes=$((bytes * passes))
-gb_secs=$secs gb_rss=$rss_kb
+gb_secs=$wall gb_rss=$rss_kb
 
 ratio=$(awk -v a="$cs_rate" -v b="$jq_rate" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
 ceil=$(awk -v a="$cs_rate" -v b="$parse_rate" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
