@@ -784,7 +784,7 @@ out:
 	for (i = 0; i < nshards; i++)
 		free(shards[i]);
 	free(shards);
-	if (cs_close_stdout() < 0 && errno != EPIPE && !t.status)
+	if (cs_close_stdout() != 0 && !t.status)
 		t.status = CS_EXIT_OUTPUT;
 	return t.status;
 }
