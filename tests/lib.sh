@@ -158,6 +158,98 @@ dynamodb() { "$SRC_DIR/scripts/services.sh" call "$CS_DYNAMODB_ENDPOINT" dynamod
 create_stream() { "$SRC_DIR/scripts/services.sh" create-stream "$CS_KINESIS_ENDPOINT" "$@"; }
 create_table() { "$SRC_DIR/scripts/services.sh" create-table "$CS_DYNAMODB_ENDPOINT" "$@"; }
 
+# --- man pages ------------------------------------------------------------
+# PAGE is mandoc-lint clean (no warning, no error)
+test_man_lint() { # PAGE [TITLE]
+	test_expect_success "${2:-mandoc -Tlint is clean}" "
+		mandoc -Tlint -W warning '$1'
+	"
+}
+
+# every long option TOOL --help lists has its ".Fl" in PAGE
+man_documents_options() { # TOOL PAGE
+	"$1" --help | grep -o -e "--[a-z-]*" | sort -u >opts &&
+	while read -r o; do
+		grep -q -F -e "Fl -${o#--}" "$2" || { echo "undocumented: $o"; return 1; }
+	done <opts
+}
+
+# every STATUS has its ".It STATUS" in the EXIT STATUS section of PAGE
+man_documents_exit_status() { # PAGE STATUS...
+	p=$1
+	shift
+	for s in "$@"; do
+		sed -n "/^\.Sh EXIT STATUS/,/^\.Sh/p" "$p" | grep -qx ".It $s" ||
+		    { echo "exit status $s not documented"; return 1; }
+	done
+}
+
+# man/TOOL.1 (then in $man_page) is lint clean and documents every option
+# of TOOL --help, and each STATUS given in EXIT STATUS
+test_man_page() { # TOOL [STATUS...]
+	man_page=$SRC_DIR/man/$1.1
+	man_tool=$1
+	shift
+	man_statuses="$*"
+	test_man_lint "$man_page"
+	if [ -z "$man_statuses" ]; then
+		test_expect_success 'the page documents every option of --help' '
+			man_documents_options "$man_tool" "$man_page"
+		'
+	else
+		test_expect_success 'the page documents every option of --help, and every exit status' '
+			man_documents_options "$man_tool" "$man_page" &&
+			man_documents_exit_status "$man_page" $man_statuses
+		'
+	fi
+}
+
+# split the EXAMPLES of $man_page into ex-NN/cmd and ex-NN/expected: each
+# ".Bd -literal" block whose first line starts with "$ " is that command,
+# its other lines what it prints (stdout and stderr); and a test that the
+# page has examples ex-01 to ex-LAST at least
+test_man_examples_split() { # LAST
+	awk '
+	/^\.Sh / { inex = ($2 == "EXAMPLES"); next }
+	!inex { next }
+	/^\.Bd -literal/ { inb = 1; first = 1; next }
+	/^\.Ed/ { if (inb && d) { close(d "/cmd"); close(d "/expected") } inb = 0; d = ""; next }
+	inb {
+		line = $0
+		gsub(/\\e/, "\\", line); gsub(/\\&/, "", line)
+		if (first) {
+			first = 0
+			if (line !~ /^\$ /) { inb = 0; next }
+			n++; d = sprintf("ex-%02d", n); system("mkdir -p " d)
+			print substr(line, 3) > (d "/cmd"); printf "" > (d "/expected")
+			next
+		}
+		print line > (d "/expected")
+	}
+	' "$man_page"
+	test_expect_success 'the page has examples to run' "
+		test -f ex-01/cmd && test -f ex-$1/cmd
+	"
+}
+
+# a test for each example: sh -c CMD prints exactly what the page says
+# (stdout and stderr) and exits 0; with --any-status, whatever its status
+test_man_examples_run() { # [--any-status]
+	for man_ex in ex-*; do
+		if [ "${1:-}" = --any-status ]; then
+			test_expect_success "example: $(cat "$man_ex/cmd")" "
+				{ sh -c \"\$(cat $man_ex/cmd)\" >$man_ex/out 2>&1; true; } &&
+				test_cmp $man_ex/expected $man_ex/out
+			"
+		else
+			test_expect_success "example: $(cat "$man_ex/cmd")" "
+				sh -c \"\$(cat $man_ex/cmd)\" >$man_ex/out 2>&1 &&
+				test_cmp $man_ex/expected $man_ex/out
+			"
+		fi
+	done
+}
+
 test_cleanup() {
 	for d in $test_services_dirs; do
 		"$SRC_DIR/scripts/services.sh" stop "$d" >/dev/null 2>&1

@@ -3,21 +3,7 @@
 # print what they say, run against a private kinesalite.
 . "$(dirname "$0")/lib.sh"
 
-man=$SRC_DIR/man/cs-put.1
-
-test_expect_success 'mandoc -Tlint is clean' '
-	mandoc -Tlint -W warning "$man"
-'
-
-test_expect_success 'the page documents every option of --help, and every exit status' '
-	cs-put --help | grep -o -e "--[a-z-]*" | sort -u >opts &&
-	while read -r o; do
-		grep -q -F -e "Fl -${o#--}" "$man" || { echo "undocumented: $o"; exit 1; }
-	done <opts &&
-	for s in 0 1 2 3 4 5 6; do
-		sed -n "/^\.Sh EXIT STATUS/,/^\.Sh/p" "$man" | grep -qx ".It $s" || exit 1
-	done
-'
+test_man_page cs-put 0 1 2 3 4 5 6
 
 test_expect_success_here 'setup: a private kinesalite, the streams and the capture of the examples' '
 	services_start "$TRASH/svc" kinesis &&
@@ -25,7 +11,7 @@ test_expect_success_here 'setup: a private kinesalite, the streams and the captu
 	create_stream click-stream-copy 2 &&
 	gen-records --count 100 --seed 3 --bad-ratio 0.1 >capture.ndjson &&
 	printf "{\"ip\":\"0.0.0.0\",\"timestamp\":\"2018-02-04T23:18:32.866Z\",\"browser\":\"Chrome\"}\n" >click.json &&
-	python3 "$SRC_DIR/tests/put/man-examples.py" "$man" . >count &&
+	python3 "$SRC_DIR/tests/put/man-examples.py" "$man_page" . >count &&
 	test $(cat count) -ge 7
 '
 

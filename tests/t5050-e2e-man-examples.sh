@@ -10,9 +10,7 @@ export AWS_ENDPOINT_URL_DYNAMODB=$CS_DYNAMODB_ENDPOINT
 page=$SRC_DIR/man/cs.7
 check="python3 $TEST_DIR/e2e-check.py"
 
-test_expect_success 'mandoc -Tlint: no warning or error' '
-	mandoc -Tlint -W warning "$page"
-'
+test_man_lint "$page" 'mandoc -Tlint: no warning or error'
 
 test_expect_success 'the EXAMPLES section has its literal blocks' '
 	awk "
