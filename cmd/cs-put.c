@@ -47,6 +47,11 @@ static const char usage[] =
     "      --listen ADDR:PORT     serve POST /report: each body is one record\n"
     "      --max-connections N    with --listen: connections at once (default 1024)\n";
 
+static const char usage_tail[] =
+    "\nExit status: 0 all delivered, 1 some records rejected, 2 usage error, 3 an input\n"
+    "could not be read, 4 the results or rejects could not be written, 5 the service\n"
+    "or the credentials failed, 6 interrupted.  See cs-put(1).\n";
+
 enum {
 	OPT_EHK = CS_OPT_TOOL,
 	OPT_REJECTS,
@@ -464,6 +469,7 @@ main(int argc, char **argv)
 	struct option *lo;
 	struct put_config cfg;
 	struct cs_err err;
+	char *help;
 	int c, interrupted = 0, service_failed = 0, status;
 
 	cs_setprog(argv[0]);
@@ -481,6 +487,8 @@ main(int argc, char **argv)
 	a.batch = PUT_MAX_RECORDS;
 	a.maxconn = 1024;
 	lo = cs_opts_longopts(longopts, 1);
+	help = cs_opts_help(usage, 1, usage_tail);
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
 		case 's': a.stream = optarg; break;
@@ -502,14 +510,14 @@ main(int argc, char **argv)
 		case OPT_LISTEN: a.listen = optarg; break;
 		case OPT_MAXCONN: a.maxconn = (unsigned)cs_opt_number("max-connections", optarg, 1, 100000); break;
 		case '?':
-			/* getopt_long has said what is wrong */
-			cs_usage_try();
+			cs_opts_bad(argv, shortopts);
 		default:
-			if (!cs_opts_handle(&a.o, c, optarg, usage))
+			if (!cs_opts_handle(&a.o, c, optarg, help))
 				cs_usage_error("unknown option");
 		}
 	}
 	free(lo);
+	free(help);
 	cs_opts_finish(&a.o);
 	if (!a.stream)
 		cs_usage_error("no stream: give -s STREAM");

@@ -376,6 +376,7 @@ main(int argc, char **argv)
 	a.parallel = 4;
 	a.batch = STORER_MAX_BATCH;
 	lo = cs_opts_longopts(longopts, 1);
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
 		case 't': a.table = optarg; break;
@@ -393,7 +394,7 @@ main(int argc, char **argv)
 			break;
 		case OPT_TTL: free(a.ttl_attr); parse_ttl(&a, optarg); break;
 		case OPT_STATS: a.stats = 1; break;
-		case '?': cs_usage_error("unknown or incomplete option");
+		case '?': cs_opts_bad(argv, shortopts);
 		default:
 			if (!cs_opts_handle(&a.o, c, optarg, help))
 				cs_usage_error("unknown option");

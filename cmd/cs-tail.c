@@ -616,8 +616,7 @@ main(int argc, char **argv)
 		case OPT_SHELL: t.shell = optarg; break;
 		case OPT_STATS: t.stats = 1; break;
 		case '?':
-			cs_usage_error("unknown option, or one without its argument: '%s'",
-			    argv[optind - 1]);
+			cs_opts_bad(argv, shortopts);
 		default:
 			if (!cs_opts_handle(&t.o, opt, optarg, help))
 				cs_usage_error("unknown option");

@@ -561,6 +561,7 @@ main(int argc, char **argv)
 
 	V.help = cs_opts_help(usage, 0, usage_tail);
 	lo = cs_opts_longopts(longopts, 0);
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
 		case OPT_REJECTS:
@@ -589,8 +590,7 @@ main(int argc, char **argv)
 			V.stats = 1;
 			break;
 		case '?':
-			/* getopt_long has said what is wrong */
-			cs_usage_try();
+			cs_opts_bad(argv, shortopts);
 		default:
 			if (!cs_opts_handle(&V.opts, c, optarg, V.help))
 				cs_usage_error("unknown option");

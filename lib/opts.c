@@ -102,6 +102,29 @@ cs_opt_number(const char *name, const char *arg, unsigned long long min, unsigne
 }
 
 void
+cs_opts_bad(char **argv, const char *shortopts)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+	const char *p;
+
+	if (optopt > 0 && optopt <= UCHAR_MAX) {
+		/* a short option: unknown, or known and wanting its argument */
+		p = strchr(shortopts, optopt);
+		if (p && p[1] == ':')
+			cs_usage_error("option '-%c' needs an argument", optopt);
+		cs_usage_error("unknown option '-%c'", optopt);
+	}
+	if (arg && arg[0] == '-' && arg[1] == '-') {
+		int n = (int)strcspn(arg, "=");
+
+		if (optopt)
+			cs_usage_error("option '%.*s' needs an argument", n, arg);
+		cs_usage_error("unknown option '%.*s'", n, arg);
+	}
+	cs_usage_error("unknown option '%s'", arg ? arg : "?");
+}
+
+void
 cs_print_version(void)
 {
 	curl_version_info_data *c = curl_version_info(CURLVERSION_NOW);

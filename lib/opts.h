@@ -70,6 +70,14 @@ extern const char cs_opts_help_common[];
  * the AWS ones first, when AWS), then TAIL (NULL: none).  Caller frees.
  */
 char *cs_opts_help(const char *usage, int aws, const char *tail);
+/*
+ * getopt_long returned '?' (SHORTOPTS: the tool's short-option string):
+ * say what was wrong in the house format
+ * ("cs-put: unknown option '--foo'", "cs-put: option '-s' needs an
+ * argument") with the hint, and exit CS_EXIT_USAGE.  Tools set opterr = 0
+ * so that getopt itself prints nothing.
+ */
+void cs_opts_bad(char **argv, const char *shortopts) __attribute__((noreturn));
 /* "cs-put 0.1.0 (libcurl/7.88.1 OpenSSL/3.0.x jq-1.6)" on stdout. */
 void cs_print_version(void);
 /* Ignore SIGPIPE (writes then fail with EPIPE) and install HANDLER for SIGINT/SIGTERM (no SA_RESTART). */

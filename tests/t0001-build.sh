@@ -102,8 +102,17 @@ for t in $TOOLS; do
 	test_expect_success "$t with an unknown option: one line, a hint, exit 2" "
 		test_expect_code 2 $t --no-such-option >out 2>err &&
 		test_must_be_empty out &&
-		grep -q \"^$t: \" err &&
-		grep -q \"^try '$t --help'\" err
+		printf '%s\\n' \"$t: unknown option '--no-such-option'\" \"try '$t --help'\" >expect &&
+		test_cmp expect err &&
+		test_expect_code 2 $t -Z 2>err &&
+		printf '%s\\n' \"$t: unknown option '-Z'\" \"try '$t --help'\" >expect &&
+		test_cmp expect err
+	"
+	test_expect_success "$t with an option missing its argument says so" "
+		opt=--rejects && if test $t = cs-tail; then opt=--checkpoint; fi &&
+		test_expect_code 2 $t \$opt 2>err &&
+		printf '%s\\n' \"$t: option '\$opt' needs an argument\" \"try '$t --help'\" >expect &&
+		test_cmp expect err
 	"
 done
 
