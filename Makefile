@@ -25,6 +25,7 @@ BINS := $(CMDS:%=bin/%)
 ASAN_BINS := $(CMDS:%=build/asan/bin/%)
 UNITS := $(UNIT_SRC:tests/unit/%.c=build/asan/unit/%)
 FUZZERS := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_OBJ := $(LIB_SRC:lib/%.c=build/fuzz/obj/%.o)
 
 all: need-pkgs $(BINS)
 
@@ -69,9 +70,18 @@ build/asan/unit/%: tests/unit/%.c tests/unit/tap.h build/asan/libcs.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' -O1 -g $(SANFLAGS) $(WARN) -o $@ $< build/asan/libcs.a $(DEP_LIBS)
 
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+# the library is compiled once for every harness
+build/fuzz/obj/%.o: lib/%.c
 	@mkdir -p $(@D)
-	$(FUZZCC) $(ALL_CPPFLAGS) $(FUZZFLAGS) -o $@ $< $(LIB_SRC) $(DEP_LIBS)
+	$(FUZZCC) $(ALL_CPPFLAGS) $(FUZZOBJFLAGS) -MMD -MP -c -o $@ $<
+
+build/fuzz/libcs.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $(FUZZ_OBJ)
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libcs.a
+	@mkdir -p $(@D)
+	$(FUZZCC) $(ALL_CPPFLAGS) $(FUZZFLAGS) -o $@ $< build/fuzz/libcs.a $(DEP_LIBS)
 
 asan: need-pkgs $(ASAN_BINS) $(UNITS)
 fuzzers: $(FUZZERS)
@@ -80,7 +90,7 @@ fuzzers: $(FUZZERS)
 # deps are installed first, then a fresh make sees their pkg-config flags
 check:
 	scripts/deps.sh test
-	$(MAKE) all asan fuzzers
+	$(MAKE) -j$$(nproc) all asan fuzzers
 	tests/run.sh
 
 demo:
@@ -115,4 +125,4 @@ clean:
 .PHONY: all need-pkgs asan fuzzers check demo fuzz bench install uninstall clean
 .SECONDARY:
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -23,3 +23,4 @@ DEP_LIBS := $(foreach p,$(PKGS),$(shell $(PKG_CONFIG) --libs $(p) 2>/dev/null)) 
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZCC = clang
 FUZZFLAGS = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
+FUZZOBJFLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -g -O1
