@@ -158,6 +158,48 @@ dynamodb() { "$SRC_DIR/scripts/services.sh" call "$CS_DYNAMODB_ENDPOINT" dynamod
 create_stream() { "$SRC_DIR/scripts/services.sh" create-stream "$CS_KINESIS_ENDPOINT" "$@"; }
 create_table() { "$SRC_DIR/scripts/services.sh" create-table "$CS_DYNAMODB_ENDPOINT" "$@"; }
 
+# the records of stream NAME, read back with the stream's own API (tests/put/readback.py)
+readback() { python3 "$SRC_DIR/tests/put/readback.py" "$CS_KINESIS_ENDPOINT" "$@"; } # NAME...
+
+# every item of TABLE, one canonical JSON line each, sorted (one page: keep tables small)
+scan_sorted() { # TABLE
+	dynamodb Scan "{\"TableName\":\"$1\"}" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert "LastEvaluatedKey" not in d, "more than one page"
+for line in sorted(json.dumps(i, sort_keys=True, ensure_ascii=False) for i in d["Items"]):
+    print(line)
+'
+}
+
+# start tests/stubs/SCRIPT in the background as NAME (--port-file NAME.port
+# --log NAME.log ARGS...), its pid in NAME.pid; once it listens, its URL in
+# $STUB.  A stub that does not come up within 20 s is stopped, and this fails.
+stub_run() { # SCRIPT NAME ARGS...
+	stub_script=$1 stub_name=$2
+	shift 2
+	python3 "$TEST_DIR/stubs/$stub_script" --port-file "$stub_name.port" --log "$stub_name.log" "$@" &
+	echo $! >"$stub_name.pid"
+	test_wait_for 20 "test -s $stub_name.port" ||
+	    { kill "$(cat "$stub_name.pid")" 2>/dev/null; return 1; }
+	STUB=http://127.0.0.1:$(cat "$stub_name.port")
+}
+stub_stop() { kill "$(cat "$1.pid")" 2>/dev/null; } # NAME
+
+# write FILE, a batch command for cs-tail --exec: cs-validate, its rejects in
+# a new file in REJDIR, into cs-store [OPTIONS] -t TABLE with the sample's
+# mapping (stderr appended to LOG, if given).  A bash script: /bin/sh (dash)
+# has no pipefail, and a batch whose cs-validate failed must fail.
+e2e_consumer() { # FILE REJDIR TABLE [OPTIONS [LOG]]
+	{
+		echo '#!/bin/bash'
+		echo 'set -o pipefail'
+		echo "cs-validate --rejects \"\$(mktemp '$2/b.XXXXXX')\" |"
+		echo "    cs-store ${4:+$4 }-t '$3' -m @'$SRC_DIR/scripts/sample-mapping.jq'${5:+ 2>>'$5'}"
+	} >"$1" &&
+	chmod +x "$1"
+}
+
 # --- man pages ------------------------------------------------------------
 # PAGE is mandoc-lint clean (no warning, no error)
 test_man_lint() { # PAGE [TITLE]

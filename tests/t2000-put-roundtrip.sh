@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 services_need
 
-readback() { python3 "$SRC_DIR/tests/put/readback.py" "$CS_KINESIS_ENDPOINT" "$@"; }
 S=$(unique_name rt)
 S1=$(unique_name one)
 

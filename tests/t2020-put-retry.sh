@@ -4,15 +4,7 @@
 # throttled / failing / dropped requests, and a retry budget that runs out.
 . "$(dirname "$0")/lib.sh"
 
-stub_start() { # NAME ARGS...: start a stub, STUB=its endpoint
-	name=$1
-	shift
-	python3 "$SRC_DIR/tests/stubs/kinesis-faults.py" --port-file "$name.port" --log "$name.log" "$@" &
-	echo $! >"$name.pid"
-	test_wait_for 10 "test -s $name.port" || return 1
-	STUB=http://127.0.0.1:$(cat "$name.port")
-}
-stub_stop() { kill "$(cat "$1.pid")" 2>/dev/null; }
+stub_start() { stub_run kinesis-faults.py "$@"; } # NAME ARGS...: STUB=its endpoint
 check() { python3 "$SRC_DIR/tests/put/check-stub-log.py" "$@"; }
 
 test_expect_success 'setup' '

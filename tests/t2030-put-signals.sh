@@ -4,8 +4,6 @@
 . "$(dirname "$0")/lib.sh"
 services_need
 
-readback() { python3 "$SRC_DIR/tests/put/readback.py" "$CS_KINESIS_ENDPOINT" "$@"; }
-
 # the results file must be a prefix of the input, all delivered, and the
 # stream must hold exactly those records
 check_prefix() { # INPUT RESULTS STREAM
@@ -57,11 +55,11 @@ test_expect_success 'a pipe that stays open (tail -f): records go at once; SIGTE
 '
 
 test_expect_success 'a second signal gives up retries at once (the stub keeps failing)' '
-	python3 "$SRC_DIR/tests/stubs/kinesis-faults.py" --port-file stub.port --log stub.log --fail-ratio 1 &
-	stub=$!
+	stub_run kinesis-faults.py stub --fail-ratio 1 || exit 1
+	stub=$(cat stub.pid)
 	trap "kill $stub 2>/dev/null" EXIT
-	test_wait_for 10 "test -s stub.port" && head -n 50 in >in50 || exit 1
-	cs-put -s st --endpoint-url "http://127.0.0.1:$(cat stub.port)" --rejects rej --results res3 in50 &
+	head -n 50 in >in50 || exit 1
+	cs-put -s st --endpoint-url "$STUB" --rejects rej --results res3 in50 &
 	pid=$!
 	sleep 1 &&
 	kill -TERM $pid && sleep 0.3 && kill -TERM $pid 2>/dev/null;

@@ -5,7 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 services_need
 
-readback() { python3 "$SRC_DIR/tests/put/readback.py" "$CS_KINESIS_ENDPOINT" "$@"; }
 S=$(unique_name report)
 PORT=$("$SRC_DIR/scripts/services.sh" freeport)
 URL=http://127.0.0.1:$PORT
@@ -126,12 +125,11 @@ test_expect_success 'a stream that does not exist: the service'"'"'s status and 
 '
 
 test_expect_success 'SIGTERM while a request waits for its retries: it is still answered 200' '
-	python3 "$SRC_DIR/tests/stubs/kinesis-faults.py" --port-file stub.port --log stub.log --throttle 4 &
-	stub=$!
+	stub_run kinesis-faults.py stub --throttle 4 || exit 1
+	stub=$(cat stub.pid)
 	trap "kill $stub 2>/dev/null" EXIT
-	test_wait_for 10 "test -s stub.port" || exit 1
 	port=$("$SRC_DIR/scripts/services.sh" freeport) || exit 1
-	cs-put -s st --endpoint-url "http://127.0.0.1:$(cat stub.port)" --listen "127.0.0.1:$port" &
+	cs-put -s st --endpoint-url "$STUB" --listen "127.0.0.1:$port" &
 	pid=$!
 	trap "kill $pid ${stub:-} 2>/dev/null" EXIT
 	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report" || exit 1

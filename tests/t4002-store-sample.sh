@@ -7,17 +7,6 @@ services_need
 E=$CS_DYNAMODB_ENDPOINT
 MAP=$SRC_DIR/scripts/sample-mapping.jq
 
-# every item of table $1, one canonical JSON line each, sorted (one page: keep tables small)
-scan_sorted() {
-	dynamodb Scan "{\"TableName\":\"$1\"}" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-assert "LastEvaluatedKey" not in d, "more than one page"
-for line in sorted(json.dumps(i, sort_keys=True, ensure_ascii=False) for i in d["Items"]):
-    print(line)
-'
-}
-
 test_expect_success 'setup: the sample table and generated records' '
 	T=$(unique_name sample) &&
 	echo "$T" >table &&

@@ -8,14 +8,7 @@ E=$CS_DYNAMODB_ENDPOINT
 MAP=$SRC_DIR/scripts/sample-mapping.jq
 
 # start_stub NAME ARGS...: the stub in front of dynalite; its URL in $STUB
-start_stub() {
-	name=$1
-	shift
-	python3 "$TEST_DIR/stubs/dynamodb-faults.py" --upstream "$E" --port-file "$name.port" \
-	    --log "$name.log" "$@" &
-	test_wait_for 10 "test -s $name.port" &&
-	STUB=http://127.0.0.1:$(cat "$name.port")
-}
+start_stub() { stub_run dynamodb-faults.py "$1" --upstream "$E" "${@:2}"; }
 
 gen-records --count 120 --seed 9 >records
 

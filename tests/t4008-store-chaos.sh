@@ -6,16 +6,6 @@
 services_need
 E=$CS_DYNAMODB_ENDPOINT
 
-scan_sorted() {
-	dynamodb Scan "{\"TableName\":\"$1\"}" | python3 -c '
-import json, sys
-d = json.load(sys.stdin)
-assert "LastEvaluatedKey" not in d, "more than one page"
-for line in sorted(json.dumps(i, sort_keys=True, ensure_ascii=False) for i in d["Items"]):
-    print(line)
-'
-}
-
 test_expect_success 'setup: three passes over 600 keys, each pass changing every item' '
 	gen-records --count 600 --seed 5 >base &&
 	python3 -c "
@@ -39,10 +29,9 @@ test_expect_success 'a clean run' '
 '
 
 start_proxy() {
-	python3 "$TEST_DIR/stubs/faultproxy.py" --upstream "$E" --port-file fp.port --log fp.log \
+	stub_run faultproxy.py fp --upstream "$E" \
 	    --seed 7 --throttle 0.1 --error 0.1 --reset 0.05 --lost 0.05 --truncate 0.05 --partial 0.25 \
-	    --ops BatchWriteItem &
-	test_wait_for 10 "test -s fp.port"
+	    --ops BatchWriteItem
 }
 
 test_expect_success_here 'the same through the fault proxy: the same table' '

@@ -27,15 +27,7 @@ SEED=${T5000_SEED:-5000}
 stream=$(unique_name s)
 table=$(unique_name t)
 check="python3 $TEST_DIR/e2e-check.py"
-map=$SRC_DIR/scripts/sample-mapping.jq
-# the batch command: /bin/sh (dash) has no pipefail, and a pipeline whose
-# cs-validate failed must fail the batch, so it is a bash script
-cat >consume.sh <<EOF
-#!/bin/bash
-set -o pipefail
-cs-validate --rejects "\$(mktemp '$TRASH/rej/b.XXXXXX')" | cs-store -q -t '$table' -m @'$map'
-EOF
-chmod +x consume.sh
+e2e_consumer consume.sh "$TRASH/rej" "$table" -q
 consumer_cmd=$TRASH/consume.sh
 
 # every process of the tree rooted at PID, deepest first

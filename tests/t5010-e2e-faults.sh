@@ -20,15 +20,11 @@ SEED=${T5010_SEED:-5010}
 stream=$(unique_name s)
 table=$(unique_name t)
 check="python3 $TEST_DIR/e2e-check.py"
-map=$SRC_DIR/scripts/sample-mapping.jq
 faults="--throttle 0.08 --error 0.06 --reset 0.03 --cut 0.03 --lost 0.04 --truncate 0.03
     --slow 0.04 --slow-ms 2500 --partial 0.10"
 
 start_proxy() { # NAME UPSTREAM
-	python3 "$TEST_DIR/stubs/faultproxy.py" --upstream "$2" --port-file "$1.port" \
-	    --seed "$SEED" $faults --stats "$1.stats" --log "$1.log" 2>"$1.err" &
-	echo $! >"$1.pid"
-	test_wait_for 20 "test -s $1.port"
+	stub_run faultproxy.py "$1" --upstream "$2" --seed "$SEED" $faults --stats "$1.stats" 2>"$1.err"
 }
 
 stop_proxies() {
@@ -38,15 +34,7 @@ stop_proxies() {
 	return 0
 }
 
-# the batch command (bash: /bin/sh has no pipefail, and a failed cs-validate
-# must fail the batch)
-cat >consume.sh <<EOF
-#!/bin/bash
-set -o pipefail
-cs-validate --rejects "\$(mktemp '$TRASH/rej/b.XXXXXX')" |
-    cs-store --stats --timeout 2000 -t '$table' -m @'$map' 2>>'$TRASH/store.log'
-EOF
-chmod +x consume.sh
+e2e_consumer consume.sh "$TRASH/rej" "$table" "--stats --timeout 2000" "$TRASH/store.log"
 
 test_expect_success 'setup: input, expected output, stream, table, proxies' '
 	gen-records --count $N --seed $SEED --bad-ratio 0.05 \

@@ -10,7 +10,6 @@
 
 nodebin=$SRC_DIR/scripts/node/node_modules/.bin
 check="python3 $TEST_DIR/e2e-check.py"
-map=$SRC_DIR/scripts/sample-mapping.jq
 N=${T5020_RECORDS:-2000}
 
 # kinesalite/dynalite with their data in $TRASH, on fixed ports
@@ -61,15 +60,9 @@ prepare() { # NAME SEED
 	mkdir "rej-$1"
 }
 # the consumer's command for scenario NAME (cs-store's budget BUDGET ms)
-# (a bash script: /bin/sh has no pipefail, and a failed cs-validate must fail the batch)
 consumer() { # NAME BUDGET
-	cat >"$TRASH/consume-$1.sh" <<-EOF
-	#!/bin/bash
-	set -o pipefail
-	cs-validate --rejects "\$(mktemp '$TRASH/rej-$1/b.XXXXXX')" |
-	    cs-store --stats --retry-budget $2 -t 't5020$1' -m @'$map' 2>>'$TRASH/$1.store.log'
-	EOF
-	chmod +x "$TRASH/consume-$1.sh"
+	e2e_consumer "$TRASH/consume-$1.sh" "$TRASH/rej-$1" "t5020$1" \
+	    "--stats --retry-budget $2" "$TRASH/$1.store.log" &&
 	echo "$TRASH/consume-$1.sh"
 }
 verify() { # NAME
