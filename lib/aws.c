@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -260,6 +261,41 @@ send_call(struct call *k)
 	sigv4_output_free(&so);
 }
 
+/*
+ * A signature error of the service may quote the canonical request it
+ * expected, signed headers and all: the session token among them.  Put
+ * "(redacted)" in place of the value of every x-amz-security-token header
+ * or query parameter of MSG.
+ */
+static void
+redact_token(struct buf *msg)
+{
+	static const char name[] = "x-amz-security-token";
+	struct buf out = BUF_INIT;
+	size_t i = 0, n = sizeof name - 1;
+
+	if (!msg->len)
+		return;
+	while (i < msg->len) {
+		size_t j;
+
+		if (msg->len - i <= n || strncasecmp(msg->data + i, name, n) != 0 ||
+		    (msg->data[i + n] != ':' && msg->data[i + n] != '=')) {
+			buf_addc(&out, msg->data[i++]);
+			continue;
+		}
+		buf_add(&out, msg->data + i, n + 1);
+		for (j = i + n + 1; j < msg->len && !strchr("\n\r'\"&;, \t", msg->data[j]); j++)
+			;
+		if (j > i + n + 1)
+			buf_adds(&out, "(redacted)");
+		i = j;
+	}
+	memset(msg->data, 0, msg->len);
+	buf_free(msg);
+	*msg = out;
+}
+
 /* the error code and message of an AWS JSON error answer */
 static void
 parse_error(const struct http_response *resp, struct cs_err *err)
@@ -281,6 +317,7 @@ parse_error(const struct http_response *resp, struct cs_err *err)
 		    (t = json_obj_get(&d, 0, "Message", 7)) >= 0) && d.tok[t].type == JSON_STRING)
 			json_str_decode(&d, t, &msg);
 	}
+	redact_token(&msg);
 	if (!err->code[0])
 		snprintf(err->code, sizeof err->code, "HTTP%ld", resp->status);
 	if (msg.len)
