@@ -74,6 +74,19 @@ no_leak() {
 	! grep -n "Sanitizer\|runtime error" out/*.err
 }
 
+# run_all cpNAME with no keys in the environment, the credentials coming
+# from credential_process = cp-NAME.sh, the script given on stdin
+credential_process_run() { # NAME <SCRIPT
+	(
+		unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+		cat >"cp-$1.sh" &&
+		chmod +x "cp-$1.sh" &&
+		printf "[default]\ncredential_process = %s/cp-%s.sh\n" "$TRASH" "$1" >"$AWS_CONFIG_FILE" &&
+		rm -f "$AWS_SHARED_CREDENTIALS_FILE" &&
+		run_all "cp$1"
+	)
+}
+
 test_expect_success 'setup: input, stream, table' '
 	gen-records --count 20 --seed 5040 --bad-ratio 0.1 >in.ndjson &&
 	create_stream "$stream" 1 &&
@@ -141,52 +154,31 @@ test_expect_success 'a broken credentials file holding the secret: no secret in 
 '
 
 test_expect_success 'a credential_process that fails after printing the secrets' '
-	(
-		unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-		cat >cp-fail.sh <<-EOF &&
-		#!/bin/sh
-		echo "{\"Version\": 1, \"AccessKeyId\": \"AKIDCP\", \"SecretAccessKey\": \"$SECRET\", \"SessionToken\": \"$TOKEN\"}"
-		exit 3
-		EOF
-		chmod +x cp-fail.sh &&
-		printf "[default]\ncredential_process = %s/cp-fail.sh\n" "$TRASH" >"$AWS_CONFIG_FILE" &&
-		rm -f "$AWS_SHARED_CREDENTIALS_FILE" &&
-		run_all cpfail
-	) &&
+	credential_process_run fail <<-EOF &&
+	#!/bin/sh
+	echo "{\"Version\": 1, \"AccessKeyId\": \"AKIDCP\", \"SecretAccessKey\": \"$SECRET\", \"SessionToken\": \"$TOKEN\"}"
+	exit 3
+	EOF
 	head -n 3 out/cpfail.put.err &&
 	grep -q "credential_process" out/cpfail.put.err &&
 	no_leak
 '
 
 test_expect_success 'a credential_process printing garbage that holds the secrets' '
-	(
-		unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-		cat >cp-junk.sh <<-EOF &&
-		#!/bin/sh
-		echo "{\"Version\": 1, \"AccessKeyId\": \"AKIDCP\", \"SecretAccessKey\": \"$SECRET\", \"SessionToken\": \"$TOKEN\", oops"
-		echo "SecretAccessKey=$SECRET"
-		EOF
-		chmod +x cp-junk.sh &&
-		printf "[default]\ncredential_process = %s/cp-junk.sh\n" "$TRASH" >"$AWS_CONFIG_FILE" &&
-		rm -f "$AWS_SHARED_CREDENTIALS_FILE" &&
-		run_all cpjunk
-	) &&
+	credential_process_run junk <<-EOF &&
+	#!/bin/sh
+	echo "{\"Version\": 1, \"AccessKeyId\": \"AKIDCP\", \"SecretAccessKey\": \"$SECRET\", \"SessionToken\": \"$TOKEN\", oops"
+	echo "SecretAccessKey=$SECRET"
+	EOF
 	head -n 3 out/cpjunk.put.err &&
 	no_leak
 '
 
 test_expect_success 'a credential_process with good keys' '
-	(
-		unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-		cat >cp-ok.sh <<-EOF &&
-		#!/bin/sh
-		echo "{\"Version\": 1, \"AccessKeyId\": \"AKIDCP\", \"SecretAccessKey\": \"$SECRET\", \"SessionToken\": \"$TOKEN\", \"Expiration\": \"2099-01-01T00:00:00Z\"}"
-		EOF
-		chmod +x cp-ok.sh &&
-		printf "[default]\ncredential_process = %s/cp-ok.sh\n" "$TRASH" >"$AWS_CONFIG_FILE" &&
-		rm -f "$AWS_SHARED_CREDENTIALS_FILE" &&
-		run_all cpok
-	) &&
+	credential_process_run ok <<-EOF &&
+	#!/bin/sh
+	echo "{\"Version\": 1, \"AccessKeyId\": \"AKIDCP\", \"SecretAccessKey\": \"$SECRET\", \"SessionToken\": \"$TOKEN\", \"Expiration\": \"2099-01-01T00:00:00Z\"}"
+	EOF
 	grep "^cpok cs-put 0" status &&
 	no_leak
 '
