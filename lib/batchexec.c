@@ -478,8 +478,16 @@ run_ended(struct bx_runner *r, struct job *j, int st, struct cs_err *err)
 		else
 			snprintf(reason, sizeof reason, "killed by signal %d after %u attempts",
 			    WTERMSIG(st), g.attempt);
-		if (write_failure(r, j, reason, err) < 0)
+		if (write_failure(r, j, reason, err) < 0) {
+			/*
+			 * The records are nowhere: the batch stays undone (handed
+			 * back abandoned, so no checkpoint moves past it) and
+			 * nothing more is started.
+			 */
+			r->draining = 1;
+			j->state = J_QUEUED;
 			return -1;
+		}
 		j->nst--;
 	}
 	j->state = j->nst ? J_QUEUED : J_DONE;
