@@ -143,9 +143,15 @@ on_done(void *arg, const struct put_record *rec, const struct put_result *res)
 {
 	struct app *a = arg;
 	struct buf *b = &a->line;
+	struct cs_err fail;
 
-	if (!res->ok && !a->rejects_path && putter_failed(a->p, NULL)) {
-		/* the service refused for good: one line at the end says so, not one per record */
+	if (!res->ok && !a->rejects_path && putter_failed(a->p, &fail) &&
+	    strcmp(res->code, fail.code) == 0) {
+		/*
+		 * The service refused for good: one line at the end says so, not
+		 * one per record.  A record refused for its own reason (too large,
+		 * a bad key) still gets its own line.
+		 */
 		a->unsent++;
 	} else if (!res->ok) {
 		struct reject rj = { rec->source, rec->line, res->code, res->message, rec->data,
