@@ -284,10 +284,13 @@ redact_token(struct buf *msg)
 			buf_addc(&out, msg->data[i++]);
 			continue;
 		}
-		buf_add(&out, msg->data + i, n + 1);
-		for (j = i + n + 1; j < msg->len && !strchr("\n\r'\"&;, \t", msg->data[j]); j++)
+		for (j = i + n + 1; j < msg->len && (msg->data[j] == ' ' || msg->data[j] == '\t'); j++)
 			;
-		if (j > i + n + 1)
+		buf_add(&out, msg->data + i, j - i);
+		i = j;
+		for (; j < msg->len && !strchr("\n\r'\"&;, \t", msg->data[j]); j++)
+			;
+		if (j > i)
 			buf_adds(&out, "(redacted)");
 		i = j;
 	}

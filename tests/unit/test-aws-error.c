@@ -42,6 +42,9 @@ main(void)
 
 	err_of("{\"__type\":\"x#ThrottlingException\",\"message\":\"Rate exceeded\"}", &e);
 	is_str(e.msg, "ThrottlingException: Rate exceeded", "an ordinary message unchanged");
+	err_of("{\"message\":\"header X-Amz-Security-Token: " TOKEN " was sent\"}", &e);
+	is_str(e.msg, "HTTP400: header X-Amz-Security-Token: (redacted) was sent",
+	    "a header written with a blank after the colon redacted too");
 	err_of("{\"message\":\"x-amz-security-token\"}", &e);
 	is_str(e.msg, "HTTP400: x-amz-security-token", "the bare name unchanged");
 	return done_testing();
