@@ -503,10 +503,21 @@ from_container(struct creds_provider *p, struct aws_creds *out, struct buf *trie
 		buf_printf(&url, "%s%s%s", CONTAINER_HOST, rel[0] == '/' ? "" : "/", rel);
 	else
 		buf_adds(&url, full);
-	buf_printf(&what, "container credentials from %s", url.data);
+	{
+		/* named in messages without any user:password it may hold */
+		const char *host = strstr(url.data, "://"), *at;
+
+		host = host ? host + 3 : url.data;
+		at = strchr(host, '@');
+		if (at && at < host + strcspn(host, "/"))
+			buf_printf(&what, "container credentials from %.*s%s", (int)(host - url.data),
+			    url.data, at + 1);
+		else
+			buf_printf(&what, "container credentials from %s", url.data);
+	}
 	if (!rel && !full_uri_allowed(full)) {
-		cs_err_set(err, "container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI '%s' "
-		    "must use https, or http to a loopback or container address", full);
+		cs_err_set(err, "container credentials: AWS_CONTAINER_CREDENTIALS_FULL_URI "
+		    "must use https, or http to a loopback or container address");
 		goto out;
 	}
 	if (container_token(&tok, err) < 0)

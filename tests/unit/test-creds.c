@@ -474,6 +474,9 @@ test_container(void)
 	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1.example.com/creds", 1);
 	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "must use https"),
 	    "container: a host that only starts like 127. refused: %s", err.msg);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://user:pw-SECRETMARK@example.com/creds", 1);
+	ok(lookup(NULL, &c, &err) == -1 && !strstr(err.msg, "SECRETMARK"),
+	    "container: a refused URI is not repeated with its password: %s", err.msg);
 	stub_stop(&s);
 	remove_file("token");
 	buf_free(&url);
