@@ -21,12 +21,12 @@
 #include "batchexec.h"
 #include "checkpoint.h"
 #include "cs.h"
-#include "envelope.h"
-#include "json.h"
 #include "kinesis.h"
 #include "kpl.h"
 #include "opts.h"
 #include "shardreader.h"
+#include "tailfmt.h"
+#include "trigger.h"
 
 static const char usage_tool[] =
     "usage: cs-tail -s STREAM [OPTIONS]\n"
@@ -97,17 +97,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* one shard's records waiting for --exec */
-struct xshard {
-	char *id;
-	struct bx_batch q;       /* records read, not yet in a batch */
-	uint64_t first_ms;       /* when the oldest of them was queued */
-	int running;             /* a batch of this shard is with the runner */
-	int held;                /* the reader holds the shard for us */
-	int end;                 /* its last records were delivered */
-	struct xshard *next;
-};
-
 struct tail {
 	struct cs_opts o;
 	const char *stream;
@@ -125,10 +114,8 @@ struct tail {
 	struct shardreader *sr;
 	struct checkpoint *ck;
 	struct bx_runner *bx;
-	struct xshard *xs;
-	struct xshard *queued_to;     /* the shard whose records are being queued */
-	struct json_doc doc;
-	struct kpl_agg agg;
+	struct trigger *tg;
+	struct tailfmt fmt;
 	struct buf out;
 	uint64_t last_commit;
 	int stop;                      /* -n reached, or stdout closed */
@@ -140,72 +127,6 @@ struct tail {
 	unsigned long long failed_lines;   /* lines of them written to the on-failure output */
 	unsigned long abandoned;           /* batches left undone by a shutdown */
 };
-
-/* --- output ------------------------------------------------------------------ */
-
-/* One record as one line onto OUT: the data when it is a JSON line, else the envelope. */
-static void
-format_one(struct tail *t, const char *shard, const char *seq, long subseq, const char *key,
-    size_t keylen, int64_t arrival, const char *data, size_t len)
-{
-	struct envelope e = { t->stream, shard, seq, subseq, key, keylen, arrival, data, len };
-
-	if (!t->envelope) {
-		size_t n = len;
-
-		/* one trailing newline (as a line-oriented producer leaves it) is not part of the JSON */
-		if (n && data[n - 1] == '\n') {
-			n--;
-			if (n && data[n - 1] == '\r')
-				n--;
-		}
-		if (envelope_is_json_line(&t->doc, data, n)) {
-			buf_add(&t->out, data, n);
-			buf_addc(&t->out, '\n');
-			return;
-		}
-	}
-	envelope_format(&t->out, &e, &t->doc);
-}
-
-/*
- * Format record R of RS onto OUT: a KPL aggregate becomes its user records.
- * Calls EACH after every line (may be NULL) with the piece's index and whether it is the last.
- */
-typedef void (*line_fn)(struct tail *t, const char *shard, const char *seq, size_t start,
-    int last_piece);
-
-static void
-format_record(struct tail *t, const char *shard, const struct kinesis_records *rs,
-    const struct kinesis_record *r, line_fn each)
-{
-	const char *data = KREC_DATA(rs, r), *seq = KREC_SEQ(rs, r);
-	struct cs_err err;
-	size_t i, start;
-
-	if (kpl_is_aggregate(data, r->data_len)) {
-		if (kpl_deaggregate(data, r->data_len, &t->agg, &err) == 0) {
-			for (i = 0; i < t->agg.n; i++) {
-				const struct kpl_record *k = &t->agg.rec[i];
-
-				start = t->out.len;
-				format_one(t, shard, seq, (long)i, k->key, k->keylen, r->arrival_ms,
-				    k->data, k->len);
-				if (each)
-					each(t, shard, seq, start, i + 1 == t->agg.n);
-			}
-			if (t->agg.n)
-				return;
-		} else {
-			cs_warnx("%s/%s: record %s: %s; passed through as it is", t->stream, shard, seq,
-			    err.msg);
-		}
-	}
-	start = t->out.len;
-	format_one(t, shard, seq, -1, KREC_KEY(rs, r), r->key_len, r->arrival_ms, data, r->data_len);
-	if (each)
-		each(t, shard, seq, start, 1);
-}
 
 static void
 commit(struct tail *t, int force)
@@ -220,8 +141,22 @@ commit(struct tail *t, int force)
 		cs_warnx("%s", err.msg);
 		t->status = CS_EXIT_OUTPUT;
 		t->stop = 1;
+		if (t->tg)
+			tg_stop(t->tg);
 		sr_stop(t->sr);
 	}
+}
+
+/* Record R of RS as its lines onto OUT; EACH (may be NULL) after every line. */
+static void
+format_record(struct tail *t, const char *shard, const struct kinesis_records *rs,
+    const struct kinesis_record *r, tailfmt_line_fn each)
+{
+	struct cs_err err;
+
+	if (tailfmt_record(&t->fmt, &t->out, shard, rs, r, each, t->tg, &err) < 0)
+		cs_warnx("%s/%s: record %s: %s; passed through as it is", t->stream, shard,
+		    KREC_SEQ(rs, r), err.msg);
 }
 
 /* Plain output: write the records, then let the checkpoint follow. */
@@ -297,177 +232,63 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 
 /* --- --exec ---------------------------------------------------------------------- */
 
-static struct xshard *
-xshard(struct tail *t, const char *id)
-{
-	struct xshard *x;
-
-	for (x = t->xs; x; x = x->next)
-		if (strcmp(x->id, id) == 0)
-			return x;
-	x = cs_calloc(1, sizeof *x);
-	x->id = cs_strdup(id);
-	bx_batch_init(&x->q, id);
-	x->next = t->xs;
-	t->xs = x;
-	return x;
-}
-
 static void
-queue_line(struct tail *t, const char *shard, const char *seq, size_t start, int last_piece)
+queue_line(void *ctx, const char *line, size_t len, const char *seq, int last_piece)
 {
-	(void)shard;
-	bx_batch_add(&t->queued_to->q, t->out.data + start, t->out.len - start, seq, last_piece);
+	tg_add(ctx, line, len, seq, last_piece);
 }
-
-static void dispatch(struct tail *t, struct xshard *x);
 
 static enum sr_verdict
 on_records_exec(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
 {
 	struct tail *t = ctx;
-	struct xshard *x = xshard(t, shard);
 	size_t i;
 
-	if (x->q.n == 0)
-		x->first_ms = cs_now_ms();
+	tg_begin(t->tg, shard);
 	buf_reset(&t->out);
-	t->queued_to = x;
 	for (i = 0; i < rs->n; i++)
 		format_record(t, shard, rs, &rs->rec[i], queue_line);
-	t->queued_to = NULL;
-	x->end = at_end;
-	dispatch(t, x);
-	/* read on while a batch runs, until a whole batch waits behind it */
-	if (at_end || x->q.n >= t->batch_size) {
-		x->held = 1;
-		return SR_HOLD;
-	}
-	return SR_CONTINUE;
+	return tg_end(t->tg, at_end);
 }
 
+/* A batch done: count it, warn of its failures, let the checkpoint follow. */
 static void
-batch_done(void *ctx, struct bx_batch *b)
+batch_done(void *ctx, const struct bx_batch *b, const char *last)
 {
 	struct tail *t = ctx;
-	struct xshard *x = xshard(t, b->shard);
-	const char *last = NULL;
-	size_t i;
 
-	x->running = 0;
-	if (b->abandoned)
+	if (b->abandoned) {
 		t->abandoned++;
-	if (!b->abandoned) {
-		for (i = 0; i < b->n; i++)
-			if (b->it[i].ck_ok)
-				last = b->it[i].seq;
-		t->batches++;
-		t->bytes += b->lines.len;
-		t->failed_lines += b->failed;
-		if (b->failed) {
-			t->failed_batches++;
-			if (t->o.progress)
-				cs_progress_clear();
-			cs_warnx("%s/%s: %zu of %zu records failed (%s .. %s)%s%s", t->stream, b->shard,
-			    b->failed, b->n, b->it[0].seq, b->it[b->n - 1].seq,
-			    t->on_failure ? ", written to " : "", t->on_failure ? t->on_failure : "");
-		}
-		t->written += b->n;
-		if (t->ck && last) {
-			checkpoint_set(t->ck, b->shard, last);
-			commit(t, 1);
-		}
+		return;
 	}
-	bx_batch_free(b);
-	free(b);
-	if (!t->stop)
-		dispatch(t, x);
+	t->batches++;
+	t->bytes += b->lines.len;
+	t->failed_lines += b->failed;
+	if (b->failed) {
+		t->failed_batches++;
+		if (t->o.progress)
+			cs_progress_clear();
+		cs_warnx("%s/%s: %zu of %zu records failed (%s .. %s)%s%s", t->stream, b->shard,
+		    b->failed, b->n, b->it[0].seq, b->it[b->n - 1].seq,
+		    t->on_failure ? ", written to " : "", t->on_failure ? t->on_failure : "");
+	}
+	t->written += b->n;
+	if (t->ck && last) {
+		checkpoint_set(t->ck, b->shard, last);
+		commit(t, 1);
+	}
 }
 
-/* Start X's next batch when it is due; release the shard when its queue is low. */
+/* A closed shard's last batch done. */
 static void
-dispatch(struct tail *t, struct xshard *x)
+shard_done(void *ctx, const char *shard)
 {
-	struct bx_batch *b;
-	size_t n, i;
+	struct tail *t = ctx;
 
-	if (x->running || t->stop)
-		return;
-	if (x->q.n && (x->q.n >= t->batch_size || x->end || !t->batch_window ||
-	    cs_now_ms() - x->first_ms >= t->batch_window)) {
-		n = x->q.n < t->batch_size ? x->q.n : t->batch_size;
-		/* a KPL aggregate's pieces stay together when they fit */
-		while (n < x->q.n && n > 1 && !x->q.it[n - 1].ck_ok)
-			n--;
-		if (!x->q.it[n - 1].ck_ok)
-			n = x->q.n < t->batch_size ? x->q.n : t->batch_size;
-		b = cs_malloc(sizeof *b);
-		bx_batch_init(b, x->id);
-		for (i = 0; i < x->q.n; i++) {
-			struct bx_item *it = &x->q.it[i];
-
-			if (i < n)
-				bx_batch_add(b, x->q.lines.data + it->off, it->len, it->seq, it->ck_ok);
-		}
-		/* keep the rest queued */
-		{
-			struct bx_batch rest;
-
-			bx_batch_init(&rest, x->id);
-			for (i = n; i < x->q.n; i++) {
-				struct bx_item *it = &x->q.it[i];
-
-				bx_batch_add(&rest, x->q.lines.data + it->off, it->len, it->seq,
-				    it->ck_ok);
-			}
-			bx_batch_free(&x->q);
-			x->q = rest;
-			x->first_ms = cs_now_ms();
-		}
-		x->running = 1;
-		bx_submit(t->bx, b, batch_done, t);
-		if (x->held && !x->end && x->q.n < t->batch_size) {
-			x->held = 0;
-			sr_release(t->sr, x->id);
-		}
-		return;
+	if (t->ck) {
+		checkpoint_finish(t->ck, shard, NULL);
+		commit(t, 1);
 	}
-	if (x->q.n == 0 && x->end) {
-		if (t->ck) {
-			checkpoint_finish(t->ck, x->id, NULL);
-			commit(t, 1);
-		}
-		x->end = 0;
-		x->held = 0;
-		sr_release(t->sr, x->id);
-		return;
-	}
-	if (x->held && !x->end && x->q.n < t->batch_size) {
-		x->held = 0;
-		sr_release(t->sr, x->id);
-	}
-}
-
-/* ms until the first batch window ends, or -1 */
-static int
-exec_tick(struct tail *t)
-{
-	struct xshard *x;
-	int64_t wait = -1;
-	uint64_t now = cs_now_ms();
-
-	for (x = t->xs; x; x = x->next) {
-		dispatch(t, x);
-		if (x->q.n && !x->running && t->batch_window) {
-			int64_t w = (int64_t)(x->first_ms + t->batch_window) - (int64_t)now;
-
-			if (w < 0)
-				w = 0;
-			if (wait < 0 || w < wait)
-				wait = w;
-		}
-	}
-	return (int)wait;
 }
 
 /* --- the summary ------------------------------------------------------------------- */
@@ -638,8 +459,7 @@ main(int argc, char **argv)
 	cs_opts_finish(&t.o);
 	cs_signals(cs_count_signal);
 
-	json_doc_init(&t.doc, JSON_DEFAULT_DEPTH);
-	kpl_agg_init(&t.agg);
+	tailfmt_init(&t.fmt, t.stream, t.envelope);
 	buf_init(&t.out);
 	if (!(c = aws_client_new(&t.o, "kinesis", &err)) || !(lc = aws_client_new(&t.o, "kinesis", &err))) {
 		cs_warnx("%s", err.msg);
@@ -682,6 +502,12 @@ main(int argc, char **argv)
 		t.status = strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE : CS_EXIT_SERVICE;
 		goto out;
 	}
+	if (t.bx) {
+		struct tg_config tc = { t.batch_size, t.batch_window, t.bx, t.sr, batch_done,
+		    shard_done, &t };
+
+		t.tg = tg_new(&tc);
+	}
 
 	for (;;) {
 		int wait, w;
@@ -689,6 +515,8 @@ main(int argc, char **argv)
 		if (cs_signalled && !interrupted) {
 			interrupted = 1;
 			t.stop = 1;     /* nothing new is written or started */
+			if (t.tg)
+				tg_stop(t.tg);
 			sr_stop(t.sr);
 			aws_cancel_retries(c);
 			if (t.bx) {
@@ -702,6 +530,8 @@ main(int argc, char **argv)
 			cs_warnx("%s", err.msg);
 			t.status = CS_EXIT_SERVICE;
 			t.stop = 1;
+			if (t.tg)
+				tg_stop(t.tg);
 			sr_stop(t.sr);
 			if (t.bx)
 				bx_drain(t.bx);
@@ -714,10 +544,11 @@ main(int argc, char **argv)
 				sr_stop(t.sr);
 				bx_drain(t.bx);
 				t.stop = 1;
+				tg_stop(t.tg);
 			}
 			if (w >= 0 && (wait < 0 || w < wait))
 				wait = w;
-			w = interrupted || fatal ? -1 : exec_tick(&t);
+			w = interrupted || fatal ? -1 : tg_tick(t.tg);
 			if (w >= 0 && (wait < 0 || w < wait))
 				wait = w;
 			if (stop_deadline && cs_now_ms() >= stop_deadline && bx_running(t.bx)) {
@@ -765,20 +596,12 @@ out:
 		cs_warnx("%s", err.msg);
 		t.status = CS_EXIT_OUTPUT;
 	}
-	while (t.xs) {
-		struct xshard *x = t.xs;
-
-		t.xs = x->next;
-		bx_batch_free(&x->q);
-		free(x->id);
-		free(x);
-	}
+	tg_free(t.tg);
 	sr_free(t.sr);
 	checkpoint_close(t.ck);
 	aws_client_free(c);
 	aws_client_free(lc);
-	json_doc_free(&t.doc);
-	kpl_agg_free(&t.agg);
+	tailfmt_free(&t.fmt);
 	buf_free(&t.out);
 	for (i = 0; i < nshards; i++)
 		free(shards[i]);

@@ -1,0 +1,201 @@
+/*
+ * trigger.c - per-shard batches for the --exec runner (see trigger.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "trigger.h"
+
+/* one shard's records waiting for the command */
+struct tg_shard {
+	char *id;
+	struct bx_batch q;       /* records read, not yet in a batch */
+	uint64_t first_ms;       /* when the oldest of them was queued */
+	int running;             /* a batch of this shard is with the runner */
+	int held;                /* the reader holds the shard for us */
+	int end;                 /* its last records were delivered */
+	struct tg_shard *next;
+};
+
+struct trigger {
+	struct tg_config cfg;
+	struct tg_shard *xs;
+	struct tg_shard *cur;    /* the shard whose records are being queued */
+	int stop;
+};
+
+struct trigger *
+tg_new(const struct tg_config *cfg)
+{
+	struct trigger *tg = cs_calloc(1, sizeof *tg);
+
+	tg->cfg = *cfg;
+	return tg;
+}
+
+void
+tg_free(struct trigger *tg)
+{
+	if (!tg)
+		return;
+	while (tg->xs) {
+		struct tg_shard *x = tg->xs;
+
+		tg->xs = x->next;
+		bx_batch_free(&x->q);
+		free(x->id);
+		free(x);
+	}
+	free(tg);
+}
+
+void
+tg_stop(struct trigger *tg)
+{
+	tg->stop = 1;
+}
+
+static struct tg_shard *
+shard(struct trigger *tg, const char *id)
+{
+	struct tg_shard *x;
+
+	for (x = tg->xs; x; x = x->next)
+		if (strcmp(x->id, id) == 0)
+			return x;
+	x = cs_calloc(1, sizeof *x);
+	x->id = cs_strdup(id);
+	bx_batch_init(&x->q, id);
+	x->next = tg->xs;
+	tg->xs = x;
+	return x;
+}
+
+static void dispatch(struct trigger *tg, struct tg_shard *x);
+
+void
+tg_begin(struct trigger *tg, const char *id)
+{
+	struct tg_shard *x = shard(tg, id);
+
+	if (x->q.n == 0)
+		x->first_ms = cs_now_ms();
+	tg->cur = x;
+}
+
+void
+tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, int last_piece)
+{
+	bx_batch_add(&tg->cur->q, line, len, seq, last_piece);
+}
+
+enum sr_verdict
+tg_end(struct trigger *tg, int at_end)
+{
+	struct tg_shard *x = tg->cur;
+
+	tg->cur = NULL;
+	x->end = at_end;
+	dispatch(tg, x);
+	/* read on while a batch runs, until a whole batch waits behind it */
+	if (at_end || x->q.n >= tg->cfg.batch_size) {
+		x->held = 1;
+		return SR_HOLD;
+	}
+	return SR_CONTINUE;
+}
+
+static void
+batch_done(void *ctx, struct bx_batch *b)
+{
+	struct trigger *tg = ctx;
+	struct tg_shard *x = shard(tg, b->shard);
+	const char *last = NULL;
+	size_t i;
+
+	x->running = 0;
+	if (!b->abandoned)
+		for (i = 0; i < b->n; i++)
+			if (b->it[i].ck_ok)
+				last = b->it[i].seq;
+	tg->cfg.done(tg->cfg.ctx, b, last);
+	bx_batch_free(b);
+	free(b);
+	if (!tg->stop)
+		dispatch(tg, x);
+}
+
+static void
+release(struct trigger *tg, struct tg_shard *x)
+{
+	x->held = 0;
+	sr_release(tg->cfg.sr, x->id);
+}
+
+/* Start X's next batch when it is due; release the shard when its queue is low. */
+static void
+dispatch(struct trigger *tg, struct tg_shard *x)
+{
+	unsigned size = tg->cfg.batch_size, window = tg->cfg.batch_window;
+	struct bx_batch *b, rest;
+	size_t n, i;
+
+	if (x->running || tg->stop)
+		return;
+	if (x->q.n && (x->q.n >= size || x->end || !window ||
+	    cs_now_ms() - x->first_ms >= window)) {
+		n = x->q.n < size ? x->q.n : size;
+		/* a KPL aggregate's pieces stay together when they fit */
+		while (n < x->q.n && n > 1 && !x->q.it[n - 1].ck_ok)
+			n--;
+		if (!x->q.it[n - 1].ck_ok)
+			n = x->q.n < size ? x->q.n : size;
+		b = cs_malloc(sizeof *b);
+		bx_batch_init(b, x->id);
+		bx_batch_init(&rest, x->id);
+		for (i = 0; i < x->q.n; i++) {
+			struct bx_item *it = &x->q.it[i];
+
+			/* the first N go, the rest stays queued */
+			bx_batch_add(i < n ? b : &rest, x->q.lines.data + it->off, it->len, it->seq,
+			    it->ck_ok);
+		}
+		bx_batch_free(&x->q);
+		x->q = rest;
+		x->first_ms = cs_now_ms();
+		x->running = 1;
+		bx_submit(tg->cfg.bx, b, batch_done, tg);
+		if (x->held && !x->end && x->q.n < size)
+			release(tg, x);
+		return;
+	}
+	if (x->q.n == 0 && x->end) {
+		tg->cfg.end(tg->cfg.ctx, x->id);
+		x->end = 0;
+		release(tg, x);
+		return;
+	}
+	if (x->held && !x->end && x->q.n < size)
+		release(tg, x);
+}
+
+int
+tg_tick(struct trigger *tg)
+{
+	struct tg_shard *x;
+	int64_t wait = -1;
+	uint64_t now = cs_now_ms();
+
+	for (x = tg->xs; x; x = x->next) {
+		dispatch(tg, x);
+		if (x->q.n && !x->running && tg->cfg.batch_window) {
+			int64_t w = (int64_t)(x->first_ms + tg->cfg.batch_window) - (int64_t)now;
+
+			if (w < 0)
+				w = 0;
+			if (wait < 0 || w < wait)
+				wait = w;
+		}
+	}
+	return (int)wait;
+}

@@ -1,0 +1,65 @@
+/*
+ * trigger.h - cs-tail --exec's batching, the way a Lambda trigger does it:
+ * the records of each shard are queued, cut into batches of batch_size
+ * (or fewer once batch_window ms have passed since the oldest of them
+ * came, or at the shard's end), and handed to the batch runner
+ * (lib/batchexec.h) one batch per shard at a time, so each shard's
+ * batches run in order while shards run in parallel.
+ *
+ * It pushes back on the shard reader: a shard is held (SR_HOLD) once a
+ * whole batch waits behind the running one, and at its end until its last
+ * batch is done; it is released (sr_release) when its queue is low again.
+ *
+ * When a batch is done, done() is told the last sequence number of it
+ * that a checkpoint may move to (the last whole Kinesis record of it not
+ * left undone); when a closed shard's last batch is done, end() is called
+ * (the checkpoint may mark the shard finished).
+ */
+#ifndef CS_TRIGGER_H
+#define CS_TRIGGER_H
+
+#include <stddef.h>
+
+#include "batchexec.h"
+#include "shardreader.h"
+
+/*
+ * B done (delivered, or its failures written; or abandoned by a shutdown,
+ * B->abandoned set).  LAST: the sequence number a checkpoint may move to,
+ * or NULL (always NULL for an abandoned batch).  B is freed after.
+ */
+typedef void (*tg_done_fn)(void *ctx, const struct bx_batch *b, const char *last);
+/* Every record of the closed shard SHARD is done. */
+typedef void (*tg_end_fn)(void *ctx, const char *shard);
+
+struct tg_config {
+	unsigned batch_size;       /* records per batch (>= 1) */
+	unsigned batch_window;     /* ms to wait to fill a batch (0: none) */
+	struct bx_runner *bx;      /* borrowed */
+	struct shardreader *sr;    /* borrowed: held shards are released on it */
+	tg_done_fn done;
+	tg_end_fn end;
+	void *ctx;
+};
+
+struct trigger;
+
+struct trigger *tg_new(const struct tg_config *cfg);
+void tg_free(struct trigger *tg);
+
+/*
+ * One answer of shard SHARD: tg_begin(), then tg_add() for each line,
+ * then tg_end(), whose verdict is the one for the shard reader.
+ */
+void tg_begin(struct trigger *tg, const char *shard);
+/* Queue LINE[0..len) (its newline included) of record SEQ; LAST_PIECE: the record's last line. */
+void tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, int last_piece);
+/* AT_END: the shard is closed and that was its last answer. */
+enum sr_verdict tg_end(struct trigger *tg, int at_end);
+
+/* Start the batches that are due; the ms until the first batch window ends, or -1. */
+int tg_tick(struct trigger *tg);
+/* Shutdown: no batch is started any more (the queues stay as they are). */
+void tg_stop(struct trigger *tg);
+
+#endif
