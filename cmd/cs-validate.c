@@ -8,23 +8,21 @@
  * to stdout as it came (a double-encoded one decoded), and each other
  * one to the rejects output (lib/rejects.h) with its reason.  A cs-tail
  * envelope (lib/envelope.h) is opened: the record inside is validated and
- * written (or rejected with its shard and sequence number).
+ * written (or rejected with its shard and sequence number).  The work on
+ * each record is lib/validator.c's; this file reads the inputs and reports.
  */
-#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "clickstream.h"
 #include "cs.h"
-#include "envelope.h"
 #include "jqprog.h"
-#include "json.h"
 #include "ndjson.h"
 #include "opts.h"
 #include "rejects.h"
+#include "validator.h"
 
 static const char usage[] =
     "usage: cs-validate [OPTIONS] [FILE...]\n"
@@ -69,79 +67,7 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* stdout, written in large blocks with write(2) */
-#define OUT_CAP (256u << 10)
-struct out {
-	char *buf;
-	size_t len;
-	int failed;   /* a write error was reported */
-	int closed;   /* the reader went away (EPIPE): a quiet stop */
-};
-
-static int
-out_flush(struct out *o)
-{
-	size_t done = 0;
-	ssize_t w;
-
-	while (done < o->len && !o->failed && !o->closed) {
-		w = write(STDOUT_FILENO, o->buf + done, o->len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* a non-blocking stdout, left so by a parent: wait until it takes more */
-			struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
-
-			poll(&p, 1, 1000);
-			continue;
-		}
-		if (w < 0 && errno == EPIPE) {
-			o->closed = 1;
-		} else if (w <= 0) {
-			cs_warn("write error on standard output");
-			o->failed = 1;
-		} else {
-			done += (size_t)w;
-		}
-	}
-	o->len = 0;
-	return o->failed || o->closed ? -1 : 0;
-}
-
-static int
-out_line(struct out *o, const char *s, size_t n)
-{
-	if (o->len + n + 1 > OUT_CAP) {
-		if (out_flush(o))
-			return -1;
-		if (n + 1 > OUT_CAP) {
-			/* a line bigger than the buffer: write it through */
-			char *keep = o->buf;
-			int rc;
-
-			o->buf = (char *)s;
-			o->len = n;
-			rc = out_flush(o);
-			o->buf = keep;
-			if (rc)
-				return -1;
-			o->buf[o->len++] = '\n';
-			return 0;
-		}
-	}
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-	o->buf[o->len++] = '\n';
-	return 0;
-}
-
-/* counts by reason, in the order first seen */
-struct reason_count {
-	char key[64];
-	unsigned long long n;
-};
-
-struct validator {
+struct cli {
 	struct cs_opts opts;
 	const char *rejects_path;
 	struct rejects *rejects;
@@ -155,14 +81,7 @@ struct validator {
 	int keep_envelope;
 	size_t maxline;
 
-	struct cs_record rec;
-	/* an envelope's record: its bytes, key (unused), members for the reject */
-	struct json_doc edoc;
-	struct buf edata, ekey, eextra;
-	struct out out;
-	unsigned long long nread, neligible, nrejected;
-	struct reason_count *reasons;
-	size_t nreasons;
+	struct validator *val;
 	int status;
 	int stop;     /* output failed or closed: read no more */
 	uint64_t t0, last_progress;
@@ -170,216 +89,41 @@ struct validator {
 	char *help;   /* the --help text */
 };
 
+/* before a reject's line on stderr: it replaces the progress line, which comes back later */
 static void
-count_reason(struct validator *V, const struct cs_verdict *v)
+clear_progress(void *arg)
 {
-	const char *key = v->field[0] ? v->field : v->error;
-	size_t i;
+	struct cli *V = arg;
 
-	for (i = 0; i < V->nreasons; i++)
-		if (strcmp(V->reasons[i].key, key) == 0)
-			break;
-	if (i == V->nreasons) {
-		V->reasons = cs_realloc(V->reasons, (i + 1) * sizeof *V->reasons);
-		snprintf(V->reasons[i].key, sizeof V->reasons[i].key, "%s", key);
-		V->reasons[i].n = 0;
-		V->nreasons++;
-	}
-	V->reasons[i].n++;
-}
-
-static void
-reject(struct validator *V, struct nd_reader *rd, const struct cs_verdict *v,
-    const char *line, size_t len, const char *extra)
-{
-	struct reject rj = {
-		.source = rd->name,
-		.line = rd->lineno,
-		.error = v->error,
-		.reason = v->reason,
-		.data = line,
-		.len = len,
-		.extra = extra,
-	};
-	struct cs_err err;
-
-	V->nrejected++;
-	count_reason(V, v);
 	if (V->progress_shown && !V->rejects_path) {
-		/* the reject's line replaces the progress line, which comes back later */
 		cs_progress_clear();
 		V->progress_shown = 0;
 	}
-	if (rejects_write(V->rejects, &rj)) {
-		cs_err_clear(&err);
-		rejects_close(V->rejects, &err);
-		V->rejects = NULL;
-		cs_warnx("%s", err.msg[0] ? err.msg : "cannot write the rejects");
-		V->status = CS_EXIT_OUTPUT;
-		V->stop = 1;
-	}
 }
 
-/* the --where expressions on the parsed record; 0, or -1 with v */
-static int
-check_where(struct validator *V, struct cs_verdict *v)
-{
-	struct cs_err err;
-	jv rec, res;
-	size_t i;
-	int rc;
-
-	rec = jv_parse_sized(V->rec.text, (int)V->rec.len);
-	if (!jv_is_valid(rec)) {
-		jv msg = jv_invalid_get_msg(rec);
-
-		v->error = "WhereError";
-		v->field[0] = '\0';
-		snprintf(v->reason, sizeof v->reason, "jq cannot read the record: %s",
-		    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid");
-		jv_free(msg);
-		return -1;
-	}
-	for (i = 0; i < V->nwhere; i++) {
-		cs_err_clear(&err);
-		rc = jqprog_first(V->where[i], jv_copy(rec), &res, &err);
-		if (rc < 0) {
-			v->error = "WhereError";
-			v->field[0] = '\0';
-			snprintf(v->reason, sizeof v->reason, "--where '%.150s': %.200s", V->where_src[i], err.msg);
-			break;
-		}
-		if (rc == 0 || jv_get_kind(res) != JV_KIND_TRUE) {
-			if (rc)
-				jv_free(res);
-			v->error = "WhereFailed";
-			v->field[0] = '\0';
-			snprintf(v->reason, sizeof v->reason, "--where '%.300s' was not true", V->where_src[i]);
-			break;
-		}
-		jv_free(res);
-	}
-	jv_free(rec);
-	return i < V->nwhere ? -1 : 0;
-}
-
-/* Append the raw text of string token T of the envelope as member NAME to EEXTRA. */
+/* what a validator_* call returned: report a failure, stop on any */
 static void
-extra_member(struct validator *V, const char *name, const char *line)
+check_rc(struct cli *V, int rc, const struct cs_err *err)
 {
-	int t = json_obj_get(&V->edoc, 0, name, strlen(name));
-	const struct json_tok *k;
+	struct cs_err cerr;
 
-	if (t < 0)
+	if (rc == VALIDATOR_OK)
 		return;
-	k = &V->edoc.tok[t];
-	if (V->eextra.len)
-		buf_addc(&V->eextra, ',');
-	buf_printf(&V->eextra, "\"%s\":", name);
-	if (k->type == JSON_STRING)
-		buf_add(&V->eextra, line + k->start - 1, (size_t)k->len + 2);
-	else
-		buf_add(&V->eextra, line + k->start, k->len);
-}
-
-/*
- * LINE (parsed into V->rec) is a cs-tail envelope: put its record's bytes
- * in EDATA and its shard and sequence number in EEXTRA.  0 when it is not
- * an envelope after all (envelope_parse refuses it): validate it as it is.
- */
-static int
-unwrap(struct validator *V, const char *line, size_t len)
-{
-	struct cs_err err;
-
-	if (!envelope_detect(&V->rec.doc))
-		return 0;
-	if (envelope_parse(&V->edoc, line, len, &V->edata, &V->ekey, &err) < 0)
-		return 0;
-	buf_reset(&V->eextra);
-	extra_member(V, "shardId", line);
-	extra_member(V, "sequenceNumber", line);
-	extra_member(V, "subSequenceNumber", line);
-	buf_addc(&V->eextra, '\0');
-	V->eextra.len--;
-	return 1;
-}
-
-static int
-line_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static void
-one_line(struct validator *V, struct nd_reader *rd, const char *line, size_t len)
-{
-	struct cs_verdict v;
-	const char *rec = line, *extra = NULL, *d;
-	size_t reclen = len, n, i;
-
-	V->nread++;
-	if (cs_record_parse(&V->rec, line, len, &v))
-		goto rejected;
-	if (!V->rec.double_encoded && unwrap(V, line, len)) {
-		/* the record inside: rejected as itself, written as itself */
-		rec = V->edata.data;
-		reclen = V->edata.len;
-		extra = V->eextra.data;
-		/* the blanks around it (a producer's newline) are not the record */
-		d = rec;
-		n = reclen;
-		while (n && line_blank(d[0]))
-			d++, n--;
-		while (n && line_blank(d[n - 1]))
-			n--;
-		if (cs_record_parse(&V->rec, d, n, &v))
-			goto rejected;
-		/* a record over several lines: its line ends are between tokens, make them blanks */
-		if (V->rec.text == d && (memchr(d, '\n', n) || memchr(d, '\r', n)))
-			for (i = 0; i < n; i++)
-				if (d[i] == '\n' || d[i] == '\r')
-					V->edata.data[(size_t)(d - rec) + i] = ' ';
+	V->stop = 1;
+	if (rc == VALIDATOR_OUTPUT) {
+		if (err->msg[0])
+			cs_warnx("%s", err->msg);
+		return;
 	}
-	if (V->default_rules && cs_record_check(&V->rec, &v))
-		goto rejected;
-	for (i = 0; i < V->nrequire; i++)
-		if (cs_record_require(&V->rec, V->require[i], &v))
-			goto rejected;
-	if (V->nwhere && check_where(V, &v))
-		goto rejected;
-	V->neligible++;
-	if (extra && V->keep_envelope) {
-		if (out_line(&V->out, line, len))
-			V->stop = 1;
-	} else if (out_line(&V->out, V->rec.text, V->rec.len)) {
-		V->stop = 1;
-	}
-	return;
-rejected:
-	reject(V, rd, &v, rec, reclen, extra);
+	cs_err_clear(&cerr);
+	rejects_close(V->rejects, &cerr);
+	V->rejects = NULL;
+	cs_warnx("%s", cerr.msg[0] ? cerr.msg : "cannot write the rejects");
+	V->status = CS_EXIT_OUTPUT;
 }
 
 static void
-too_long(struct validator *V, struct nd_reader *rd, const char *prefix, size_t len)
-{
-	struct cs_verdict v = { .error = "LineTooLong" };
-	size_t bad;
-
-	V->nread++;
-	/* the kept prefix may end inside a UTF-8 character: end it before */
-	if (!utf8_valid(prefix, len, &bad) && len - bad < 4 && (unsigned char)prefix[bad] >= 0xc0)
-		len = bad;
-	if (rd->toolong_len)
-		snprintf(v.reason, sizeof v.reason, "line is %llu bytes, over the %zu-byte limit",
-		    (unsigned long long)rd->toolong_len, rd->maxline);
-	else
-		snprintf(v.reason, sizeof v.reason, "line is over the %zu-byte limit", rd->maxline);
-	reject(V, rd, &v, prefix, len, len < rd->toolong_len ? "\"truncated\":true" : NULL);
-}
-
-static void
-progress(struct validator *V, int final)
+progress(struct cli *V, int final)
 {
 	uint64_t now = cs_now_ms(), el;
 
@@ -389,7 +133,8 @@ progress(struct validator *V, int final)
 	V->progress_shown = !final;
 	el = now - V->t0 ? now - V->t0 : 1;
 	fprintf(stderr, "\r%s: %llu read, %llu eligible, %llu rejected, %llu records/s%s",
-	    cs_prog(), V->nread, V->neligible, V->nrejected, V->nread * 1000 / el,
+	    cs_prog(), validator_nread(V->val), validator_neligible(V->val),
+	    validator_nrejected(V->val), validator_nread(V->val) * 1000 / el,
 	    final ? "\n" : "");
 	fflush(stderr);
 }
@@ -400,15 +145,19 @@ progress(struct validator *V, int final)
  * fill.  A fast input is never waiting, so this costs nothing there.
  */
 static void
-flush_if_idle(struct validator *V, struct nd_reader *rd)
+flush_if_idle(struct cli *V, struct nd_reader *rd)
 {
 	struct pollfd p = { .fd = rd->fd, .events = POLLIN };
 	struct cs_err err;
 
 	if (nd_ready(rd) || poll(&p, 1, 0) != 0)
 		return;
-	if (V->out.len && out_flush(&V->out))
+	cs_err_clear(&err);
+	if (validator_pending(V->val) && validator_flush(V->val, &err)) {
+		if (err.msg[0])
+			cs_warnx("%s", err.msg);
 		V->stop = 1;
+	}
 	cs_err_clear(&err);
 	if (V->rejects && rejects_flush(V->rejects, &err)) {
 		rejects_close(V->rejects, &err);
@@ -420,7 +169,7 @@ flush_if_idle(struct validator *V, struct nd_reader *rd)
 }
 
 static void
-validate_file(struct validator *V, const char *path)
+validate_file(struct cli *V, const char *path)
 {
 	struct stat st;
 	int stream;
@@ -444,9 +193,12 @@ validate_file(struct validator *V, const char *path)
 			break;
 		ns = nd_next(&rd, &line, &len);
 		if (ns == ND_LINE) {
-			one_line(V, &rd, line, len);
+			cs_err_clear(&err);
+			check_rc(V, validator_line(V->val, rd.name, rd.lineno, line, len, &err), &err);
 		} else if (ns == ND_TOOLONG) {
-			too_long(V, &rd, line, len);
+			cs_err_clear(&err);
+			check_rc(V, validator_toolong(V->val, rd.name, rd.lineno, line, len,
+			    rd.toolong_len, rd.maxline, &err), &err);
 		} else if (ns == ND_AGAIN) {
 			continue;
 		} else if (ns == ND_READERR) {
@@ -464,49 +216,19 @@ validate_file(struct validator *V, const char *path)
 	nd_close(&rd);
 }
 
-/* the summary's order: the eight fields, other fields, then the record-level errors */
-static int
-reason_rank(const char *key)
-{
-	static const char *const codes[] = {
-		"InvalidJSON", "InvalidUTF8", "TooDeep", "NotAnObject", "LineTooLong",
-		"WhereFailed", "WhereError",
-	};
-	int i;
-
-	for (i = 0; i < CS_NFIELDS; i++)
-		if (strcmp(key, cs_field_names[i]) == 0)
-			return i;
-	for (i = 0; i < (int)(sizeof codes / sizeof codes[0]); i++)
-		if (strcmp(key, codes[i]) == 0)
-			return 100 + i;
-	return 50;
-}
-
-static int
-reason_cmp(const void *a, const void *b)
-{
-	const struct reason_count *x = a, *y = b;
-	int rx = reason_rank(x->key), ry = reason_rank(y->key);
-
-	if (rx != ry)
-		return rx < ry ? -1 : 1;
-	return strcmp(x->key, y->key);
-}
-
 static void
-summary(struct validator *V)
+summary(struct cli *V)
 {
 	struct buf b = BUF_INIT;
-	size_t i;
+	const struct validator_reason *r;
+	size_t i, n;
 
-	qsort(V->reasons, V->nreasons, sizeof *V->reasons, reason_cmp);
-
-	buf_printf(&b, "%llu read, %llu eligible, %llu rejected", V->nread, V->neligible,
-	    V->nrejected);
-	for (i = 0; i < V->nreasons; i++)
-		buf_printf(&b, "%s%s: %llu", i ? ", " : " (", V->reasons[i].key, V->reasons[i].n);
-	if (V->nreasons)
+	r = validator_reasons(V->val, &n);
+	buf_printf(&b, "%llu read, %llu eligible, %llu rejected", validator_nread(V->val),
+	    validator_neligible(V->val), validator_nrejected(V->val));
+	for (i = 0; i < n; i++)
+		buf_printf(&b, "%s%s: %llu", i ? ", " : " (", r[i].key, r[i].n);
+	if (n)
 		buf_addc(&b, ')');
 	cs_warnx("%s", b.data);
 	buf_free(&b);
@@ -546,7 +268,8 @@ check_outputs(const char *rejects_path, char **files, int nfiles)
 int
 main(int argc, char **argv)
 {
-	struct validator V;
+	struct cli V;
+	struct validator_config vc;
 	struct option *lo;
 	struct cs_err err;
 	int c, i;
@@ -613,9 +336,19 @@ main(int argc, char **argv)
 		cs_die(CS_EXIT_OUTPUT, "%s", err.msg);
 
 	cs_signals(cs_count_signal);
-	cs_record_init(&V.rec, 0);
-	json_doc_init(&V.edoc, JSON_DEFAULT_DEPTH);
-	V.out.buf = cs_malloc(OUT_CAP);
+	memset(&vc, 0, sizeof vc);
+	vc.out_fd = STDOUT_FILENO;
+	vc.rejects = V.rejects;
+	vc.where = V.where;
+	vc.where_src = V.where_src;
+	vc.nwhere = V.nwhere;
+	vc.require = V.require;
+	vc.nrequire = V.nrequire;
+	vc.default_rules = V.default_rules;
+	vc.keep_envelope = V.keep_envelope;
+	vc.before_reject = clear_progress;
+	vc.arg = &V;
+	V.val = validator_new(&vc);
 	V.t0 = V.last_progress = cs_now_ms();
 
 	if (optind >= argc)
@@ -623,9 +356,10 @@ main(int argc, char **argv)
 	for (i = optind; i < argc && !V.stop && !cs_signalled; i++)
 		validate_file(&V, argv[i]);
 
-	if (!V.stop)
-		out_flush(&V.out);
-	if (V.out.failed)
+	cs_err_clear(&err);
+	if (!V.stop && validator_flush(V.val, &err) && err.msg[0])
+		cs_warnx("%s", err.msg);
+	if (validator_out_failed(V.val))
 		V.status = CS_EXIT_OUTPUT;
 	cs_err_clear(&err);
 	if (V.rejects && rejects_close(V.rejects, &err)) {
@@ -634,7 +368,7 @@ main(int argc, char **argv)
 	}
 	if (V.opts.progress)
 		progress(&V, 1);
-	if (V.stats || (!V.opts.quiet && ((!V.rejects_path && V.nrejected) || V.opts.progress)))
+	if (V.stats || (!V.opts.quiet && ((!V.rejects_path && validator_nrejected(V.val)) || V.opts.progress)))
 		summary(&V);
 	if (cs_signalled && V.status == CS_EXIT_OK)
 		V.status = CS_EXIT_INTERRUPTED;
@@ -644,13 +378,7 @@ main(int argc, char **argv)
 	free(V.where);
 	free(V.where_src);
 	free(V.require);
-	free(V.reasons);
-	free(V.out.buf);
-	cs_record_free(&V.rec);
-	json_doc_free(&V.edoc);
-	buf_free(&V.edata);
-	buf_free(&V.ekey);
-	buf_free(&V.eextra);
+	validator_free(V.val);
 	free(V.help);
 	return V.status;
 }
