@@ -154,6 +154,16 @@ services_need() {
 unique_name() { echo "cs-$TEST_NAME-$1-$$"; }
 
 kinesis() { "$SRC_DIR/scripts/services.sh" call "$CS_KINESIS_ENDPOINT" kinesis "$@"; }
+
+# put COUNT numbered test records from FIRST into STREAM with PutRecords
+# (tests/data/tail-records.py makes the bodies, KEYS partition keys), every one accepted
+put_records() { # STREAM FIRST COUNT [KEYS]
+	python3 "$TEST_DIR/data/tail-records.py" "$@" >bodies &&
+	while read -r body; do
+		kinesis PutRecords "$body" >put.out || return 1
+		grep -q '"FailedRecordCount":0' put.out || { cat put.out; return 1; }
+	done <bodies
+}
 dynamodb() { "$SRC_DIR/scripts/services.sh" call "$CS_DYNAMODB_ENDPOINT" dynamodb "$@"; }
 create_stream() { "$SRC_DIR/scripts/services.sh" create-stream "$CS_KINESIS_ENDPOINT" "$@"; }
 create_table() { "$SRC_DIR/scripts/services.sh" create-table "$CS_DYNAMODB_ENDPOINT" "$@"; }

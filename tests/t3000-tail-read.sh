@@ -8,14 +8,6 @@ S=$(unique_name four)
 
 tail_() { cs-tail --endpoint-url "$E" "$@"; }
 
-put_records() { # STREAM FIRST COUNT [KEYS]
-	python3 "$TEST_DIR/data/tail-records.py" "$@" >bodies &&
-	while read -r body; do
-		kinesis PutRecords "$body" >put.out || return 1
-		grep -q '"FailedRecordCount":0' put.out || { cat put.out; return 1; }
-	done <bodies
-}
-
 put_one() { # STREAM KEY BASE64
 	kinesis PutRecord "{\"StreamName\":\"$1\",\"PartitionKey\":\"$2\",\"Data\":\"$3\"}" >/dev/null
 }

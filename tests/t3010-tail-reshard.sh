@@ -8,14 +8,6 @@ R=$(unique_name reshard)
 
 tail_() { cs-tail --endpoint-url "$E" "$@"; }
 
-put_records() { # STREAM FIRST COUNT
-	python3 "$TEST_DIR/data/tail-records.py" "$@" >bodies &&
-	while read -r body; do
-		kinesis PutRecords "$body" >put.out || return 1
-		grep -q '"FailedRecordCount":0' put.out || { cat put.out; return 1; }
-	done <bodies
-}
-
 wait_active() {
 	test_wait_for 20 "kinesis DescribeStream '{\"StreamName\":\"$1\"}' | grep -q '\"StreamStatus\":\"ACTIVE\"'"
 }

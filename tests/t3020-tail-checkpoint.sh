@@ -8,14 +8,6 @@ S=$(unique_name ck)
 
 tail_() { cs-tail --endpoint-url "$E" "$@"; }
 
-put_records() { # STREAM FIRST COUNT
-	python3 "$TEST_DIR/data/tail-records.py" "$@" >bodies &&
-	while read -r body; do
-		kinesis PutRecords "$body" >put.out || return 1
-		grep -q '"FailedRecordCount":0' put.out || { cat put.out; return 1; }
-	done <bodies
-}
-
 test_expect_success 'setup: 2 shards, 2000 records' '
 	create_stream "$S" 2 &&
 	put_records "$S" 0 2000

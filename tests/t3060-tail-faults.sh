@@ -6,14 +6,6 @@
 services_need
 S=$(unique_name faults)
 
-put_records() { # STREAM FIRST COUNT
-	python3 "$TEST_DIR/data/tail-records.py" "$@" >bodies &&
-	while read -r body; do
-		kinesis PutRecords "$body" >put.out || return 1
-		grep -q '"FailedRecordCount":0' put.out || { cat put.out; return 1; }
-	done <bodies
-}
-
 test_expect_success 'setup: 2 shards, 1000 records' '
 	create_stream "$S" 2 &&
 	put_records "$S" 0 1000
