@@ -19,6 +19,7 @@
 #include "listen.h"
 #include "ndjson.h"
 #include "opts.h"
+#include "pace.h"
 #include "phash.h"
 #include "putkey.h"
 #include "putter.h"
@@ -111,9 +112,7 @@ struct app {
 	struct kinesis_shard *shards;
 	size_t nshards;
 	int have_shards;
-	/* pacing */
-	uint64_t start_ms, paced;
-	int64_t ts0;
+	struct pacer pacer;
 	/* a record read but not handed over yet (pacing) */
 	int held;
 	uint64_t held_due;
@@ -252,36 +251,6 @@ dry_run_shards(struct app *a)
 
 /* --- input --------------------------------------------------------------------- */
 
-/* when the record DATA may leave, under --rate and --replay-speed (0: now) */
-static uint64_t
-pace(struct app *a, const char *data, size_t len)
-{
-	uint64_t due = 0;
-
-	if (!a->start_ms)
-		a->start_ms = cs_now_ms();
-	if (a->rate > 0)
-		due = a->start_ms + (uint64_t)((double)a->paced * 1000.0 / a->rate);
-	if (a->replay > 0 && json_parse(&a->doc, data, len) == 0 && a->doc.tok[0].type == JSON_OBJECT) {
-		int t = json_obj_get(&a->doc, 0, "timestamp", 9);
-		int64_t ts;
-
-		if (t >= 0 && a->doc.tok[t].type == JSON_STRING &&
-		    cs_parse_rfc3339(data + a->doc.tok[t].start, a->doc.tok[t].len, &ts) == 0) {
-			if (!a->ts0)
-				a->ts0 = ts;
-			if (ts > a->ts0) {
-				uint64_t d = a->start_ms + (uint64_t)((double)(ts - a->ts0) / a->replay);
-
-				if (d > due)
-					due = d;
-			}
-		}
-	}
-	a->paced++;
-	return due;
-}
-
 static void
 hand_over(struct app *a, const char *data, size_t len, const char *key, size_t keylen,
     const char *ehk, const char *source, uint64_t line)
@@ -328,7 +297,7 @@ take_line(struct app *a, const char *s, size_t n, const char *source, uint64_t l
 	}
 	if (!a->key.data)
 		buf_adds(&a->key, "");
-	due = (a->rate > 0 || a->replay > 0) ? pace(a, data, len) : 0;
+	due = pacer_on(&a->pacer) ? pacer_due(&a->pacer, data, len) : 0;
 	if (due && due > cs_now_ms() && !cs_signalled) {
 		buf_reset(&a->hdata);
 		buf_add(&a->hdata, data, len);
@@ -545,6 +514,7 @@ main(int argc, char **argv)
 			cs_die(CS_EXIT_OUTPUT, "cannot open '%s': %s", a.results_path, strerror(errno));
 	}
 	json_doc_init(&a.doc, JSON_DEFAULT_DEPTH);
+	pacer_init(&a.pacer, a.rate, a.replay);
 	cs_signals(cs_count_signal);
 
 	if (a.dry_run) {
@@ -629,6 +599,7 @@ main(int argc, char **argv)
 	kinesis_shards_free(a.shards, a.nshards);
 	aws_client_free(a.c);
 	json_doc_free(&a.doc);
+	pacer_free(&a.pacer);
 	buf_free(&a.line);
 	buf_free(&a.key);
 	buf_free(&a.ehk);
