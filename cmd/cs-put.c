@@ -20,7 +20,7 @@
 #include "ndjson.h"
 #include "opts.h"
 #include "pace.h"
-#include "phash.h"
+#include "putdry.h"
 #include "putkey.h"
 #include "putter.h"
 #include "rejects.h"
@@ -184,51 +184,14 @@ on_done(void *arg, const struct put_record *rec, const struct put_result *res)
 
 /* --- dry run ----------------------------------------------------------------- */
 
-static const char *
-shard_of(struct app *a, const struct put_record *r, const char *ehk)
-{
-	long i = -1;
-
-	if (!a->have_shards)
-		return "-";
-	if (ehk) {
-		phash_u128 h, lo, hi;
-		size_t j;
-
-		if (phash_parse_dec(ehk, strlen(ehk), &h) == 0)
-			for (j = 0; j < a->nshards && i < 0; j++)
-				if (!a->shards[j].seq_end &&
-				    phash_parse_dec(a->shards[j].hash_start, strlen(a->shards[j].hash_start), &lo) == 0 &&
-				    phash_parse_dec(a->shards[j].hash_end, strlen(a->shards[j].hash_end), &hi) == 0 &&
-				    h >= lo && h <= hi)
-					i = (long)j;
-	} else {
-		i = kinesis_shard_for_key(a->shards, a->nshards, r->key, r->keylen);
-	}
-	return i < 0 ? "-" : a->shards[i].id;
-}
-
 static void
 on_dry_batch(void *arg, unsigned long no, const struct put_record *const *recs, size_t n,
     size_t bytes)
 {
 	struct app *a = arg;
 	struct buf *b = &a->line;
-	size_t i;
 
-	buf_reset(b);
-	buf_printf(b, "batch %lu: %zu record%s, %zu bytes\n", no, n, n == 1 ? "" : "s", bytes);
-	for (i = 0; i < n; i++) {
-		const struct put_record *r = recs[i];
-		const char *ehk = r->ehk;
-
-		buf_printf(b, "  %s:%llu\t%s\t", r->source, (unsigned long long)r->line,
-		    shard_of(a, r, ehk));
-		json_escape(b, r->key, r->keylen);
-		if (ehk)
-			buf_printf(b, "\t%s", ehk);
-		buf_addc(b, '\n');
-	}
+	putdry_format_batch(b, a->have_shards ? a->shards : NULL, a->nshards, no, recs, n, bytes);
 	if (fwrite(b->data, 1, b->len, stdout) != b->len)
 		a->out_failed = 1;
 }
