@@ -22,6 +22,7 @@
 #include "pace.h"
 #include "putdry.h"
 #include "putkey.h"
+#include "putresult.h"
 #include "putter.h"
 #include "rejects.h"
 
@@ -142,15 +143,8 @@ on_done(void *arg, const struct put_record *rec, const struct put_result *res)
 {
 	struct app *a = arg;
 	struct buf *b = &a->line;
-	struct cs_err fail;
 
-	if (!res->ok && !a->rejects_path && putter_failed(a->p, &fail) &&
-	    strcmp(res->code, fail.code) == 0) {
-		/*
-		 * The service refused for good: one line at the end says so, not
-		 * one per record.  A record refused for its own reason (too large,
-		 * a bad key) still gets its own line.
-		 */
+	if (!a->rejects_path && putresult_is_failure(a->p, res)) {
 		a->unsent++;
 	} else if (!res->ok) {
 		struct reject rj = { rec->source, rec->line, res->code, res->message, rec->data,
@@ -161,23 +155,7 @@ on_done(void *arg, const struct put_record *rec, const struct put_result *res)
 	}
 	if (!a->results || a->dry_run)
 		return;
-	buf_reset(b);
-	if (res->ok) {
-		buf_adds(b, "{\"Code\":\"PutRecordSuccessful\",\"ShardId\":");
-		json_escape(b, res->shard_id, strlen(res->shard_id));
-		buf_adds(b, ",\"SequenceNumber\":");
-		json_escape(b, res->sequence_number, strlen(res->sequence_number));
-	} else {
-		buf_adds(b, "{\"Code\":");
-		json_escape(b, res->code, strlen(res->code));
-		buf_adds(b, ",\"Message\":");
-		json_escape(b, res->message, strlen(res->message));
-	}
-	buf_adds(b, ",\"source\":");
-	json_escape(b, rec->source, strlen(rec->source));
-	if (rec->line)
-		buf_printf(b, ",\"line\":%llu", (unsigned long long)rec->line);
-	buf_adds(b, "}\n");
+	putresult_format(b, rec, res);
 	if (fwrite(b->data, 1, b->len, a->results) != b->len)
 		a->out_failed = 1;
 }
