@@ -12,15 +12,13 @@
 
 #include "aws.h"
 #include "cs.h"
-#include "envelope.h"
 #include "input.h"
-#include "json.h"
 #include "kinesis.h"
 #include "listen.h"
 #include "ndjson.h"
 #include "opts.h"
-#include "pace.h"
 #include "putdry.h"
+#include "putinput.h"
 #include "putkey.h"
 #include "putresult.h"
 #include "putter.h"
@@ -107,19 +105,12 @@ struct app {
 	struct rejects *rj;
 	FILE *results;
 	int out_failed;
-	struct buf line, key, ehk, data, scratch;
-	struct json_doc doc;
+	struct buf line;
+	struct putinput pin;     /* taking lines: keys, checks, pacing */
 	/* dry run: shards for placement */
 	struct kinesis_shard *shards;
 	size_t nshards;
 	int have_shards;
-	struct pacer pacer;
-	/* a record read but not handed over yet (pacing) */
-	int held;
-	uint64_t held_due;
-	struct buf hdata, hkey, hehk;
-	const char *hsource;
-	uint64_t hline;
 	int input_failed;
 };
 
@@ -192,72 +183,6 @@ dry_run_shards(struct app *a)
 
 /* --- input --------------------------------------------------------------------- */
 
-static void
-hand_over(struct app *a, const char *data, size_t len, const char *key, size_t keylen,
-    const char *ehk, const char *source, uint64_t line)
-{
-	putter_add(a->p, data, len, key, keylen, ehk, source, line, NULL);
-}
-
-static void
-release_held(struct app *a)
-{
-	if (!a->held)
-		return;
-	a->held = 0;
-	hand_over(a, a->hdata.data, a->hdata.len, a->hkey.data, a->hkey.len,
-	    a->hehk.len ? a->hehk.data : NULL, a->hsource, a->hline);
-}
-
-/* one line of input: keys, checks, pacing; 1 when it is held back for pacing */
-static int
-take_line(struct app *a, const char *s, size_t n, const char *source, uint64_t line)
-{
-	struct cs_err err;
-	const char *data = s;
-	size_t len = n;
-	uint64_t due;
-
-	cs_err_clear(&err);
-	if (a->envelope) {
-		if (envelope_parse(&a->doc, s, n, &a->data, &a->key, &err) != 0) {
-			putter_reject(a->p, s, n, source, line, "InvalidEnvelope", err.msg, NULL);
-			return 0;
-		}
-		data = a->data.data ? a->data.data : "";
-		len = a->data.len;
-		buf_reset(&a->ehk);
-		if ((a->keyexpr || a->ehkexpr) &&
-		    putkey_get(a->keys, data, len, a->keyexpr ? &a->key : &a->scratch, &a->ehk, &err) != 0) {
-			putter_reject(a->p, data, len, source, line, err.code, err.msg, NULL);
-			return 0;
-		}
-	} else if (putkey_get(a->keys, s, n, &a->key, &a->ehk, &err) != 0) {
-		putter_reject(a->p, s, n, source, line, err.code, err.msg, NULL);
-		return 0;
-	}
-	if (!a->key.data)
-		buf_adds(&a->key, "");
-	due = pacer_on(&a->pacer) ? pacer_due(&a->pacer, data, len) : 0;
-	if (due && due > cs_now_ms() && !cs_signalled) {
-		buf_reset(&a->hdata);
-		buf_add(&a->hdata, data, len);
-		buf_reset(&a->hkey);
-		buf_add(&a->hkey, a->key.data, a->key.len);
-		buf_reset(&a->hehk);
-		if (a->ehk.len)
-			buf_add(&a->hehk, a->ehk.data, a->ehk.len);
-		a->hsource = source;
-		a->hline = line;
-		a->held_due = due;
-		a->held = 1;
-		return 1;
-	}
-	hand_over(a, data, len, a->key.data, a->key.len, a->ehk.len ? a->ehk.data : NULL,
-	    source, line);
-	return 0;
-}
-
 /* --- the summary ------------------------------------------------------------------- */
 
 static void
@@ -300,7 +225,7 @@ run_files(struct app *a, char **files, int nfiles)
 			seen = cs_signalled;
 			if (!interrupted) {
 				interrupted = 1;
-				release_held(a);
+				putinput_release(&a->pin);
 				reading = 0;
 				putter_interrupt(a->p, 0);
 			} else {
@@ -309,7 +234,7 @@ run_files(struct app *a, char **files, int nfiles)
 		}
 		if (putter_failed(a->p, NULL) && reading) {
 			/* a record read but held back for pacing is consumed: account for it */
-			release_held(a);
+			putinput_release(&a->pin);
 			reading = 0;
 		}
 		/* read what is there, up to a batch at a time */
@@ -318,10 +243,10 @@ run_files(struct app *a, char **files, int nfiles)
 			size_t n;
 			enum input_status st;
 
-			if (a->held) {
-				if (a->held_due > cs_now_ms())
+			if (putinput_held_due(&a->pin)) {
+				if (putinput_held_due(&a->pin) > cs_now_ms())
 					break;
-				release_held(a);
+				putinput_release(&a->pin);
 				continue;
 			}
 			cs_err_clear(&err);
@@ -343,23 +268,18 @@ run_files(struct app *a, char **files, int nfiles)
 			if (st == INPUT_AGAIN)
 				break;
 			if (st == INPUT_TOOLONG) {
-				struct buf m = BUF_INIT;
-
-				buf_printf(&m, "line of %zu bytes is over the limit of %u bytes (record and partition key)",
-				    in.r.toolong_len, PUT_MAX_RECORD_BYTES);
-				putter_reject(a->p, s, n, in.source, in.r.lineno, "RecordTooLarge", m.data, NULL);
-				buf_free(&m);
+				putinput_toolong(&a->pin, s, n, in.source, in.r.lineno, in.r.toolong_len);
 				continue;
 			}
-			if (take_line(a, s, n, in.source, in.r.lineno))
+			if (putinput_take(&a->pin, s, n, in.source, in.r.lineno, !cs_signalled))
 				break;
 		}
 		if (!reading && putter_outstanding(a->p) == 0)
 			break;
-		if (a->held) {
-			uint64_t now = cs_now_ms();
+		if (putinput_held_due(&a->pin)) {
+			uint64_t now = cs_now_ms(), due = putinput_held_due(&a->pin);
 
-			timeout = a->held_due > now ? (int)(a->held_due - now) : 0;
+			timeout = due > now ? (int)(due - now) : 0;
 			if (timeout > 200)
 				timeout = 200;
 		} else if (reading && putter_accepting(a->p) && wait_fd < 0) {
@@ -454,8 +374,6 @@ main(int argc, char **argv)
 		if (!a.results)
 			cs_die(CS_EXIT_OUTPUT, "cannot open '%s': %s", a.results_path, strerror(errno));
 	}
-	json_doc_init(&a.doc, JSON_DEFAULT_DEPTH);
-	pacer_init(&a.pacer, a.rate, a.replay);
 	cs_signals(cs_count_signal);
 
 	if (a.dry_run) {
@@ -495,6 +413,18 @@ main(int argc, char **argv)
 			cfg.linger_ms = 2;
 	}
 	a.p = putter_new(&cfg, a.dry_run ? NULL : a.c);
+	{
+		struct putinput_config ic = { 0 };
+
+		ic.p = a.p;
+		ic.keys = a.keys;
+		ic.envelope = a.envelope;
+		ic.keyexpr = a.keyexpr != NULL;
+		ic.ehkexpr = a.ehkexpr != NULL;
+		ic.rate = a.rate;
+		ic.replay = a.replay;
+		putinput_init(&a.pin, &ic);
+	}
 
 	if (a.listen) {
 		struct listen_stats ls;
@@ -539,15 +469,7 @@ main(int argc, char **argv)
 	putkey_free(a.keys);
 	kinesis_shards_free(a.shards, a.nshards);
 	aws_client_free(a.c);
-	json_doc_free(&a.doc);
-	pacer_free(&a.pacer);
+	putinput_free(&a.pin);
 	buf_free(&a.line);
-	buf_free(&a.key);
-	buf_free(&a.ehk);
-	buf_free(&a.data);
-	buf_free(&a.scratch);
-	buf_free(&a.hdata);
-	buf_free(&a.hkey);
-	buf_free(&a.hehk);
 	return status;
 }
