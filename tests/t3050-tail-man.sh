@@ -6,42 +6,10 @@
 # the block's other lines are the expected output (stdout and stderr).
 . "$(dirname "$0")/lib.sh"
 services_need
-man=$SRC_DIR/man/cs-tail.1
 S=$(unique_name cs)
 
-test_expect_success 'mandoc -Tlint is clean' '
-	mandoc -Tlint -W warning "$man"
-'
-
-test_expect_success 'the page documents every option of --help' '
-	cs-tail --help | grep -o -e "--[a-z-]*" | sort -u >opts &&
-	while read -r o; do
-		grep -q -F -e "Fl -${o#--}" "$man" || { echo "undocumented: $o"; exit 1; }
-	done <opts
-'
-
-awk '
-/^\.Sh / { inex = ($2 == "EXAMPLES"); next }
-!inex { next }
-/^\.Bd -literal/ { inb = 1; first = 1; next }
-/^\.Ed/ { if (inb && d) { close(d "/cmd"); close(d "/expected") } inb = 0; d = ""; next }
-inb {
-	line = $0
-	gsub(/\\e/, "\\", line); gsub(/\\&/, "", line)
-	if (first) {
-		first = 0
-		if (line !~ /^\$ /) { inb = 0; next }
-		n++; d = sprintf("ex-%02d", n); system("mkdir -p " d)
-		print substr(line, 3) > (d "/cmd"); printf "" > (d "/expected")
-		next
-	}
-	print line > (d "/expected")
-}
-' "$man"
-
-test_expect_success 'the page has examples to run' '
-	test -f ex-01/cmd && test -f ex-07/cmd
-'
+test_man_page cs-tail
+test_man_examples_split 07
 
 test_expect_success 'setup: the stream of the examples, a copy, a table' '
 	create_stream "$S" 1 &&
