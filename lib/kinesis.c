@@ -589,10 +589,11 @@ kinesis_hash_key(char out[48], const char *key, size_t keylen)
 	u128_dec(out, md5_u128(key, keylen));
 }
 
-long
-kinesis_shard_for_key(const struct kinesis_shard *s, size_t n, const char *key, size_t keylen)
+/* The open shard whose hash key range holds H, or -1. */
+static long
+shard_for_u128(const struct kinesis_shard *s, size_t n, u128 h)
 {
-	u128 h = md5_u128(key, keylen), lo, hi;
+	u128 lo, hi;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -604,4 +605,18 @@ kinesis_shard_for_key(const struct kinesis_shard *s, size_t n, const char *key, 
 			return (long)i;
 	}
 	return -1;
+}
+
+long
+kinesis_shard_for_key(const struct kinesis_shard *s, size_t n, const char *key, size_t keylen)
+{
+	return shard_for_u128(s, n, md5_u128(key, keylen));
+}
+
+long
+kinesis_shard_for_hash(const struct kinesis_shard *s, size_t n, const char *hash)
+{
+	u128 h;
+
+	return dec_u128(hash, &h) < 0 ? -1 : shard_for_u128(s, n, h);
 }

@@ -133,6 +133,8 @@ int kinesis_seq_cmp(const char *a, const char *b);
  */
 long kinesis_shard_for_key(const struct kinesis_shard *s, size_t n, const char *key,
     size_t keylen);
+/* The same for an explicit hash key HASH (decimal); -1 also when HASH is not one. */
+long kinesis_shard_for_hash(const struct kinesis_shard *s, size_t n, const char *hash);
 /* The MD5 of KEY as a decimal string (up to 39 digits) into OUT. */
 void kinesis_hash_key(char out[48], const char *key, size_t keylen);
 

@@ -1,33 +1,18 @@
 /*
  * putdry.c - shard placement and the batch text of cs-put --dry-run (see putdry.h).
  */
-#include <string.h>
-
 #include "json.h"
-#include "phash.h"
 #include "putdry.h"
 
 const char *
 putdry_shard_of(const struct kinesis_shard *shards, size_t nshards, const struct put_record *r)
 {
-	long i = -1;
+	long i;
 
 	if (!shards)
 		return "-";
-	if (r->ehk) {
-		phash_u128 h, lo, hi;
-		size_t j;
-
-		if (phash_parse_dec(r->ehk, strlen(r->ehk), &h) == 0)
-			for (j = 0; j < nshards && i < 0; j++)
-				if (!shards[j].seq_end &&
-				    phash_parse_dec(shards[j].hash_start, strlen(shards[j].hash_start), &lo) == 0 &&
-				    phash_parse_dec(shards[j].hash_end, strlen(shards[j].hash_end), &hi) == 0 &&
-				    h >= lo && h <= hi)
-					i = (long)j;
-	} else {
-		i = kinesis_shard_for_key(shards, nshards, r->key, r->keylen);
-	}
+	i = r->ehk ? kinesis_shard_for_hash(shards, nshards, r->ehk) :
+	    kinesis_shard_for_key(shards, nshards, r->key, r->keylen);
 	return i < 0 ? "-" : shards[i].id;
 }
 
