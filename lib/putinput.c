@@ -29,27 +29,20 @@ putinput_free(struct putinput *pi)
 	buf_free(&pi->hehk);
 }
 
-static void
-hand_over(struct putinput *pi, const char *data, size_t len, const char *key, size_t keylen,
-    const char *ehk, const char *source, uint64_t line)
-{
-	putter_add(pi->cfg.p, data, len, key, keylen, ehk, source, line, NULL);
-}
-
 void
 putinput_release(struct putinput *pi)
 {
-	if (!pi->held)
+	if (!pi->held_due)
 		return;
-	pi->held = 0;
-	hand_over(pi, pi->hdata.data, pi->hdata.len, pi->hkey.data, pi->hkey.len,
-	    pi->hehk.len ? pi->hehk.data : NULL, pi->hsource, pi->hline);
+	pi->held_due = 0;
+	putter_add(pi->cfg.p, pi->hdata.data, pi->hdata.len, pi->hkey.data, pi->hkey.len,
+	    pi->hehk.len ? pi->hehk.data : NULL, pi->hsource, pi->hline, NULL);
 }
 
 uint64_t
 putinput_held_due(const struct putinput *pi)
 {
-	return pi->held ? pi->held_due : 0;
+	return pi->held_due;
 }
 
 int
@@ -94,11 +87,10 @@ putinput_take(struct putinput *pi, const char *s, size_t n, const char *source, 
 		pi->hsource = source;
 		pi->hline = line;
 		pi->held_due = due;
-		pi->held = 1;
 		return 1;
 	}
-	hand_over(pi, data, len, pi->key.data, pi->key.len, pi->ehk.len ? pi->ehk.data : NULL,
-	    source, line);
+	putter_add(pi->cfg.p, data, len, pi->key.data, pi->key.len,
+	    pi->ehk.len ? pi->ehk.data : NULL, source, line, NULL);
 	return 0;
 }
 

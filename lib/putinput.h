@@ -31,8 +31,7 @@ struct putinput {
 	struct pacer pacer;
 	struct json_doc doc;
 	struct buf key, ehk, data, scratch;
-	/* a record read but not handed over yet (pacing) */
-	int held;
+	/* a record read but not handed over yet (pacing): when it is due, 0 when none */
 	uint64_t held_due;
 	struct buf hdata, hkey, hehk;
 	const char *hsource;
