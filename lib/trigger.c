@@ -153,10 +153,10 @@ dispatch(struct trigger *tg, struct tg_shard *x)
 		b = cs_malloc(sizeof *b);
 		bx_batch_init(b, x->id);
 		bx_batch_init(&rest, x->id);
+		/* the first N go, the rest stays queued */
 		for (i = 0; i < x->q.n; i++) {
 			struct bx_item *it = &x->q.it[i];
 
-			/* the first N go, the rest stays queued */
 			bx_batch_add(i < n ? b : &rest, x->q.lines.data + it->off, it->len, it->seq,
 			    it->ck_ok);
 		}
@@ -165,15 +165,10 @@ dispatch(struct trigger *tg, struct tg_shard *x)
 		x->first_ms = cs_now_ms();
 		x->running = 1;
 		bx_submit(tg->cfg.bx, b, batch_done, tg);
-		if (x->held && !x->end && x->q.n < size)
-			release(tg, x);
-		return;
-	}
-	if (x->q.n == 0 && x->end) {
+	} else if (x->q.n == 0 && x->end) {
 		tg->cfg.end(tg->cfg.ctx, x->id);
 		x->end = 0;
 		release(tg, x);
-		return;
 	}
 	if (x->held && !x->end && x->q.n < size)
 		release(tg, x);
