@@ -245,9 +245,11 @@ on_records_exec(void *ctx, const char *shard, struct kinesis_records *rs, int at
 	size_t i;
 
 	tg_begin(t->tg, shard);
-	buf_reset(&t->out);
-	for (i = 0; i < rs->n; i++)
+	for (i = 0; i < rs->n; i++) {
+		/* the queue copies each line: OUT holds one record at a time */
+		buf_reset(&t->out);
 		format_record(t, shard, rs, &rs->rec[i], queue_line);
+	}
 	return tg_end(t->tg, at_end);
 }
 
