@@ -367,7 +367,7 @@ on_get(void *ctx, const struct aws_result *res)
 	/* the consumer copied what it keeps: an idle shard holds no megabytes */
 	if (rs->arena.cap > (1u << 20) || rs->cap > 4096)
 		kinesis_records_free(rs);
-	if (until_hit || (!s->iter && !at_end)) {
+	if (until_hit) {
 		s->st = S_STOPPED;
 	} else if (at_end) {
 		if (v == SR_HOLD)
