@@ -95,9 +95,9 @@ for t in $TOOLS; do
 		grep -q '^usage: $t' out &&
 		test_must_be_empty err
 	"
-	test_expect_success "$t --version names the version" "
+	test_expect_success "$t --version names its version and those of libcurl and OpenSSL" "
 		$t --version >out &&
-		grep -q '^$t [0-9][0-9.]*' out
+		grep -q '^$t [0-9][0-9.]* (libcurl/[0-9][0-9.]* OpenSSL [0-9]' out
 	"
 	test_expect_success "$t with an unknown option: one line, a hint, exit 2" "
 		test_expect_code 2 $t --no-such-option >out 2>err &&
