@@ -9,7 +9,7 @@
 
 include config.mk
 
-LIB_SRC := $(sort $(wildcard lib/*.c))
+LIB_SRC := $(sort $(wildcard $(LIB_DIRS:%=lib/%/*.c)))
 CMD_SRC := $(sort $(wildcard cmd/cs-*.c))
 CMDS := $(patsubst cmd/%.c,%,$(CMD_SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/test-*.c))

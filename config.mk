@@ -8,7 +8,12 @@ PKG_CONFIG = pkg-config
 CC = cc
 CFLAGS = -O2 -g
 WARN = -Wall -Wextra
-CPPFLAGS_BASE = -std=gnu11 -D_GNU_SOURCE -Ilib
+# lib/ in layers, each using only those above it in this list:
+#   base (buffers, JSON, NDJSON, hashing), aws (config, credentials, SigV4,
+#   HTTP, the client, retry), services (Kinesis, DynamoDB codecs and calls),
+#   engines (put, tail, store, validate), tool (messages, options)
+LIB_DIRS = base aws services engines tool
+CPPFLAGS_BASE = -std=gnu11 -D_GNU_SOURCE $(LIB_DIRS:%=-Ilib/%)
 
 # each package asked for on its own, so that one missing .pc file is named;
 # libjq has no .pc file on Debian: fall back to the plain flags

@@ -84,7 +84,7 @@ chmod +x "$TRASH/cc1"
 test_expect_success 'no warnings under -Wall -Wextra, as make builds (every lib/, cmd/ and unit test file)' '
 	make_cflags >flags &&
 	grep -q -- "-Wall" flags && grep -q -- "-Wextra" flags &&
-	(cd "$SRC_DIR" && ls lib/*.c cmd/*.c tests/unit/*.c |
+	(cd "$SRC_DIR" && ls lib/*/*.c cmd/*.c tests/unit/*.c |
 		FLAGS=$TRASH/flags xargs -P 2 -n 1 "$TRASH/cc1") >warnings &&
 	test_must_be_empty warnings
 '
