@@ -3,10 +3,14 @@
  * resumable from a checkpoint, or batch by batch through a command
  * (--exec, the sample's Lambda trigger).
  *
- * One loop: the shard reader (lib/shardreader.c) starts requests, aws_run()
- * waits for answers or a child's end, the answers' records are written (or
- * queued as batches for --exec), the checkpoint follows what was handed
- * over.  Signal handlers only set a flag.
+ * One loop: the shard reader (lib/engines/shardreader.c) starts requests,
+ * aws_run() waits for answers or a child's end.  The answers' records go
+ * to on_records_print, which writes them, or with --exec straight to the
+ * trigger (lib/engines/trigger.c), which formats and batches them for the
+ * runner (lib/engines/batchexec.c); this file only wires them together
+ * and counts.  The checkpoint follows what was handed over (throttled by
+ * checkpoint_sync).  One stop sequence, stop().  Signal handlers only set
+ * a flag.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -115,9 +119,8 @@ struct tail {
 	struct checkpoint *ck;
 	struct bx_runner *bx;
 	struct trigger *tg;
-	struct tailfmt fmt;
+	struct tailfmt fmt;            /* plain output; --exec: the trigger formats */
 	struct buf out;
-	uint64_t last_commit;
 	int stop;                      /* -n reached, or stdout closed */
 	int status;                    /* exit status so far */
 	unsigned long failed_batches;
@@ -128,22 +131,33 @@ struct tail {
 	unsigned long abandoned;           /* batches left undone by a shutdown */
 };
 
+/*
+ * The one stop sequence: nothing new is read, queued or started; batches
+ * waiting for the command are dropped (running ones end, or are abandoned
+ * after the grace period).  STATUS, when not 0, is the exit status.
+ */
+static void
+stop(struct tail *t, int status)
+{
+	if (status)
+		t->status = status;
+	t->stop = 1;
+	if (t->tg)
+		tg_stop(t->tg);
+	sr_stop(t->sr);
+	if (t->bx)
+		bx_drain(t->bx);
+}
+
+/* Let the checkpoint store what moved (the checkpoint layer throttles unless FORCE). */
 static void
 commit(struct tail *t, int force)
 {
 	struct cs_err err;
-	uint64_t now = cs_now_ms();
 
-	if (!t->ck || (!force && now - t->last_commit < 200))
-		return;
-	t->last_commit = now;
-	if (checkpoint_commit(t->ck, &err) < 0) {
+	if (t->ck && checkpoint_sync(t->ck, force, &err) < 0) {
 		cs_warnx("%s", err.msg);
-		t->status = CS_EXIT_OUTPUT;
-		t->stop = 1;
-		if (t->tg)
-			tg_stop(t->tg);
-		sr_stop(t->sr);
+		stop(t, CS_EXIT_OUTPUT);
 	}
 }
 
@@ -154,7 +168,7 @@ format_record(struct tail *t, const char *shard, const struct kinesis_records *r
 {
 	struct cs_err err;
 
-	if (tailfmt_record(&t->fmt, &t->out, shard, rs, r, each, t->tg, &err) < 0)
+	if (tailfmt_record(&t->fmt, &t->out, shard, rs, r, each, NULL, &err) < 0)
 		cs_warnx("%s/%s: record %s: %s; passed through as it is", t->stream, shard,
 		    KREC_SEQ(rs, r), err.msg);
 }
@@ -209,12 +223,11 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 	 */
 	if (t->out.len &&
 	    cs_write_all(STDOUT_FILENO, t->out.data, t->out.len, &cs_signalled) < 0) {
-		if (errno != EPIPE && errno != EINTR) {
+		int quiet = errno == EPIPE || errno == EINTR;
+
+		if (!quiet)
 			cs_warn("cannot write to stdout");
-			t->status = CS_EXIT_OUTPUT;
-		}
-		t->stop = 1;
-		sr_stop(t->sr);
+		stop(t, quiet ? 0 : CS_EXIT_OUTPUT);
 		return SR_CONTINUE;
 	}
 	t->bytes += t->out.len;
@@ -226,31 +239,17 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 		commit(t, at_end || t->stop);
 	}
 	if (t->stop)
-		sr_stop(t->sr);
+		stop(t, 0);
 	return SR_CONTINUE;
 }
 
-/* --- --exec ---------------------------------------------------------------------- */
+/* --- --exec: the trigger (lib/trigger.h) reads, formats and batches; here the results -- */
 
 static void
-queue_line(void *ctx, const char *line, size_t len, const char *seq, int last_piece)
+warn_line(void *ctx, const char *msg)
 {
-	tg_add(ctx, line, len, seq, last_piece);
-}
-
-static enum sr_verdict
-on_records_exec(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
-{
-	struct tail *t = ctx;
-	size_t i;
-
-	tg_begin(t->tg, shard);
-	for (i = 0; i < rs->n; i++) {
-		/* the queue copies each line: OUT holds one record at a time */
-		buf_reset(&t->out);
-		format_record(t, shard, rs, &rs->rec[i], queue_line);
-	}
-	return tg_end(t->tg, at_end);
+	(void)ctx;
+	cs_warnx("%s", msg);
 }
 
 /* A batch done: count it, warn of its failures, let the checkpoint follow. */
@@ -497,56 +496,46 @@ main(int argc, char **argv)
 	cfg.nshards = nshards;
 	cfg.ck = t.ck;
 	cfg.verbose = t.o.verbose;
-	cfg.on_records = t.exec ? on_records_exec : on_records_print;
-	cfg.ctx = &t;
+	if (t.bx) {
+		struct tg_config tc = { t.batch_size, t.batch_window, t.stream, t.envelope, t.bx,
+		    batch_done, shard_done, warn_line, &t };
+
+		t.tg = tg_new(&tc);
+		cfg.on_records = tg_records;
+		cfg.ctx = t.tg;
+	} else {
+		cfg.on_records = on_records_print;
+		cfg.ctx = &t;
+	}
 	if (!(t.sr = sr_new(c, lc, &cfg, &err))) {
 		cs_warnx("%s", err.msg);
 		t.status = strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE : CS_EXIT_SERVICE;
 		goto out;
 	}
-	if (t.bx) {
-		struct tg_config tc = { t.batch_size, t.batch_window, t.bx, t.sr, batch_done,
-		    shard_done, &t };
-
-		t.tg = tg_new(&tc);
-	}
+	if (t.tg)
+		tg_set_reader(t.tg, t.sr);
 
 	for (;;) {
 		int wait, w;
 
 		if (cs_signalled && !interrupted) {
 			interrupted = 1;
-			t.stop = 1;     /* nothing new is written or started */
-			if (t.tg)
-				tg_stop(t.tg);
-			sr_stop(t.sr);
+			stop(&t, 0);     /* nothing new is written or started */
 			aws_cancel_retries(c);
-			if (t.bx) {
-				bx_drain(t.bx);
+			if (t.bx)
 				stop_deadline = cs_now_ms() + t.grace;
-			}
 		}
 		wait = sr_step(t.sr, &fatal, &err);
 		if (fatal && !sr_failed) {
 			sr_failed = 1;
 			cs_warnx("%s", err.msg);
-			t.status = CS_EXIT_SERVICE;
-			t.stop = 1;
-			if (t.tg)
-				tg_stop(t.tg);
-			sr_stop(t.sr);
-			if (t.bx)
-				bx_drain(t.bx);
+			stop(&t, CS_EXIT_SERVICE);
 		}
 		if (t.bx) {
 			w = bx_poll(t.bx, &fatal, &err);
 			if (fatal) {
 				cs_warnx("%s", err.msg);
-				t.status = CS_EXIT_OUTPUT;
-				sr_stop(t.sr);
-				bx_drain(t.bx);
-				t.stop = 1;
-				tg_stop(t.tg);
+				stop(&t, CS_EXIT_OUTPUT);
 			}
 			if (w >= 0 && (wait < 0 || w < wait))
 				wait = w;

@@ -19,6 +19,9 @@ struct tg_shard {
 
 struct trigger {
 	struct tg_config cfg;
+	struct shardreader *sr;  /* NULL: nothing to release */
+	struct tailfmt fmt;
+	struct buf out;          /* one record's lines at a time (the queue copies them) */
 	struct tg_shard *xs;
 	struct tg_shard *cur;    /* the shard whose records are being queued */
 	int stop;
@@ -30,7 +33,15 @@ tg_new(const struct tg_config *cfg)
 	struct trigger *tg = cs_calloc(1, sizeof *tg);
 
 	tg->cfg = *cfg;
+	tailfmt_init(&tg->fmt, cfg->stream, cfg->envelope);
+	buf_init(&tg->out);
 	return tg;
+}
+
+void
+tg_set_reader(struct trigger *tg, struct shardreader *sr)
+{
+	tg->sr = sr;
 }
 
 void
@@ -46,6 +57,8 @@ tg_free(struct trigger *tg)
 		free(x->id);
 		free(x);
 	}
+	tailfmt_free(&tg->fmt);
+	buf_free(&tg->out);
 	free(tg);
 }
 
@@ -106,6 +119,37 @@ tg_end(struct trigger *tg, int at_end)
 }
 
 static void
+queue_line(void *ctx, const char *line, size_t len, const char *seq, int last_piece)
+{
+	tg_add(ctx, line, len, seq, last_piece);
+}
+
+enum sr_verdict
+tg_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
+{
+	struct trigger *tg = ctx;
+	struct cs_err err;
+	size_t i;
+
+	tg_begin(tg, shard);
+	for (i = 0; i < rs->n; i++) {
+		const struct kinesis_record *r = &rs->rec[i];
+
+		buf_reset(&tg->out);
+		if (tailfmt_record(&tg->fmt, &tg->out, shard, rs, r, queue_line, tg, &err) < 0 &&
+		    tg->cfg.warn) {
+			struct buf m = BUF_INIT;
+
+			buf_printf(&m, "%s/%s: record %s: %s; passed through as it is",
+			    tg->cfg.stream, shard, KREC_SEQ(rs, r), err.msg);
+			tg->cfg.warn(tg->cfg.ctx, m.data);
+			buf_free(&m);
+		}
+	}
+	return tg_end(tg, at_end);
+}
+
+static void
 batch_done(void *ctx, struct bx_batch *b)
 {
 	struct trigger *tg = ctx;
@@ -129,7 +173,8 @@ static void
 release(struct trigger *tg, struct tg_shard *x)
 {
 	x->held = 0;
-	sr_release(tg->cfg.sr, x->id);
+	if (tg->sr)
+		sr_release(tg->sr, x->id);
 }
 
 /* Start X's next batch when it is due; release the shard when its queue is low. */

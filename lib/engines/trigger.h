@@ -10,6 +10,10 @@
  * whole batch waits behind the running one, and at its end until its last
  * batch is done; it is released (sr_release) when its queue is low again.
  *
+ * It is the shard reader's consumer (tg_records is an sr_records_fn):
+ * each record is formatted as cs-tail's output lines (lib/tailfmt.h) and
+ * queued; the caller only wires reader, trigger and runner together.
+ *
  * When a batch is done, done() is told the last sequence number of it
  * that a checkpoint may move to (the last whole Kinesis record of it not
  * left undone); when a closed shard's last batch is done, end() is called
@@ -22,6 +26,7 @@
 
 #include "batchexec.h"
 #include "shardreader.h"
+#include "tailfmt.h"
 
 /*
  * B done (delivered, or its failures written; or abandoned by a shutdown,
@@ -31,14 +36,18 @@
 typedef void (*tg_done_fn)(void *ctx, const struct bx_batch *b, const char *last);
 /* Every record of the closed shard SHARD is done. */
 typedef void (*tg_end_fn)(void *ctx, const char *shard);
+/* A record that could not be formatted as it should (it was queued as it is): MSG, one line. */
+typedef void (*tg_warn_fn)(void *ctx, const char *msg);
 
 struct tg_config {
 	unsigned batch_size;       /* records per batch (>= 1) */
 	unsigned batch_window;     /* ms to wait to fill a batch (0: none) */
+	const char *stream;        /* for the output lines (tailfmt) */
+	int envelope;              /* -J: every record as its envelope */
 	struct bx_runner *bx;      /* borrowed */
-	struct shardreader *sr;    /* borrowed: held shards are released on it */
 	tg_done_fn done;
 	tg_end_fn end;
+	tg_warn_fn warn;
 	void *ctx;
 };
 
@@ -46,10 +55,19 @@ struct trigger;
 
 struct trigger *tg_new(const struct tg_config *cfg);
 void tg_free(struct trigger *tg);
+/*
+ * The reader whose shards are held and released (borrowed; set once the
+ * reader exists, since the reader is created with tg_records as its
+ * consumer).  Without a reader nothing is released (for tests).
+ */
+void tg_set_reader(struct trigger *tg, struct shardreader *sr);
+
+/* The shard reader's consumer: an answer's records, formatted and queued (CTX: the trigger). */
+enum sr_verdict tg_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end);
 
 /*
- * One answer of shard SHARD: tg_begin(), then tg_add() for each line,
- * then tg_end(), whose verdict is the one for the shard reader.
+ * The same by lines: tg_begin(), then tg_add() for each line, then
+ * tg_end(), whose verdict is the one for the shard reader.
  */
 void tg_begin(struct trigger *tg, const char *shard);
 /* Queue LINE[0..len) (its newline included) of record SEQ; LAST_PIECE: the record's last line. */

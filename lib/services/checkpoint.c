@@ -85,6 +85,17 @@ checkpoint_commit(struct checkpoint *ck, struct cs_err *err)
 	return 0;
 }
 
+int
+checkpoint_sync(struct checkpoint *ck, int force, struct cs_err *err)
+{
+	uint64_t now = cs_now_ms();
+
+	if (!force && now - ck->last_sync_ms < CHECKPOINT_SYNC_MS)
+		return 0;
+	ck->last_sync_ms = now;
+	return checkpoint_commit(ck, err);
+}
+
 void
 checkpoint_close(struct checkpoint *ck)
 {

@@ -18,6 +18,7 @@
 #define CS_CHECKPOINT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cs.h"
 
@@ -47,7 +48,11 @@ struct checkpoint {
 	size_t n, cap;
 	int dirty;
 	unsigned long commits;
+	uint64_t last_sync_ms;      /* when checkpoint_sync() last committed */
 };
+
+/* checkpoint_sync() commits at most this often unless forced */
+#define CHECKPOINT_SYNC_MS 200
 
 /*
  * Open the file checkpoint PATH for STREAM and load it.  A missing file is
@@ -64,6 +69,13 @@ void checkpoint_set(struct checkpoint *ck, const char *shard, const char *seq);
 void checkpoint_finish(struct checkpoint *ck, const char *shard, const char *last_seq);
 /* Store the changes, if any.  -1 with err. */
 int checkpoint_commit(struct checkpoint *ck, struct cs_err *err);
+/*
+ * Commit when FORCE or when CHECKPOINT_SYNC_MS have passed since the last
+ * commit of checkpoint_sync(); a reader that moves through thousands of
+ * records a second writes its checkpoint a few times a second, not once
+ * per answer.  -1 with err when the commit fails.
+ */
+int checkpoint_sync(struct checkpoint *ck, int force, struct cs_err *err);
 /* Free (without committing). */
 void checkpoint_close(struct checkpoint *ck);
 

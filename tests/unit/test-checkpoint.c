@@ -43,6 +43,18 @@ main(void)
 	e = checkpoint_get(ck, "shardId-000000000001");
 	ok(e && e->seq && strcmp(e->seq, "201") == 0 && e->finished, "shard 1 finished at 201");
 	ok(checkpoint_get(ck, "shardId-000000000002") == NULL, "unknown shard");
+
+	/* checkpoint_sync: the first commits, the next within CHECKPOINT_SYNC_MS waits unless forced */
+	checkpoint_set(ck, "shardId-000000000000", "102");
+	ok(checkpoint_sync(ck, 0, &err) == 0 && ck->commits == 1 && !ck->dirty, "sync commits");
+	checkpoint_set(ck, "shardId-000000000000", "103");
+	ok(checkpoint_sync(ck, 0, &err) == 0 && ck->commits == 1 && ck->dirty,
+	    "sync soon after waits");
+	ok(checkpoint_sync(ck, 1, &err) == 0 && ck->commits == 2 && !ck->dirty,
+	    "a forced sync commits");
+	checkpoint_set(ck, "shardId-000000000000", "104");
+	usleep((CHECKPOINT_SYNC_MS + 20) * 1000);
+	ok(checkpoint_sync(ck, 0, &err) == 0 && ck->commits == 3, "sync commits again later");
 	checkpoint_close(ck);
 
 	ck = checkpoint_open_file(path, "other", &err);
