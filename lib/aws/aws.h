@@ -62,6 +62,17 @@ const struct aws_stats *aws_client_stats(const struct aws_client *c);
  * STATUS, filled into ERR as a failed call reports them (for the fuzzer).
  */
 void aws_parse_error(const char *body, size_t len, long status, struct cs_err *err);
+/*
+ * The same with the status line's REASON phrase (may be NULL).  The JSON
+ * shape (__type, message) first, then the XML shapes (ErrorResponse/Error
+ * of the Query protocol, Error of REST-XML, Response/Errors/Error of EC2:
+ * Code, Message); any other body gives "HTTP 403 Forbidden: " and its
+ * first line of text, markup dropped.
+ */
+void aws_parse_error_reason(const char *body, size_t len, long status, const char *reason,
+    struct cs_err *err);
+/* Put "(redacted)" in place of each x-amz-security-token value quoted in MSG. */
+void aws_redact_token(struct buf *msg);
 /* Ask in-flight retry waits to end early: pending retries fail at once with "interrupted". */
 void aws_cancel_retries(struct aws_client *c);
 

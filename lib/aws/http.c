@@ -25,7 +25,7 @@ struct http_client {
 	struct http_options o;
 	char *ca_bundle;
 	int inflight;
-	int secret;       /* answers may hold credentials: no proxy, wiped after use */
+	int secret;       /* answers may hold credentials: wiped after use; 1: no proxy either */
 	struct xfer *live;
 	CURL **idle;      /* easy handles kept for reuse */
 	size_t nidle, capidle;
@@ -74,7 +74,25 @@ on_header(char *p, size_t sz, size_t n, void *ud)
 	struct http_response *r = ud;
 	size_t len = sz * n;
 
-	if (len > 5 && strncasecmp(p, "date:", 5) == 0) {
+	if (len > 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* the status line (each one, after a 100 Continue too): keep its reason phrase */
+		size_t i = 5, j, k = 0;
+
+		while (i < len && p[i] != ' ')
+			i++;
+		while (i < len && p[i] == ' ')
+			i++;
+		while (i < len && p[i] >= '0' && p[i] <= '9')
+			i++;
+		while (i < len && p[i] == ' ')
+			i++;
+		j = len;
+		while (j > i && (p[j - 1] == '\r' || p[j - 1] == '\n' || p[j - 1] == ' '))
+			j--;
+		for (; i < j && k + 1 < sizeof r->reason; i++)
+			r->reason[k++] = p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '?';
+		r->reason[k] = '\0';
+	} else if (len > 5 && strncasecmp(p, "date:", 5) == 0) {
 		size_t i = 5, j;
 
 		while (i < len && (p[i] == ' ' || p[i] == '\t'))
@@ -182,7 +200,7 @@ http_start(struct http_client *c, const char *method, const char *url,
 		x->easy = curl_easy_init();
 	}
 	setup_easy(x->easy, c->ca_bundle, c->o.connect_timeout_ms, c->o.timeout_ms);
-	if (c->secret)
+	if (c->secret == 1)
 		curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "*");
 	for (i = 0; i < nheaders; i++)
 		x->hdrs = curl_slist_append(x->hdrs, headers[i]);
@@ -321,9 +339,33 @@ simple_done(void *ctx, struct http_response *r)
 	buf_reset(&sc->out->body);
 	buf_add(&sc->out->body, r->body.data ? r->body.data : "", r->body.len);
 	memcpy(sc->out->date, r->date, sizeof r->date);
+	memcpy(sc->out->reason, r->reason, sizeof r->reason);
 	memcpy(sc->out->error, r->error, sizeof r->error);
 	sc->out->seconds = r->seconds;
 	sc->done = 1;
+}
+
+/* one transfer through a private client: the same code path, no shared state */
+static int
+simple(const char *method, const char *url, const char *const *headers, size_t nheaders,
+    const char *body, size_t len, long timeout_ms, const char *ca_bundle, int secret,
+    struct http_response *resp)
+{
+	struct http_options o = { 0 };
+	struct simple_ctx sc = { resp, 0 };
+	struct http_client *c;
+
+	o.connect_timeout_ms = timeout_ms;
+	o.timeout_ms = timeout_ms;
+	o.max_connections = 1;
+	o.ca_bundle = ca_bundle;
+	c = http_client_new(&o);
+	c->secret = secret;
+	http_start(c, method, url, headers, nheaders, body, len, simple_done, &sc);
+	while (!sc.done)
+		http_run(c, 100, -1);
+	http_client_free(c);
+	return resp->status ? 0 : -1;
 }
 
 int
@@ -331,19 +373,14 @@ http_simple(const char *method, const char *url, const char *const *headers,
     size_t nheaders, const char *body, size_t len, long timeout_ms,
     struct http_response *resp)
 {
-	struct http_options o = { 0 };
-	struct simple_ctx sc = { resp, 0 };
-	struct http_client *c;
+	/* metadata services answer with credentials, on a link-local address */
+	return simple(method, url, headers, nheaders, body, len, timeout_ms, NULL, 1, resp);
+}
 
-	/* one transfer through a private client: the same code path, no shared state */
-	o.connect_timeout_ms = timeout_ms;
-	o.timeout_ms = timeout_ms;
-	o.max_connections = 1;
-	c = http_client_new(&o);
-	c->secret = 1; /* metadata services answer with credentials */
-	http_start(c, method, url, headers, nheaders, body, len, simple_done, &sc);
-	while (!sc.done)
-		http_run(c, 100, -1);
-	http_client_free(c);
-	return resp->status ? 0 : -1;
+int
+http_simple_secret(const char *method, const char *url, const char *const *headers,
+    size_t nheaders, const char *body, size_t len, long timeout_ms, const char *ca_bundle,
+    struct http_response *resp)
+{
+	return simple(method, url, headers, nheaders, body, len, timeout_ms, ca_bundle, 2, resp);
 }

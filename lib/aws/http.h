@@ -23,6 +23,7 @@ struct http_response {
 	long status;            /* 0 when no answer was had */
 	struct buf body;
 	char date[64];          /* the Date header, for clock-skew correction */
+	char reason[64];        /* the status line's reason phrase ("Forbidden"), or "" */
 	char error[256];        /* transport error, when status is 0 */
 	int permanent;          /* a transport error that no retry can heal (TLS, bad URL, CA file) */
 	double seconds;         /* total time */
@@ -55,6 +56,14 @@ void http_wakeup(struct http_client *c);
 /* A blocking request with its own short-lived connection (metadata services). */
 int http_simple(const char *method, const char *url, const char *const *headers,
     size_t nheaders, const char *body, size_t len, long timeout_ms,
+    struct http_response *resp);
+/*
+ * Like http_simple, for remote services whose answers hold credentials
+ * (STS, the IAM Identity Center portal): the proxy settings are honoured,
+ * CA_BUNDLE (NULL: AWS_CA_BUNDLE) names extra CAs, buffers are wiped.
+ */
+int http_simple_secret(const char *method, const char *url, const char *const *headers,
+    size_t nheaders, const char *body, size_t len, long timeout_ms, const char *ca_bundle,
     struct http_response *resp);
 void http_response_init(struct http_response *r);
 void http_response_free(struct http_response *r);

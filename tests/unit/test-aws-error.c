@@ -47,5 +47,32 @@ main(void)
 	    "a header written with a blank after the colon redacted too");
 	err_of("{\"message\":\"x-amz-security-token\"}", &e);
 	is_str(e.msg, "HTTP400: x-amz-security-token", "the bare name unchanged");
+
+	/* issue 10, defect 5: answers that are not JSON */
+	err_of("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>"
+	    "<Type>Sender</Type><Code>InvalidClientTokenId</Code><Message>The security token "
+	    "included in the request is invalid.</Message></Error><RequestId>1</RequestId>"
+	    "</ErrorResponse>", &e);
+	is_str(e.code, "InvalidClientTokenId", "the code of a Query-protocol XML error");
+	is_str(e.msg, "InvalidClientTokenId: The security token included in the request is invalid.",
+	    "its message");
+	err_of("<?xml version=\"1.0\"?>\n<Error><Code>AccessDenied</Code><Message>no &amp; no"
+	    "</Message></Error>", &e);
+	is_str(e.msg, "AccessDenied: no & no", "the REST-XML error shape");
+	err_of("<Response><Errors><Error><Code>AuthFailure</Code><Message>m</Message></Error>"
+	    "</Errors></Response>", &e);
+	is_str(e.msg, "AuthFailure: m", "the EC2 error shape");
+	aws_parse_error_reason("<html>\n<head><title>502 Bad Gateway</title></head>\n<body>x</body>"
+	    "</html>\n", 67, 502, "Bad Gateway", &e);
+	is_str(e.msg, "HTTP502: HTTP 502 Bad Gateway: 502 Bad Gateway",
+	    "HTML: the status line and the first line of text");
+	aws_parse_error_reason("Forbidden by proxy\r\nsecond line", 31, 403, "Forbidden", &e);
+	is_str(e.msg, "HTTP403: HTTP 403 Forbidden: Forbidden by proxy", "plain text: its first line");
+	aws_parse_error_reason("", 0, 403, "Forbidden", &e);
+	is_str(e.msg, "HTTP403: HTTP status 403 Forbidden", "no body: the status line");
+	err_of("<Error><Code>X</Code><Message>token X-Amz-Security-Token=" TOKEN "</Message></Error>", &e);
+	ok(strstr(e.msg, TOKEN) == NULL, "a token in an XML message redacted");
+	err_of("<Error><Code>X</Code>", &e);
+	ok(strncmp(e.msg, "HTTP400: HTTP 400: ", 19) == 0, "broken XML: shown as text: %s", e.msg);
 	return done_testing();
 }
