@@ -218,6 +218,24 @@ bad:
 
 /* --- building ----------------------------------------------------------------- */
 
+/* An interned string: where its bytes are in the table's encoding, its index. */
+struct kpl_slot {
+	uint64_t h;              /* 0: empty */
+	size_t off, len, index;
+};
+
+static size_t
+varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
 static void
 put_varint(struct buf *out, uint64_t v)
 {
@@ -228,67 +246,217 @@ put_varint(struct buf *out, uint64_t v)
 	buf_addc(out, (char)v);
 }
 
+/* a length-delimited field: its tag (one byte for fields 1..15), its length, its bytes */
+static size_t
+bytes_field_len(size_t n)
+{
+	return 1 + varint_len(n) + n;
+}
+
 static void
 put_bytes(struct buf *out, unsigned field, const char *p, size_t n)
 {
 	put_varint(out, (uint64_t)field << 3 | 2);
 	put_varint(out, n);
-	buf_add(out, p, n);
+	if (n)
+		buf_add(out, p, n);
+}
+
+/* FNV-1a, never 0 (0 marks an empty slot) */
+static uint64_t
+str_hash(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ull;
+	}
+	return h | 1;
+}
+
+/* the slot of S in T: the one holding it, or the empty one where it would go */
+static struct kpl_slot *
+table_slot(const struct kpl_table *t, const char *s, size_t n, uint64_t h)
+{
+	size_t j;
+
+	for (j = h & (t->cap - 1); t->slot[j].h; j = (j + 1) & (t->cap - 1))
+		if (t->slot[j].h == h && t->slot[j].len == n &&
+		    memcmp(t->enc.data + t->slot[j].off, s, n) == 0)
+			break;
+	return &t->slot[j];
+}
+
+/* S's index in T, or T->n (the index it would get) when it is not there */
+static size_t
+table_find(const struct kpl_table *t, const char *s, size_t n)
+{
+	const struct kpl_slot *e;
+
+	if (!t->n)
+		return 0;
+	e = table_slot(t, s, n, str_hash(s, n));
+	return e->h ? e->index : t->n;
 }
 
 static size_t
-intern(const char **tab, size_t *lens, size_t *n, const char *s, size_t len)
+table_intern(struct kpl_table *t, const char *s, size_t n)
 {
-	size_t i;
+	uint64_t h = str_hash(s, n);
+	struct kpl_slot *e;
 
-	for (i = 0; i < *n; i++)
-		if (lens[i] == len && memcmp(tab[i], s, len) == 0)
-			return i;
-	tab[*n] = s;
-	lens[*n] = len;
-	return (*n)++;
+	if (2 * (t->n + 1) > t->cap) {
+		struct kpl_slot *old = t->slot;
+		size_t oldcap = t->cap, i;
+
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->slot = cs_calloc(t->cap, sizeof *t->slot);
+		for (i = 0; i < oldcap; i++)
+			if (old[i].h) {
+				size_t j;
+
+				for (j = old[i].h & (t->cap - 1); t->slot[j].h; j = (j + 1) & (t->cap - 1))
+					;
+				t->slot[j] = old[i];
+			}
+		free(old);
+	}
+	e = table_slot(t, s, n, h);
+	if (e->h)
+		return e->index;
+	put_varint(&t->enc, (uint64_t)t->field << 3 | 2);
+	put_varint(&t->enc, n);
+	e->h = h;
+	e->off = t->enc.len;
+	e->len = n;
+	e->index = t->n;
+	if (n)
+		buf_add(&t->enc, s, n);
+	return t->n++;
+}
+
+static void
+table_reset(struct kpl_table *t)
+{
+	buf_reset(&t->enc);
+	if (t->n)
+		memset(t->slot, 0, t->cap * sizeof *t->slot);
+	t->n = 0;
+}
+
+void
+kpl_builder_init(struct kpl_builder *b)
+{
+	memset(b, 0, sizeof *b);
+	b->keys.field = 1;
+	b->ehks.field = 2;
+}
+
+void
+kpl_builder_reset(struct kpl_builder *b)
+{
+	table_reset(&b->keys);
+	table_reset(&b->ehks);
+	buf_reset(&b->recs);
+	b->n = 0;
+}
+
+void
+kpl_builder_free(struct kpl_builder *b)
+{
+	buf_free(&b->keys.enc);
+	buf_free(&b->ehks.enc);
+	free(b->keys.slot);
+	free(b->ehks.slot);
+	buf_free(&b->recs);
+	kpl_builder_init(b);
+}
+
+size_t
+kpl_builder_size(const struct kpl_builder *b)
+{
+	return KPL_OVERHEAD + b->keys.enc.len + b->ehks.enc.len + b->recs.len;
+}
+
+/* the length of R's Record message, given its indexes */
+static size_t
+record_len(const struct kpl_record *r, size_t ki, size_t ei)
+{
+	size_t n = 1 + varint_len(ki) + bytes_field_len(r->len);
+
+	if (r->ehk)
+		n += 1 + varint_len(ei);
+	return n;
+}
+
+size_t
+kpl_builder_size_with(const struct kpl_builder *b, const struct kpl_record *r)
+{
+	size_t size = kpl_builder_size(b), ki, ei = 0;
+
+	ki = table_find(&b->keys, r->key, r->keylen);
+	if (ki == b->keys.n)
+		size += bytes_field_len(r->keylen);
+	if (r->ehk) {
+		ei = table_find(&b->ehks, r->ehk, r->ehklen);
+		if (ei == b->ehks.n)
+			size += bytes_field_len(r->ehklen);
+	}
+	return size + bytes_field_len(record_len(r, ki, ei));
+}
+
+void
+kpl_builder_add(struct kpl_builder *b, const struct kpl_record *r)
+{
+	size_t ki = table_intern(&b->keys, r->key, r->keylen), ei = 0;
+
+	if (r->ehk)
+		ei = table_intern(&b->ehks, r->ehk, r->ehklen);
+	put_varint(&b->recs, 3 << 3 | 2);
+	put_varint(&b->recs, record_len(r, ki, ei));
+	put_varint(&b->recs, 1 << 3 | 0);
+	put_varint(&b->recs, ki);
+	if (r->ehk) {
+		put_varint(&b->recs, 2 << 3 | 0);
+		put_varint(&b->recs, ei);
+	}
+	put_bytes(&b->recs, 3, r->data, r->len);
+	b->n++;
+}
+
+void
+kpl_builder_finish(const struct kpl_builder *b, struct buf *out)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_md5(), NULL))
+		abort();  /* out of memory, as cs_malloc */
+	buf_grow(out, kpl_builder_size(b));
+	buf_add(out, KPL_MAGIC, KPL_MAGIC_LEN);
+	buf_add(out, b->keys.enc.data, b->keys.enc.len);
+	buf_add(out, b->ehks.enc.data, b->ehks.enc.len);
+	buf_add(out, b->recs.data, b->recs.len);
+	EVP_DigestUpdate(ctx, b->keys.enc.data, b->keys.enc.len);
+	EVP_DigestUpdate(ctx, b->ehks.enc.data, b->ehks.enc.len);
+	EVP_DigestUpdate(ctx, b->recs.data, b->recs.len);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	buf_add(out, md, KPL_DIGEST_LEN);
 }
 
 void
 kpl_aggregate(struct buf *out, const struct kpl_record *recs, size_t n)
 {
-	const char **keys = cs_calloc(n + 1, sizeof *keys), **ehks = cs_calloc(n + 1, sizeof *ehks);
-	size_t *keylens = cs_calloc(n + 1, sizeof *keylens), *ehklens = cs_calloc(n + 1, sizeof *ehklens);
-	size_t *ki = cs_calloc(n + 1, sizeof *ki), *ei = cs_calloc(n + 1, sizeof *ei);
-	size_t nk = 0, ne = 0, i, start;
-	struct buf rec = BUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	struct kpl_builder b;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		ki[i] = intern(keys, keylens, &nk, recs[i].key, recs[i].keylen);
-		if (recs[i].ehk)
-			ei[i] = intern(ehks, ehklens, &ne, recs[i].ehk, recs[i].ehklen);
-	}
-	buf_add(out, KPL_MAGIC, KPL_MAGIC_LEN);
-	start = out->len;
-	for (i = 0; i < nk; i++)
-		put_bytes(out, 1, keys[i], keylens[i]);
-	for (i = 0; i < ne; i++)
-		put_bytes(out, 2, ehks[i], ehklens[i]);
-	for (i = 0; i < n; i++) {
-		buf_reset(&rec);
-		put_varint(&rec, 1 << 3 | 0);
-		put_varint(&rec, ki[i]);
-		if (recs[i].ehk) {
-			put_varint(&rec, 2 << 3 | 0);
-			put_varint(&rec, ei[i]);
-		}
-		put_bytes(&rec, 3, recs[i].data, recs[i].len);
-		put_bytes(out, 3, rec.data, rec.len);
-	}
-	EVP_Digest(out->data + start, out->len - start, md, &mdlen, EVP_md5(), NULL);
-	buf_add(out, md, KPL_DIGEST_LEN);
-	buf_free(&rec);
-	free(keys);
-	free(ehks);
-	free(keylens);
-	free(ehklens);
-	free(ki);
-	free(ei);
+	kpl_builder_init(&b);
+	for (i = 0; i < n; i++)
+		kpl_builder_add(&b, &recs[i]);
+	kpl_builder_finish(&b, out);
+	kpl_builder_free(&b);
 }

@@ -58,4 +58,40 @@ int kpl_deaggregate(const void *p, size_t n, struct kpl_agg *a, struct cs_err *e
 /* Build an aggregate of RECS[0..n) onto OUT (each key and explicit hash key put in the tables once). */
 void kpl_aggregate(struct buf *out, const struct kpl_record *recs, size_t n);
 
+/*
+ * An aggregate built one user record at a time, its exact size known
+ * before a record is added (what --aggregate-max-bytes needs).  The
+ * protobuf is written as the KPL's own serializer writes it: the
+ * partition key table (field 1), the explicit hash key table (field 2),
+ * then the records (field 3), each Record with its partition key index,
+ * its explicit hash key index when it has one, and its data; no tags.
+ * The keys are copied: the records' memory may go once they are added.
+ */
+struct kpl_table {
+	unsigned field;          /* 1: partition keys, 2: explicit hash keys */
+	struct buf enc;          /* the table's fields, encoded (tag, length, bytes) */
+	struct kpl_slot *slot;   /* open addressing: string -> index */
+	size_t n, cap;
+};
+
+struct kpl_builder {
+	struct kpl_table keys, ehks;
+	struct buf recs;         /* the Record fields, encoded */
+	size_t n;                /* records */
+};
+
+/* Magic number and digest: what an aggregate weighs beyond its protobuf. */
+#define KPL_OVERHEAD (KPL_MAGIC_LEN + KPL_DIGEST_LEN)
+
+void kpl_builder_init(struct kpl_builder *b);
+void kpl_builder_reset(struct kpl_builder *b);  /* empty, memory kept */
+void kpl_builder_free(struct kpl_builder *b);
+/* The bytes the aggregate would have now (KPL_OVERHEAD when empty). */
+size_t kpl_builder_size(const struct kpl_builder *b);
+/* What adding R would make kpl_builder_size(): exact, nothing added. */
+size_t kpl_builder_size_with(const struct kpl_builder *b, const struct kpl_record *r);
+void kpl_builder_add(struct kpl_builder *b, const struct kpl_record *r);
+/* The aggregate (magic, protobuf, MD5) appended to OUT; B is left as it is. */
+void kpl_builder_finish(const struct kpl_builder *b, struct buf *out);
+
 #endif

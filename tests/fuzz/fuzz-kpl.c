@@ -1,9 +1,66 @@
-/* fuzz-kpl.c - KPL de-aggregation, the envelope and its parse on arbitrary bytes. */
+/* fuzz-kpl.c - KPL de-aggregation, aggregation round trips, the envelope and its parse on arbitrary bytes. */
 #include <stdint.h>
 #include <string.h>
 
 #include "envelope.h"
 #include "kpl.h"
+
+/*
+ * The input cut into user records (each piece: a length byte for the key,
+ * one for the explicit hash key, two for the data, then those bytes),
+ * built one at a time: each size predicted exactly, and the aggregate
+ * splits back into the same records, in order.
+ */
+static void
+builder_round_trip(const uint8_t *data, size_t size)
+{
+	static struct kpl_record in[4096];
+	struct kpl_builder kb;
+	struct kpl_agg a;
+	struct cs_err err;
+	struct buf out = BUF_INIT;
+	size_t n = 0, pos = 0, i;
+
+	kpl_builder_init(&kb);
+	kpl_agg_init(&a);
+	while (pos + 4 <= size && n < sizeof in / sizeof in[0]) {
+		size_t kl = data[pos] % 8 + 1, el = data[pos + 1] % 4, dl = data[pos + 2] | (size_t)data[pos + 3] << 8;
+		struct kpl_record *r = &in[n];
+		size_t predicted;
+
+		pos += 4;
+		if (kl + el + dl > size - pos)
+			break;
+		r->key = (const char *)data + pos;
+		r->keylen = kl;
+		r->ehk = el ? (const char *)data + pos + kl : NULL;
+		r->ehklen = el;
+		r->data = (const char *)data + pos + kl + el;
+		r->len = dl;
+		pos += kl + el + dl;
+		predicted = kpl_builder_size_with(&kb, r);
+		kpl_builder_add(&kb, r);
+		if (kpl_builder_size(&kb) != predicted)
+			__builtin_trap();
+		n++;
+	}
+	kpl_builder_finish(&kb, &out);
+	if (out.len != kpl_builder_size(&kb) || kpl_deaggregate(out.data, out.len, &a, &err) != 0 ||
+	    a.n != n)
+		__builtin_trap();
+	for (i = 0; i < n; i++) {
+		const struct kpl_record *x = &in[i], *y = &a.rec[i];
+
+		if (x->keylen != y->keylen || memcmp(x->key, y->key, x->keylen) != 0 ||
+		    x->len != y->len || (x->len && memcmp(x->data, y->data, x->len) != 0) ||
+		    !x->ehk != !y->ehk || x->ehklen != y->ehklen ||
+		    (x->ehk && memcmp(x->ehk, y->ehk, x->ehklen) != 0))
+			__builtin_trap();
+	}
+	kpl_builder_free(&kb);
+	kpl_agg_free(&a);
+	buf_free(&out);
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -44,6 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memcmp(k.data, e.key, e.keylen) != 0)
 			__builtin_trap();
 	}
+	builder_round_trip(data, size);
 	/* and as an envelope line itself */
 	envelope_parse(&doc, (const char *)data, size, &d, &k, &err);
 	kpl_agg_free(&a);

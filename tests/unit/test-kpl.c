@@ -6,6 +6,121 @@
 #include "kpl.h"
 #include "tap.h"
 
+/* a tiny deterministic generator, for sizes around the varint boundaries */
+static unsigned
+next_rand(unsigned long long *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return (unsigned)(*s >> 33);
+}
+
+static void
+builder_tests(struct kpl_agg *a)
+{
+	struct kpl_builder kb;
+	struct buf out = BUF_INIT, data = BUF_INIT;
+	struct cs_err err;
+	/* the wire bytes, worked out by hand from the .proto: tables first, then records */
+	static const unsigned char want[] = {
+		0x0a, 0x02, 'k', '1', 0x0a, 0x02, 'k', '2',   /* partition_key_table */
+		0x12, 0x01, '5',                              /* explicit_hash_key_table */
+		0x1a, 0x05, 0x08, 0x00, 0x1a, 0x01, 'a',      /* Record{0, data "a"} */
+		0x1a, 0x08, 0x08, 0x01, 0x10, 0x00, 0x1a, 0x02, 'b', 'c', /* Record{1, ehk 0, "bc"} */
+		0x1a, 0x05, 0x08, 0x00, 0x1a, 0x01, 'd',      /* k1 again: no new table entry */
+	};
+	struct kpl_record r[3] = {
+		{ "k1", 2, NULL, 0, "a", 1 },
+		{ "k2", 2, "5", 1, "bc", 2 },
+		{ "k1", 2, NULL, 0, "d", 1 },
+	};
+	unsigned char md[16];
+	unsigned mdlen;
+	unsigned long long seed = 42;
+	size_t i, predicted, ok_sizes = 0, n;
+	int same;
+
+	kpl_builder_init(&kb);
+	is_int(kpl_builder_size(&kb), KPL_OVERHEAD, "an empty builder weighs the magic and the digest");
+	for (i = 0; i < 3; i++) {
+		predicted = kpl_builder_size_with(&kb, &r[i]);
+		kpl_builder_add(&kb, &r[i]);
+		is_int(kpl_builder_size(&kb), predicted, "size predicted exactly before record %zu", i);
+	}
+	kpl_builder_finish(&kb, &out);
+	is_int(out.len, KPL_OVERHEAD + sizeof want, "finished aggregate has the predicted size");
+	ok(out.len == KPL_OVERHEAD + sizeof want && memcmp(out.data, KPL_MAGIC, 4) == 0 &&
+	    memcmp(out.data + 4, want, sizeof want) == 0, "protobuf bytes as the .proto lays them out");
+	EVP_Digest(want, sizeof want, md, &mdlen, EVP_md5(), NULL);
+	ok(out.len >= 16 && memcmp(out.data + out.len - 16, md, 16) == 0, "trailer is the MD5 of the protobuf");
+
+	/* reset and reuse: the tables start over */
+	kpl_builder_reset(&kb);
+	is_int(kpl_builder_size(&kb), KPL_OVERHEAD, "reset empties it");
+	kpl_builder_add(&kb, &r[1]);
+	buf_reset(&out);
+	kpl_builder_finish(&kb, &out);
+	ok(kpl_deaggregate(out.data, out.len, a, &err) == 0 && a->n == 1 && a->nkeys == 1 &&
+	    a->rec[0].keylen == 2 && memcmp(a->rec[0].key, "k2", 2) == 0 && a->rec[0].ehklen == 1,
+	    "after a reset: one record, its key at index 0");
+
+	/* many records, sizes across the varint boundaries (127/128, 16383/16384) */
+	kpl_builder_reset(&kb);
+	buf_reset(&data);
+	for (i = 0; i < 20000; i++)
+		buf_addc(&data, (char)next_rand(&seed));
+	n = 300;
+	for (i = 0; i < n; i++) {
+		static const size_t lens[] = { 0, 1, 125, 126, 127, 128, 129, 16370, 16383, 16384 };
+		char key[40], ehk[40];
+		struct kpl_record x;
+
+		snprintf(key, sizeof key, "key-%u", next_rand(&seed) % 150);
+		snprintf(ehk, sizeof ehk, "%u", next_rand(&seed) % 40);
+		x.key = key;
+		x.keylen = strlen(key);
+		x.ehk = i % 3 ? NULL : ehk;
+		x.ehklen = x.ehk ? strlen(ehk) : 0;
+		x.len = i % 7 ? next_rand(&seed) % 300 : lens[i % 10];
+		x.data = data.data + next_rand(&seed) % 1000;
+		predicted = kpl_builder_size_with(&kb, &x);
+		kpl_builder_add(&kb, &x);
+		ok_sizes += kpl_builder_size(&kb) == predicted;
+	}
+	is_int(ok_sizes, n, "every size predicted exactly (keys new and repeated, long data)");
+	buf_reset(&out);
+	kpl_builder_finish(&kb, &out);
+	is_int(out.len, kpl_builder_size(&kb), "finished size");
+	ok(kpl_deaggregate(out.data, out.len, a, &err) == 0 && a->n == n, "it splits into %zu", n);
+	ok(a->nkeys <= 150 && a->nkeys > 100, "each key once in the table (%zu)", a->nkeys);
+
+	/* the same records again from the seed: each one back, in order */
+	seed = 42;
+	for (i = 0; i < 20000; i++)
+		next_rand(&seed);
+	same = a->n == n;
+	for (i = 0; same && i < n; i++) {
+		static const size_t lens[] = { 0, 1, 125, 126, 127, 128, 129, 16370, 16383, 16384 };
+		char key[40], ehk[40];
+		size_t len;
+		const char *d;
+
+		snprintf(key, sizeof key, "key-%u", next_rand(&seed) % 150);
+		snprintf(ehk, sizeof ehk, "%u", next_rand(&seed) % 40);
+		len = i % 7 ? next_rand(&seed) % 300 : lens[i % 10];
+		d = data.data + next_rand(&seed) % 1000;
+		same = a->rec[i].keylen == strlen(key) && memcmp(a->rec[i].key, key, strlen(key)) == 0 &&
+		    a->rec[i].len == len && memcmp(a->rec[i].data, d, len) == 0 &&
+		    (i % 3 ? a->rec[i].ehk == NULL : a->rec[i].ehklen == strlen(ehk) &&
+		    memcmp(a->rec[i].ehk, ehk, strlen(ehk)) == 0);
+		if (!same)
+			printf("# record %zu differs\n", i);
+	}
+	ok(same, "every record back with its key, explicit hash key and data");
+	kpl_builder_free(&kb);
+	buf_free(&out);
+	buf_free(&data);
+}
+
 int
 main(void)
 {
@@ -63,6 +178,7 @@ main(void)
 	buf_reset(&b);
 	kpl_aggregate(&b, in, 0);
 	ok(kpl_deaggregate(b.data, b.len, &a, &err) == 0 && a.n == 0, "empty aggregate");
+	builder_tests(&a);
 	kpl_agg_free(&a);
 	buf_free(&b);
 	return done_testing();
