@@ -1,0 +1,305 @@
+/* aggpack.c - user records packed into KPL aggregates per shard (see aggpack.h). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggpack.h"
+#include "kpl.h"
+
+#define NONE SIZE_MAX
+
+struct member {
+	void *ctx;
+	phash_u128 hash;
+	size_t next;             /* the entry's next member, NONE at the end */
+};
+
+struct pentry {
+	long shard;
+	size_t n, head, tail;    /* members */
+	size_t bytes;            /* as PutRecords counts it: plain, or the aggregate and "a" */
+	struct kpl_builder *kb;  /* NULL: alone (never aggregated) */
+	struct agg_user first;   /* for the plain form */
+	int made;
+	struct buf out;
+	char ehk[40];
+};
+
+struct aggpack {
+	size_t max_bytes;
+	const struct shardmap *m;
+	struct pentry *e;
+	size_t n, cap;
+	struct member *mem;
+	size_t nmem, memcap;
+	struct kpl_builder **pool;  /* builders, pool[0..npool) handed out this request */
+	size_t npool, poolcap;
+	struct kpl_builder empty;   /* stays empty: the size of a record alone */
+	/* the open entry of each shard this request: open[s] valid when stamp[s] == gen */
+	size_t *open;
+	unsigned long *stamp;
+	size_t nopen;
+	unsigned long gen;
+	/* the last placement asked for, kept for the add that follows its cost */
+	const struct agg_user *last;
+	phash_u128 last_hash;
+	long last_shard;
+};
+
+struct aggpack *
+aggpack_new(size_t max_bytes)
+{
+	struct aggpack *p = cs_calloc(1, sizeof *p);
+
+	if (max_bytes > AGG_MAX_BYTES)
+		max_bytes = AGG_MAX_BYTES;
+	p->max_bytes = max_bytes ? max_bytes : AGG_DEFAULT_BYTES;
+	kpl_builder_init(&p->empty);
+	return p;
+}
+
+void
+aggpack_free(struct aggpack *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->cap; i++)
+		buf_free(&p->e[i].out);
+	for (i = 0; i < p->poolcap; i++)
+		if (p->pool[i]) {
+			kpl_builder_free(p->pool[i]);
+			free(p->pool[i]);
+		}
+	kpl_builder_free(&p->empty);
+	free(p->e);
+	free(p->mem);
+	free(p->pool);
+	free(p->open);
+	free(p->stamp);
+	free(p);
+}
+
+void
+aggpack_begin(struct aggpack *p, const struct shardmap *m)
+{
+	size_t i;
+
+	for (i = 0; i < p->npool; i++)
+		kpl_builder_reset(p->pool[i]);
+	p->npool = 0;
+	p->n = p->nmem = 0;
+	p->m = m;
+	p->last = NULL;
+	p->gen++;
+	if (m && m->nshards > p->nopen) {
+		p->open = cs_realloc(p->open, m->nshards * sizeof *p->open);
+		p->stamp = cs_realloc(p->stamp, m->nshards * sizeof *p->stamp);
+		memset(p->stamp + p->nopen, 0, (m->nshards - p->nopen) * sizeof *p->stamp);
+		p->nopen = m->nshards;
+	}
+}
+
+phash_u128
+aggpack_hash(const struct agg_user *u)
+{
+	phash_u128 h;
+
+	if (u->ehk && phash_parse_dec(u->ehk, strlen(u->ehk), &h) == 0)
+		return h;
+	return shardmap_key_hash(u->key, u->keylen);
+}
+
+static struct kpl_record
+as_kpl(const struct agg_user *u)
+{
+	struct kpl_record r = { u->key, u->keylen, u->ehk, u->ehk ? strlen(u->ehk) : 0, u->data, u->len };
+
+	return r;
+}
+
+static void
+place(struct aggpack *p, const struct agg_user *u)
+{
+	if (p->last == u)
+		return;
+	p->last = u;
+	p->last_hash = aggpack_hash(u);
+	p->last_shard = p->m ? shardmap_find(p->m, p->last_hash) : -1;
+}
+
+/* the open entry of U's shard, or NULL */
+static struct pentry *
+open_entry(struct aggpack *p)
+{
+	long s = p->last_shard;
+
+	if (s < 0 || (size_t)s >= p->nopen || p->stamp[s] != p->gen)
+		return NULL;
+	return &p->e[p->open[s]];
+}
+
+/* 1 when U could go in an aggregate at all: placed, and small enough alone */
+static int
+aggregatable(struct aggpack *p, const struct agg_user *u)
+{
+	struct kpl_record r = as_kpl(u);
+
+	return p->last_shard >= 0 && kpl_builder_size_with(&p->empty, &r) <= p->max_bytes;
+}
+
+void
+aggpack_cost(struct aggpack *p, const struct agg_user *u, int *new_entry, size_t *growth)
+{
+	struct pentry *e;
+
+	place(p, u);
+	*new_entry = 1;
+	*growth = u->len + u->keylen;
+	if ((e = open_entry(p))) {
+		struct kpl_record r = as_kpl(u);
+		size_t size = kpl_builder_size_with(e->kb, &r);
+
+		if (size <= p->max_bytes) {
+			*new_entry = 0;
+			*growth = size + strlen(AGG_PARTITION_KEY) - e->bytes;
+		}
+	}
+}
+
+static struct kpl_builder *
+builder_get(struct aggpack *p)
+{
+	if (p->npool == p->poolcap) {
+		size_t cap = p->poolcap ? p->poolcap * 2 : 16;
+
+		p->pool = cs_realloc(p->pool, cap * sizeof *p->pool);
+		memset(p->pool + p->poolcap, 0, (cap - p->poolcap) * sizeof *p->pool);
+		p->poolcap = cap;
+	}
+	if (!p->pool[p->npool]) {
+		p->pool[p->npool] = cs_malloc(sizeof **p->pool);
+		kpl_builder_init(p->pool[p->npool]);
+	}
+	return p->pool[p->npool++];
+}
+
+void
+aggpack_add(struct aggpack *p, const struct agg_user *u)
+{
+	struct kpl_record r;
+	struct pentry *e;
+	struct member *mb;
+	size_t size = 0;
+
+	place(p, u);
+	r = as_kpl(u);
+	e = open_entry(p);
+	if (e && (size = kpl_builder_size_with(e->kb, &r)) > p->max_bytes)
+		e = NULL;
+	if (!e) {
+		if (p->n == p->cap) {
+			size_t cap = p->cap ? p->cap * 2 : 64;
+
+			p->e = cs_realloc(p->e, cap * sizeof *p->e);
+			memset(p->e + p->cap, 0, (cap - p->cap) * sizeof *p->e);
+			p->cap = cap;
+		}
+		e = &p->e[p->n];
+		e->shard = p->last_shard;
+		e->n = 0;
+		e->head = e->tail = NONE;
+		e->first = *u;
+		e->made = 0;
+		e->kb = NULL;
+		e->bytes = u->len + u->keylen;
+		if (aggregatable(p, u)) {
+			e->kb = builder_get(p);
+			p->open[p->last_shard] = p->n;
+			p->stamp[p->last_shard] = p->gen;
+		}
+		p->n++;
+	} else {
+		e->bytes = size + strlen(AGG_PARTITION_KEY);
+	}
+	if (e->kb)
+		kpl_builder_add(e->kb, &r);
+	if (p->nmem == p->memcap) {
+		p->memcap = p->memcap ? p->memcap * 2 : 1024;
+		p->mem = cs_realloc(p->mem, p->memcap * sizeof *p->mem);
+	}
+	mb = &p->mem[p->nmem];
+	mb->ctx = u->ctx;
+	mb->hash = p->last_hash;
+	mb->next = NONE;
+	if (e->tail == NONE)
+		e->head = p->nmem;
+	else
+		p->mem[e->tail].next = p->nmem;
+	e->tail = p->nmem++;
+	e->n++;
+	p->last = NULL;
+}
+
+size_t
+aggpack_count(const struct aggpack *p)
+{
+	return p->n;
+}
+
+size_t
+aggpack_bytes(const struct aggpack *p)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n; i++)
+		n += p->e[i].bytes;
+	return n;
+}
+
+void
+aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
+{
+	struct pentry *e = &p->e[i];
+	size_t j, k;
+
+	out->shard = e->shard;
+	out->n = e->n;
+	if (e->n == 1) {
+		out->data = e->first.data;
+		out->len = e->first.len;
+		out->key = e->first.key;
+		out->keylen = e->first.keylen;
+		out->ehk = e->first.ehk;
+	} else {
+		if (!e->made) {
+			buf_reset(&e->out);
+			kpl_builder_finish(e->kb, &e->out);
+			phash_fmt_dec(e->ehk, p->mem[e->head].hash);
+			e->made = 1;
+		}
+		out->data = e->out.data;
+		out->len = e->out.len;
+		out->key = AGG_PARTITION_KEY;
+		out->keylen = strlen(AGG_PARTITION_KEY);
+		out->ehk = e->ehk;
+	}
+	if (ctx)
+		for (j = e->head, k = 0; j != NONE; j = p->mem[j].next)
+			ctx[k++] = p->mem[j].ctx;
+}
+
+void *
+aggpack_user(const struct aggpack *p, size_t i, size_t j, phash_u128 *hash)
+{
+	size_t m = p->e[i].head;
+
+	while (j-- && m != NONE)
+		m = p->mem[m].next;
+	if (m == NONE)
+		return NULL;
+	if (hash)
+		*hash = p->mem[m].hash;
+	return p->mem[m].ctx;
+}
