@@ -2,7 +2,7 @@
 # deps.sh - install what the project needs and is missing, on Debian.
 #
 #   scripts/deps.sh build   compiler and -dev libraries
-#   scripts/deps.sh test    build + test tools + the local services (npm)
+#   scripts/deps.sh test    build + test tools + the local services and aws-kinesis-agg (npm)
 #   scripts/deps.sh demo    build + the local services
 #   scripts/deps.sh bench   test + hyperfine, wrk, python3-boto3
 #
@@ -45,8 +45,9 @@ fi
 if [ "$what" != build ]; then
 	if [ ! -x scripts/node/node_modules/.bin/kinesalite ] ||
 	   [ ! -x scripts/node/node_modules/.bin/dynalite ] ||
+	   [ ! -f scripts/node/node_modules/aws-kinesis-agg/package.json ] ||
 	   [ scripts/node/package-lock.json -nt scripts/node/node_modules/.package-lock.json ]; then
-		echo "deps: installing kinesalite and dynalite (npm ci)" >&2
+		echo "deps: installing kinesalite, dynalite and aws-kinesis-agg (npm ci)" >&2
 		(cd scripts/node && npm ci --no-audit --no-fund --loglevel=error >&2)
 	fi
 fi

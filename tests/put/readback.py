@@ -3,7 +3,9 @@
 read with the stream's own API (ListShards, GetShardIterator TRIM_HORIZON,
 GetRecords until the shard is caught up) through scripts/services.sh call,
 written to stdout as one line per record: the data, base64-decoded, as is.
-With --keys: "KEY<TAB>DATA" per line; with --seq: "SEQUENCENUMBER<TAB>DATA"."""
+With --keys: "KEY<TAB>DATA" per line; with --seq: "SEQUENCENUMBER<TAB>DATA";
+with --json: each record as GetRecords gives it, its "ShardId" added, one
+JSON line each (what tests/data/kinesis-agg.js deagg reads)."""
 import base64
 import json
 import os
@@ -24,6 +26,7 @@ def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     keys = "--keys" in sys.argv
     seqs = "--seq" in sys.argv
+    raw = "--json" in sys.argv
     endpoint, stream = args
     shards = call(endpoint, "ListShards", {"StreamName": stream})["Shards"]
     out = sys.stdout.buffer
@@ -33,6 +36,10 @@ def main():
         while it:
             r = call(endpoint, "GetRecords", {"ShardIterator": it, "Limit": 10000})
             for rec in r["Records"]:
+                if raw:
+                    rec["ShardId"] = s["ShardId"]
+                    out.write(json.dumps(rec).encode() + b"\n")
+                    continue
                 if keys:
                     out.write(rec["PartitionKey"].encode() + b"\t")
                 if seqs:
