@@ -69,6 +69,30 @@ checkpoint_finish(struct checkpoint *ck, const char *shard, const char *last_seq
 		e->finished = e->dirty = ck->dirty = 1;
 }
 
+void
+checkpoint_load_entry(struct checkpoint *ck, const char *shard, const char *seq, int finished,
+    int resume_at)
+{
+	struct checkpoint_entry *e = get_or_add(ck, shard);
+
+	if (!(e->seq && seq && strcmp(e->seq, seq) == 0)) {
+		free(e->seq);
+		e->seq = seq ? cs_strdup(seq) : NULL;
+	}
+	e->finished = finished;
+	e->resume_at = seq && resume_at;
+	e->dirty = 0;
+}
+
+void
+checkpoint_drop_dirty(struct checkpoint *ck, const char *shard)
+{
+	struct checkpoint_entry *e = find(ck, shard);
+
+	if (e)
+		e->dirty = 0;
+}
+
 int
 checkpoint_commit(struct checkpoint *ck, struct cs_err *err)
 {

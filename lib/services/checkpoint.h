@@ -27,6 +27,8 @@ struct checkpoint_entry {
 	char *seq;       /* last sequence number handled; NULL: none yet */
 	int finished;    /* read to the end of a closed shard */
 	int dirty;       /* changed since the last commit */
+	int resume_at;   /* SEQ may be only partly handled (a lease's checkpoint, maybe of a
+	                  * KPL aggregate): read again from it, at-least-once */
 };
 
 struct checkpoint;
@@ -67,6 +69,15 @@ const struct checkpoint_entry *checkpoint_get(const struct checkpoint *ck, const
 void checkpoint_set(struct checkpoint *ck, const char *shard, const char *seq);
 /* Record that SHARD was read to its end (LAST_SEQ may be NULL). */
 void checkpoint_finish(struct checkpoint *ck, const char *shard, const char *last_seq);
+/*
+ * Set SHARD's entry as the store holds it (not dirty): SEQ (may be NULL)
+ * and FINISHED; RESUME_AT as in struct checkpoint_entry.  For a backend
+ * whose entries change under the reader (the lease table).
+ */
+void checkpoint_load_entry(struct checkpoint *ck, const char *shard, const char *seq,
+    int finished, int resume_at);
+/* Forget SHARD's change not stored yet (its lease was lost: the next owner reads it again). */
+void checkpoint_drop_dirty(struct checkpoint *ck, const char *shard);
 /* Store the changes, if any.  -1 with err. */
 int checkpoint_commit(struct checkpoint *ck, struct cs_err *err);
 /*
