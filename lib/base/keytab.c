@@ -7,8 +7,8 @@
 
 #define KEYTAB_INITIAL 1024
 
-static uint64_t
-hash_bytes(const char *p, size_t n)
+uint64_t
+keytab_hash(const char *p, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
 	size_t i;
@@ -47,8 +47,8 @@ keytab_free(struct keytab *t, void (*free_node)(struct keytab_node *))
 	memset(t, 0, sizeof *t);
 }
 
-static struct keytab_node *
-find(const struct keytab *t, const char *key, size_t len, uint64_t h)
+struct keytab_node *
+keytab_find_hashed(const struct keytab *t, const char *key, size_t len, uint64_t h)
 {
 	struct keytab_node *e;
 
@@ -61,7 +61,7 @@ find(const struct keytab *t, const char *key, size_t len, uint64_t h)
 struct keytab_node *
 keytab_find(const struct keytab *t, const char *key, size_t len)
 {
-	return find(t, key, len, hash_bytes(key, len));
+	return keytab_find_hashed(t, key, len, keytab_hash(key, len));
 }
 
 static void
@@ -84,9 +84,16 @@ grow(struct keytab *t)
 void
 keytab_insert(struct keytab *t, struct keytab_node *node, const char *key, size_t len)
 {
+	keytab_insert_hashed(t, node, key, len, keytab_hash(key, len));
+}
+
+void
+keytab_insert_hashed(struct keytab *t, struct keytab_node *node, const char *key, size_t len,
+    uint64_t h)
+{
 	if (t->n >= t->size)
 		grow(t);
-	node->hash = hash_bytes(key, len);
+	node->hash = h;
 	node->key = cs_malloc(len ? len : 1);
 	memcpy(node->key, key, len);
 	node->keylen = len;

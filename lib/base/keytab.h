@@ -1,7 +1,9 @@
 /*
  * keytab.h - a hash table of byte-string keys, intrusive: the caller's
- * struct begins with a struct keytab_node, and owns its memory.
- * cs-store keeps one entry per key that has a write in flight or waiting.
+ * struct begins with a struct keytab_node, and owns its memory.  The one
+ * "keys in flight" table: cs-store keeps one entry per key that has a
+ * write in flight or waiting, cs-put one per partition key with a batch
+ * in flight (lib/engines/keyorder.h).
  */
 #ifndef CS_KEYTAB_H
 #define CS_KEYTAB_H
@@ -28,6 +30,12 @@ void keytab_free(struct keytab *t, void (*free_node)(struct keytab_node *));
 struct keytab_node *keytab_find(const struct keytab *t, const char *key, size_t len);
 /* Put NODE under a copy of KEY (which must not be there yet). */
 void keytab_insert(struct keytab *t, struct keytab_node *node, const char *key, size_t len);
+/* The table's hash of KEY (FNV-1a), and the two calls above with it worked out already. */
+uint64_t keytab_hash(const char *key, size_t len);
+struct keytab_node *keytab_find_hashed(const struct keytab *t, const char *key, size_t len,
+    uint64_t hash);
+void keytab_insert_hashed(struct keytab *t, struct keytab_node *node, const char *key,
+    size_t len, uint64_t hash);
 /* Take NODE out and free its key copy; the caller frees NODE. */
 void keytab_remove(struct keytab *t, struct keytab_node *node);
 

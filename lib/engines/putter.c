@@ -1,33 +1,31 @@
-/* putter.c - PutRecords batching, per-entry retries, ordered results (see putter.h). */
+/*
+ * putter.c - PutRecords batching and per-entry retries (see putter.h).
+ * Its parts live apart: the records in a pool (lib/base/pool.h), their
+ * results in input order in a ring (lib/base/seqring.h), the keys in
+ * flight in lib/engines/keyorder.h, the request body and the answer in
+ * the Kinesis layer (lib/services/putrecords.h).
+ */
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "keyorder.h"
 #include "phash.h"
+#include "pool.h"
+#include "putrecords.h"
 #include "putter.h"
 #include "retry.h"
+#include "seqring.h"
 
 enum { R_PENDING, R_INFLIGHT, R_DONE };
 
-/*
- * Records live in chunks carved in input order: they are freed in about
- * that order too, so a chunk goes back when its last record does.  This
- * saves a malloc and a free per record.
- */
-#define CHUNK_SIZE (1u << 20)
-
-struct chunk {
-	size_t used, cap;
-	unsigned long live;      /* records carved here and not freed yet */
-	char mem[];
-};
-
+/* one record in the engine, its bytes after it (from the record pool) */
 struct rec {
 	struct rec *next;        /* in the pending list */
-	struct chunk *chunk;
+	struct pool_chunk *chunk;
 	uint64_t seq;
-	uint64_t keyhash;
+	uint64_t keyhash;        /* with ORDERED_KEYS */
 	uint64_t due_ms;         /* should leave by then (arrival + linger, or retry time) */
 	uint64_t ready_ms;       /* not before (retry backoff) */
 	uint64_t first_ms;       /* first attempt */
@@ -50,13 +48,6 @@ struct batch {
 	struct rec *recs[PUT_MAX_RECORDS];
 };
 
-/* partition keys in flight, for ORDERED_KEYS (open addressing on a 64-bit hash) */
-struct keyent {
-	uint64_t h;              /* 0: empty */
-	uint32_t inflight;
-	uint32_t taken_gen, blocked_gen;
-};
-
 struct putter {
 	struct put_config cfg;
 	struct aws_client *c;
@@ -73,15 +64,11 @@ struct putter {
 	uint64_t wake_ms;        /* the earliest retry that is not ready yet */
 	unsigned long batchno;
 	/* input order */
-	uint64_t next_seq, emit_seq;
+	uint64_t next_seq;
 	unsigned long ndone;     /* DONE called */
-	struct rec **ring;       /* ordered: outstanding records by seq */
-	size_t ringmask;
+	struct seqring ring;     /* ORDERED: outstanding records by seq */
 	size_t window;
-	/* keys */
-	struct keyent *keys;
-	size_t keycap, keyused;
-	uint32_t gen;
+	struct keyorder keys;    /* ORDERED_KEYS: keys in flight */
 	/* failure for good */
 	int failed;
 	struct cs_err err;
@@ -90,112 +77,21 @@ struct putter {
 	struct buf body;
 	struct json_doc doc;
 	struct buf tmp;
-	struct chunk *cur, *spare;
+	struct pool pool;        /* the records */
 };
-
-static void *
-rec_alloc(struct putter *p, size_t size, struct chunk **owner)
-{
-	struct chunk *c = p->cur;
-	void *m;
-
-	size = (size + 15) & ~(size_t)15;
-	if (!c || c->used + size > c->cap) {
-		struct chunk *n;
-
-		if (c && c->live == 0 && size <= c->cap) {
-			n = c; /* empty already: start it over */
-		} else if (size <= CHUNK_SIZE && p->spare) {
-			n = p->spare;
-			p->spare = NULL;
-		} else {
-			size_t cap = size > CHUNK_SIZE ? size : CHUNK_SIZE;
-
-			n = cs_malloc(sizeof *n + cap);
-			n->cap = cap;
-		}
-		n->used = 0;
-		n->live = 0;
-		/* the old chunk now belongs to its records: the last one frees it */
-		if (c && c != n && c->live == 0) {
-			if (!p->spare && c->cap == CHUNK_SIZE)
-				p->spare = c;
-			else
-				free(c);
-		}
-		p->cur = c = n;
-	}
-	m = c->mem + c->used;
-	c->used += size;
-	c->live++;
-	*owner = c;
-	return m;
-}
 
 static void
 rec_free(struct putter *p, struct rec *r)
 {
-	struct chunk *c = r->chunk;
-
 	free(r->res_a);
 	free(r->res_b);
-	if (--c->live || c == p->cur)
-		return;
-	if (!p->spare && c->cap == CHUNK_SIZE)
-		p->spare = c;
-	else
-		free(c);
-}
-
-static void
-keys_rebuild(struct putter *p, size_t need)
-{
-	struct keyent *old = p->keys;
-	size_t oldcap = p->keycap, i, live = 0, cap;
-
-	for (i = 0; i < oldcap; i++)
-		if (old[i].h && old[i].inflight)
-			live++;
-	cap = 1024;
-	while (cap < 2 * (live + need) + 16)
-		cap *= 2;
-	p->keys = cs_calloc(cap, sizeof *p->keys);
-	p->keycap = cap;
-	p->keyused = 0;
-	for (i = 0; i < oldcap; i++) {
-		size_t j;
-
-		if (!old[i].h || !old[i].inflight)
-			continue;
-		for (j = old[i].h & (cap - 1); p->keys[j].h; j = (j + 1) & (cap - 1))
-			;
-		p->keys[j] = old[i];
-		p->keys[j].taken_gen = p->keys[j].blocked_gen = 0;
-		p->keyused++;
-	}
-	free(old);
-}
-
-static struct keyent *
-key_get(struct putter *p, uint64_t h)
-{
-	size_t j;
-
-	for (j = h & (p->keycap - 1); p->keys[j].h; j = (j + 1) & (p->keycap - 1))
-		if (p->keys[j].h == h)
-			return &p->keys[j];
-	p->keys[j].h = h;
-	p->keys[j].inflight = 0;
-	p->keys[j].taken_gen = p->keys[j].blocked_gen = 0;
-	p->keyused++;
-	return &p->keys[j];
+	pool_put(&p->pool, r->chunk);
 }
 
 struct putter *
 putter_new(const struct put_config *cfg, struct aws_client *c)
 {
 	struct putter *p = cs_calloc(1, sizeof *p);
-	size_t cap = 1;
 
 	p->cfg = *cfg;
 	if (!p->cfg.parallel)
@@ -210,13 +106,10 @@ putter_new(const struct put_config *cfg, struct aws_client *c)
 	p->pol.max_attempts = p->cfg.max_attempts;
 	p->rng = retry_seed();
 	p->window = (size_t)p->cfg.parallel * p->cfg.max_records + PUT_MAX_RECORDS * 2;
-	while (cap < p->window + 1)
-		cap *= 2;
 	if (p->cfg.ordered)
-		p->ring = cs_calloc(cap, sizeof *p->ring);
-	p->ringmask = cap - 1;
+		seqring_init(&p->ring, p->window);
 	if (p->cfg.ordered_keys)
-		keys_rebuild(p, 0);
+		keyorder_init(&p->keys);
 	json_doc_init(&p->doc, 8);
 	return p;
 }
@@ -234,14 +127,18 @@ putter_free(struct putter *p)
 		n = r->next;
 		rec_free(p, r);
 	}
-	if (p->ring)
-		for (i = 0; i <= p->ringmask; i++)
-			if (p->ring[i] && p->ring[i]->state == R_DONE)
-				rec_free(p, p->ring[i]);
-	free(p->cur);
-	free(p->spare);
-	free(p->ring);
-	free(p->keys);
+	if (p->cfg.ordered) {
+		for (i = 0; i <= p->ring.mask; i++) {
+			struct rec *x = seqring_slot(&p->ring, i);
+
+			if (x && x->state == R_DONE)
+				rec_free(p, x);
+		}
+		seqring_free(&p->ring);
+	}
+	if (p->cfg.ordered_keys)
+		keyorder_free(&p->keys);
+	pool_free(&p->pool);
 	free(p->fail_code);
 	buf_free(&p->body);
 	buf_free(&p->tmp);
@@ -280,10 +177,8 @@ emit(struct putter *p)
 {
 	struct rec *r;
 
-	while (p->emit_seq < p->next_seq && (r = p->ring[p->emit_seq & p->ringmask]) &&
-	    r->state == R_DONE) {
-		p->ring[p->emit_seq & p->ringmask] = NULL;
-		p->emit_seq++;
+	while ((r = seqring_front(&p->ring)) && r->state == R_DONE) {
+		seqring_pop(&p->ring);
 		call_done(p, r, r->res_a, r->res_b);
 	}
 }
@@ -302,10 +197,9 @@ complete(struct putter *p, struct rec *r, int ok, const char *a, const char *b)
 	}
 	if (!p->cfg.ordered) {
 		call_done(p, r, a ? a : "", b ? b : "");
-	} else if (r->seq == p->emit_seq) {
+	} else if (r->seq == p->ring.next) {
 		/* the next in input order: no need to keep the results */
-		p->ring[p->emit_seq & p->ringmask] = NULL;
-		p->emit_seq++;
+		seqring_pop(&p->ring);
 		call_done(p, r, a ? a : "", b ? b : "");
 		emit(p);
 	} else {
@@ -319,8 +213,9 @@ rec_new(struct putter *p, const char *data, size_t len, const char *key, size_t 
     const char *ehk, const char *source, uint64_t line, void *ctx)
 {
 	size_t ehklen = ehk ? strlen(ehk) : 0;
-	struct chunk *c;
-	struct rec *r = rec_alloc(p, sizeof *r + len + 1 + keylen + 1 + (ehk ? ehklen + 1 : 0), &c);
+	struct pool_chunk *c;
+	struct rec *r = pool_get(&p->pool, sizeof *r + len + 1 + keylen + 1 + (ehk ? ehklen + 1 : 0),
+	    &c);
 	char *s = (char *)(r + 1);
 
 	memset(r, 0, sizeof *r);
@@ -342,8 +237,8 @@ rec_new(struct putter *p, const char *data, size_t len, const char *key, size_t 
 	r->line = line;
 	r->ctx = ctx;
 	r->seq = p->next_seq++;
-	if (p->ring)
-		p->ring[r->seq & p->ringmask] = r;
+	if (p->cfg.ordered)
+		seqring_set(&p->ring, r->seq, r);
 	p->stats.records++;
 	return r;
 }
@@ -398,7 +293,7 @@ putter_add(struct putter *p, const char *data, size_t len, const char *key, size
 	r = rec_new(p, data, len, key, keylen, ehk, source, line, ctx);
 	seq = r->seq;
 	if (p->cfg.ordered_keys)
-		r->keyhash = phash64(key, keylen) | 1;
+		r->keyhash = keyorder_hash(key, keylen);
 	if (!p->now_ms)
 		p->now_ms = cs_now_ms();
 	r->due_ms = p->now_ms + p->cfg.linger_ms;
@@ -486,32 +381,23 @@ build(struct putter *p, uint64_t now)
 	int ok = p->cfg.ordered_keys;
 
 	p->wake_ms = 0;
-	if (ok) {
-		if (p->keyused + p->npending > p->keycap / 2)
-			keys_rebuild(p, p->npending);
-		p->gen++;
-	}
+	if (ok)
+		keyorder_begin(&p->keys);
 	for (r = p->head; r; r = next) {
-		struct keyent *e = NULL;
 		size_t size = r->len + r->keylen;
 		int take = r->ready_ms <= now;
 
 		next = r->next;
 		if (!take && (!p->wake_ms || r->ready_ms < p->wake_ms))
 			p->wake_ms = r->ready_ms;
-		if (ok) {
-			e = key_get(p, r->keyhash);
-			if (e->blocked_gen == p->gen || (e->inflight && e->taken_gen != p->gen))
-				take = 0;
-		}
 		if (take && b && b->bytes + size > PUT_MAX_BATCH_BYTES) {
 			if (!ok)
 				break;
 			take = 0;
 		}
+		if (ok)
+			take = keyorder_take(&p->keys, r->key, r->keylen, r->keyhash, take);
 		if (!take) {
-			if (e)
-				e->blocked_gen = p->gen;
 			prev = r;
 			continue;
 		}
@@ -533,13 +419,11 @@ build(struct putter *p, uint64_t now)
 		p->pending_bytes -= size;
 		b->recs[b->n++] = r;
 		b->bytes += size;
-		if (e) {
-			e->inflight++;
-			e->taken_gen = p->gen;
-		}
 		if (b->n >= p->cfg.max_records)
 			break;
 	}
+	if (ok)
+		keyorder_end(&p->keys);
 	return b;
 }
 
@@ -583,19 +467,6 @@ is_fatal(const struct putter *p, const struct aws_result *res)
 	return st >= 400 && st < 500 && !retry_is_throttle(res->err.code);
 }
 
-/* the string member KEY of object token OBJ, decoded into OUT; 0 when absent */
-static int
-member(struct putter *p, int obj, const char *key, struct buf *out)
-{
-	int t = json_obj_get(&p->doc, obj, key, strlen(key));
-
-	buf_reset(out);
-	if (t < 0 || p->doc.tok[t].type != JSON_STRING)
-		return 0;
-	json_str_decode(&p->doc, t, out);
-	return 1;
-}
-
 static void
 batch_failed(struct putter *p, struct batch *b, const char *code, const char *msg, int status)
 {
@@ -607,24 +478,6 @@ batch_failed(struct putter *p, struct batch *b, const char *code, const char *ms
 	}
 }
 
-/*
- * 1 when a PutRecords answer says no entry failed.  The literal can only
- * be the member itself: inside a JSON string its quotes would be escaped.
- */
-static int
-all_ok(const char *s, size_t n)
-{
-	static const char lit[] = "\"FailedRecordCount\":0";
-	const char *m = memmem(s, n, lit, sizeof lit - 1);
-	size_t after;
-
-	if (!m)
-		return 0;
-	after = (size_t)(m - s) + sizeof lit - 1;
-	return after < n && (s[after] == ',' || s[after] == '}' || s[after] == ' ' ||
-	    s[after] == '\n' || s[after] == '\r' || s[after] == '\t');
-}
-
 static void
 on_answer(void *ctx, const struct aws_result *res)
 {
@@ -634,13 +487,14 @@ on_answer(void *ctx, const struct aws_result *res)
 	struct buf a = BUF_INIT, m = BUF_INIT;
 	uint64_t now = cs_now_ms();
 	size_t i;
-	int arr, t;
+	int t;
 
 	p->inflight--;
 	p->stalled = 0;
 	if (p->cfg.ordered_keys)
 		for (i = 0; i < b->n; i++)
-			key_get(p, b->recs[i]->keyhash)->inflight--;
+			keyorder_done(&p->keys, b->recs[i]->key, b->recs[i]->keylen,
+			    b->recs[i]->keyhash);
 	if (!res->ok) {
 		const char *code = res->err.code[0] ? res->err.code : "RequestFailed";
 		const char *msg = res->err.msg;
@@ -662,28 +516,24 @@ on_answer(void *ctx, const struct aws_result *res)
 		free(b);
 		return;
 	}
-	if (!p->cfg.want_ids && all_ok(res->body->data, res->body->len)) {
+	if (!p->cfg.want_ids && putrecords_all_ok(res->body->data, res->body->len)) {
 		for (i = 0; i < b->n; i++)
 			complete(p, b->recs[i], 1, "", "");
 		free(b);
 		return;
 	}
-	if (json_parse(&p->doc, res->body->data, res->body->len) != 0 ||
-	    p->doc.tok[0].type != JSON_OBJECT ||
-	    (arr = json_obj_get(&p->doc, 0, "Records", 7)) < 0 ||
-	    p->doc.tok[arr].type != JSON_ARRAY || p->doc.tok[arr].size != b->n) {
+	if ((t = putrecords_parse(&p->doc, res->body->data, res->body->len, b->n)) < 0) {
 		batch_failed(p, b, "InvalidResponse", "PutRecords answer does not match the request", 502);
 		free(b);
 		return;
 	}
-	for (i = 0, t = arr + 1; i < b->n; i++, t = (int)p->doc.tok[t].next) {
+	for (i = 0; i < b->n; i++) {
 		struct rec *r = b->recs[i];
 
-		if (member(p, t, "ErrorCode", &a) && a.len) {
+		if (putrecords_entry(&p->doc, &t, &a, &m)) {
 			int again = retry_is_throttle(a.data) || strcmp(a.data, "InternalFailure") == 0;
 			unsigned wait;
 
-			member(p, t, "ErrorMessage", &m);
 			if (retry_is_throttle(a.data))
 				p->stats.throttled++;
 			wait = retry_backoff_ms(&p->pol, r->attempts, &p->rng);
@@ -698,9 +548,7 @@ on_answer(void *ctx, const struct aws_result *res)
 				complete(p, r, 0, a.data, m.len ? m.data : a.data);
 			}
 		} else {
-			member(p, t, "ShardId", &a);
-			member(p, t, "SequenceNumber", &m);
-			complete(p, r, 1, a.data ? a.data : "", m.data ? m.data : "");
+			complete(p, r, 1, a.data, m.data);
 		}
 	}
 	*rt = NULL;
@@ -753,26 +601,13 @@ send_batch(struct putter *p, struct batch *b, uint64_t now)
 		free(b);
 		return;
 	}
-	buf_reset(o);
-	buf_grow(o, b->bytes / 3 * 4 + b->n * 64 + 256);
-	buf_adds(o, strncmp(p->cfg.stream, "arn:", 4) == 0 ? "{\"StreamARN\":" : "{\"StreamName\":");
-	json_escape(o, p->cfg.stream, strlen(p->cfg.stream));
-	buf_adds(o, ",\"Records\":[");
+	putrecords_begin(o, p->cfg.stream, b->n, b->bytes);
 	for (i = 0; i < b->n; i++) {
 		struct rec *r = b->recs[i];
 
-		buf_adds(o, i ? ",{\"Data\":\"" : "{\"Data\":\"");
-		cs_base64_encode(o, (const unsigned char *)r->data, r->len);
-		buf_adds(o, "\",\"PartitionKey\":");
-		json_escape(o, r->key, r->keylen);
-		if (r->ehk) {
-			buf_adds(o, ",\"ExplicitHashKey\":\"");
-			buf_adds(o, r->ehk);
-			buf_addc(o, '"');
-		}
-		buf_addc(o, '}');
+		putrecords_add(o, i, r->data, r->len, r->key, r->keylen, r->ehk);
 	}
-	buf_adds(o, "]}");
+	putrecords_end(o);
 	p->inflight++;
 	p->stats.batches++;
 	aws_submit(p->c, "PutRecords", o->data, o->len, on_answer, b);
