@@ -45,7 +45,10 @@ static const char usage[] =
     "      --dry-run              send nothing: print the batches and each record's shard\n"
     "      --stats                print the summary even when stderr is not a terminal\n"
     "      --listen ADDR:PORT     serve POST /report: each body is one record\n"
-    "      --max-connections N    with --listen: connections at once (default 1024)\n";
+    "      --max-connections N    with --listen: connections at once (default: as many\n"
+    "                             as the file-descriptor limit allows)\n"
+    "      --max-connections-per-ip N  with --listen: connections from one address at\n"
+    "                             once (default 64; 0: no limit)\n";
 
 static const char usage_tail[] =
     "\nExit status: 0 all delivered, 1 some records rejected, 2 usage error, 3 an input\n"
@@ -65,6 +68,7 @@ enum {
 	OPT_STATS,
 	OPT_LISTEN,
 	OPT_MAXCONN,
+	OPT_PERIP,
 };
 
 static const char shortopts[] = "s:k:E" CS_OPTS_SHORT;
@@ -84,6 +88,7 @@ static const struct option longopts[] = {
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
+	{ "max-connections-per-ip", required_argument, NULL, OPT_PERIP },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -93,7 +98,7 @@ struct app {
 	const char *keyexpr, *ehkexpr;
 	int envelope, dry_run, stats;
 	const char *rejects_path, *results_path, *listen;
-	unsigned linger, parallel, batch, maxconn;
+	unsigned linger, parallel, batch, maxconn, per_ip;
 	int linger_set;
 	unsigned long unsent;     /* records not delivered after a failure for good */
 	struct listener *listener;
@@ -319,7 +324,7 @@ main(int argc, char **argv)
 	a.linger = 20;
 	a.parallel = 4;
 	a.batch = PUT_MAX_RECORDS;
-	a.maxconn = 1024;
+	a.per_ip = LISTEN_PER_IP;
 	lo = cs_opts_longopts(longopts, 1);
 	help = cs_opts_help(usage, 1, usage_tail);
 	opterr = 0;
@@ -342,7 +347,8 @@ main(int argc, char **argv)
 		case OPT_DRY: a.dry_run = 1; break;
 		case OPT_STATS: a.stats = 1; break;
 		case OPT_LISTEN: a.listen = optarg; break;
-		case OPT_MAXCONN: a.maxconn = (unsigned)cs_opt_number("max-connections", optarg, 1, 100000); break;
+		case OPT_MAXCONN: a.maxconn = (unsigned)cs_opt_number("max-connections", optarg, 1, LISTEN_MAX_FDS); break;
+		case OPT_PERIP: a.per_ip = (unsigned)cs_opt_number("max-connections-per-ip", optarg, 0, LISTEN_MAX_FDS); break;
 		case '?':
 			cs_opts_bad(argv, shortopts);
 		default:
@@ -399,6 +405,7 @@ main(int argc, char **argv)
 		lc.addr = a.listen;
 		lc.stream = a.stream;
 		lc.max_connections = a.maxconn;
+		lc.max_per_ip = a.per_ip;
 		lc.verbose = a.o.verbose;
 		lc.chain = on_done;
 		lc.chain_arg = &a;

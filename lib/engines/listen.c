@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@ struct lreq {
 	struct buf body;
 	int too_large;
 	int state;
+	int close;                 /* answer with "Connection: close" */
 	struct lreq *next;         /* in the inbox */
 	struct buf record;         /* the record to put */
 	struct listen_answer ans;
@@ -36,6 +38,7 @@ struct listener {
 	int wake[2];
 	pthread_mutex_t mu;
 	struct lreq *inbox, **inbox_tail;
+	int stopping;              /* a signal came: no new request is taken */
 	unsigned long suspended;   /* requests waiting for their record's fate */
 	unsigned long unsent;      /* requests queued whose answer has not gone out yet */
 	struct listen_stats st;
@@ -220,6 +223,13 @@ respond(struct listener *l, struct lreq *q)
 	}
 	if (a->allow)
 		MHD_add_response_header(r, "Allow", "POST, OPTIONS");
+	pthread_mutex_lock(&l->mu);
+	if (l->stopping)
+		q->close = 1;
+	pthread_mutex_unlock(&l->mu);
+	/* stopping: the client is told not to send another request on this connection */
+	if (q->close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	rc = MHD_queue_response(q->conn, (unsigned)a->status, r);
 	MHD_destroy_response(r);
 	pthread_mutex_lock(&l->mu);
@@ -268,9 +278,23 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	    q->too_large, &q->record, &q->ans))
 		return respond(l, q);
 	buf_free(&q->body);
+	/*
+	 * Queue it, unless the endpoint is stopping: then a request that
+	 * arrives on a connection kept alive is refused, so that no
+	 * connection is suspended once the serving loop has seen the last
+	 * one answered (libmicrohttpd aborts when stopped with one).  The
+	 * check and the count are under one lock with the flag's setting.
+	 */
+	pthread_mutex_lock(&l->mu);
+	if (l->stopping) {
+		pthread_mutex_unlock(&l->mu);
+		listen_answer_error(&q->ans, 503, "ServiceUnavailable",
+		    "the endpoint is stopping: send the request again later");
+		q->close = 1;
+		return respond(l, q);
+	}
 	q->state = Q_QUEUED;
 	MHD_suspend_connection(conn);
-	pthread_mutex_lock(&l->mu);
 	l->suspended++;
 	l->unsent++;
 	q->next = NULL;
@@ -370,14 +394,50 @@ parse_addr(struct listener *l, const char *addr, struct cs_err *err)
 	return 0;
 }
 
+/*
+ * The connections that fit under the file-descriptor limit (its soft
+ * limit raised to the hard one first), less what the rest of the
+ * process needs; WANT (0: as many as fit) is lowered to that.
+ */
+static unsigned
+connection_room(unsigned want)
+{
+	struct rlimit rl;
+	rlim_t room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return want ? want : 1024;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		struct rlimit up = rl;
+
+		up.rlim_cur = rl.rlim_max;
+		if (up.rlim_cur == RLIM_INFINITY || up.rlim_cur > LISTEN_MAX_FDS)
+			up.rlim_cur = LISTEN_MAX_FDS;
+		if (up.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &up) == 0)
+			rl = up;
+	}
+	room = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > LISTEN_MAX_FDS ? LISTEN_MAX_FDS :
+	    rl.rlim_cur;
+	room = room > LISTEN_FD_RESERVE + 16 ? room - LISTEN_FD_RESERVE : 16;
+	if (want && want < room)
+		return want;
+	return (unsigned)room;
+}
+
+void
+listen_limits(const struct listener *l, unsigned *max_connections, unsigned *per_ip)
+{
+	*max_connections = l->cfg.max_connections;
+	*per_ip = l->cfg.max_per_ip;
+}
+
 struct listener *
 listen_new(const struct listen_config *lc, struct cs_err *err)
 {
 	struct listener *l = cs_calloc(1, sizeof *l);
 
 	l->cfg = *lc;
-	if (!l->cfg.max_connections)
-		l->cfg.max_connections = 1024;
+	l->cfg.max_connections = connection_room(lc->max_connections);
 	l->wake[0] = l->wake[1] = -1;
 	if (parse_addr(l, lc->addr, err) != 0) {
 		free(l);
@@ -455,7 +515,8 @@ listen_serve(struct listener *l, struct putter *p, struct putkey *k,
 	l->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&l->sa,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)l->cfg.max_connections,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)l->cfg.max_per_ip,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTEN_IDLE_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_END);
@@ -467,8 +528,8 @@ listen_serve(struct listener *l, struct putter *p, struct putkey *k,
 	if (l->cfg.verbose) {
 		const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
 
-		cs_warnx("listening on %s (port %u): POST /report", l->cfg.addr,
-		    di ? (unsigned)di->port : 0);
+		cs_warnx("listening on %s (port %u): POST /report; %u connections at most, %u per address",
+		    l->cfg.addr, di ? (unsigned)di->port : 0, l->cfg.max_connections, l->cfg.max_per_ip);
 	}
 	for (;;) {
 		unsigned long waiting;
@@ -479,6 +540,10 @@ listen_serve(struct listener *l, struct putter *p, struct putkey *k,
 				MHD_socket fd;
 
 				stopping = 1;
+				/* from now on no request is queued (on_request refuses) */
+				pthread_mutex_lock(&l->mu);
+				l->stopping = 1;
+				pthread_mutex_unlock(&l->mu);
 				/* no new connections: the listening socket is ours to close */
 				fd = MHD_quiesce_daemon(l->d);
 				if (fd != MHD_INVALID_SOCKET)
@@ -491,16 +556,20 @@ listen_serve(struct listener *l, struct putter *p, struct putkey *k,
 		take_inbox(l, p, k, &key, &ehk);
 		putter_run(p, stopping ? 50 : 200, l->wake[0]);
 		pthread_mutex_lock(&l->mu);
-		waiting = l->suspended;
+		waiting = l->suspended + (l->inbox != NULL);
 		pthread_mutex_unlock(&l->mu);
 		if (stopping && waiting == 0 && putter_outstanding(p) == 0)
 			break;
 	}
 	buf_free(&key);
 	buf_free(&ehk);
-	/* let the resumed connections send their answers before the daemon goes */
+	/*
+	 * Every queued request has its answer and none can be queued any
+	 * more: let the answers go out (LISTEN_GRACE_MS at most, for clients
+	 * that do not read them) before the daemon and its connections go.
+	 */
 	{
-		uint64_t until = cs_now_ms() + 5000;
+		uint64_t until = cs_now_ms() + LISTEN_GRACE_MS;
 		unsigned long unsent = 1;
 
 		while (unsent && cs_now_ms() < until) {

@@ -26,11 +26,17 @@
 #include "putter.h"
 
 #define LISTEN_MAX_BODY PUT_MAX_RECORD_BYTES
+#define LISTEN_IDLE_TIMEOUT 10      /* s: a connection silent that long is closed */
+#define LISTEN_GRACE_MS 5000        /* after a signal, for the last answers to go out */
+#define LISTEN_FD_RESERVE 64        /* descriptors kept for the rest of the process */
+#define LISTEN_MAX_FDS (1u << 20)   /* the descriptor limit is raised to this at most */
+#define LISTEN_PER_IP 64            /* the default limit of connections per address */
 
 struct listen_config {
 	const char *addr;           /* "127.0.0.1:8080", "[::1]:8080", ":8080" (all addresses) */
 	const char *stream;         /* for the success message */
-	unsigned max_connections;   /* default 1024 */
+	unsigned max_connections;   /* 0: as many as the descriptor limit allows */
+	unsigned max_per_ip;        /* connections from one address at once; 0: no limit */
 	int verbose;                /* say where it listens */
 	put_done_fn chain;          /* called too for each record's fate (rejects), or NULL */
 	void *chain_arg;
@@ -57,6 +63,8 @@ void listen_put_done(void *arg, const struct put_record *rec, const struct put_r
 int listen_serve(struct listener *l, struct putter *p, struct putkey *k,
     volatile sig_atomic_t *stop, struct cs_err *err);
 void listen_get_stats(const struct listener *l, struct listen_stats *s);
+/* The limits in force (the connection limit lowered to the descriptor limit). */
+void listen_limits(const struct listener *l, unsigned *max_connections, unsigned *per_ip);
 
 /* --- request handling without a socket (for tests and the fuzzer) ---------- */
 

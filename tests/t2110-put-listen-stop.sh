@@ -1,0 +1,94 @@
+#!/bin/sh
+# cs-put --listen under attack (issue 10, defects 1 and 2): SIGTERM under
+# keep-alive load answers what was received, refuses the rest, prints the
+# summary and exits 0, every time and at once; slow clients from one
+# address do not starve the others.
+. "$(dirname "$0")/lib.sh"
+services_need
+
+# start the endpoint on a free port with OPTIONS... (pid in $pid, URL in $url)
+start_listen() {
+	port=$("$SRC_DIR/scripts/services.sh" freeport) || return 1
+	cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$port" "$@" 2>err &
+	pid=$!
+	url=http://127.0.0.1:$port/report
+	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS $url" || { kill $pid; return 1; }
+}
+
+test_expect_success_here 'setup: a stream' '
+	S=$(unique_name stop) &&
+	create_stream "$S" 2
+'
+
+for run in 1 2 3; do
+	test_expect_success "SIGTERM under 32 keep-alive clients (run $run): exit 0, summary, every 200 in the stream" '
+		S=$(unique_name stop$run) &&
+		create_stream "$S" 2 &&
+		start_listen --stats || exit 1
+		python3 "$TEST_DIR/listen/keepalive-load.py" "$url" 32 6 load &
+		loader=$!
+		sleep 1.5
+		kill -TERM $pid
+		t0=$(date +%s%N)
+		wait $pid; rc=$?
+		t1=$(date +%s%N)
+		wait $loader
+		test $rc -eq 0 &&
+		test $(( (t1 - t0) / 1000000 )) -lt 2000 &&
+		grep -q "^cs-put: [0-9]* requests: [0-9]* answered 200" err &&
+		! grep -q "Fatal error" err &&
+		grep "^200 " load | cut -d" " -f3 | sort >ok &&
+		test -s ok &&
+		readback "$S" | sort >back &&
+		comm -23 ok back >lost &&
+		test_must_be_empty lost &&
+		! grep -v -e "^200 " -e "^503 - " -e "^refused " load
+	'
+done
+
+test_expect_success 'after 2,000 bad requests an idle endpoint stops at once' '
+	start_listen &&
+	for i in $(seq 40); do
+		printf "url = \"%s\"\n" $(for j in $(seq 50); do echo "$url"; done) >cfg &&
+		curl -s -K cfg -X POST --data-binary "x=1" -o /dev/null -o /dev/null >/dev/null || return 1
+	done &&
+	curl -s -o /dev/null -w "%{http_code}\n" -X POST --data-binary "x=1" "$url" >code &&
+	echo 400 >want && test_cmp want code &&
+	sleep 0.3 &&
+	kill -TERM $pid &&
+	t0=$(date +%s%N) &&
+	{ wait $pid; rc=$?; } &&
+	t1=$(date +%s%N) &&
+	test $rc -eq 0 &&
+	echo "stopped in $(( (t1 - t0) / 1000000 )) ms" &&
+	test $(( (t1 - t0) / 1000000 )) -lt 1000
+'
+
+test_expect_success 'the limits: per address 64 by default, connections sized to the descriptor limit' '
+	start_listen -v &&
+	kill -TERM $pid && wait $pid &&
+	room=$(( $(ulimit -Hn) - 64 )) &&
+	grep "listening on" err &&
+	grep -q "; $room connections at most, 64 per address" err ||
+	grep -q "; 1048512 connections at most, 64 per address" err
+'
+
+test_expect_success '1,100 slow clients from 127.0.0.2: clients from 127.0.0.1 still answered, p99 < 1 s' '
+	start_listen &&
+	python3 "$TEST_DIR/listen/slow-clients.py" 127.0.0.1 $port 1100 20 >slow
+	kill -TERM $pid; wait $pid
+	cat slow &&
+	grep -q "^answered 20 of 20, p99 [0-9]* ms" slow &&
+	p99=$(sed "s/.*p99 \([0-9]*\) ms.*/\1/" slow) &&
+	test "$p99" -lt 1000
+'
+
+test_expect_success 'with --max-connections 200, 300 slow clients from one address leave room for others' '
+	start_listen --max-connections 200 &&
+	python3 "$TEST_DIR/listen/slow-clients.py" 127.0.0.1 $port 300 10 >slow
+	kill -TERM $pid; wait $pid
+	cat slow &&
+	grep -q "^answered 10 of 10" slow
+'
+
+test_done
