@@ -23,6 +23,7 @@
 #include "putresult.h"
 #include "putter.h"
 #include "rejects.h"
+#include "report.h"
 
 static const char usage[] =
     "usage: cs-put -s STREAM [OPTIONS] [FILE...]\n"
@@ -117,6 +118,7 @@ struct app {
 	size_t nshards;
 	int have_shards;
 	int input_failed;
+	struct cs_report *report; /* --metrics-file, --stats-json */
 };
 
 static double
@@ -187,6 +189,39 @@ dry_run_shards(struct app *a)
 }
 
 /* --- the summary ------------------------------------------------------------------- */
+
+/* the counters of the summary, for the metrics file and --stats-json */
+static uint64_t
+fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
+{
+	struct app *a = arg;
+	const struct put_stats *s = putter_stats(a->p);
+
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_records_read_total",
+	    "Records taken in (lines read, or records of the requests received).", NULL, 0);
+	cs_metrics_set(m, "cs_put_records_read_total", "", (double)s->records);
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_records_total",
+	    "Records by result: delivered (in the stream) or rejected.", NULL, 0);
+	cs_metrics_set(m, "cs_put_records_total", "result=\"delivered\"", (double)s->delivered);
+	cs_metrics_set(m, "cs_put_records_total", "result=\"rejected\"", (double)s->rejected);
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_delivered_bytes_total",
+	    "Data bytes of the records delivered.", NULL, 0);
+	cs_metrics_set(m, "cs_put_delivered_bytes_total", "", (double)s->bytes);
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_putrecords_calls_total",
+	    "PutRecords requests, re-sends included.", NULL, 0);
+	cs_metrics_set(m, "cs_put_putrecords_calls_total", "", (double)s->batches);
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_entries_resent_total",
+	    "Records re-sent after a partial failure of PutRecords.", NULL, 0);
+	cs_metrics_set(m, "cs_put_entries_resent_total", "", (double)s->entry_retries);
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_entries_throttled_total",
+	    "Records refused with a throttling error code (and re-sent).", NULL, 0);
+	cs_metrics_set(m, "cs_put_entries_throttled_total", "", (double)s->throttled);
+	if (a->c)
+		cs_report_aws(m, prefix, aws_client_stats(a->c));
+	if (a->rj)
+		cs_report_rejects(m, prefix, a->rj);
+	return s->delivered;
+}
 
 static void
 summary(struct app *a, uint64_t t0, int final)
@@ -293,10 +328,11 @@ run_files(struct app *a, char **files, int nfiles)
 			last_progress = cs_now_ms();
 			summary(a, t0, 0);
 		}
+		cs_report_tick(a->report);
 	}
 	/* stopped early: the rest of the input is not read */
 	input_close(&in);
-	if (a->stats || a->o.verbose || a->o.progress)
+	if (!a->o.stats_json && (a->stats || a->o.verbose || a->o.progress))
 		summary(a, t0, 1);
 	return interrupted;
 }
@@ -418,6 +454,8 @@ main(int argc, char **argv)
 			cfg.linger_ms = 2;
 	}
 	a.p = putter_new(&cfg, a.dry_run ? NULL : a.c);
+	if (a.o.metrics_file || a.o.stats_json)
+		a.report = cs_report_new("cs_put", a.o.metrics_file, a.o.stats_json, fill_metrics, &a);
 	{
 		struct putinput_config ic = { 0 };
 
@@ -455,10 +493,12 @@ main(int argc, char **argv)
 			cs_warnx("%s", err.msg);
 		service_failed = 1;
 	}
+	cs_report_snapshot(a.report);
 	if (rejects_close(a.rj, &err) != 0) {
 		cs_warnx("%s", err.msg);
 		a.out_failed = 1;
 	}
+	a.rj = NULL;
 	if (a.results && a.results != stdout && (fflush(a.results) || ferror(a.results) ||
 	    fclose(a.results))) {
 		cs_warn("write error on '%s'", a.results_path);
@@ -469,6 +509,11 @@ main(int argc, char **argv)
 	/* with --listen, the endpoint told each client of its rejects already */
 	status = cs_exit_status(service_failed, a.out_failed, interrupted, a.input_failed,
 	    putter_stats(a.p)->rejected && !a.listen);
+	if (a.report) {
+		if (cs_report_final(a.report, status) && status == CS_EXIT_OK)
+			status = CS_EXIT_OUTPUT;
+		cs_report_free(a.report);
+	}
 	putter_free(a.p);
 	listen_free(a.listener);
 	putkey_free(a.keys);

@@ -19,6 +19,7 @@
 #include "ndjson.h"
 #include "opts.h"
 #include "rejects.h"
+#include "report.h"
 #include "retry.h"
 #include "storer.h"
 
@@ -85,6 +86,7 @@ struct app {
 	struct ddb_item item;
 	struct buf mapped;
 	unsigned long records, skipped, early_rejects;
+	struct cs_report *report; /* --metrics-file, --stats-json */
 	int out_failed, input_failed;
 };
 
@@ -210,6 +212,38 @@ take_line(struct app *a, const char *s, size_t n, const char *source, uint64_t l
 
 /* --- the summary ------------------------------------------------------------------- */
 
+/* the counters of the summary, for the metrics file and --stats-json */
+static uint64_t
+fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
+{
+	struct app *a = arg;
+	const struct storer_stats *s = storer_stats(a->s);
+
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_store_records_read_total",
+	    "Records read from the inputs.", NULL, 0);
+	cs_metrics_set(m, "cs_store_records_read_total", "", (double)a->records);
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_store_records_total",
+	    "Records by result: written (acknowledged by DynamoDB), collapsed (replaced by a later "
+	    "record of their key before being sent), exists (--new-only: kept), skipped, rejected.",
+	    NULL, 0);
+	cs_metrics_set(m, "cs_store_records_total", "result=\"written\"", (double)s->written);
+	cs_metrics_set(m, "cs_store_records_total", "result=\"collapsed\"", (double)s->collapsed);
+	cs_metrics_set(m, "cs_store_records_total", "result=\"exists\"", (double)s->exists);
+	cs_metrics_set(m, "cs_store_records_total", "result=\"skipped\"", (double)a->skipped);
+	cs_metrics_set(m, "cs_store_records_total", "result=\"rejected\"",
+	    (double)(s->rejected + a->early_rejects));
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_store_batch_writes_total",
+	    "BatchWriteItem requests completed.", NULL, 0);
+	cs_metrics_set(m, "cs_store_batch_writes_total", "", (double)s->requests);
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_store_items_resent_total",
+	    "Items re-sent after DynamoDB returned them unprocessed.", NULL, 0);
+	cs_metrics_set(m, "cs_store_items_resent_total", "", (double)s->resent_items);
+	cs_report_aws(m, prefix, aws_client_stats(a->c));
+	if (a->rj)
+		cs_report_rejects(m, prefix, a->rj);
+	return s->written + s->collapsed + s->exists;
+}
+
 static void
 summary(struct app *a, uint64_t t0, int final)
 {
@@ -312,12 +346,13 @@ run_files(struct app *a, char **files, int nfiles)
 			last_progress = cs_now_ms();
 			summary(a, t0, 0);
 		}
+		cs_report_tick(a->report);
 	}
 	if (in.open && stopped)
 		cs_warnx("%s: stopped at line %llu; the rest was not read", in.r.name,
 		    (unsigned long long)in.r.lineno);
 	input_close(&in);
-	if (a->stats || a->o.verbose || a->o.progress)
+	if (!a->o.stats_json && (a->stats || a->o.verbose || a->o.progress))
 		summary(a, t0, 1);
 	return stopped;
 }
@@ -435,17 +470,26 @@ main(int argc, char **argv)
 	conf.retry.budget_ms = a.o.retry_budget_ms;
 	conf.retry.max_attempts = a.o.max_attempts;
 	a.s = storer_new(a.c, &conf, on_storer_reject, &a);
+	if (a.o.metrics_file || a.o.stats_json)
+		a.report = cs_report_new("cs_store", a.o.metrics_file, a.o.stats_json, fill_metrics, &a);
 
 	stopped = run_files(&a, argv + optind, argc - optind);
 
+	cs_report_snapshot(a.report);
 	if (rejects_close(a.rj, &err) != 0) {
 		cs_warnx("%s", err.msg);
 		a.out_failed = 1;
 	}
+	a.rj = NULL;
 	if (cs_close_stdout() != 0)
 		a.out_failed = 1;
 	status = cs_exit_status(stopped == 2, a.out_failed, stopped == 1, a.input_failed,
 	    storer_stats(a.s)->rejected || a.early_rejects);
+	if (a.report) {
+		if (cs_report_final(a.report, status) && status == CS_EXIT_OK)
+			status = CS_EXIT_OUTPUT;
+		cs_report_free(a.report);
+	}
 
 	storer_free(a.s);
 	aws_client_free(a.c);

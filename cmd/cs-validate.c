@@ -22,6 +22,7 @@
 #include "ndjson.h"
 #include "opts.h"
 #include "rejects.h"
+#include "report.h"
 #include "validator.h"
 
 static const char usage[] =
@@ -82,6 +83,7 @@ struct cli {
 	size_t maxline;
 
 	struct validator *val;
+	struct cs_report *report; /* --metrics-file, --stats-json */
 	int status;
 	int stop;     /* output failed or closed: read no more */
 	uint64_t t0, last_progress;
@@ -210,10 +212,43 @@ validate_file(struct cli *V, const char *path)
 		}
 		if (V->opts.progress)
 			progress(V, 0);
+		cs_report_tick(V->report);
 	}
 	if (V->opts.verbose)
 		cs_warnx("%s: %llu lines", rd.name, (unsigned long long)rd.lineno);
 	nd_close(&rd);
+}
+
+/* the counters of the summary, for the metrics file and --stats-json */
+static uint64_t
+fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
+{
+	struct cli *V = arg;
+	const struct validator_reason *r;
+	struct buf l = BUF_INIT;
+	size_t i, nr;
+
+	(void)prefix;
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_validate_records_read_total",
+	    "Records read from the inputs.", NULL, 0);
+	cs_metrics_set(m, "cs_validate_records_read_total", "", (double)validator_nread(V->val));
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_validate_records_total",
+	    "Records handled, by result: eligible (written out) or rejected.", NULL, 0);
+	cs_metrics_set(m, "cs_validate_records_total", "result=\"eligible\"",
+	    (double)validator_neligible(V->val));
+	cs_metrics_set(m, "cs_validate_records_total", "result=\"rejected\"",
+	    (double)validator_nrejected(V->val));
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_validate_rejects_total",
+	    "Rejected records by reason: the field that failed, or a record-level error code.",
+	    NULL, 0);
+	r = validator_reasons(V->val, &nr);
+	for (i = 0; i < nr; i++) {
+		buf_reset(&l);
+		cs_metrics_label(&l, "reason", r[i].key);
+		cs_metrics_set(m, "cs_validate_rejects_total", l.data, (double)r[i].n);
+	}
+	buf_free(&l);
+	return validator_nread(V->val);
 }
 
 static void
@@ -350,6 +385,9 @@ main(int argc, char **argv)
 	vc.arg = &V;
 	V.val = validator_new(&vc);
 	V.t0 = V.last_progress = cs_now_ms();
+	if (V.opts.metrics_file || V.opts.stats_json)
+		V.report = cs_report_new("cs_validate", V.opts.metrics_file, V.opts.stats_json,
+		    fill_metrics, &V);
 
 	if (optind >= argc)
 		validate_file(&V, NULL);
@@ -368,10 +406,15 @@ main(int argc, char **argv)
 	}
 	if (V.opts.progress)
 		progress(&V, 1);
-	if (V.stats || (!V.opts.quiet && ((!V.rejects_path && validator_nrejected(V.val)) || V.opts.progress)))
+	if (!V.opts.stats_json && (V.stats || (!V.opts.quiet && ((!V.rejects_path && validator_nrejected(V.val)) || V.opts.progress))))
 		summary(&V);
 	if (cs_signalled && V.status == CS_EXIT_OK)
 		V.status = CS_EXIT_INTERRUPTED;
+	if (V.report) {
+		if (cs_report_final(V.report, V.status) && V.status == CS_EXIT_OK)
+			V.status = CS_EXIT_OUTPUT;
+		cs_report_free(V.report);
+	}
 
 	for (i = 0; i < (int)V.nwhere; i++)
 		jqprog_free(V.where[i]);

@@ -228,7 +228,7 @@ add_number(struct buf *o, double v)
 	else if (v == floor(v) && fabs(v) < 1e15)
 		buf_printf(o, "%.0f", v);
 	else
-		buf_printf(o, "%.9g", v);
+		buf_printf(o, "%.15g", v);
 }
 
 /* HELP text escapes backslash and newline only */

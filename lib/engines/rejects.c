@@ -16,6 +16,8 @@ struct rejects {
 	int fd;           /* the file, opened for appending; -1 when none */
 	char *path;
 	unsigned long count;
+	struct rejects_by_error *by_error; /* counts by error code, in order of first sight */
+	size_t nby_error, capby_error;
 	int failed;
 	int saved_errno;
 	struct buf line;
@@ -90,10 +92,32 @@ write_pending(struct rejects *r)
 	return r->failed ? -1 : 0;
 }
 
+/* one more reject with error code CODE (one table entry per distinct code) */
+static void
+count_error(struct rejects *r, const char *code)
+{
+	size_t i;
+
+	if (!code || !*code)
+		code = "Rejected"; /* as the line says */
+	for (i = 0; i < r->nby_error; i++)
+		if (strcmp(r->by_error[i].error, code) == 0) {
+			r->by_error[i].count++;
+			return;
+		}
+	if (r->nby_error == r->capby_error) {
+		r->capby_error = r->capby_error ? 2 * r->capby_error : 8;
+		r->by_error = cs_realloc(r->by_error, r->capby_error * sizeof *r->by_error);
+	}
+	r->by_error[r->nby_error].error = cs_strdup(code);
+	r->by_error[r->nby_error++].count = 1;
+}
+
 int
 rejects_write(struct rejects *r, const struct reject *rj)
 {
 	r->count++;
+	count_error(r, rj->error);
 	if (!r->f && r->fd < 0) {
 		if (rj->line)
 			cs_warnx("%s:%llu: %s", rj->source, (unsigned long long)rj->line, rj->reason);
@@ -133,6 +157,13 @@ rejects_flush(struct rejects *r, struct cs_err *err)
 	return 0;
 }
 
+const struct rejects_by_error *
+rejects_errors(const struct rejects *r, size_t *n)
+{
+	*n = r ? r->nby_error : 0;
+	return r ? r->by_error : NULL;
+}
+
 unsigned long
 rejects_count(const struct rejects *r)
 {
@@ -161,6 +192,9 @@ rejects_close(struct rejects *r, struct cs_err *err)
 	buf_free(&r->line);
 	buf_free(&r->pending);
 	free(r->path);
+	for (size_t i = 0; i < r->nby_error; i++)
+		free(r->by_error[i].error);
+	free(r->by_error);
 	free(r);
 	return rc;
 }

@@ -42,6 +42,12 @@ int rejects_flush(struct rejects *r, struct cs_err *err);
 /* Flush (and fsync a file) and close; -1 with err when anything failed to be written. */
 int rejects_close(struct rejects *r, struct cs_err *err);
 unsigned long rejects_count(const struct rejects *r);
+/* The counts by error code ("InvalidJSON", "ip", ...), in order of first sight; *N set. */
+struct rejects_by_error {
+	char *error;
+	unsigned long count;
+};
+const struct rejects_by_error *rejects_errors(const struct rejects *r, size_t *n);
 /* Append the JSON line of RJ (with its newline) to OUT, as written to a file. */
 void rejects_format(struct buf *out, const struct reject *rj);
 

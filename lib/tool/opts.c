@@ -26,6 +26,8 @@ static const struct option common_opts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, CS_OPT_VERSION },
+	{ "metrics-file", required_argument, NULL, CS_OPT_METRICS_FILE },
+	{ "stats-json", no_argument, NULL, CS_OPT_STATS_JSON },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -43,6 +45,8 @@ const char cs_opts_help_aws[] =
 const char cs_opts_help_common[] =
     "  -v, --verbose              more detail on stderr (repeat for more); never secrets\n"
     "  -q, --quiet                no progress or summary on stderr, only errors\n"
+    "      --metrics-file FILE    write metrics to FILE every 5 s and at exit (Prometheus text)\n"
+    "      --stats-json           the closing summary as one JSON object on stderr\n"
     "  -h, --help                 this help\n"
     "      --version              the version\n";
 
@@ -171,6 +175,14 @@ cs_opts_handle(struct cs_opts *o, int opt, const char *arg, const char *usage)
 		return 1;
 	case CS_OPT_MAX_ATTEMPTS:
 		o->max_attempts = (unsigned)cs_opt_number("max-attempts", arg, 0, 1000000);
+		return 1;
+	case CS_OPT_METRICS_FILE:
+		if (!*arg)
+			cs_usage_error("--metrics-file: the file name is empty");
+		o->metrics_file = arg;
+		return 1;
+	case CS_OPT_STATS_JSON:
+		o->stats_json = 1;
 		return 1;
 	}
 	return 0;

@@ -3,7 +3,7 @@
  *
  *   --region R  --profile P  --endpoint-url URL  -v/--verbose  -q/--quiet
  *   --connect-timeout MS  --timeout MS  --retry-budget MS  --max-attempts N
- *   --help  --version
+ *   --metrics-file FILE  --stats-json  --help  --version
  *
  * A tool builds its getopt_long table with cs_opts_longopts(), puts
  * CS_OPTS_SHORT in its short-option string, and hands every option it
@@ -28,6 +28,8 @@ enum {
 	CS_OPT_TIMEOUT,
 	CS_OPT_RETRY_BUDGET,
 	CS_OPT_MAX_ATTEMPTS,
+	CS_OPT_METRICS_FILE,
+	CS_OPT_STATS_JSON,
 	CS_OPT_TOOL = UCHAR_MAX + 64,
 };
 
@@ -42,6 +44,8 @@ struct cs_opts {
 	long timeout_ms;            /* default 30000 per request */
 	unsigned retry_budget_ms;   /* default RETRY_BUDGET_MS */
 	unsigned max_attempts;      /* 0: as the budget allows */
+	const char *metrics_file;   /* --metrics-file: node_exporter textfile format, or NULL */
+	int stats_json;             /* --stats-json: the closing summary as JSON on stderr */
 };
 
 void cs_opts_init(struct cs_opts *o);

@@ -61,6 +61,22 @@ main(void)
 	rj.len = 2;
 	ok(rejects_write(r, &rj) == 0 && rejects_write(r, &rj) == 0, "write two");
 	is_int(rejects_count(r), 2, "counted");
+	{
+		struct rejects *r2 = rejects_open("/dev/null", &err);
+		size_t ne;
+		const struct rejects_by_error *be;
+
+		rejects_write(r2, &rj);
+		rj.error = "InvalidJSON";
+		rejects_write(r2, &rj);
+		rj.error = "MissingField";
+		rejects_write(r2, &rj);
+		be = rejects_errors(r2, &ne);
+		ok(ne == 2 && strcmp(be[0].error, "MissingField") == 0 && be[0].count == 2 &&
+		    strcmp(be[1].error, "InvalidJSON") == 0 && be[1].count == 1,
+		    "counted by error code, in order of first sight");
+		rejects_close(r2, &err);
+	}
 	ok(rejects_flush(r, &err) == 0, "flush");
 	f = fopen(path, "r");
 	ok(f && fgets(line, sizeof line, f) && fgets(line, sizeof line, f), "flushed: a reader sees both before the close");
