@@ -1,0 +1,100 @@
+#!/bin/sh
+# --metrics-file and --stats-json (cs(7), METRICS): exact counts, a file that
+# promtool accepts and node_exporter's textfile collector reads, rewritten
+# while the tool runs and written at exit after SIGTERM.
+. "$(dirname "$0")/lib.sh"
+services_need
+S=$(unique_name st)
+T=$(unique_name tb)
+P="--endpoint-url $CS_KINESIS_ENDPOINT"
+D="--endpoint-url $CS_DYNAMODB_ENDPOINT"
+
+# the value of series $2 (exactly as written, labels included) in file $1
+metric() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+
+test_expect_success 'setup: a stream, a table, 10 good records and 2 bad lines' '
+	create_stream "$S" 2 &&
+	create_table "$T" IP Timestamp &&
+	gen-records --count 10 --seed 7 --bad-ratio 0 >good &&
+	{ cat good; echo "{not json"; printf "\\377\\n"; } >in
+'
+
+test_expect_success 'cs-put: the metrics file counts what was delivered and rejected' '
+	test_expect_code 1 cs-put $P -s "$S" -k .ip --metrics-file put.prom --rejects rej in &&
+	test "$(metric put.prom "cs_put_records_read_total")" = 12 &&
+	test "$(metric put.prom "cs_put_records_total{result=\"delivered\"}")" = 10 &&
+	test "$(metric put.prom "cs_put_records_total{result=\"rejected\"}")" = 2 &&
+	test "$(metric put.prom "cs_put_rejects_total{reason=\"InvalidJSON\"}")" = 2 &&
+	test "$(metric put.prom "cs_put_putrecords_calls_total")" -ge 1 &&
+	test "$(metric put.prom "cs_put_exit_status")" = 1 &&
+	test "$(metric put.prom "cs_put_last_success_timestamp_seconds")" != 0 &&
+	promtool check metrics <put.prom
+'
+
+test_expect_success 'cs-put --stats-json: one JSON object on stderr, the same names and counts' '
+	cs-put $P -s "$S" --stats-json good 2>err &&
+	test_line_count err 1 &&
+	jq -e ".cs_put_records_read_total == 10 and
+	    (.cs_put_records_total[] | select(.result == \"delivered\") | .value) == 10 and
+	    .cs_put_exit_status == 0" err
+'
+
+test_expect_success 'cs-validate: counts by reason, in the file and in JSON' '
+	cs-validate --metrics-file val.prom --stats-json --rejects vrej in >valid 2>err &&
+	test "$(metric val.prom "cs_validate_records_read_total")" = 12 &&
+	test "$(metric val.prom "cs_validate_records_total{result=\"eligible\"}")" = "$(wc -l <valid)" &&
+	test "$(metric val.prom "cs_validate_rejects_total{reason=\"InvalidJSON\"}")" = 1 &&
+	promtool check metrics <val.prom &&
+	jq -e ".cs_validate_records_read_total == 12" err
+'
+
+test_expect_success 'cs-store: written, skipped and rejected, in the file and in JSON' '
+	cs-validate --rejects /dev/null in |
+	    cs-store $D -t "$T" -m @"$SRC_DIR/scripts/sample-mapping.jq" \
+	    --metrics-file store.prom --stats-json 2>err &&
+	n=$(cs-validate --rejects /dev/null in | wc -l) &&
+	test "$(metric store.prom "cs_store_records_read_total")" = "$n" &&
+	test "$(metric store.prom "cs_store_records_total{result=\"written\"}")" = "$n" &&
+	test "$(metric store.prom "cs_store_batch_writes_total")" -ge 1 &&
+	test "$(metric store.prom "cs_store_requests_total")" -ge 1 &&
+	promtool check metrics <store.prom &&
+	jq -e ".cs_store_exit_status == 0" err
+'
+
+test_expect_success 'the file is rewritten while the tool runs, and at exit after SIGTERM' '
+	mkfifo fifo &&
+	{ cs-put $P -s "$S" --metrics-file live.prom <fifo 2>err & echo $! >pid; } &&
+	exec 7>fifo &&
+	cat good >&7 &&
+	test_wait_for 15 "test -f live.prom && grep -q \"^cs_put_records_total{result=\\\"delivered\\\"} 10\$\" live.prom" &&
+	! grep -q cs_put_exit_status live.prom &&
+	kill -TERM "$(cat pid)" &&
+	test_wait_for 10 "! kill -0 $(cat pid) 2>/dev/null" &&
+	exec 7>&- &&
+	test "$(metric live.prom "cs_put_exit_status")" = 6 &&
+	test "$(metric live.prom "cs_put_records_total{result=\"delivered\"}")" = 10 &&
+	promtool check metrics <live.prom &&
+	! ls live.prom.tmp.* 2>/dev/null
+'
+
+test_expect_success 'node_exporter reads the files through its textfile collector' '
+	mkdir tf && cp store.prom val.prom live.prom tf/ &&
+	port=$("$SRC_DIR/scripts/services.sh" freeport) &&
+	{ prometheus-node-exporter --web.listen-address=127.0.0.1:$port \
+	    --collector.disable-defaults --collector.textfile \
+	    --collector.textfile.directory="$TRASH/tf" >ne.log 2>&1 & echo $! >ne.pid; } &&
+	test_wait_for 20 "curl -sf http://127.0.0.1:$port/metrics >scrape" &&
+	kill "$(cat ne.pid)" &&
+	grep "^node_textfile_scrape_error 0\$" scrape &&
+	grep "^cs_put_records_total{result=\"delivered\"} 10\$" scrape &&
+	grep "^cs_store_exit_status 0\$" scrape &&
+	grep "^cs_validate_rejects_total{reason=\"InvalidJSON\"} 1\$" scrape &&
+	grep "^cs_put_exit_status 6\$" scrape
+'
+
+test_expect_success '--metrics-file in a folder that does not exist: said, exit 4' '
+	test_expect_code 4 cs-put $P -s "$S" --metrics-file nowhere/x.prom good 2>err &&
+	grep "cannot write .nowhere/x.prom.tmp" err
+'
+
+test_done
