@@ -39,6 +39,7 @@ struct aws_client {
 	char *host;               /* Host header value, as curl sends it */
 	char *path;               /* the URL's path, "/" by default */
 	char *region;
+	char *ca_bundle;          /* AWS_CA_BUNDLE or the config's ca_bundle */
 	struct retry_policy pol;
 	uint64_t rng;
 	long skew_s;              /* the service's clock minus ours */
@@ -109,19 +110,25 @@ aws_client_new(const struct cs_opts *o, const char *service, struct cs_err *err)
 	}
 	{
 		/* a CA file that cannot be read fails here, not after a retry budget */
-		const char *ca = cs_getenv("AWS_CA_BUNDLE");
+		const char *from;
 
-		if (ca && access(ca, R_OK) != 0) {
-			cs_err_set(err, "AWS_CA_BUNDLE '%s': %s", ca, strerror(errno));
+		c->ca_bundle = awsconf_ca_bundle(o->profile, &from);
+		if (c->ca_bundle && access(c->ca_bundle, R_OK) != 0) {
+			cs_err_set(err, "%s '%s': %s", from, c->ca_bundle, strerror(errno));
 			goto fail;
 		}
 	}
 	c->creds = creds_provider_new(o->profile);
+	creds_provider_region(c->creds, c->region);
+	creds_provider_ca_bundle(c->creds, c->ca_bundle);
 	retry_policy_default(&c->pol);
 	c->pol.budget_ms = o->retry_budget_ms;
 	c->pol.max_attempts = o->max_attempts;
+	if (!c->pol.max_attempts && awsconf_retry(o->profile, &c->pol.max_attempts, err) < 0)
+		goto fail;
 	c->rng = retry_seed();
 	c->verbose = o->verbose;
+	ho.ca_bundle = c->ca_bundle;
 	ho.connect_timeout_ms = o->connect_timeout_ms;
 	ho.timeout_ms = o->timeout_ms;
 	ho.max_connections = 64;
@@ -152,6 +159,7 @@ aws_client_free(struct aws_client *c)
 	free(c->host);
 	free(c->path);
 	free(c->region);
+	free(c->ca_bundle);
 	free(c);
 }
 

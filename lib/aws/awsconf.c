@@ -33,6 +33,15 @@ home_dir(void)
 	return pw && pw->pw_dir ? pw->pw_dir : "/";
 }
 
+char *
+awsconf_home_path(const char *rel)
+{
+	struct buf b = BUF_INIT;
+
+	buf_printf(&b, "%s/%s", home_dir(), rel);
+	return buf_detach(&b);
+}
+
 /* VAR's value ("~/" expanded), else ~/.aws/NAME.  Malloc'ed. */
 static char *
 file_path(const char *var, const char *name)
@@ -200,6 +209,31 @@ env_true(const char *name)
 	return v && strcasecmp(v, "true") == 0;
 }
 
+/* the services section's sub-key: "[services NAME]" then "SERVICE =" then "  KEY = v" */
+char *
+awsconf_service_value(const char *profile, const char *service, const char *key)
+{
+	struct awsconf c;
+	struct cs_err err;
+	struct buf sect = BUF_INIT, k = BUF_INIT;
+	const char *name, *v = NULL;
+	char *out = NULL;
+
+	awsconf_load(&c, &err);
+	name = awsconf_value(&c, awsconf_profile_name(profile), "services");
+	if (name && *name) {
+		buf_printf(&sect, "services %s", name);
+		buf_printf(&k, "%s.%s", service, key);
+		v = ini_get(&c.conf, sect.data, k.data);
+		if (v)
+			out = cs_strdup(v);
+	}
+	buf_free(&sect);
+	buf_free(&k);
+	awsconf_free(&c);
+	return out;
+}
+
 char *
 awsconf_endpoint_profile(const char *cli, const char *service, const char *region,
     const char *profile)
@@ -228,6 +262,10 @@ awsconf_endpoint_profile(const char *cli, const char *service, const char *regio
 		buf_free(&var);
 		if (v)
 			return cs_strdup(v);
+		p = awsconf_service_value(profile, service, "endpoint_url");
+		if (p && *p)
+			return p;
+		free(p);
 		p = awsconf_get(profile, "endpoint_url");
 		if (p && *p)
 			return p;
@@ -244,4 +282,68 @@ char *
 awsconf_endpoint(const char *cli, const char *service, const char *region)
 {
 	return awsconf_endpoint_profile(cli, service, region, NULL);
+}
+
+int
+awsconf_retry(const char *profile, unsigned *max_attempts, struct cs_err *err)
+{
+	const char *from = "AWS_MAX_ATTEMPTS", *v = cs_getenv("AWS_MAX_ATTEMPTS");
+	char *cfg = NULL, *mode = NULL;
+	unsigned long long n;
+	int rc = -1;
+
+	*max_attempts = 0;
+	if (!v) {
+		cfg = awsconf_get(profile, "max_attempts");
+		v = cfg;
+		from = "max_attempts in the config file";
+	}
+	if (v && (cs_parse_uint(v, 1000, &n) < 0 || n == 0)) {
+		cs_err_set(err, "%s '%s' is not a number of attempts from 1 to 1000", from, v);
+		goto out;
+	}
+	if (v)
+		*max_attempts = (unsigned)n;
+	v = cs_getenv("AWS_RETRY_MODE");
+	from = "AWS_RETRY_MODE";
+	if (!v) {
+		mode = awsconf_get(profile, "retry_mode");
+		v = mode;
+		from = "retry_mode in the config file";
+	}
+	/* each mode maps onto the one retry policy (cs(7), RETRIES) */
+	if (v && strcmp(v, "standard") != 0 && strcmp(v, "adaptive") != 0 &&
+	    strcmp(v, "legacy") != 0) {
+		cs_err_set(err, "%s '%s' is not standard, adaptive or legacy", from, v);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(cfg);
+	free(mode);
+	return rc;
+}
+
+char *
+awsconf_ca_bundle(const char *profile, const char **from)
+{
+	const char *v = cs_getenv("AWS_CA_BUNDLE");
+	char *c;
+
+	*from = "AWS_CA_BUNDLE";
+	if (v)
+		return cs_strdup(v);
+	*from = "ca_bundle in the config file";
+	c = awsconf_get(profile, "ca_bundle");
+	if (c && *c && strncmp(c, "~/", 2) == 0) {
+		char *h = awsconf_home_path(c + 2);
+
+		free(c);
+		return h;
+	}
+	if (c && !*c) {
+		free(c);
+		c = NULL;
+	}
+	return c;
 }

@@ -12,6 +12,8 @@
 #include "cs.h"
 #include "ini.h"
 
+/* HOME (else the user's home directory) and "/REL".  Malloc'ed. */
+char *awsconf_home_path(const char *rel);
 /* The profile in use: CLI (may be NULL), else AWS_PROFILE, else "default". */
 const char *awsconf_profile_name(const char *cli);
 /*
@@ -32,14 +34,33 @@ char *awsconf_region(const char *cli, const char *profile, struct cs_err *err);
 char *awsconf_endpoint(const char *cli, const char *service, const char *region);
 
 /*
- * Added: the endpoint with the profile's "endpoint_url" between
- * AWS_ENDPOINT_URL and the regional default (PROFILE NULL: AWS_PROFILE or
+ * Added: the endpoint with the services section's "SERVICE.endpoint_url",
+ * then the profile's "endpoint_url", between AWS_ENDPOINT_URL and the
+ * regional default (PROFILE NULL: AWS_PROFILE or
  * "default").  AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true skips the
  * variables and the profile.  NULL when REGION is NULL and nothing is
  * configured.  awsconf_endpoint() is this with PROFILE NULL.
  */
 char *awsconf_endpoint_profile(const char *cli, const char *service, const char *region,
     const char *profile);
+
+/*
+ * KEY of SERVICE in the services section the profile names (profile
+ * "services = NAME", config "[services NAME]", "SERVICE =" and the
+ * indented "KEY = value" under it).  Malloc'ed, or NULL.  SERVICE is the
+ * SDKs' service id in lower case: kinesis, dynamodb, sts, sso.
+ */
+char *awsconf_service_value(const char *profile, const char *service, const char *key);
+
+/*
+ * The retry settings: AWS_MAX_ATTEMPTS, else the profile's max_attempts
+ * (*MAX_ATTEMPTS, 0 when neither); AWS_RETRY_MODE, else retry_mode,
+ * checked to be standard, adaptive or legacy (each maps onto the one
+ * policy).  0, or -1 with err naming the bad value and where it is from.
+ */
+int awsconf_retry(const char *profile, unsigned *max_attempts, struct cs_err *err);
+/* AWS_CA_BUNDLE, else the profile's ca_bundle ("~/" expanded); *FROM names which.  Malloc'ed or NULL. */
+char *awsconf_ca_bundle(const char *profile, const char **from);
 
 /* Added: the two files, read once, for callers that look up many keys. */
 struct awsconf {

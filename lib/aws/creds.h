@@ -31,6 +31,10 @@ struct creds_provider;
 
 /* PROFILE: --profile, or NULL for AWS_PROFILE / "default".  Does no I/O yet. */
 struct creds_provider *creds_provider_new(const char *profile);
+/* The region for STS calls (assume role, web identity); NULL: the profile's. */
+void creds_provider_region(struct creds_provider *p, const char *region);
+/* Extra CAs for STS and the IAM Identity Center portal (the config's ca_bundle); NULL: AWS_CA_BUNDLE. */
+void creds_provider_ca_bundle(struct creds_provider *p, const char *ca_bundle);
 /*
  * Current credentials, found or refreshed as needed (refreshed when they
  * expire within 5 minutes).  The pointer stays valid until the next call.

@@ -137,8 +137,27 @@ ini_parse(struct ini *ini, const char *text, size_t n)
 			struct ini_entry *e = &ini->e[last];
 			struct buf b = BUF_INIT;
 
-			if (in_sub)
+			if (in_sub) {
+				/* "endpoint_url = URL" under "kinesis =": key "kinesis.endpoint_url" */
+				const char *eq = memchr(line, '=', len);
+				size_t klen, vlen;
+				const char *k, *v;
+				char *parent;
+
+				if (!eq)
+					continue;
+				klen = (size_t)(eq - line);
+				k = trim(line, &klen);
+				vlen = len - (size_t)(eq + 1 - line);
+				v = trim(eq + 1, &vlen);
+				if (klen == 0)
+					continue;
+				buf_printf(&b, "%s.%.*s", e->key, (int)klen, k);
+				parent = buf_detach(&b);
+				add(ini, section, parent, strlen(parent), v, vlen);
+				free(parent);
 				continue;
+			}
 			buf_adds(&b, e->value);
 			buf_addc(&b, '\n');
 			buf_add(&b, line, len);

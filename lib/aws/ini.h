@@ -5,8 +5,9 @@
  *   key = value          blanks around '=' and at both ends trimmed;
  *                        keys are compared case-insensitively
  *   # comment, ; comment whole lines only (a value may hold '#')
- *   s3 =                 a key with no value opens a sub-section: the
- *     max_bandwidth = 1  indented lines below it are skipped
+ *   s3 =                 a key with no value opens a sub-section: each
+ *     max_bandwidth = 1  indented "key = value" below it is the entry
+ *                        "s3.max_bandwidth" of the section
  *   key = a              an indented line under a key with a value
  *     b                  continues it ("a\nb")
  *

@@ -6,6 +6,7 @@
  * source and never hold a secret.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ clear_env(void)
 	for (i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
 	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+	/* nothing leaves the machine: STS is a closed loopback port */
+	setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9", 1);
 }
 
 static char *path_of(const char *name);
@@ -295,6 +298,20 @@ test_files(void)
 	if (ok(lookup("fromconfig", &c, &err) == 0, "files: --profile"))
 		is_str(c.access_key, "AKIDCONF", "files: --profile beats AWS_PROFILE; [profile x] of config");
 	aws_creds_clear(&c);
+	/* issue 10, defect 4: --profile is explicit and removes the environment keys; AWS_PROFILE does not */
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SECRETMARK-env", 1);
+	if (ok(lookup(NULL, &c, &err) == 0, "files: AWS_PROFILE with environment keys"))
+		is_str(c.access_key, "AKIDENV", "files: AWS_PROFILE alone: the environment keys first");
+	aws_creds_clear(&c);
+	if (ok(lookup("temp", &c, &err) == 0, "files: --profile with environment keys"))
+		is_str(c.access_key, "AKIDTEMP", "files: --profile: the profile, not the environment");
+	aws_creds_clear(&c);
+	ok(lookup("regiononly", &c, &err) == -1 &&
+	    strstr(err.msg, "environment (AWS_ACCESS_KEY_ID, skipped: --profile given)"),
+	    "files: --profile without credentials says the environment was skipped: %s", err.msg);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
 	unsetenv("AWS_PROFILE");
 
 	ok(lookup("halfway", &c, &err) == -1 && strstr(err.msg, "profile 'halfway'") &&
@@ -302,8 +319,9 @@ test_files(void)
 	    "files: a key id without a secret is broken: %s", err.msg);
 	ok(lookup("nosuch", &c, &err) == -1 && strstr(err.msg, "profile 'nosuch' not found"),
 	    "files: a named profile that does not exist: %s", err.msg);
-	ok(lookup("assume", &c, &err) == -1 && strstr(err.msg, "role_arn") &&
-	    strstr(err.msg, conf), "files: an unsupported role_arn profile is named: %s", err.msg);
+	ok(lookup("assume", &c, &err) == -1 && strstr(err.msg, "assume role") &&
+	    strstr(err.msg, "profile 'assume'") && strstr(err.msg, "127.0.0.1:9"),
+	    "files: a role_arn profile calls STS: %s", err.msg);
 	ok(lookup("regiononly", &c, &err) == -1 &&
 	    strstr(err.msg, "profile 'regiononly' in ") && strstr(err.msg, "(no credentials in it)") &&
 	    strstr(err.msg, "EC2 instance metadata (disabled"),
@@ -339,7 +357,10 @@ test_process(void)
 	    "n=$(( $(cat '%s' 2>/dev/null || echo 0) + 1 ))\n"
 	    "echo $n > '%s'\n"
 	    "case $1 in\n"
-	    "fail) echo '{\"SecretAccessKey\": \"SECRETMARK-leak\"}'; exit 3 ;;\n"
+	    "fail) echo '{\"SecretAccessKey\": \"SECRETMARK-leak00\"}'; echo 'vault said: no'; "
+	    "echo 'cannot reach the vault with SECRETMARK-leak00' >&2; echo 'second line' >&2; exit 3 ;;\n"
+	    "noisy) echo 'helper: secret key=SECRETMARK-noisy0000000 ok' >&2; "
+	    "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDNOISY\", \"SecretAccessKey\": \"SECRETMARK-noisy\"}' ;;\n"
 	    "junk) echo 'SECRETMARK-junk is not json' ;;\n"
 	    "v2) echo '{\"Version\": 2, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETMARK-v2\"}' ;;\n"
 	    "nosecret) echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}' ;;\n"
@@ -361,8 +382,9 @@ test_process(void)
 	    "[profile badexp]\ncredential_process = %s badexp\n"
 	    "[profile static]\ncredential_process = \"%s\" static\n"
 	    "[profile missing]\ncredential_process = %s/no-such-program\n"
-	    "[profile stdin]\ncredential_process = %s stdin\n",
-	    script, script, script, script, script, script, script, script, dir, script);
+	    "[profile stdin]\ncredential_process = %s stdin\n"
+	    "[profile noisy]\ncredential_process = %s noisy\n",
+	    script, script, script, script, script, script, script, script, dir, script, script);
 	write_file("config", conf.data, 0600);
 
 	if (ok(lookup(NULL, &c, &err) == 0, "process: found (%s)", err.msg)) {
@@ -399,8 +421,33 @@ test_process(void)
 	    "process: are fetched again by the next get");
 	creds_provider_free(p);
 
-	ok(lookup("fail", &c, &err) == -1 && strstr(err.msg, "credential_process of profile 'fail'") &&
-	    strstr(err.msg, "exit status 3"), "process: failure named, output not shown: %s", err.msg);
+	{
+		/* issue 10, defect 8: its stderr is captured, shown once on failure, cleaned */
+		int saved = dup(2), fd;
+		char *said, *path = path_of("stderr.out");
+
+		fflush(stderr);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, 2);
+		close(fd);
+		ok(lookup("fail", &c, &err) == -1 &&
+		    strstr(err.msg, "credential_process of profile 'fail'") &&
+		    strstr(err.msg, "exit status 3"), "process: failure named: %s", err.msg);
+		is_int(count(err.msg, "cannot reach the vault with (redacted) | second line"), 1,
+		    "process: its stderr shown once, on one line, the answer's secret removed");
+		ok(!strstr(err.msg, "vault said"), "process: its stdout is not shown");
+		ok(lookup("noisy", &c, &err) == 0 && strcmp(c.access_key, "AKIDNOISY") == 0,
+		    "process: a helper that speaks on stderr and succeeds");
+		aws_creds_clear(&c);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		said = read_file("stderr.out");
+		is_str(said, "", "process: nothing of its stderr reaches ours");
+		free(said);
+		free(path);
+		remove_file("stderr.out");
+	}
 	ok(lookup("junk", &c, &err) == -1 && strstr(err.msg, "profile 'junk'") &&
 	    strstr(err.msg, "not a JSON object"), "process: an answer that is not JSON: %s", err.msg);
 	ok(lookup("v2", &c, &err) == -1 && strstr(err.msg, "Version"),
@@ -640,6 +687,7 @@ test_nothing(void)
 
 	clear_env();
 	buf_printf(&want, "no AWS credentials: tried environment (AWS_ACCESS_KEY_ID), "
+	    "web identity (AWS_WEB_IDENTITY_TOKEN_FILE), "
 	    "profile 'default' in %s/.aws/credentials and %s/.aws/config, "
 	    "container credentials (not configured), "
 	    "EC2 instance metadata (disabled by AWS_EC2_METADATA_DISABLED)", dir, dir);
