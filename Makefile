@@ -67,8 +67,8 @@ build/asan/bin/%: build/asan/obj/cmd/%.o build/asan/libcs.a
 	$(CC) $(SANFLAGS) -o $@ $< build/asan/libcs.a $(DEP_LIBS)
 
 build/asan/unit/%: tests/unit/%.c tests/unit/tap.h build/asan/libcs.a
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' -O1 -g $(SANFLAGS) $(WARN) -o $@ $< build/asan/libcs.a $(DEP_LIBS)
+	@mkdir -p $(@D) build/asan/obj/unit
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' -O1 -g $(SANFLAGS) $(WARN) -MMD -MP -MF build/asan/obj/unit/$(@F).d -o $@ $< build/asan/libcs.a $(DEP_LIBS)
 
 # the library is compiled once for every harness
 build/fuzz/obj/%.o: lib/%.c
@@ -125,4 +125,6 @@ clean:
 .PHONY: all need-pkgs asan fuzzers check demo fuzz bench install uninstall clean
 .SECONDARY:
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
+# the headers each object was built from: a changed header rebuilds the tools and tests too
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d) $(CMDS:%=build/obj/cmd/%.d) \
+    $(CMDS:%=build/asan/obj/cmd/%.d) $(UNITS:build/asan/unit/%=build/asan/obj/unit/%.d)
