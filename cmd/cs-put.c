@@ -415,6 +415,9 @@ main(int argc, char **argv)
 			cs_die(CS_EXIT_OUTPUT, "cannot open '%s': %s", a.results_path, strerror(errno));
 	}
 	cs_signals(cs_count_signal);
+	/* --listen answers what it received before it stops: the signal does not end its retries */
+	if (a.listen)
+		a.o.stop = NULL;
 
 	if (a.dry_run) {
 		dry_run_shards(&a);

@@ -380,7 +380,8 @@ describe(struct app *a)
 	cs_err_clear(&err);
 	ddb_describe_request(&req, a->table);
 	if (aws_call(a->c, "DescribeTable", req.data, req.len, &resp, &err) != 0)
-		cs_die(CS_EXIT_SERVICE, "DescribeTable on '%s': %s", a->table, err.msg);
+		cs_die(strcmp(err.code, "Interrupted") == 0 ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE,
+		    "DescribeTable on '%s': %s", a->table, err.msg);
 	if (ddb_parse_describe(resp.data ? resp.data : "", resp.len, &a->ks, &err) != 0)
 		cs_die(CS_EXIT_SERVICE, "table '%s': %s", a->table, err.msg);
 	buf_free(&req);

@@ -509,7 +509,8 @@ main(int argc, char **argv)
 	}
 	if (!(t.sr = sr_new(c, lc, &cfg, &err))) {
 		cs_warnx("%s", err.msg);
-		t.status = strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE : CS_EXIT_SERVICE;
+		t.status = strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE :
+		    strcmp(err.code, "Interrupted") == 0 ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE;
 		goto out;
 	}
 	if (t.tg)

@@ -26,6 +26,7 @@ struct call {
 	uint64_t start_ms;
 	uint64_t due_ms;          /* when a waiting retry is to be sent */
 	int creds_retried;        /* expired credentials re-read once */
+	struct cs_err last;       /* why the last attempt failed, while a retry waits */
 	struct call *next;        /* in the client's list of waiting retries */
 };
 
@@ -47,6 +48,7 @@ struct aws_client {
 	int sending;              /* calls in HTTP flight */
 	struct call *waiting;     /* calls waiting to be retried */
 	int cancelled;
+	const volatile sig_atomic_t *stop; /* the run is stopping: no retry waits */
 	struct aws_stats stats;
 };
 
@@ -129,6 +131,7 @@ aws_client_new(const struct cs_opts *o, const char *service, struct cs_err *err)
 	c->rng = retry_seed();
 	c->verbose = o->verbose;
 	ho.ca_bundle = c->ca_bundle;
+	c->stop = o->stop;
 	ho.connect_timeout_ms = o->connect_timeout_ms;
 	ho.timeout_ms = o->timeout_ms;
 	ho.max_connections = 64;
@@ -199,6 +202,28 @@ finish(struct call *k, int ok, struct buf *body, struct cs_err *err)
 
 static void on_http(void *ctx, struct http_response *resp);
 
+/* a signal asked the run to stop: a failed request is not tried again */
+static int
+stopping(const struct aws_client *c)
+{
+	return c->cancelled || (c->stop && *c->stop);
+}
+
+/* K failed with ERR and will not be retried because the run stops: say so */
+static void
+finish_interrupted(struct call *k, const struct cs_err *last)
+{
+	struct cs_err err;
+
+	cs_err_clear(&err);
+	snprintf(err.code, sizeof err.code, "Interrupted");
+	if (last && last->msg[0])
+		cs_err_set(&err, "interrupted: not retried after %s", last->msg);
+	else
+		cs_err_set(&err, "interrupted");
+	finish(k, 0, NULL, &err);
+}
+
 static void
 send_call(struct call *k)
 {
@@ -213,10 +238,9 @@ send_call(struct call *k)
 	char target[128];
 
 	cs_err_clear(&err);
-	if (c->cancelled) {
-		cs_err_set(&err, "interrupted");
-		snprintf(err.code, sizeof err.code, "Interrupted");
-		finish(k, 0, NULL, &err);
+	/* a first attempt still goes out when a signal came; a retry does not */
+	if (c->cancelled || (k->attempts && stopping(c))) {
+		finish_interrupted(k, k->last.msg[0] ? &k->last : NULL);
 		return;
 	}
 	if (creds_get(c->creds, &cr, &err)) {
@@ -523,10 +547,15 @@ on_http(void *ctx, struct http_response *resp)
 		return;
 	}
 	err.retryable = !resp->permanent && retry_is_retryable(err.http_status, err.code);
-	if (err.retryable && !c->cancelled) {
+	if (err.retryable && stopping(c)) {
+		finish_interrupted(k, &err);
+		return;
+	}
+	if (err.retryable) {
 		wait = retry_backoff_ms(&c->pol, k->attempts, &c->rng);
 		if (retry_allowed(&c->pol, k->attempts, now - k->start_ms, wait)) {
 			k->due_ms = now + wait;
+			k->last = err;
 			k->next = c->waiting;
 			c->waiting = k;
 			return;
@@ -575,7 +604,7 @@ aws_run(struct aws_client *c, int timeout_ms, int extra_fd)
 
 	/* send the retries whose wait is over */
 	for (pp = &c->waiting; (k = *pp) != NULL;) {
-		if (k->due_ms <= now || c->cancelled) {
+		if (k->due_ms <= now || stopping(c)) {
 			*pp = k->next;
 			k->next = due;
 			due = k;

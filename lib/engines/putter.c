@@ -460,8 +460,8 @@ is_fatal(const struct putter *p, const struct aws_result *res)
 {
 	int st = res->err.http_status;
 
-	if (p->hard)
-		return 0;
+	if (p->hard || strcmp(res->err.code, "Interrupted") == 0)
+		return 0; /* a signal, not the service, ended it */
 	if (st == 0)
 		return 1; /* no answer within the budget, or no credentials */
 	return st >= 400 && st < 500 && !retry_is_throttle(res->err.code);

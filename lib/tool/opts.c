@@ -73,6 +73,7 @@ cs_opts_init(struct cs_opts *o)
 	o->connect_timeout_ms = 5000;
 	o->timeout_ms = 30000;
 	o->retry_budget_ms = RETRY_BUDGET_MS;
+	o->stop = &cs_signalled;
 }
 
 struct option *

@@ -46,6 +46,8 @@ struct cs_opts {
 	unsigned max_attempts;      /* 0: as the budget allows */
 	const char *metrics_file;   /* --metrics-file: node_exporter textfile format, or NULL */
 	int stats_json;             /* --stats-json: the closing summary as JSON on stderr */
+	/* non-zero once the run is to stop (default &cs_signalled): retries end at once */
+	const volatile sig_atomic_t *stop;
 };
 
 void cs_opts_init(struct cs_opts *o);
