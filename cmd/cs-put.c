@@ -457,8 +457,10 @@ main(int argc, char **argv)
 			cfg.linger_ms = 2;
 	}
 	a.p = putter_new(&cfg, a.dry_run ? NULL : a.c);
-	if (a.o.metrics_file || a.o.stats_json)
+	if (a.o.metrics_file || a.o.stats_json) {
 		a.report = cs_report_new("cs_put", a.o.metrics_file, a.o.stats_json, fill_metrics, &a);
+		cs_report_period(a.report, a.o.metrics_interval_ms);
+	}
 	{
 		struct putinput_config ic = { 0 };
 

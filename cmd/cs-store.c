@@ -471,8 +471,10 @@ main(int argc, char **argv)
 	conf.retry.budget_ms = a.o.retry_budget_ms;
 	conf.retry.max_attempts = a.o.max_attempts;
 	a.s = storer_new(a.c, &conf, on_storer_reject, &a);
-	if (a.o.metrics_file || a.o.stats_json)
+	if (a.o.metrics_file || a.o.stats_json) {
 		a.report = cs_report_new("cs_store", a.o.metrics_file, a.o.stats_json, fill_metrics, &a);
+		cs_report_period(a.report, a.o.metrics_interval_ms);
+	}
 
 	stopped = run_files(&a, argv + optind, argc - optind);
 

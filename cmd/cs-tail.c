@@ -28,6 +28,7 @@
 #include "kinesis.h"
 #include "kpl.h"
 #include "opts.h"
+#include "report.h"
 #include "shardreader.h"
 #include "tailfmt.h"
 #include "trigger.h"
@@ -129,6 +130,10 @@ struct tail {
 	unsigned long batches;             /* --exec batches done (delivered or failed) */
 	unsigned long long failed_lines;   /* lines of them written to the on-failure output */
 	unsigned long abandoned;           /* batches left undone by a shutdown */
+	/* --metrics-file, --stats-json */
+	struct cs_report *report;
+	struct aws_client *c, *lc;
+	int report_frozen;                 /* the run's parts are freed: fill no more */
 };
 
 /*
@@ -264,6 +269,9 @@ batch_done(void *ctx, const struct bx_batch *b, const char *last)
 	}
 	t->batches++;
 	t->bytes += b->lines.len;
+	if (t->report && b->started_ms)
+		cs_metrics_observe(cs_report_metrics(t->report), "cs_tail_batch_duration_seconds", "",
+		    (double)(cs_now_ms() - b->started_ms) / 1000.0);
 	t->failed_lines += b->failed;
 	if (b->failed) {
 		t->failed_batches++;
@@ -294,6 +302,103 @@ shard_done(void *ctx, const char *shard)
 
 /* --- the summary ------------------------------------------------------------------- */
 
+/* the largest MillisBehindLatest of the shards being read (-1: none known), and its shard */
+static int64_t
+max_behind(const struct tail *t, const char **shard)
+{
+	struct sr_lag lag;
+	int64_t max = -1;
+	size_t i;
+
+	*shard = NULL;
+	for (i = 0; t->sr && sr_shard_lag(t->sr, i, &lag) == 0; i++)
+		if (lag.active && lag.millis_behind > max) {
+			max = lag.millis_behind;
+			*shard = lag.shard;
+		}
+	return max;
+}
+
+/* a batch runs from its first start to its end, retries included: 10 ms to 15 min */
+static const double batch_buckets[] = { 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+	60, 120, 300, 900 };
+
+/* the counters of the summary and each shard's lag, for the metrics file and --stats-json */
+static uint64_t
+fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
+{
+	struct tail *t = arg;
+	struct aws_stats as = { 0 };
+	struct buf l = BUF_INIT;
+	struct sr_lag lag;
+	int64_t now;
+	size_t i;
+
+	if (t->report_frozen)
+		return t->written;
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_records_read_total",
+	    "Records read from the shards (user records: KPL aggregates split).", NULL, 0);
+	cs_metrics_set(m, "cs_tail_records_read_total", "", t->sr ? (double)sr_records(t->sr) : 0);
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_records_handled_total",
+	    "Records written to stdout, or handed to the --exec command by the batches done.",
+	    NULL, 0);
+	cs_metrics_set(m, "cs_tail_records_handled_total", "", (double)t->written);
+	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_handled_bytes_total",
+	    "Bytes of the lines written, or handed to the command by the batches done.", NULL, 0);
+	cs_metrics_set(m, "cs_tail_handled_bytes_total", "", (double)t->bytes);
+	if (t->c)
+		as = *aws_client_stats(t->c);
+	if (t->lc) {
+		as.requests += aws_client_stats(t->lc)->requests;
+		as.retries += aws_client_stats(t->lc)->retries;
+		as.throttled += aws_client_stats(t->lc)->throttled;
+	}
+	cs_report_aws(m, prefix, &as);
+	cs_metrics_declare(m, CS_METRIC_GAUGE, "cs_tail_behind_latest_seconds",
+	    "How far the shard's reader is behind its newest record: MillisBehindLatest of the "
+	    "last GetRecords answer, in seconds.", NULL, 0);
+	cs_metrics_declare(m, CS_METRIC_GAUGE, "cs_tail_last_record_age_seconds",
+	    "Now minus the approximate arrival time of the last record handed on, per shard.",
+	    NULL, 0);
+	now = (int64_t)time(NULL) * 1000;
+	for (i = 0; t->sr && sr_shard_lag(t->sr, i, &lag) == 0; i++) {
+		if (!lag.active)
+			continue;
+		buf_reset(&l);
+		cs_metrics_label(&l, "shard", lag.shard);
+		if (lag.millis_behind >= 0)
+			cs_metrics_set(m, "cs_tail_behind_latest_seconds", l.data,
+			    (double)lag.millis_behind / 1000.0);
+		if (lag.last_arrival_ms)
+			cs_metrics_set(m, "cs_tail_last_record_age_seconds", l.data,
+			    (double)(now > lag.last_arrival_ms ? now - lag.last_arrival_ms : 0) / 1000.0);
+	}
+	if (t->exec) {
+		const struct bx_stats *bs = t->bx ? bx_stats(t->bx) : NULL;
+
+		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_batches_total",
+		    "--exec batches done, by result: ok, failed (to the on-failure output), "
+		    "abandoned (left undone by a shutdown).", NULL, 0);
+		cs_metrics_set(m, "cs_tail_batches_total", "result=\"ok\"",
+		    (double)(t->batches - t->failed_batches));
+		cs_metrics_set(m, "cs_tail_batches_total", "result=\"failed\"",
+		    (double)t->failed_batches);
+		cs_metrics_set(m, "cs_tail_batches_total", "result=\"abandoned\"",
+		    (double)t->abandoned);
+		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_batch_runs_total",
+		    "Runs of the --exec command, retries included.", NULL, 0);
+		cs_metrics_set(m, "cs_tail_batch_runs_total", "", bs ? (double)bs->runs : 0);
+		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_batch_retries_total",
+		    "Runs that were retries of a failed batch (or of a part of it).", NULL, 0);
+		cs_metrics_set(m, "cs_tail_batch_retries_total", "", bs ? (double)bs->reruns : 0);
+		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_failed_records_total",
+		    "Records written to the on-failure output.", NULL, 0);
+		cs_metrics_set(m, "cs_tail_failed_records_total", "", (double)t->failed_lines);
+	}
+	buf_free(&l);
+	return t->written;
+}
+
 static void
 summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0, int final)
 {
@@ -305,8 +410,18 @@ summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0
 	struct buf b = BUF_INIT;
 
 	if (!final) {
-		cs_progress("%llu records read from %zu shards, %llu lines %s, %.0f records/s",
-		    records, nshards, t->written, t->exec ? "through the command" : "written", rate);
+		const char *shard;
+		int64_t behind = max_behind(t, &shard);
+
+		if (behind > 0)
+			cs_progress("%llu records read from %zu shards, %llu lines %s, %.0f records/s, "
+			    "%.1f s behind (%s)", records, nshards, t->written,
+			    t->exec ? "through the command" : "written", rate, (double)behind / 1000.0,
+			    shard);
+		else
+			cs_progress("%llu records read from %zu shards, %llu lines %s, %.0f records/s",
+			    records, nshards, t->written, t->exec ? "through the command" : "written",
+			    rate);
 		return;
 	}
 	if (c) {
@@ -333,6 +448,13 @@ summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0
 		buf_adds(&b, "written");
 	}
 	buf_printf(&b, "; %lu requests, %lu retries", requests, retries);
+	{
+		const char *shard;
+		int64_t behind = max_behind(t, &shard);
+
+		if (behind >= 0)
+			buf_printf(&b, "; at most %.1f s behind (%s)", (double)behind / 1000.0, shard);
+	}
 	/* the timing only where it is read, not where output is compared */
 	if (t->o.verbose || t->o.progress)
 		buf_printf(&b, "; %.1f s, %.0f records/s", secs, rate);
@@ -462,11 +584,21 @@ main(int argc, char **argv)
 
 	tailfmt_init(&t.fmt, t.stream, t.envelope);
 	buf_init(&t.out);
+	if (t.o.metrics_file || t.o.stats_json) {
+		t.report = cs_report_new("cs_tail", t.o.metrics_file, t.o.stats_json, fill_metrics, &t);
+		cs_report_period(t.report, t.o.metrics_interval_ms);
+		cs_metrics_declare(cs_report_metrics(t.report), CS_METRIC_HISTOGRAM,
+		    "cs_tail_batch_duration_seconds",
+		    "How long an --exec batch took, from its first run to its end, retries included.",
+		    batch_buckets, sizeof batch_buckets / sizeof batch_buckets[0]);
+	}
 	if (!(c = aws_client_new(&t.o, "kinesis", &err)) || !(lc = aws_client_new(&t.o, "kinesis", &err))) {
 		cs_warnx("%s", err.msg);
 		t.status = CS_EXIT_SERVICE;
 		goto out;
 	}
+	t.c = c;
+	t.lc = lc;
 	if (t.ckpath && !(t.ck = checkpoint_open_file(t.ckpath, t.stream, &err))) {
 		cs_warnx("checkpoint: %s", err.msg);
 		t.status = CS_EXIT_INPUT;
@@ -567,6 +699,11 @@ main(int argc, char **argv)
 			if (wait > 1000)
 				wait = 1000;
 		}
+		if (t.report) {
+			cs_report_tick(t.report);
+			if (wait > 250)
+				wait = 250;
+		}
 		aws_run(c, wait, t.bx ? bx_fd(t.bx) : -1);
 	}
 	if (t.ck) {
@@ -577,13 +714,15 @@ main(int argc, char **argv)
 			t.status = CS_EXIT_OUTPUT;
 		}
 	}
-	if (t.stats || t.o.verbose || t.o.progress)
+	if (!t.o.stats_json && (t.stats || t.o.verbose || t.o.progress))
 		summary(&t, c, lc, t0, 1);
 	if (!t.status && interrupted)
 		t.status = CS_EXIT_INTERRUPTED;
 	if (!t.status && t.failed_batches)
 		t.status = CS_EXIT_UNDELIVERED;
 out:
+	cs_report_snapshot(t.report);
+	t.report_frozen = 1;
 	if (t.bx && bx_free(t.bx, &err) < 0) {
 		cs_warnx("%s", err.msg);
 		t.status = CS_EXIT_OUTPUT;
@@ -600,5 +739,10 @@ out:
 	free(shards);
 	if (cs_close_stdout() != 0 && !t.status)
 		t.status = CS_EXIT_OUTPUT;
+	if (t.report) {
+		if (cs_report_final(t.report, t.status) && !t.status)
+			t.status = CS_EXIT_OUTPUT;
+		cs_report_free(t.report);
+	}
 	return t.status;
 }

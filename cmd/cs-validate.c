@@ -385,9 +385,11 @@ main(int argc, char **argv)
 	vc.arg = &V;
 	V.val = validator_new(&vc);
 	V.t0 = V.last_progress = cs_now_ms();
-	if (V.opts.metrics_file || V.opts.stats_json)
+	if (V.opts.metrics_file || V.opts.stats_json) {
 		V.report = cs_report_new("cs_validate", V.opts.metrics_file, V.opts.stats_json,
 		    fill_metrics, &V);
+		cs_report_period(V.report, V.opts.metrics_interval_ms);
+	}
 
 	if (optind >= argc)
 		validate_file(&V, NULL);

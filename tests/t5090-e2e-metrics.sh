@@ -61,6 +61,40 @@ test_expect_success 'cs-store: written, skipped and rejected, in the file and in
 	jq -e ".cs_store_exit_status == 0" err
 '
 
+test_expect_success 'cs-tail: records read and handled, the lag of each shard, in the file and in JSON' '
+	cs-tail $P -s "$S" -e --metrics-file tail.prom --stats-json >out 2>err &&
+	nr=$(wc -l <out) &&
+	test "$nr" -ge 10 &&
+	test "$(metric tail.prom "cs_tail_records_read_total")" = "$nr" &&
+	test "$(metric tail.prom "cs_tail_records_handled_total")" = "$nr" &&
+	test "$(grep -c "^cs_tail_behind_latest_seconds{shard=" tail.prom)" = 2 &&
+	test "$(grep -c "^cs_tail_last_record_age_seconds{shard=" tail.prom)" = 2 &&
+	promtool check metrics <tail.prom &&
+	test_line_count err 1 &&
+	jq -e ".cs_tail_records_read_total == $nr and (.cs_tail_behind_latest_seconds | length) == 2" err
+'
+
+test_expect_success 'cs-tail --exec: batches by result, runs, retries and their durations' '
+	ip1=$(head -n 1 good | jq -r .ip) &&
+	test "$(grep -c "\"$ip1\"" good)" = 1 &&
+	cs-tail $P -s "$S" -e --exec "! grep -q \"$ip1\"" --batch-size 1 \
+	    --max-retries 1 --on-failure fail.out --metrics-file exec.prom >/dev/null 2>err;
+	test $? = 1 &&
+	nb=$(metric exec.prom "cs_tail_records_handled_total") &&
+	test "$nb" -ge 10 &&
+	ok=$(metric exec.prom "cs_tail_batches_total{result=\"ok\"}") &&
+	failed=$(metric exec.prom "cs_tail_batches_total{result=\"failed\"}") &&
+	test "$failed" = "$(wc -l <fail.out)" &&
+	test "$failed" -ge 1 &&
+	test $((ok + failed)) = "$nb" &&
+	test "$(metric exec.prom "cs_tail_batch_retries_total")" = "$failed" &&
+	test "$(metric exec.prom "cs_tail_batch_runs_total")" = $((nb + failed)) &&
+	test "$(metric exec.prom "cs_tail_batch_duration_seconds_count")" = "$nb" &&
+	test "$(metric exec.prom "cs_tail_failed_records_total")" = "$failed" &&
+	test "$(metric exec.prom "cs_tail_exit_status")" = 1 &&
+	promtool check metrics <exec.prom
+'
+
 test_expect_success 'the file is rewritten while the tool runs, and at exit after SIGTERM' '
 	mkfifo fifo &&
 	{ cs-put $P -s "$S" --metrics-file live.prom <fifo 2>err & echo $! >pid; } &&

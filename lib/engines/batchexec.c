@@ -325,6 +325,8 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 	envp[nenv++] = env_var("CS_ATTEMPT", num);
 	envp[nenv] = NULL;
 
+	if (!j->b->started_ms)
+		j->b->started_ms = cs_now_ms();
 	pid = fork();
 	if (pid == 0) {
 		/* the guard: a group of its own, dies with us and takes the group along */

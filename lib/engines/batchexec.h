@@ -42,6 +42,7 @@ struct bx_batch {
 	struct buf lines;
 	struct bx_item *it;
 	size_t n, cap;
+	uint64_t started_ms; /* monotonic: when its first run started (0: never ran) */
 	/* when done */
 	size_t failed;     /* records written to the on-failure output */
 	int abandoned;     /* stopped before it was done (shutdown) */

@@ -31,6 +31,8 @@ struct sshard {
 	char *pos_seq;            /* owned copy for pos.seq */
 	uint64_t next_due;
 	unsigned throttled;       /* consecutive throttled reads */
+	int64_t millis_behind;    /* of the last answer, -1 before one (or when absent) */
+	int64_t last_arrival_ms;  /* approximate arrival of the last record handed on, 0 before one */
 	struct kinesis_records rs;
 };
 
@@ -120,6 +122,7 @@ merge(struct shardreader *r, const struct kinesis_shard *ks, size_t nks)
 			continue;
 		s = cs_calloc(1, sizeof *s);
 		s->r = r;
+		s->millis_behind = -1;
 		s->id = cs_strdup(ks[i].id);
 		s->parent = ks[i].parent ? cs_strdup(ks[i].parent) : NULL;
 		s->adj = ks[i].adjacent_parent ? cs_strdup(ks[i].adjacent_parent) : NULL;
@@ -357,7 +360,10 @@ on_get(void *ctx, const struct aws_result *res)
 		free(s->last_seq);
 		s->last_seq = cs_strndup(KREC_SEQ(rs, last), last->seq_len);
 		r->records += rs->n;
+		if (last->arrival_ms)
+			s->last_arrival_ms = last->arrival_ms;
 	}
+	s->millis_behind = rs->millis_behind;
 	free(s->iter);
 	s->iter = rs->next_iterator;
 	rs->next_iterator = NULL;
@@ -552,6 +558,18 @@ sr_stop(struct shardreader *r)
 		if (r->s[i]->st != S_GET_INFLIGHT && r->s[i]->st != S_ITER_INFLIGHT &&
 		    r->s[i]->st != S_FINISHED && r->s[i]->st != S_SKIPPED)
 			r->s[i]->st = S_STOPPED;
+}
+
+int
+sr_shard_lag(const struct shardreader *r, size_t i, struct sr_lag *lag)
+{
+	if (i >= r->n)
+		return -1;
+	lag->shard = r->s[i]->id;
+	lag->millis_behind = r->s[i]->millis_behind;
+	lag->last_arrival_ms = r->s[i]->last_arrival_ms;
+	lag->active = r->s[i]->st != S_FINISHED && r->s[i]->st != S_SKIPPED;
+	return 0;
 }
 
 size_t

@@ -79,6 +79,19 @@ int sr_step(struct shardreader *r, int *fatal, struct cs_err *err);
 void sr_release(struct shardreader *r, const char *shard);
 /* Stop reading: no new requests; sr_step returns -1 once nothing is in flight. */
 void sr_stop(struct shardreader *r);
+/*
+ * How far behind shard I (0, 1, ... in the order they were listed) is: -1 past
+ * the last shard.  MILLIS_BEHIND is the last answer's MillisBehindLatest (-1
+ * before an answer, or when the service gave none); LAST_ARRIVAL_MS the
+ * approximate arrival (unix ms) of the last record handed on (0: none yet).
+ */
+struct sr_lag {
+	const char *shard;
+	int64_t millis_behind;
+	int64_t last_arrival_ms;
+	int active;           /* not read to its end, nor finished before this run */
+};
+int sr_shard_lag(const struct shardreader *r, size_t i, struct sr_lag *lag);
 /* Number of shards read so far and records delivered. */
 size_t sr_nshards(const struct shardreader *r);
 unsigned long long sr_records(const struct shardreader *r);

@@ -28,6 +28,7 @@ static const struct option common_opts[] = {
 	{ "version", no_argument, NULL, CS_OPT_VERSION },
 	{ "metrics-file", required_argument, NULL, CS_OPT_METRICS_FILE },
 	{ "stats-json", no_argument, NULL, CS_OPT_STATS_JSON },
+	{ "metrics-interval", required_argument, NULL, CS_OPT_METRICS_INTERVAL },
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -46,6 +47,7 @@ const char cs_opts_help_common[] =
     "  -v, --verbose              more detail on stderr (repeat for more); never secrets\n"
     "  -q, --quiet                no progress or summary on stderr, only errors\n"
     "      --metrics-file FILE    write metrics to FILE every 5 s and at exit (Prometheus text)\n"
+    "      --metrics-interval MS  how often --metrics-file is rewritten (default 5000)\n"
     "      --stats-json           the closing summary as one JSON object on stderr\n"
     "  -h, --help                 this help\n"
     "      --version              the version\n";
@@ -74,6 +76,7 @@ cs_opts_init(struct cs_opts *o)
 	o->timeout_ms = 30000;
 	o->retry_budget_ms = RETRY_BUDGET_MS;
 	o->stop = &cs_signalled;
+	o->metrics_interval_ms = 5000;
 }
 
 struct option *
@@ -184,6 +187,9 @@ cs_opts_handle(struct cs_opts *o, int opt, const char *arg, const char *usage)
 		return 1;
 	case CS_OPT_STATS_JSON:
 		o->stats_json = 1;
+		return 1;
+	case CS_OPT_METRICS_INTERVAL:
+		o->metrics_interval_ms = (unsigned)cs_opt_number("metrics-interval", arg, 100, 3600000);
 		return 1;
 	}
 	return 0;

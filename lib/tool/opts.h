@@ -3,7 +3,7 @@
  *
  *   --region R  --profile P  --endpoint-url URL  -v/--verbose  -q/--quiet
  *   --connect-timeout MS  --timeout MS  --retry-budget MS  --max-attempts N
- *   --metrics-file FILE  --stats-json  --help  --version
+ *   --metrics-file FILE  --metrics-interval MS  --stats-json  --help  --version
  *
  * A tool builds its getopt_long table with cs_opts_longopts(), puts
  * CS_OPTS_SHORT in its short-option string, and hands every option it
@@ -30,6 +30,7 @@ enum {
 	CS_OPT_MAX_ATTEMPTS,
 	CS_OPT_METRICS_FILE,
 	CS_OPT_STATS_JSON,
+	CS_OPT_METRICS_INTERVAL,
 	CS_OPT_TOOL = UCHAR_MAX + 64,
 };
 
@@ -45,6 +46,7 @@ struct cs_opts {
 	unsigned retry_budget_ms;   /* default RETRY_BUDGET_MS */
 	unsigned max_attempts;      /* 0: as the budget allows */
 	const char *metrics_file;   /* --metrics-file: node_exporter textfile format, or NULL */
+	unsigned metrics_interval_ms; /* --metrics-interval: how often the file is rewritten (5000) */
 	int stats_json;             /* --stats-json: the closing summary as JSON on stderr */
 	/* non-zero once the run is to stop (default &cs_signalled): retries end at once */
 	const volatile sig_atomic_t *stop;

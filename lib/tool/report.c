@@ -15,6 +15,7 @@ struct cs_report {
 	void *ctx;
 	struct cs_metrics *m;
 	uint64_t last_write; /* monotonic ms */
+	unsigned period_ms;
 	double started, last_success; /* unix seconds */
 	uint64_t done;       /* what FILL said last */
 	int warned;          /* a failed write is said once */
@@ -52,6 +53,7 @@ cs_report_new(const char *prefix, const char *metrics_file, int stats_json,
 	r->m = cs_metrics_new();
 	r->started = unix_now();
 	r->last_write = cs_now_ms();
+	r->period_ms = CS_REPORT_PERIOD_MS;
 	name(&n, prefix, "_start_time_seconds");
 	cs_metrics_declare(r->m, CS_METRIC_GAUGE, n.data, "When the run began, in unix seconds.",
 	    NULL, 0);
@@ -62,6 +64,13 @@ cs_report_new(const char *prefix, const char *metrics_file, int stats_json,
 	cs_metrics_set(r->m, n.data, "", 0);
 	buf_free(&n);
 	return r;
+}
+
+void
+cs_report_period(struct cs_report *r, unsigned ms)
+{
+	if (r && ms)
+		r->period_ms = ms;
 }
 
 void
@@ -120,7 +129,7 @@ write_file(struct cs_report *r)
 void
 cs_report_tick(struct cs_report *r)
 {
-	if (!r || !r->path || cs_now_ms() - r->last_write < CS_REPORT_PERIOD_MS)
+	if (!r || !r->path || cs_now_ms() - r->last_write < r->period_ms)
 		return;
 	refill(r);
 	write_file(r);

@@ -33,12 +33,14 @@ struct cs_report;
  */
 struct cs_report *cs_report_new(const char *prefix, const char *metrics_file, int stats_json,
     cs_report_fill_fn fill, void *ctx);
+/* Rewrite the metrics file every MS milliseconds (default CS_REPORT_PERIOD_MS). */
+void cs_report_period(struct cs_report *r, unsigned ms);
 void cs_report_free(struct cs_report *r);
 /* The registry, for the tool's own histograms and for GET /metrics. */
 struct cs_metrics *cs_report_metrics(struct cs_report *r);
 /* Fill the registry now (before a counter's owner goes away: FILL sees it no more after). */
 void cs_report_snapshot(struct cs_report *r);
-/* Call often: rewrites the metrics file when CS_REPORT_PERIOD_MS have passed. */
+/* Call often: rewrites the metrics file when its period has passed. */
 #define CS_REPORT_PERIOD_MS 5000
 void cs_report_tick(struct cs_report *r);
 /* The registry as it is now, refilled (for GET /metrics): Prometheus text onto OUT. */
