@@ -452,7 +452,8 @@ summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0
 		const char *shard;
 		int64_t behind = max_behind(t, &shard);
 
-		if (behind >= 0)
+		/* said when it matters: stopped while behind (caught up, it is 0) */
+		if (behind > 0)
 			buf_printf(&b, "; at most %.1f s behind (%s)", (double)behind / 1000.0, shard);
 	}
 	/* the timing only where it is read, not where output is compared */
