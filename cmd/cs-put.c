@@ -13,6 +13,7 @@
 #include "aws.h"
 #include "cs.h"
 #include "input.h"
+#include "geoip.h"
 #include "kinesis.h"
 #include "listen.h"
 #include "ndjson.h"
@@ -45,11 +46,21 @@ static const char usage[] =
     "      --replay-speed X       pace records by their \"timestamp\", X times as fast\n"
     "      --dry-run              send nothing: print the batches and each record's shard\n"
     "      --stats                print the summary even when stderr is not a terminal\n"
-    "      --listen ADDR:PORT     serve POST /report: each body is one record\n"
+    "      --listen ADDR:PORT     serve POST /report (a record, an array, NDJSON) and\n"
+    "                             GET /beacon.js, the page script\n"
     "      --max-connections N    with --listen: connections at once (default: as many\n"
     "                             as the file-descriptor limit allows)\n"
     "      --max-connections-per-ip N  with --listen: connections from one address at\n"
-    "                             once (default 64; 0: no limit)\n";
+    "                             once (default 64; 0: no limit)\n"
+    "      --allow-origin ORIGIN  with --listen: take reports from pages of ORIGIN only\n"
+    "                             (again for more; default: every origin)\n"
+    "      --geoip FILE           with --listen: add each record's \"country\" from this\n"
+    "                             MaxMind DB file (.mmdb)\n"
+    "      --trust-forwarded      with --listen: the client's address is the last one of\n"
+    "                             X-Forwarded-For (behind a load balancer)\n"
+    "      --override             with --listen: the server's ip, timestamp and country\n"
+    "                             replace the client's\n"
+    "      --no-enrich            with --listen: put records as they came\n";
 
 static const char usage_tail[] =
     "\nExit status: 0 all delivered, 1 some records rejected, 2 usage error, 3 an input\n"
@@ -70,6 +81,11 @@ enum {
 	OPT_LISTEN,
 	OPT_MAXCONN,
 	OPT_PERIP,
+	OPT_ALLOW_ORIGIN,
+	OPT_GEOIP,
+	OPT_TRUST_FWD,
+	OPT_OVERRIDE,
+	OPT_NO_ENRICH,
 };
 
 static const char shortopts[] = "s:k:E" CS_OPTS_SHORT;
@@ -90,6 +106,11 @@ static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
 	{ "max-connections-per-ip", required_argument, NULL, OPT_PERIP },
+	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
+	{ "geoip", required_argument, NULL, OPT_GEOIP },
+	{ "trust-forwarded", no_argument, NULL, OPT_TRUST_FWD },
+	{ "override", no_argument, NULL, OPT_OVERRIDE },
+	{ "no-enrich", no_argument, NULL, OPT_NO_ENRICH },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -100,6 +121,11 @@ struct app {
 	int envelope, dry_run, stats;
 	const char *rejects_path, *results_path, *listen;
 	unsigned linger, parallel, batch, maxconn, per_ip;
+	int per_ip_set, trust_forwarded, override, no_enrich;
+	const char **origins;     /* --allow-origin, NULL-ended; NULL: every origin */
+	size_t norigins;
+	const char *geoip_path;
+	struct geoip *geo;
 	int linger_set;
 	unsigned long unsent;     /* records not delivered after a failure for good */
 	struct listener *listener;
@@ -132,6 +158,19 @@ positive(const char *name, const char *arg)
 	if (errno || end == arg || *end || !(v > 0) || !isfinite(v))
 		cs_usage_error("--%s: '%s' is not a positive number", name, arg);
 	return v;
+}
+
+/* an origin for --allow-origin: scheme://host[:port], as a browser sends it */
+static void
+add_origin(struct app *a, const char *o)
+{
+	const char *h = strstr(o, "://");
+
+	if (!h || h == o || !h[3] || strchr(h + 3, '/'))
+		cs_usage_error("--allow-origin: '%s' is not an origin like https://www.example.com", o);
+	a->origins = cs_realloc(a->origins, (a->norigins + 2) * sizeof *a->origins);
+	a->origins[a->norigins++] = o;
+	a->origins[a->norigins] = NULL;
 }
 
 /* --- results and rejects ----------------------------------------------------- */
@@ -384,7 +423,15 @@ main(int argc, char **argv)
 		case OPT_STATS: a.stats = 1; break;
 		case OPT_LISTEN: a.listen = optarg; break;
 		case OPT_MAXCONN: a.maxconn = (unsigned)cs_opt_number("max-connections", optarg, 1, LISTEN_MAX_FDS); break;
-		case OPT_PERIP: a.per_ip = (unsigned)cs_opt_number("max-connections-per-ip", optarg, 0, LISTEN_MAX_FDS); break;
+		case OPT_PERIP:
+			a.per_ip = (unsigned)cs_opt_number("max-connections-per-ip", optarg, 0, LISTEN_MAX_FDS);
+			a.per_ip_set = 1;
+			break;
+		case OPT_ALLOW_ORIGIN: add_origin(&a, optarg); break;
+		case OPT_GEOIP: a.geoip_path = optarg; break;
+		case OPT_TRUST_FWD: a.trust_forwarded = 1; break;
+		case OPT_OVERRIDE: a.override = 1; break;
+		case OPT_NO_ENRICH: a.no_enrich = 1; break;
 		case '?':
 			cs_opts_bad(argv, shortopts);
 		default:
@@ -403,6 +450,17 @@ main(int argc, char **argv)
 		cs_usage_error("--listen takes no input files");
 	if (a.listen && (a.dry_run || a.envelope || a.results_path || a.rate > 0 || a.replay > 0))
 		cs_usage_error("--listen does not go with --dry-run, --envelope, --results, --rate or --replay-speed");
+	if (!a.listen && (a.origins || a.geoip_path || a.trust_forwarded || a.override || a.no_enrich ||
+	    a.per_ip_set || a.maxconn))
+		cs_usage_error("--allow-origin, --geoip, --trust-forwarded, --override, --no-enrich and "
+		    "--max-connections* go with --listen only");
+	if (a.no_enrich && (a.geoip_path || a.override || a.trust_forwarded))
+		cs_usage_error("--no-enrich does not go with --geoip, --override or --trust-forwarded");
+	/* behind a load balancer every connection comes from the balancer */
+	if (a.trust_forwarded && !a.per_ip_set)
+		a.per_ip = 0;
+	if (a.geoip_path && !(a.geo = geoip_open(a.geoip_path, &err)))
+		cs_die(CS_EXIT_INPUT, "%s", err.msg);
 
 	cs_err_clear(&err);
 	if (!(a.keys = putkey_new(a.keyexpr, a.ehkexpr, &err)))
@@ -445,6 +503,11 @@ main(int argc, char **argv)
 		lc.stream = a.stream;
 		lc.max_connections = a.maxconn;
 		lc.max_per_ip = a.per_ip;
+		lc.allow_origins = a.origins;
+		lc.trust_forwarded = a.trust_forwarded;
+		lc.override = a.override;
+		lc.no_enrich = a.no_enrich;
+		lc.geo = a.geo;
 		lc.verbose = a.o.verbose;
 		lc.chain = on_done;
 		lc.chain_arg = &a;
@@ -483,9 +546,10 @@ main(int argc, char **argv)
 		}
 		listen_get_stats(a.listener, &ls);
 		if (a.stats || a.o.verbose)
-			cs_warnx("%lu requests: %lu answered 200, %lu 204, %lu 4xx, %lu 5xx; %lu records delivered",
+			cs_warnx("%lu requests: %lu answered 200, %lu 204, %lu 4xx, %lu 5xx; "
+			    "%lu records received; %lu records delivered",
 			    ls.requests, ls.ok, ls.other, ls.client_errors, ls.server_errors,
-			    putter_stats(a.p)->delivered);
+			    ls.records, putter_stats(a.p)->delivered);
 	} else {
 		interrupted = run_files(&a, argv + optind, argc - optind);
 	}
@@ -521,6 +585,8 @@ main(int argc, char **argv)
 	}
 	putter_free(a.p);
 	listen_free(a.listener);
+	geoip_close(a.geo);
+	free(a.origins);
 	putkey_free(a.keys);
 	kinesis_shards_free(a.shards, a.nshards);
 	aws_client_free(a.c);

@@ -35,7 +35,7 @@ want_error() {
 
 test_expect_success_here 'setup: a stream and the endpoint' '
 	create_stream "$S" 1 || return 1
-	cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$PORT" -v 2>listen.err &
+	cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$PORT" --no-enrich -v 2>listen.err &
 	LISTEN_PID=$!
 	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS $URL/report"
 '
@@ -79,14 +79,17 @@ test_expect_success 'GET: 405 with Allow; another path: 404' '
 	want_error "405 Method Not Allowed" MethodNotAllowed "only POST is allowed on /report" "Allow: POST, OPTIONS" >want &&
 	test_cmp want got &&
 	ask -X POST --data-binary @sample.json "$URL/elsewhere" >got &&
-	want_error "404 Not Found" NotFound "no such resource: only POST /report is served" >want &&
+	want_error "404 Not Found" NotFound "no such resource: only POST /report and GET /beacon.js are served" >want &&
 	test_cmp want got
 '
 
-test_expect_success 'OPTIONS pre-flight: 204 with the CORS headers' '
+test_expect_success 'OPTIONS pre-flight: 204 with the CORS headers, the origin itself with credentials' '
 	ask -X OPTIONS -H "Origin: http://example.com" -H "Access-Control-Request-Method: POST" \
 		-H "Access-Control-Request-Headers: content-type" "$URL/report" >got &&
-	printf "HTTP/1.1 204 No Content\nAccess-Control-Allow-Origin: *\nAccess-Control-Allow-Methods: POST, OPTIONS\nAccess-Control-Allow-Headers: content-type\nAccess-Control-Max-Age: 86400\n\n" >want &&
+	printf "HTTP/1.1 204 No Content\nAccess-Control-Allow-Origin: http://example.com\nAccess-Control-Allow-Credentials: true\nVary: Origin, Access-Control-Request-Headers\nAccess-Control-Allow-Methods: POST, OPTIONS\nAccess-Control-Allow-Headers: content-type\nAccess-Control-Max-Age: 86400\n\n" >want &&
+	test_cmp want got &&
+	ask -X OPTIONS "$URL/report" >got &&
+	printf "HTTP/1.1 204 No Content\nAccess-Control-Allow-Origin: *\nVary: Origin, Access-Control-Request-Headers\nAccess-Control-Allow-Methods: POST, OPTIONS\nAccess-Control-Allow-Headers: Content-Type\nAccess-Control-Max-Age: 86400\n\n" >want &&
 	test_cmp want got
 '
 
@@ -150,7 +153,7 @@ test_expect_success 'SIGTERM while a request waits for its retries: it is still 
 test_expect_success '-k .ip: a record without the key gets 400, the run still exits 0' '
 	port=$("$SRC_DIR/scripts/services.sh" freeport) || exit 1
 	cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$port" -k .ip \
-		--rejects rej 2>err &
+		--no-enrich --rejects rej 2>err &
 	pid=$!
 	trap "kill $pid ${stub:-} 2>/dev/null" EXIT
 	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report" || exit 1

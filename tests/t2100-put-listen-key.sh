@@ -11,7 +11,7 @@ listen() {
 	s=$1; shift
 	h=${HOST:-127.0.0.1}
 	port=$("$SRC_DIR/scripts/services.sh" freeport) || return 1
-	cs-put -s "$s" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "$h:$port" "$@" 2>err &
+	cs-put -s "$s" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "$h:$port" --no-enrich "$@" 2>err &
 	pid=$!
 	test_wait_for 20 "curl -sg -o /dev/null -X OPTIONS http://$h:$port/report" || { kill $pid; return 1; }
 	for i in $(seq 20); do

@@ -9,7 +9,7 @@ services_need
 # start the endpoint on a free port with OPTIONS... (pid in $pid, URL in $url)
 start_listen() {
 	port=$("$SRC_DIR/scripts/services.sh" freeport) || return 1
-	cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$port" "$@" 2>err &
+	cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$port" --no-enrich "$@" 2>err &
 	pid=$!
 	url=http://127.0.0.1:$port/report
 	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS $url" || { kill $pid; return 1; }

@@ -1,4 +1,8 @@
-/* listen.c - POST /report over libmicrohttpd, through the putter (see listen.h). */
+/*
+ * listen.c - cs-put --listen: POST /report (a record, an array, NDJSON),
+ * GET /beacon.js, CORS and enrichment, over libmicrohttpd, through the
+ * putter (see listen.h).
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clickstream.h"
 #include "json.h"
 #include "listen.h"
 #include "retry.h"
@@ -25,8 +30,10 @@ struct lreq {
 	int too_large;
 	int state;
 	int close;                 /* answer with "Connection: close" */
+	char peer[64];             /* the peer's address */
 	struct lreq *next;         /* in the inbox */
-	struct buf record;         /* the record to put */
+	struct listen_batch b;     /* its records */
+	size_t pending;            /* records without their fate yet */
 	struct listen_answer ans;
 };
 
@@ -92,54 +99,403 @@ is_report_path(const char *url)
 	return strcmp(url, "/report") == 0 || strcmp(url, "/Prod/report") == 0;
 }
 
+static int
+is_script_path(const char *url)
+{
+	return strcmp(url, "/beacon.js") == 0;
+}
+
 int
-listen_request(const char *method, const char *url, const char *body, size_t len,
-    int too_large, struct buf *record, struct listen_answer *ans)
+listen_origin_allowed(const struct listen_config *cfg, const char *origin)
+{
+	const char *const *o;
+
+	if (!cfg->allow_origins)
+		return 1;
+	for (o = cfg->allow_origins; *o; o++)
+		if (strcmp(*o, origin) == 0)
+			return 1;
+	return 0;
+}
+
+static struct listen_item *
+add_item(struct listen_batch *b)
+{
+	struct listen_item *it;
+
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 4;
+		b->items = cs_realloc(b->items, b->cap * sizeof *b->items);
+	}
+	it = &b->items[b->n++];
+	memset(it, 0, sizeof *it);
+	return it;
+}
+
+static void
+item_fail(struct listen_item *it, int status, const char *code, const char *msg)
+{
+	it->state = LI_FAILED;
+	it->status = status;
+	free(it->code);
+	free(it->message);
+	it->code = cs_strdup(code);
+	it->message = cs_strdup(msg);
+}
+
+void
+listen_batch_free(struct listen_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct listen_item *it = &b->items[i];
+
+		buf_free(&it->record);
+		free(it->code);
+		free(it->message);
+		free(it->shard_id);
+		free(it->sequence_number);
+	}
+	free(b->items);
+	memset(b, 0, sizeof *b);
+}
+
+/* the text of the value token T: strings with their quotes */
+static void
+value_span(const struct json_doc *d, int t, size_t *start, size_t *end)
+{
+	const struct json_tok *k = &d->tok[t];
+
+	if (k->type == JSON_STRING) {
+		*start = k->start - 1;
+		*end = k->start + k->len + 1;
+	} else {
+		*start = k->start;
+		*end = k->start + k->len;
+	}
+}
+
+/* "absent, null or empty": the server may fill it in */
+static int
+missing(const struct json_doc *d, int t)
+{
+	return t < 0 || d->tok[t].type == JSON_NULL ||
+	    (d->tok[t].type == JSON_STRING && d->tok[t].len == 0);
+}
+
+static const char *const enrich_fields[] = { "ip", "timestamp", "country" };
+
+void
+listen_enrich(struct buf *rec, const char *ip, const char *ts, const struct geoip *geo,
+    int override)
 {
 	struct json_doc d;
+	struct buf out = BUF_INIT, country = BUF_INIT, client_ip = BUF_INIT;
+	const char *val[3] = { ip, ts, NULL };
+	int replace[3] = { 0, 0, 0 }, any = 0, f, first = 1;
+	uint32_t i, m;
+
+	json_doc_init(&d, JSON_DEFAULT_DEPTH);
+	if (json_parse(&d, rec->data, rec->len) != 0 || d.tok[0].type != JSON_OBJECT)
+		goto out;
+	for (f = 0; f < 2; f++) {
+		int t = json_obj_get(&d, 0, enrich_fields[f], strlen(enrich_fields[f]));
+
+		replace[f] = val[f] && (override || missing(&d, t));
+	}
+	/* the country of the ip the record ends with */
+	if (geo) {
+		int t = json_obj_get(&d, 0, "country", 7);
+
+		if (override || missing(&d, t)) {
+			const char *look = replace[0] ? ip : NULL;
+
+			if (!look) {
+				int it = json_obj_get(&d, 0, "ip", 2);
+
+				if (it >= 0 && d.tok[it].type == JSON_STRING) {
+					json_str_decode(&d, it, &client_ip);
+					buf_addc(&client_ip, '\0');
+					look = client_ip.data;
+				}
+			}
+			if (look && geoip_country(geo, look, &country)) {
+				buf_addc(&country, '\0');
+				val[2] = country.data;
+				replace[2] = 1;
+			}
+		}
+	}
+	for (f = 0; f < 3; f++)
+		any |= replace[f];
+	if (!any)
+		goto out;
+	buf_addc(&out, '{');
+	i = 1;
+	for (m = 0; m < d.tok[0].size; m++) {
+		int skip = 0;
+		size_t vs, ve;
+
+		for (f = 0; f < 3; f++)
+			if (replace[f] && json_str_eq(&d, (int)i, enrich_fields[f], strlen(enrich_fields[f])))
+				skip = 1;
+		if (!skip) {
+			value_span(&d, (int)i + 1, &vs, &ve);
+			if (!first)
+				buf_addc(&out, ',');
+			first = 0;
+			buf_add(&out, d.text + d.tok[i].start - 1, ve - (d.tok[i].start - 1));
+		}
+		i = d.tok[i + 1].next;
+	}
+	for (f = 0; f < 3; f++) {
+		if (!replace[f])
+			continue;
+		if (!first)
+			buf_addc(&out, ',');
+		first = 0;
+		json_escape(&out, enrich_fields[f], strlen(enrich_fields[f]));
+		buf_addc(&out, ':');
+		json_escape(&out, val[f], strlen(val[f]));
+	}
+	buf_addc(&out, '}');
+	buf_reset(rec);
+	buf_add(rec, out.data, out.len);
+out:
+	json_doc_free(&d);
+	buf_free(&out);
+	buf_free(&country);
+	buf_free(&client_ip);
+}
+
+/* the client's address: X-Forwarded-For's last entry when trusted and valid, else the peer */
+static void
+client_ip(const struct listen_config *cfg, const struct listen_in *in, char *out, size_t size)
+{
+	if (cfg->trust_forwarded && in->forwarded && *in->forwarded) {
+		const char *s = strrchr(in->forwarded, ',');
+		size_t n;
+
+		s = s ? s + 1 : in->forwarded;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		n = strlen(s);
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			n--;
+		if (n > 0 && n < size && cs_valid_ip(s, n)) {
+			memcpy(out, s, n);
+			out[n] = '\0';
+			return;
+		}
+	}
+	snprintf(out, size, "%s", in->peer ? in->peer : "");
+}
+
+/* the record at D's token T (an object) into a new item, or a refused item */
+static void
+take_object(const struct listen_config *cfg, struct listen_batch *b, const struct json_doc *d,
+    int t, const char *ip, const char *ts, const char *what)
+{
+	struct listen_item *it = add_item(b);
+
+	if (d->tok[t].type != JSON_OBJECT) {
+		char m[96];
+
+		snprintf(m, sizeof m, "%s is not a JSON object", what);
+		item_fail(it, 400, "InvalidJSON", m);
+		return;
+	}
+	listen_minify(&it->record, d->text + d->tok[t].start, d->tok[t].len);
+	if (!cfg->no_enrich)
+		listen_enrich(&it->record, ip, ts, cfg->geo, cfg->override);
+	it->state = LI_PUT;
+}
+
+/* NDJSON: each line that is not blank a record */
+static void
+take_lines(const struct listen_config *cfg, struct listen_batch *b, const char *body,
+    size_t len, const char *ip, const char *ts)
+{
+	struct json_doc d;
+	size_t pos = 0, lineno = 0;
+
+	json_doc_init(&d, JSON_DEFAULT_DEPTH);
+	while (pos < len && b->n <= LISTEN_MAX_RECORDS) {
+		const char *nl = memchr(body + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - body) : len, i;
+		int blank = 1;
+
+		lineno++;
+		for (i = pos; i < end; i++)
+			if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r')
+				blank = 0;
+		if (!blank) {
+			char what[48];
+
+			snprintf(what, sizeof what, "line %zu", lineno);
+			if (json_parse(&d, body + pos, end - pos) != 0) {
+				struct buf m = BUF_INIT;
+
+				buf_printf(&m, "line %zu is not JSON: %s", lineno, d.err);
+				item_fail(add_item(b), 400, "InvalidJSON", m.data);
+				buf_free(&m);
+			} else {
+				take_object(cfg, b, &d, 0, ip, ts, what);
+			}
+		}
+		pos = end + 1;
+	}
+	json_doc_free(&d);
+}
+
+/* more than one line that is not blank */
+static int
+several_lines(const char *s, size_t n)
+{
+	size_t i, lines = 0;
+	int text = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '\n') {
+			lines += text;
+			text = 0;
+		} else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') {
+			text = 1;
+		}
+	}
+	return lines + text > 1;
+}
+
+static int
+count_to_put(const struct listen_batch *b)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < b->n; i++)
+		n += b->items[i].state == LI_PUT;
+	return n;
+}
+
+int
+listen_request(const struct listen_config *cfg, const struct listen_in *in,
+    struct listen_batch *b, struct listen_answer *ans)
+{
+	struct json_doc d;
+	char ip[64], ts[32], m[160];
+	const char *body = in->body ? in->body : "";
 	int rc = 0;
 
-	ans->preflight = ans->allow = 0;
-	if (!is_report_path(url)) {
-		listen_answer_error(ans, 404, "NotFound", "no such resource: only POST /report is served");
+	ans->preflight = ans->allow = ans->script = 0;
+	ans->methods = "POST, OPTIONS";
+	listen_batch_free(b);
+	if (is_script_path(in->url)) {
+		ans->methods = "GET, HEAD, OPTIONS";
+		buf_reset(&ans->body);
+		if (strcmp(in->method, "OPTIONS") == 0) {
+			ans->status = 204;
+			ans->preflight = 1;
+		} else if (strcmp(in->method, "GET") == 0 || strcmp(in->method, "HEAD") == 0) {
+			ans->status = 200;
+			ans->script = 1;
+		} else {
+			listen_answer_error(ans, 405, "MethodNotAllowed", "only GET is allowed on /beacon.js");
+			ans->allow = 1;
+		}
 		return 0;
 	}
-	if (strcmp(method, "OPTIONS") == 0) {
+	if (!is_report_path(in->url)) {
+		listen_answer_error(ans, 404, "NotFound",
+		    "no such resource: only POST /report and GET /beacon.js are served");
+		return 0;
+	}
+	if (strcmp(in->method, "OPTIONS") == 0) {
 		ans->status = 204;
 		ans->preflight = 1;
 		buf_reset(&ans->body);
 		return 0;
 	}
-	if (strcmp(method, "POST") != 0) {
+	if (strcmp(in->method, "POST") != 0) {
 		listen_answer_error(ans, 405, "MethodNotAllowed", "only POST is allowed on /report");
 		ans->allow = 1;
 		return 0;
 	}
-	if (too_large) {
-		char m[128];
+	if (in->origin && !listen_origin_allowed(cfg, in->origin)) {
+		struct buf e = BUF_INIT;
 
+		buf_adds(&e, "origin ");
+		json_escape(&e, in->origin, strnlen(in->origin, 200));
+		buf_adds(&e, " is not allowed to report here");
+		listen_answer_error(ans, 403, "ForbiddenOrigin", e.data);
+		buf_free(&e);
+		return 0;
+	}
+	if (in->too_large) {
 		snprintf(m, sizeof m, "request body is over the limit of %u bytes", LISTEN_MAX_BODY);
 		listen_answer_error(ans, 413, "RecordTooLarge", m);
 		return 0;
 	}
-	if (len == 0) {
+	if (in->len == 0) {
 		listen_answer_error(ans, 400, "InvalidJSON", "request body is empty: send one JSON record");
 		return 0;
 	}
+	client_ip(cfg, in, ip, sizeof ip);
+	cs_fmt_rfc3339(ts, in->now_ms);
 	json_doc_init(&d, JSON_DEFAULT_DEPTH);
-	if (json_parse(&d, body, len) != 0) {
-		struct buf m = BUF_INIT;
+	if (json_parse(&d, body, in->len) == 0) {
+		if (d.tok[0].type == JSON_OBJECT) {
+			b->single = 1;
+			take_object(cfg, b, &d, 0, *ip ? ip : NULL, ts, "the body");
+		} else if (d.tok[0].type == JSON_ARRAY) {
+			uint32_t i = 1, k, objects = 0;
 
-		buf_printf(&m, "request body is not JSON: %s", d.err);
-		listen_answer_error(ans, 400, "InvalidJSON", m.data);
-		buf_free(&m);
-	} else if (d.tok[0].type != JSON_OBJECT) {
-		listen_answer_error(ans, 400, "InvalidJSON", "request body is not a JSON object");
+			/* an array with no object in it is no batch of records */
+			for (k = 0; k < d.tok[0].size; k++) {
+				objects += d.tok[i].type == JSON_OBJECT;
+				i = d.tok[i].next;
+			}
+			if (d.tok[0].size && !objects) {
+				listen_answer_error(ans, 400, "InvalidJSON", "request body is not a JSON object");
+				goto out;
+			}
+			i = 1;
+
+			for (k = 0; k < d.tok[0].size && b->n <= LISTEN_MAX_RECORDS; k++) {
+				char what[48];
+
+				snprintf(what, sizeof what, "record %u", k + 1);
+				take_object(cfg, b, &d, (int)i, *ip ? ip : NULL, ts, what);
+				i = d.tok[i].next;
+			}
+			if (b->n == 0) {
+				listen_answer_error(ans, 400, "InvalidJSON", "request body is an empty array: send records");
+				goto out;
+			}
+		} else {
+			listen_answer_error(ans, 400, "InvalidJSON", "request body is not a JSON object");
+			goto out;
+		}
+	} else if (several_lines(body, in->len)) {
+		take_lines(cfg, b, body, in->len, *ip ? ip : NULL, ts);
 	} else {
-		buf_reset(record);
-		listen_minify(record, body, len);
-		rc = 1;
+		struct buf e = BUF_INIT;
+
+		buf_printf(&e, "request body is not JSON: %s", d.err);
+		listen_answer_error(ans, 400, "InvalidJSON", e.data);
+		buf_free(&e);
+		goto out;
 	}
+	if (b->n > LISTEN_MAX_RECORDS) {
+		snprintf(m, sizeof m, "request body has more than %u records", LISTEN_MAX_RECORDS);
+		listen_answer_error(ans, 413, "TooManyRecords", m);
+		listen_batch_free(b);
+		goto out;
+	}
+	rc = count_to_put(b);
+	if (rc == 0)
+		listen_answer_batch(ans, cfg->stream ? cfg->stream : "", b);
+out:
 	json_doc_free(&d);
 	return rc;
 }
@@ -159,24 +515,28 @@ fail_status(const struct put_result *res)
 	return 500;
 }
 
+/*
+ * The service's own errors are passed on, as the sample did; ours
+ * (credentials, signing, the network) would tell a stranger about this
+ * machine's files and addresses: they stay in our own log.
+ */
+static const char *
+public_message(const struct put_result *res)
+{
+	if (strcmp(res->code, "CredentialsError") == 0 || strcmp(res->code, "SigningError") == 0 ||
+	    strcmp(res->code, "NetworkError") == 0 || strcmp(res->code, "Interrupted") == 0)
+		return "the record could not be put to the stream; the endpoint's log says why";
+	return res->message ? res->message : "";
+}
+
 void
 listen_answer_put(struct listen_answer *ans, const char *stream, const struct put_result *res)
 {
 	struct buf *b = &ans->body;
 
-	ans->preflight = ans->allow = 0;
+	ans->preflight = ans->allow = ans->script = 0;
 	if (!res->ok) {
-		/*
-		 * The service's own errors are passed on, as the sample did; ours
-		 * (credentials, signing, the network) would tell a stranger about
-		 * this machine's files and addresses: they stay in our own log.
-		 */
-		if (strcmp(res->code, "CredentialsError") == 0 || strcmp(res->code, "SigningError") == 0 ||
-		    strcmp(res->code, "NetworkError") == 0 || strcmp(res->code, "Interrupted") == 0)
-			listen_answer_error(ans, fail_status(res), res->code,
-			    "the record could not be put to the stream; the endpoint's log says why");
-		else
-			listen_answer_error(ans, fail_status(res), res->code, res->message);
+		listen_answer_error(ans, fail_status(res), res->code, public_message(res));
 		return;
 	}
 	ans->status = 200;
@@ -197,7 +557,119 @@ listen_answer_put(struct listen_answer *ans, const char *stream, const struct pu
 	buf_adds(b, "}}");
 }
 
+void
+listen_item_result(struct listen_item *it, const struct put_result *res)
+{
+	if (res->ok) {
+		it->state = LI_OK;
+		it->shard_id = cs_strdup(res->shard_id ? res->shard_id : "");
+		it->sequence_number = cs_strdup(res->sequence_number ? res->sequence_number : "");
+	} else {
+		item_fail(it, fail_status(res), res->code, public_message(res));
+	}
+}
+
+void
+listen_answer_batch(struct listen_answer *ans, const char *stream, const struct listen_batch *b)
+{
+	struct buf *o = &ans->body, m = BUF_INIT;
+	size_t i, failed = 0;
+	int status = 200;
+
+	ans->preflight = ans->allow = ans->script = 0;
+	if (b->single && b->n == 1) {
+		const struct listen_item *it = &b->items[0];
+		struct put_result r;
+
+		memset(&r, 0, sizeof r);
+		if (it->state == LI_OK) {
+			r.ok = 1;
+			r.shard_id = it->shard_id;
+			r.sequence_number = it->sequence_number;
+			listen_answer_put(ans, stream, &r);
+		} else {
+			listen_answer_error(ans, it->status, it->code ? it->code : "InternalFailure",
+			    it->message ? it->message : "");
+		}
+		return;
+	}
+	for (i = 0; i < b->n; i++) {
+		if (b->items[i].state != LI_OK) {
+			failed++;
+			if (b->items[i].status > status || status == 200)
+				status = b->items[i].status > 200 ? b->items[i].status : 500;
+		}
+	}
+	ans->status = failed ? status : 200;
+	buf_reset(o);
+	buf_adds(o, failed ? "{\"Code\":\"PutRecordsFailed\",\"Message\":" :
+	    "{\"Code\":\"PutRecordsSuccessful\",\"Message\":");
+	if (failed)
+		buf_printf(&m, "%zu of %zu records could not be put to %s", failed, b->n, stream);
+	else
+		buf_printf(&m, "%zu record%s successfully put to %s", b->n,
+		    b->n == 1 ? " was" : "s were", stream);
+	json_escape(o, m.data, m.len);
+	buf_printf(o, ",\"FailedRecordCount\":%zu,\"Records\":[", failed);
+	for (i = 0; i < b->n; i++) {
+		const struct listen_item *it = &b->items[i];
+
+		if (i)
+			buf_addc(o, ',');
+		if (it->state == LI_OK) {
+			buf_adds(o, "{\"ShardId\":");
+			json_escape(o, it->shard_id, strlen(it->shard_id));
+			buf_adds(o, ",\"SequenceNumber\":");
+			json_escape(o, it->sequence_number, strlen(it->sequence_number));
+		} else {
+			const char *c = it->code ? it->code : "InternalFailure";
+			const char *msg = it->message ? it->message : "";
+
+			buf_adds(o, "{\"ErrorCode\":");
+			json_escape(o, c, strlen(c));
+			buf_adds(o, ",\"ErrorMessage\":");
+			json_escape(o, msg, strlen(msg));
+		}
+		buf_addc(o, '}');
+	}
+	buf_adds(o, "]}");
+	buf_free(&m);
+}
+
 /* --- libmicrohttpd ------------------------------------------------------------- */
+
+/* the CORS headers of an answer to a request with ORIGIN (NULL: none) */
+static void
+add_cors(struct listener *l, struct lreq *q, struct MHD_Response *r, const char *origin)
+{
+	struct listen_answer *a = &q->ans;
+
+	if (!origin) {
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+	} else if (listen_origin_allowed(&l->cfg, origin)) {
+		/*
+		 * The origin itself and credentials allowed: "*" is refused for
+		 * a request that carries credentials, as sendBeacon's always do.
+		 */
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+		MHD_add_response_header(r, "Access-Control-Allow-Credentials", "true");
+	}
+	if (origin || a->preflight)
+		MHD_add_response_header(r, "Vary", a->preflight ?
+		    "Origin, Access-Control-Request-Headers" : "Origin");
+	if (a->preflight && (!origin || listen_origin_allowed(&l->cfg, origin))) {
+		const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+		    "Access-Control-Request-Headers");
+		const char *pn = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+		    "Access-Control-Request-Private-Network");
+
+		MHD_add_response_header(r, "Access-Control-Allow-Methods", a->methods);
+		MHD_add_response_header(r, "Access-Control-Allow-Headers", h && *h ? h : "Content-Type");
+		MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+		if (pn && strcmp(pn, "true") == 0)
+			MHD_add_response_header(r, "Access-Control-Allow-Private-Network", "true");
+	}
+}
 
 static enum MHD_Result
 respond(struct listener *l, struct lreq *q)
@@ -205,24 +677,25 @@ respond(struct listener *l, struct lreq *q)
 	struct listen_answer *a = &q->ans;
 	struct MHD_Response *r;
 	enum MHD_Result rc;
+	const char *origin = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Origin");
 
-	r = MHD_create_response_from_buffer(a->body.len, a->body.data ? a->body.data : (char *)"",
-	    MHD_RESPMEM_MUST_COPY);
+	if (a->script)
+		r = MHD_create_response_from_buffer(cs_beacon_js_len, (void *)cs_beacon_js,
+		    MHD_RESPMEM_PERSISTENT);
+	else
+		r = MHD_create_response_from_buffer(a->body.len, a->body.data ? a->body.data : (char *)"",
+		    MHD_RESPMEM_MUST_COPY);
 	if (!r)
 		return MHD_NO;
-	MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-	if (a->preflight) {
-		const char *h = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-		    "Access-Control-Request-Headers");
-
-		MHD_add_response_header(r, "Access-Control-Allow-Methods", "POST, OPTIONS");
-		MHD_add_response_header(r, "Access-Control-Allow-Headers", h && *h ? h : "Content-Type");
-		MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
-	} else {
+	add_cors(l, q, r, origin);
+	if (a->script) {
+		MHD_add_response_header(r, "Content-Type", "text/javascript; charset=utf-8");
+		MHD_add_response_header(r, "Cache-Control", "public, max-age=3600");
+	} else if (!a->preflight) {
 		MHD_add_response_header(r, "Content-Type", "application/json");
 	}
 	if (a->allow)
-		MHD_add_response_header(r, "Allow", "POST, OPTIONS");
+		MHD_add_response_header(r, "Allow", a->methods);
 	pthread_mutex_lock(&l->mu);
 	if (l->stopping)
 		q->close = 1;
@@ -246,19 +719,55 @@ respond(struct listener *l, struct lreq *q)
 	return rc;
 }
 
+/* the peer's address as text, an IPv4-mapped IPv6 address as IPv4 */
+static void
+peer_text(struct MHD_Connection *conn, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	*out = '\0';
+	if (!sa)
+		return;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		    (socklen_t)size);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a6))
+			inet_ntop(AF_INET, a6->s6_addr + 12, out, (socklen_t)size);
+		else
+			inet_ntop(AF_INET6, a6, out, (socklen_t)size);
+	}
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
 	struct listener *l = cls;
 	struct lreq *q = *con_cls;
+	struct listen_in in;
 	ssize_t w;
+	int n;
 
 	(void)version;
 	if (!q) {
 		q = cs_calloc(1, sizeof *q);
 		q->l = l;
 		q->conn = conn;
+		peer_text(conn, q->peer, sizeof q->peer);
 		*con_cls = q;
 		return MHD_YES;
 	}
@@ -274,10 +783,24 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return respond(l, q);
 	if (q->state == Q_QUEUED)
 		return MHD_YES; /* not for us: still waiting */
-	if (!listen_request(method, url, q->body.data ? q->body.data : "", q->body.len,
-	    q->too_large, &q->record, &q->ans))
-		return respond(l, q);
+	memset(&in, 0, sizeof in);
+	in.method = method;
+	in.url = url;
+	in.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	in.forwarded = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+	in.peer = q->peer;
+	in.body = q->body.data ? q->body.data : "";
+	in.len = q->body.len;
+	in.too_large = q->too_large;
+	in.now_ms = wall_ms();
+	n = listen_request(&l->cfg, &in, &q->b, &q->ans);
 	buf_free(&q->body);
+	if (n == 0) {
+		pthread_mutex_lock(&l->mu);
+		l->st.records += q->b.n;
+		pthread_mutex_unlock(&l->mu);
+		return respond(l, q);
+	}
 	/*
 	 * Queue it, unless the endpoint is stopping: then a request that
 	 * arrives on a connection kept alive is refused, so that no
@@ -288,11 +811,14 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	pthread_mutex_lock(&l->mu);
 	if (l->stopping) {
 		pthread_mutex_unlock(&l->mu);
+		listen_batch_free(&q->b);
 		listen_answer_error(&q->ans, 503, "ServiceUnavailable",
 		    "the endpoint is stopping: send the request again later");
 		q->close = 1;
 		return respond(l, q);
 	}
+	l->st.records += q->b.n;
+	q->pending = (size_t)n;
 	q->state = Q_QUEUED;
 	MHD_suspend_connection(conn);
 	l->suspended++;
@@ -324,16 +850,17 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		pthread_mutex_unlock(&l->mu);
 	}
 	buf_free(&q->body);
-	buf_free(&q->record);
+	listen_batch_free(&q->b);
 	buf_free(&q->ans.body);
 	free(q);
 	*con_cls = NULL;
 }
 
-/* the record of request Q has its fate: answer it (on the serving thread) */
+/* every record of request Q has its fate: answer it (on the serving thread) */
 static void
 answer(struct listener *l, struct lreq *q)
 {
+	listen_answer_batch(&q->ans, l->cfg.stream, &q->b);
 	pthread_mutex_lock(&l->mu);
 	q->state = Q_ANSWERED;
 	l->suspended--;
@@ -345,14 +872,17 @@ void
 listen_put_done(void *arg, const struct put_record *rec, const struct put_result *res)
 {
 	struct listener *l = arg;
-	struct lreq *q = rec->ctx;
+	struct listen_item *it = rec->ctx;
+	struct lreq *q;
 
 	if (l->cfg.chain)
 		l->cfg.chain(l->cfg.chain_arg, rec, res);
-	if (!q)
+	if (!it)
 		return;
-	listen_answer_put(&q->ans, l->cfg.stream, res);
-	answer(l, q);
+	listen_item_result(it, res);
+	q = it->owner;
+	if (--q->pending == 0)
+		answer(l, q);
 }
 
 static int
@@ -488,16 +1018,32 @@ take_inbox(struct listener *l, struct putter *p, struct putkey *k, struct buf *k
 	l->inbox_tail = &l->inbox;
 	pthread_mutex_unlock(&l->mu);
 	for (; q; q = next) {
-		struct cs_err err;
+		size_t i, last = 0;
 
 		next = q->next;
-		cs_err_clear(&err);
-		if (putkey_get(k, q->record.data, q->record.len, key, ehk, &err) != 0)
-			putter_reject(p, q->record.data, q->record.len, "POST /report", 0, err.code,
-			    err.msg, q);
-		else
-			putter_add(p, q->record.data, q->record.len, key->data, key->len,
-			    ehk->len ? ehk->data : NULL, "POST /report", 0, q);
+		/*
+		 * The fate of the last record to put may answer Q at once, and Q
+		 * is gone when the answer is out: nothing of Q is read after it.
+		 */
+		for (i = 0; i < q->b.n; i++)
+			if (q->b.items[i].state == LI_PUT)
+				last = i;
+		for (i = 0; i <= last; i++) {
+			struct listen_item *it = &q->b.items[i];
+			uint64_t line = q->b.single ? 0 : i + 1;
+			struct cs_err err;
+
+			if (it->state != LI_PUT)
+				continue;
+			it->owner = q;
+			cs_err_clear(&err);
+			if (putkey_get(k, it->record.data, it->record.len, key, ehk, &err) != 0)
+				putter_reject(p, it->record.data, it->record.len, "POST /report", line,
+				    err.code, err.msg, it);
+			else
+				putter_add(p, it->record.data, it->record.len, key->data, key->len,
+				    ehk->len ? ehk->data : NULL, "POST /report", line, it);
+		}
 	}
 }
 

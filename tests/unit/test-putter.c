@@ -2,12 +2,11 @@
  * test-putter.c - the batching engine in dry-run mode (no service):
  * batch limits (500 records, 5 MiB), record limits (1 MiB, key of 1 to 256
  * characters, explicit hash key), DONE once per record in input order;
- * and the helpers: phash, listen_minify, listen_request.
+ * and the helper phash.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "listen.h"
 #include "phash.h"
 #include "putter.h"
 #include "tap.h"
@@ -168,51 +167,6 @@ main(void)
 		is_int(phash_utf8_len("a\xc3\xbc\xe6\x97\xa5", 6), 3, "UTF-8 characters counted");
 	}
 
-	/* listen helpers */
-	{
-		struct buf b = BUF_INIT;
-		struct listen_answer a = { 0 };
-		const char *pretty = "{\n  \"a\" : \"x y\\\" z\" ,\n  \"b\": [ 1, 2 ]\n}\n";
-
-		listen_minify(&b, pretty, strlen(pretty));
-		is_str(b.data, "{\"a\":\"x y\\\" z\",\"b\":[1,2]}", "minify keeps strings, drops blanks");
-		buf_reset(&b);
-		ok(listen_request("POST", "/report", pretty, strlen(pretty), 0, &b, &a) == 1,
-		    "a JSON object is a record");
-		ok(listen_request("POST", "/report", "[]", 2, 0, &b, &a) == 0 && a.status == 400,
-		    "an array is a 400");
-		ok(listen_request("PUT", "/report", "{}", 2, 0, &b, &a) == 0 && a.status == 405 && a.allow,
-		    "PUT is a 405 with Allow");
-		ok(listen_request("OPTIONS", "/report", "", 0, 0, &b, &a) == 0 && a.status == 204 &&
-		    a.preflight, "OPTIONS is the pre-flight");
-		ok(listen_request("POST", "/report", "{}", 2, 1, &b, &a) == 0 && a.status == 413,
-		    "too large is a 413");
-		{
-			struct put_result r = { 0 };
-
-			r.ok = 1;
-			r.shard_id = "shardId-000000000000";
-			r.sequence_number = "123";
-			listen_answer_put(&a, "click-stream", &r);
-			is_str(a.body.data, "{\"Code\":\"PutRecordSuccessful\",\"Message\":\"Record was successfully put to click-stream\",\"Data\":{\"ShardId\":\"shardId-000000000000\",\"SequenceNumber\":\"123\"}}",
-			    "the sample's success answer");
-			memset(&r, 0, sizeof r);
-			r.code = "ProvisionedThroughputExceededException";
-			r.message = "Rate exceeded";
-			listen_answer_put(&a, "click-stream", &r);
-			ok(a.status == 400, "a throttled record is a 400");
-			r.code = "InternalFailure";
-			listen_answer_put(&a, "click-stream", &r);
-			ok(a.status == 500, "an internal failure is a 500");
-			r.code = "ResourceNotFoundException";
-			r.http_status = 400;
-			listen_answer_put(&a, "click-stream", &r);
-			is_str(a.body.data, "{\"Code\":\"ResourceNotFoundException\",\"Message\":\"Rate exceeded\"}",
-			    "an error answer has the service's code and message");
-		}
-		buf_free(&b);
-		buf_free(&a.body);
-	}
 	free(big);
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;
