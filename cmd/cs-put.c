@@ -116,6 +116,7 @@ static const struct option longopts[] = {
 
 struct app {
 	struct cs_opts o;
+	struct buf unread;       /* where the input stopped, when it did before its end */
 	const char *stream;
 	const char *keyexpr, *ehkexpr;
 	int envelope, dry_run, stats;
@@ -369,7 +370,8 @@ run_files(struct app *a, char **files, int nfiles)
 		}
 		cs_report_tick(a->report);
 	}
-	/* stopped early: the rest of the input is not read */
+	/* stopped early: the rest of the input is not read; say from where, last */
+	input_unread_msg(&in, &a->unread);
 	input_close(&in);
 	if (!a->o.stats_json && (a->stats || a->o.verbose || a->o.progress))
 		summary(a, t0, 1);
@@ -583,6 +585,9 @@ main(int argc, char **argv)
 			status = CS_EXIT_OUTPUT;
 		cs_report_free(a.report);
 	}
+	if (a.unread.len)
+		cs_warnx("%s", a.unread.data);
+	buf_free(&a.unread);
 	putter_free(a.p);
 	listen_free(a.listener);
 	geoip_close(a.geo);

@@ -69,6 +69,7 @@ static const struct option longopts[] = {
 
 struct app {
 	struct cs_opts o;
+	struct buf unread;       /* where the input stopped, when it did before its end */
 	const char *table, *map, *rejects_path;
 	unsigned parallel, batch;
 	int new_only, stats;
@@ -348,9 +349,9 @@ run_files(struct app *a, char **files, int nfiles)
 		}
 		cs_report_tick(a->report);
 	}
-	if (in.open && stopped)
-		cs_warnx("%s: stopped at line %llu; the rest was not read", in.r.name,
-		    (unsigned long long)in.r.lineno);
+	/* stopped early: the rest of the input is not read; say from where, last */
+	if (stopped)
+		input_unread_msg(&in, &a->unread);
 	input_close(&in);
 	if (!a->o.stats_json && (a->stats || a->o.verbose || a->o.progress))
 		summary(a, t0, 1);
@@ -493,6 +494,9 @@ main(int argc, char **argv)
 			status = CS_EXIT_OUTPUT;
 		cs_report_free(a.report);
 	}
+	if (a.unread.len)
+		cs_warnx("%s", a.unread.data);
+	buf_free(&a.unread);
 
 	storer_free(a.s);
 	aws_client_free(a.c);

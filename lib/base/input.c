@@ -73,6 +73,48 @@ input_fd(const struct input *in)
 	return in->open ? in->r.fd : -1;
 }
 
+static const char *
+name_of(const struct input *in, int i)
+{
+	return strcmp(in->files[i], "-") == 0 ? "<stdin>" : in->files[i];
+}
+
+int
+input_unread(const struct input *in, struct buf *where, struct buf *later)
+{
+	const struct nd_reader *r = &in->r;
+	int i = in->next;
+
+	/* the open file has no line left: what follows starts with the next file */
+	if (in->open && !(r->eof && r->pos == r->end && !r->discarding)) {
+		buf_printf(where, "%s:%llu", in->source, (unsigned long long)r->lineno + 1);
+	} else if (i < in->nfiles) {
+		buf_printf(where, "%s:1", name_of(in, i));
+		i++;
+	} else {
+		return 0;
+	}
+	for (; i < in->nfiles; i++)
+		buf_printf(later, "%s%s", later->len ? ", " : "", name_of(in, i));
+	return 1;
+}
+
+int
+input_unread_msg(const struct input *in, struct buf *msg)
+{
+	struct buf where = BUF_INIT, later = BUF_INIT;
+	int r = input_unread(in, &where, &later);
+
+	if (r) {
+		buf_printf(msg, "stopped before %s: it and the lines after it were not read", where.data);
+		if (later.len)
+			buf_printf(msg, ", nor %s", later.data);
+	}
+	buf_free(&where);
+	buf_free(&later);
+	return r;
+}
+
 void
 input_close(struct input *in)
 {

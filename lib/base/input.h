@@ -40,6 +40,15 @@ enum input_status input_next(struct input *in, const char **line, size_t *len,
     struct cs_err *err);
 /* The descriptor to wait on after INPUT_WAIT. */
 int input_fd(const struct input *in);
+/*
+ * Where the input stopped, for a run that stops before its end: 0 when every
+ * line was read; else 1 with "FILE:LINE" on WHERE, the first line not taken
+ * (so that "tail -n +LINE FILE" resumes), and the files after it, not opened
+ * either, on LATER ("b.ndjson, c.ndjson"; nothing when there is none).
+ */
+int input_unread(const struct input *in, struct buf *where, struct buf *later);
+/* The message of a run that stopped early ("stopped before a:3001: ..."); 0 when all was read. */
+int input_unread_msg(const struct input *in, struct buf *msg);
 /* Close the file being read, if any (the rest of the input is left unread). */
 void input_close(struct input *in);
 
