@@ -16,6 +16,7 @@
 #include "geoip.h"
 #include "kinesis.h"
 #include "listen.h"
+#include "metricsd.h"
 #include "ndjson.h"
 #include "opts.h"
 #include "putdry.h"
@@ -60,7 +61,9 @@ static const char usage[] =
     "                             X-Forwarded-For (behind a load balancer)\n"
     "      --override             with --listen: the server's ip, timestamp and country\n"
     "                             replace the client's\n"
-    "      --no-enrich            with --listen: put records as they came\n";
+    "      --no-enrich            with --listen: put records as they came\n"
+    "      --metrics-listen ADDR:PORT  with --listen: serve GET /metrics there instead of\n"
+    "                             on the --listen address\n";
 
 static const char usage_tail[] =
     "\nExit status: 0 all delivered, 1 some records rejected, 2 usage error, 3 an input\n"
@@ -86,6 +89,7 @@ enum {
 	OPT_TRUST_FWD,
 	OPT_OVERRIDE,
 	OPT_NO_ENRICH,
+	OPT_METRICS_LISTEN,
 };
 
 static const char shortopts[] = "s:k:E" CS_OPTS_SHORT;
@@ -111,6 +115,7 @@ static const struct option longopts[] = {
 	{ "trust-forwarded", no_argument, NULL, OPT_TRUST_FWD },
 	{ "override", no_argument, NULL, OPT_OVERRIDE },
 	{ "no-enrich", no_argument, NULL, OPT_NO_ENRICH },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -120,7 +125,7 @@ struct app {
 	const char *stream;
 	const char *keyexpr, *ehkexpr;
 	int envelope, dry_run, stats;
-	const char *rejects_path, *results_path, *listen;
+	const char *rejects_path, *results_path, *listen, *metrics_listen;
 	unsigned linger, parallel, batch, maxconn, per_ip;
 	int per_ip_set, trust_forwarded, override, no_enrich;
 	const char **origins;     /* --allow-origin, NULL-ended; NULL: every origin */
@@ -145,8 +150,16 @@ struct app {
 	size_t nshards;
 	int have_shards;
 	int input_failed;
-	struct cs_report *report; /* --metrics-file, --stats-json */
+	struct cs_report *report; /* --metrics-file, --stats-json, GET /metrics */
+	struct metricsd *metricsd; /* --metrics-listen */
 };
+
+/* the listener's serving loop keeps the metrics current */
+static void
+report_tick(void *report)
+{
+	cs_report_tick(report);
+}
 
 static double
 positive(const char *name, const char *arg)
@@ -235,8 +248,22 @@ static uint64_t
 fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 {
 	struct app *a = arg;
-	const struct put_stats *s = putter_stats(a->p);
+	const struct put_stats *s;
 
+	if (!a->p)
+		return 0;
+	s = putter_stats(a->p);
+	if (a->listener) {
+		unsigned long in_flight, conns;
+
+		listen_load(a->listener, &in_flight, &conns);
+		cs_metrics_declare(m, CS_METRIC_GAUGE, "cs_put_http_requests_in_flight",
+		    "Requests received and not answered yet.", NULL, 0);
+		cs_metrics_set(m, "cs_put_http_requests_in_flight", "", (double)in_flight);
+		cs_metrics_declare(m, CS_METRIC_GAUGE, "cs_put_http_connections_open",
+		    "Client connections open.", NULL, 0);
+		cs_metrics_set(m, "cs_put_http_connections_open", "", (double)conns);
+	}
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_records_read_total",
 	    "Records taken in (lines read, or records of the requests received).", NULL, 0);
 	cs_metrics_set(m, "cs_put_records_read_total", "", (double)s->records);
@@ -430,6 +457,7 @@ main(int argc, char **argv)
 			a.per_ip_set = 1;
 			break;
 		case OPT_ALLOW_ORIGIN: add_origin(&a, optarg); break;
+		case OPT_METRICS_LISTEN: a.metrics_listen = optarg; break;
 		case OPT_GEOIP: a.geoip_path = optarg; break;
 		case OPT_TRUST_FWD: a.trust_forwarded = 1; break;
 		case OPT_OVERRIDE: a.override = 1; break;
@@ -453,9 +481,9 @@ main(int argc, char **argv)
 	if (a.listen && (a.dry_run || a.envelope || a.results_path || a.rate > 0 || a.replay > 0))
 		cs_usage_error("--listen does not go with --dry-run, --envelope, --results, --rate or --replay-speed");
 	if (!a.listen && (a.origins || a.geoip_path || a.trust_forwarded || a.override || a.no_enrich ||
-	    a.per_ip_set || a.maxconn))
-		cs_usage_error("--allow-origin, --geoip, --trust-forwarded, --override, --no-enrich and "
-		    "--max-connections* go with --listen only");
+	    a.per_ip_set || a.maxconn || a.metrics_listen))
+		cs_usage_error("--allow-origin, --geoip, --trust-forwarded, --override, --no-enrich, "
+		    "--metrics-listen and --max-connections* go with --listen only");
 	if (a.no_enrich && (a.geoip_path || a.override || a.trust_forwarded))
 		cs_usage_error("--no-enrich does not go with --geoip, --override or --trust-forwarded");
 	/* behind a load balancer every connection comes from the balancer */
@@ -498,8 +526,23 @@ main(int argc, char **argv)
 	cfg.done = on_done;
 	cfg.dry_run = a.dry_run ? on_dry_batch : NULL;
 	cfg.arg = &a;
+	if (a.o.metrics_file || a.o.stats_json || a.listen) {
+		a.report = cs_report_new("cs_put", a.o.metrics_file, a.o.stats_json, fill_metrics, &a);
+		cs_report_period(a.report, a.o.metrics_interval_ms);
+	}
 	if (a.listen) {
 		struct listen_config lc = { 0 };
+		struct cs_metrics *m = cs_report_metrics(a.report);
+
+		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_http_requests_total",
+		    "Requests answered, by HTTP status code (GET /metrics not counted).", NULL, 0);
+		cs_metrics_declare(m, CS_METRIC_HISTOGRAM, "cs_put_http_request_duration_seconds",
+		    "From a request received to its answer sent: every record of it in the stream, "
+		    "or refused.", NULL, 0);
+		lc.metrics = m;
+		lc.metrics_text = a.metrics_listen ? NULL : cs_report_cached;
+		lc.tick = report_tick;
+		lc.metrics_ctx = a.report;
 
 		lc.addr = a.listen;
 		lc.stream = a.stream;
@@ -522,9 +565,11 @@ main(int argc, char **argv)
 			cfg.linger_ms = 2;
 	}
 	a.p = putter_new(&cfg, a.dry_run ? NULL : a.c);
-	if (a.o.metrics_file || a.o.stats_json) {
-		a.report = cs_report_new("cs_put", a.o.metrics_file, a.o.stats_json, fill_metrics, &a);
-		cs_report_period(a.report, a.o.metrics_interval_ms);
+	if (a.listen) {
+		cs_report_publish(a.report);
+		if (a.metrics_listen &&
+		    !(a.metricsd = metricsd_start(a.metrics_listen, cs_report_cached, a.report, &err)))
+			cs_die(CS_EXIT_USAGE, "%s", err.msg);
 	}
 	{
 		struct putinput_config ic = { 0 };
@@ -580,6 +625,7 @@ main(int argc, char **argv)
 	/* with --listen, the endpoint told each client of its rejects already */
 	status = cs_exit_status(service_failed, a.out_failed, interrupted, a.input_failed,
 	    putter_stats(a.p)->rejected && !a.listen);
+	metricsd_stop(a.metricsd);
 	if (a.report) {
 		if (cs_report_final(a.report, status) && status == CS_EXIT_OK)
 			status = CS_EXIT_OUTPUT;

@@ -31,6 +31,7 @@ struct lreq {
 	int state;
 	int close;                 /* answer with "Connection: close" */
 	char peer[64];             /* the peer's address */
+	uint64_t t0;               /* when it came (monotonic ms) */
 	struct lreq *next;         /* in the inbox */
 	struct listen_batch b;     /* its records */
 	size_t pending;            /* records without their fate yet */
@@ -48,6 +49,7 @@ struct listener {
 	int stopping;              /* a signal came: no new request is taken */
 	unsigned long suspended;   /* requests waiting for their record's fate */
 	unsigned long unsent;      /* requests queued whose answer has not gone out yet */
+	unsigned long in_flight;   /* requests received, not answered */
 	struct listen_stats st;
 };
 
@@ -705,6 +707,14 @@ respond(struct listener *l, struct lreq *q)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	rc = MHD_queue_response(q->conn, (unsigned)a->status, r);
 	MHD_destroy_response(r);
+	if (l->cfg.metrics) {
+		char code[32];
+
+		snprintf(code, sizeof code, "code=\"%d\"", a->status);
+		cs_metrics_add(l->cfg.metrics, "cs_put_http_requests_total", code, 1);
+		cs_metrics_observe(l->cfg.metrics, "cs_put_http_request_duration_seconds", "",
+		    (double)(cs_now_ms() - q->t0) / 1000.0);
+	}
 	pthread_mutex_lock(&l->mu);
 	l->st.requests++;
 	if (a->status == 200)
@@ -752,6 +762,26 @@ wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* GET /metrics: the text exposition format, not counted among the requests */
+static enum MHD_Result
+metrics_page(struct listener *l, struct lreq *q)
+{
+	struct MHD_Response *r;
+	struct buf b = BUF_INIT;
+	enum MHD_Result rc;
+
+	l->cfg.metrics_text(l->cfg.metrics_ctx, &b);
+	r = MHD_create_response_from_buffer(b.len, b.data ? b.data : (char *)"",
+	    MHD_RESPMEM_MUST_COPY);
+	buf_free(&b);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	rc = MHD_queue_response(q->conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
@@ -767,8 +797,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		q = cs_calloc(1, sizeof *q);
 		q->l = l;
 		q->conn = conn;
+		q->t0 = cs_now_ms();
 		peer_text(conn, q->peer, sizeof q->peer);
 		*con_cls = q;
+		pthread_mutex_lock(&l->mu);
+		l->in_flight++;
+		pthread_mutex_unlock(&l->mu);
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -783,6 +817,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return respond(l, q);
 	if (q->state == Q_QUEUED)
 		return MHD_YES; /* not for us: still waiting */
+	if (l->cfg.metrics_text && strcmp(url, "/metrics") == 0 &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+		return metrics_page(l, q);
 	memset(&in, 0, sizeof in);
 	in.method = method;
 	in.url = url;
@@ -844,11 +881,11 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (!q)
 		return;
-	if (q->state != Q_RECEIVING) {
-		pthread_mutex_lock(&l->mu);
+	pthread_mutex_lock(&l->mu);
+	if (q->state != Q_RECEIVING)
 		l->unsent--;
-		pthread_mutex_unlock(&l->mu);
-	}
+	l->in_flight--;
+	pthread_mutex_unlock(&l->mu);
 	buf_free(&q->body);
 	listen_batch_free(&q->b);
 	buf_free(&q->ans.body);
@@ -997,6 +1034,18 @@ listen_free(struct listener *l)
 }
 
 void
+listen_load(struct listener *l, unsigned long *in_flight, unsigned long *connections)
+{
+	const union MHD_DaemonInfo *di = l->d ? MHD_get_daemon_info(l->d,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS) : NULL;
+
+	pthread_mutex_lock(&l->mu);
+	*in_flight = l->in_flight;
+	pthread_mutex_unlock(&l->mu);
+	*connections = di ? di->num_connections : 0;
+}
+
+void
 listen_get_stats(const struct listener *l, struct listen_stats *s)
 {
 	*s = l->st;
@@ -1101,6 +1150,8 @@ listen_serve(struct listener *l, struct putter *p, struct putkey *k,
 		}
 		take_inbox(l, p, k, &key, &ehk);
 		putter_run(p, stopping ? 50 : 200, l->wake[0]);
+		if (l->cfg.tick)
+			l->cfg.tick(l->cfg.metrics_ctx);
 		pthread_mutex_lock(&l->mu);
 		waiting = l->suspended + (l->inbox != NULL);
 		pthread_mutex_unlock(&l->mu);

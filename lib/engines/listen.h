@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "cs.h"
+#include "metrics.h"
 #include "geoip.h"
 #include "putkey.h"
 #include "putter.h"
@@ -70,6 +71,18 @@ struct listen_config {
 	const struct geoip *geo;    /* country lookups, or NULL */
 	put_done_fn chain;          /* called too for each record's fate (rejects), or NULL */
 	void *chain_arg;
+	/*
+	 * Metrics, or NULL: each answer counted by status code
+	 * (cs_put_http_requests_total{code}) and timed from the request's
+	 * arrival to its answer (cs_put_http_request_duration_seconds).
+	 * METRICS_TEXT, when set, answers GET /metrics on this address (from
+	 * libmicrohttpd's thread); TICK is called on the serving thread at
+	 * least every 200 ms.
+	 */
+	struct cs_metrics *metrics;
+	void (*metrics_text)(void *ctx, struct buf *out);
+	void (*tick)(void *ctx);
+	void *metrics_ctx;
 };
 
 struct listen_stats {
@@ -94,6 +107,8 @@ void listen_put_done(void *arg, const struct put_record *rec, const struct put_r
 int listen_serve(struct listener *l, struct putter *p, struct putkey *k,
     volatile sig_atomic_t *stop, struct cs_err *err);
 void listen_get_stats(const struct listener *l, struct listen_stats *s);
+/* Requests received and not yet answered, and connections open (0 when not serving). */
+void listen_load(struct listener *l, unsigned long *in_flight, unsigned long *connections);
 /* The limits in force (the connection limit lowered to the descriptor limit). */
 void listen_limits(const struct listener *l, unsigned *max_connections, unsigned *per_ip);
 

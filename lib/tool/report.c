@@ -1,4 +1,5 @@
 /* report.c - the metrics file and the JSON summary of a run (see report.h). */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,11 @@ struct cs_report {
 	double started, last_success; /* unix seconds */
 	uint64_t done;       /* what FILL said last */
 	int warned;          /* a failed write is said once */
+	/* GET /metrics: the last rendering, for the server's thread */
+	int publishing;
+	uint64_t last_publish;
+	pthread_mutex_t mu;
+	struct buf cached;
 };
 
 static double
@@ -51,6 +57,8 @@ cs_report_new(const char *prefix, const char *metrics_file, int stats_json,
 	r->fill = fill;
 	r->ctx = ctx;
 	r->m = cs_metrics_new();
+	pthread_mutex_init(&r->mu, NULL);
+	buf_init(&r->cached);
 	r->started = unix_now();
 	r->last_write = cs_now_ms();
 	r->period_ms = CS_REPORT_PERIOD_MS;
@@ -79,6 +87,8 @@ cs_report_free(struct cs_report *r)
 	if (!r)
 		return;
 	cs_metrics_free(r->m);
+	pthread_mutex_destroy(&r->mu);
+	buf_free(&r->cached);
 	free(r->prefix);
 	free(r->path);
 	free(r);
@@ -126,10 +136,48 @@ write_file(struct cs_report *r)
 	return -1;
 }
 
+static void
+publish(struct cs_report *r)
+{
+	struct buf b = BUF_INIT;
+
+	refill(r);
+	cs_metrics_render(r->m, &b);
+	pthread_mutex_lock(&r->mu);
+	buf_free(&r->cached);
+	r->cached = b;
+	pthread_mutex_unlock(&r->mu);
+	r->last_publish = cs_now_ms();
+}
+
+void
+cs_report_publish(struct cs_report *r)
+{
+	r->publishing = 1;
+	publish(r);
+}
+
+void
+cs_report_cached(void *arg, struct buf *out)
+{
+	struct cs_report *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	buf_add(out, r->cached.data ? r->cached.data : "", r->cached.len);
+	pthread_mutex_unlock(&r->mu);
+}
+
 void
 cs_report_tick(struct cs_report *r)
 {
-	if (!r || !r->path || cs_now_ms() - r->last_write < r->period_ms)
+	uint64_t now;
+
+	if (!r)
+		return;
+	now = cs_now_ms();
+	if (r->publishing && now - r->last_publish >= CS_REPORT_PUBLISH_MS)
+		publish(r);
+	if (!r->path || now - r->last_write < r->period_ms)
 		return;
 	refill(r);
 	write_file(r);

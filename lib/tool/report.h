@@ -43,8 +43,16 @@ void cs_report_snapshot(struct cs_report *r);
 /* Call often: rewrites the metrics file when its period has passed. */
 #define CS_REPORT_PERIOD_MS 5000
 void cs_report_tick(struct cs_report *r);
-/* The registry as it is now, refilled (for GET /metrics): Prometheus text onto OUT. */
+/* The registry as it is now, refilled: Prometheus text onto OUT. */
 void cs_report_render(struct cs_report *r, struct buf *out);
+/*
+ * For GET /metrics, served on another thread: from now on cs_report_tick
+ * also renders the registry every CS_REPORT_PUBLISH_MS into a copy that
+ * cs_report_cached (safe from any thread; R is the report) hands out.
+ */
+#define CS_REPORT_PUBLISH_MS 200
+void cs_report_publish(struct cs_report *r);
+void cs_report_cached(void *r, struct buf *out);
 /*
  * The end of the run, with its EXIT status: the metrics file written a last
  * time (with PREFIX_exit_status), the JSON summary on stderr.  Returns -1
