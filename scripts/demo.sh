@@ -13,7 +13,11 @@
 #  6. waits until the consumer has caught up, shows the items in the table,
 #     the rejects by reason, and checks that the counts add up
 #     (sent = stored + rejected), failing loudly when they do not;
-#  7. stops everything it started.
+#  7. serves a web page from another port that includes the collector's
+#     /beacon.js; headless Chromium (when installed) opens it, clicks a link
+#     and leaves, and the page views and the click are shown in the table
+#     (without Chromium: the page's address, to open in a browser);
+#  8. stops everything it started.
 #
 #   scripts/demo.sh [-k]      -k: keep the temporary directory
 #   DEMO_COUNT=N              records in the generated capture (default 1000)
@@ -97,8 +101,13 @@ scripts/services.sh create-table "$CS_DYNAMODB_ENDPOINT" "$table" IP Timestamp
 
 # --- 3. endpoint and consumer -----------------------------------------------
 port=$(scripts/services.sh freeport)
-step "starting the endpoint: cs-put --listen 127.0.0.1:$port -s $stream"
-cs-put --stats --listen "127.0.0.1:$port" -s "$stream" 2>"$work/listen.log" &
+# a tiny country database for loopback addresses (a real one comes from MaxMind)
+geoip=
+if perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null && scripts/make-mmdb.pl "$work/local.mmdb"; then
+	geoip="--geoip $work/local.mmdb"
+fi
+step "starting the endpoint: cs-put --listen 127.0.0.1:$port -s $stream $geoip"
+cs-put --stats --listen "127.0.0.1:$port" -s "$stream" $geoip 2>"$work/listen.log" &
 pids="$pids $!"
 
 # The consumer's command, run once per batch (100 records of one shard on
@@ -254,6 +263,70 @@ if [ "$stored" -ne "$eligible" ] || [ "$rejected" -ne "$ineligible" ] || [ "$tot
 fi
 echo "  sent = stored + rejected: $sent = $stored + $rejected"
 [ ! -s "$work/failed.ndjson" ] || fail "the consumer gave up on some batches (see failed.ndjson)"
+
+# --- 7. a web page ----------------------------------------------------------
+site_port=$(scripts/services.sh freeport)
+mkdir "$work/site"
+cat >"$work/site/index.html" <<EOF
+<!doctype html>
+<html><head><meta charset="utf-8"><title>cs demo shop</title>
+<script async src="http://127.0.0.1:$port/beacon.js"></script>
+</head><body>
+<h1>cs demo shop</h1>
+<p><a id="product" href="product.html">See the product</a></p>
+</body></html>
+EOF
+cat >"$work/site/product.html" <<EOF
+<!doctype html>
+<html><head><meta charset="utf-8"><title>the product</title>
+<script async src="http://127.0.0.1:$port/beacon.js"></script>
+</head><body><h1>The product</h1><p><a href="index.html">Back</a></p></body></html>
+EOF
+(cd "$work/site" && exec python3 -m http.server -b 127.0.0.1 "$site_port" >/dev/null 2>&1) &
+pids="$pids $!"
+page=http://127.0.0.1:$site_port/index.html
+step "a web page with the collector's script, served on another port: $page"
+echo "  its one line: <script async src=\"http://127.0.0.1:$port/beacon.js\"></script>"
+# the items of the demo site's pages in the table, oldest first
+site_items() {
+	python3 - "$CS_DYNAMODB_ENDPOINT" "$table" "http://127.0.0.1:$site_port/" <<'PY'
+import json, subprocess, sys
+ep, table, prefix = sys.argv[1:4]
+req = {"TableName": table, "FilterExpression": "begins_with(#u, :u)",
+       "ExpressionAttributeNames": {"#u": "URL"},
+       "ExpressionAttributeValues": {":u": {"S": prefix}}}
+out = subprocess.run(["scripts/services.sh", "call", ep, "dynamodb", "Scan", json.dumps(req)],
+                     check=True, capture_output=True, text=True).stdout
+for it in sorted(json.loads(out)["Items"], key=lambda i: i["Timestamp"]["S"]):
+    print("  " + json.dumps({k: next(iter(v.values())) for k, v in it.items()}, ensure_ascii=False))
+PY
+}
+if [ -z "$geoip" ]; then
+	echo "(no country database, as libmaxmind-db-writer-perl is missing: the browser's records"
+	echo " would lack a country and cs-validate would reject them; scripts/deps.sh test installs it)"
+elif command -v chromium >/dev/null 2>&1; then
+	echo "headless Chromium opens it, clicks 'See the product', and leaves"
+	scripts/browse.py visit "$page" product || scripts/browse.py visit "$page" product ||
+	    fail "Chromium could not visit the page"
+	deadline=$(( $(date +%s) + 20 ))
+	until [ "$(site_items | wc -l)" -ge 3 ]; do
+		[ "$(date +%s)" -lt $deadline ] || fail "the page views and the click did not reach the table"
+		sleep 0.5
+	done
+	echo "in the table, oldest first: the page view of index.html, the click on its link, the"
+	echo "page view of product.html (url, referrer, browser, os and language from the browser;"
+	echo "ip and country added by the collector):"
+	site_items
+else
+	echo "Chromium is not installed: open $page in a browser"
+	echo "on this machine and click the link; the page view and the click arrive in the table."
+	if [ -t 0 ]; then
+		echo "waiting up to 2 minutes for them (Ctrl-C to skip)..."
+		deadline=$(( $(date +%s) + 120 ))
+		until [ "$(site_items | wc -l)" -ge 2 ] || [ "$(date +%s)" -ge $deadline ]; do sleep 1; done
+		site_items
+	fi
+fi
 
 step "stopping"
 for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done

@@ -20,7 +20,7 @@ bench="$test hyperfine wrk python3-boto3"
 case $what in
 build) pkgs=$build ;;
 test) pkgs=$test ;;
-demo) pkgs="$build curl nodejs npm python3 procps" ;;
+demo) pkgs="$build curl nodejs npm python3 procps libmaxmind-db-writer-perl" ;;
 bench) pkgs=$bench ;;
 *) echo "usage: scripts/deps.sh build|test|demo|bench" >&2; exit 2 ;;
 esac
