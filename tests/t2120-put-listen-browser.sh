@@ -27,13 +27,13 @@ collector() {
 }
 stop_collector() { kill -TERM $cpid && wait $cpid; }
 
-# the records of the stream whose member NAME is VALUE
-records() { readback "$S" | python3 -c '
+# the records of FILE (read back from the stream) whose member NAME is VALUE
+records() { python3 -c '
 import json, sys
 for l in sys.stdin:
     r = json.loads(l)
     if r.get(sys.argv[1]) == sys.argv[2]:
-        print(l, end="")' "$1" "$2"; }
+        print(l, end="")' "$2" "$3" <"$1"; }
 
 if ! command -v chromium >/dev/null || ! perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null; then
 	test_skip 'the browser tests' 'chromium or libmaxmind-db-writer-perl missing (scripts/deps.sh test)'
@@ -85,8 +85,8 @@ test_expect_success 'Chromium: a page view, a click on a link, the next page, le
 test_expect_success 'the page view, the click and the next page view are in the stream, as the page saw them' '
 	test_wait_for 10 "test \$(readback $S | wc -l) -ge 11" &&
 	readback "$S" >all &&
-	records event pageview >views &&
-	records event click >clicks &&
+	records all event pageview >views &&
+	records all event click >clicks &&
 	test_line_count views 2 &&
 	test_line_count clicks 1 &&
 	python3 - "$P" <<-\EOF
@@ -110,18 +110,18 @@ test_expect_success 'the page view, the click and the next page view are in the 
 test_expect_success 'the sendBeacon and fetch records: each once, enriched' '
 	for c in beacon-blob beacon-text beacon-ndjson-1 beacon-ndjson-2 fetch-json \
 	    fetch-json-credentials fetch-array-1 fetch-array-2; do
-		records case $c >one &&
+		records all case $c >one &&
 		test_line_count one 1 &&
 		grep -q "\"ip\":\"127.0.0.1\",\"country\":\"Testland\"}$" one || return 1
 	done &&
 	test_line_count all 11
 '
 
-test_expect_success_here 'the pre-flights were asked and answered (the JSON Blob and the JSON fetches)' '
+test_expect_success_here 'the pre-flights were asked and answered (Chromium caches them: one at least)' '
 	stop_collector &&
 	cat collector.err &&
 	n=$(sed -n "s/.* answered 200, \([0-9]*\) 204, 0 4xx, 0 5xx; 11 records received; 11 records delivered$/\1/p" collector.err) &&
-	test "$n" -ge 2
+	test "$n" -ge 1
 '
 
 test_expect_success 'every record passes cs-validate and reaches the table: cs-tail | cs-validate | cs-store' '
@@ -179,10 +179,11 @@ test_expect_success 'X-Forwarded-For only with --trust-forwarded; --override; a 
 	collector --geoip geo.mmdb --override &&
 	curl -s -o /dev/null --data-binary "{\"case\":\"override\",\"ip\":\"10.0.0.1\",\"country\":\"Ours\"}" "$C/report" &&
 	stop_collector &&
-	records case xff | grep -q "\"ip\":\"192.0.2.5\",\"timestamp\":\"[^\"]*\",\"country\":\"EX\"}$" &&
-	records case untrusted | grep -q "\"ip\":\"127.0.0.1\",\"timestamp\":\"[^\"]*\",\"country\":\"Testland\"}$" &&
-	records case kept | grep -q "^{\"case\":\"kept\",\"ip\":\"10.0.0.1\",\"country\":\"Ours\",\"timestamp\":\"2026-01-01T00:00:00.000Z\"}$" &&
-	records case override | grep -q "^{\"case\":\"override\",\"ip\":\"127.0.0.1\",\"timestamp\":\"[^\"]*\",\"country\":\"Testland\"}$"
+	readback "$S" >all2 &&
+	records all2 case xff | grep -q "\"ip\":\"192.0.2.5\",\"timestamp\":\"[^\"]*\",\"country\":\"EX\"}$" &&
+	records all2 case untrusted | grep -q "\"ip\":\"127.0.0.1\",\"timestamp\":\"[^\"]*\",\"country\":\"Testland\"}$" &&
+	records all2 case kept | grep -q "^{\"case\":\"kept\",\"ip\":\"10.0.0.1\",\"country\":\"Ours\",\"timestamp\":\"2026-01-01T00:00:00.000Z\"}$" &&
+	records all2 case override | grep -q "^{\"case\":\"override\",\"ip\":\"127.0.0.1\",\"timestamp\":\"[^\"]*\",\"country\":\"Testland\"}$"
 '
 
 test_expect_success '--geoip with a file that is not a MaxMind DB: exit 3, one line' '
