@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "checkpoint.h"
@@ -224,7 +225,54 @@ struct file_impl {
 	char *path;
 	char *tmp;
 	char *dir;
+	int lockfd;     /* PATH.lock, flock()ed while the checkpoint is open */
 };
+
+/*
+ * One reader per checkpoint: an exclusive flock() on PATH.lock, held until
+ * the checkpoint is closed (or the process ends).  The checkpoint itself
+ * cannot carry the lock: each commit renames a new file over it.  The lock
+ * file holds the pid of its holder, for the message of the one refused.
+ */
+static int
+file_lock(struct file_impl *f, struct cs_err *err)
+{
+	struct buf name = BUF_INIT;
+	char pid[32];
+	ssize_t n;
+	int r = -1;
+
+	buf_printf(&name, "%s.lock", f->path);
+	f->lockfd = open(name.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (f->lockfd < 0) {
+		cs_err_set(err, "cannot open '%s': %s", name.data, strerror(errno));
+		goto out;
+	}
+	if (flock(f->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			cs_err_set(err, "cannot lock '%s': %s", name.data, strerror(errno));
+		} else {
+			n = pread(f->lockfd, pid, sizeof pid - 1, 0);
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			cs_err_set(err, "'%s' is in use by another reader (%s%s holds '%s'): "
+			    "one run at a time per checkpoint", f->path, *pid ? "process " : "a process",
+			    pid, name.data);
+			snprintf(err->code, sizeof err->code, "CheckpointInUse");
+		}
+		close(f->lockfd);
+		f->lockfd = -1;
+		goto out;
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	/* the pid is only for a message: a failure to write it changes nothing */
+	if (ftruncate(f->lockfd, 0) == 0 && pwrite(f->lockfd, pid, (size_t)n, 0) != n) {
+	}
+	r = 0;
+out:
+	buf_free(&name);
+	return r;
+}
 
 static int
 file_load(struct checkpoint *ck, struct cs_err *err)
@@ -308,6 +356,8 @@ file_close(struct checkpoint *ck)
 
 	if (!f)
 		return;
+	if (f->lockfd >= 0)
+		close(f->lockfd); /* and so the lock goes */
 	free(f->path);
 	free(f->tmp);
 	free(f->dir);
@@ -336,7 +386,8 @@ checkpoint_open_file(const char *path, const char *stream, struct cs_err *err)
 	ck->ops = &file_ops;
 	ck->impl = f;
 	ck->stream = cs_strdup(stream);
-	if (ck->ops->load(ck, err) < 0) {
+	f->lockfd = -1;
+	if (file_lock(f, err) < 0 || ck->ops->load(ck, err) < 0) {
 		checkpoint_close(ck);
 		return NULL;
 	}

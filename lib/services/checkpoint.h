@@ -59,7 +59,9 @@ struct checkpoint {
 /*
  * Open the file checkpoint PATH for STREAM and load it.  A missing file is
  * an empty checkpoint (created at the first commit); a file that names
- * another stream or does not parse is an error.
+ * another stream or does not parse is an error.  PATH.lock is locked until
+ * checkpoint_close(): a checkpoint open elsewhere is refused at once (err.code
+ * "CheckpointInUse").
  */
 struct checkpoint *checkpoint_open_file(const char *path, const char *stream,
     struct cs_err *err);

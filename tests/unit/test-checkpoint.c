@@ -55,6 +55,18 @@ main(void)
 	checkpoint_set(ck, "shardId-000000000000", "104");
 	usleep((CHECKPOINT_SYNC_MS + 20) * 1000);
 	ok(checkpoint_sync(ck, 0, &err) == 0 && ck->commits == 3, "sync commits again later");
+	{
+		struct checkpoint *two;
+
+		two = checkpoint_open_file(path, "s1", &err);
+		ok(two == NULL, "open twice: the second refused while the first holds it");
+		ok(strstr(err.msg, "in use by another reader") && strcmp(err.code, "CheckpointInUse") == 0,
+		    "reason: %s", err.msg);
+		checkpoint_close(two);
+	}
+	checkpoint_close(ck);
+	ck = checkpoint_open_file(path, "s1", &err);
+	ok(ck != NULL, "closed: free to open again");
 	checkpoint_close(ck);
 
 	ck = checkpoint_open_file(path, "other", &err);
