@@ -85,6 +85,10 @@ envelope_format(struct buf *out, const struct envelope *e, struct json_doc *doc)
 	json_escape(out, e->seq, strlen(e->seq));
 	if (e->subseq >= 0)
 		buf_printf(out, ",\"subSequenceNumber\":%ld", e->subseq);
+	if (e->ehk) {
+		buf_adds(out, ",\"explicitHashKey\":");
+		json_escape(out, e->ehk, e->ehklen);
+	}
 	buf_adds(out, ",\"partitionKey\":");
 	if (utf8_valid(e->key, e->keylen, NULL)) {
 		json_escape(out, e->key, e->keylen);
@@ -182,4 +186,16 @@ bad64:
 	buf_reset(data);
 	cs_err_set(err, "envelope: \"dataBase64\" is not base64");
 	return -1;
+}
+
+int
+envelope_ehk(const struct json_doc *doc, struct buf *ehk)
+{
+	int t = json_obj_get(doc, 0, "explicitHashKey", 15);
+
+	buf_reset(ehk);
+	if (t < 0 || doc->tok[t].type != JSON_STRING)
+		return 0;
+	json_str_decode(doc, t, ehk);
+	return 1;
 }

@@ -10,7 +10,9 @@
  * value on one line (valid UTF-8, no CR or LF, no blanks around the
  * value); otherwise "dataBase64" holds them base64-encoded.  Either way
  * envelope_parse() gives back the exact bytes.  A record de-aggregated
- * from a KPL aggregate also carries "subSequenceNumber" (its index).
+ * from a KPL aggregate also carries "subSequenceNumber" (its index) and,
+ * when its producer gave one, its "explicitHashKey" (decimal); GetRecords
+ * does not tell a plain record's explicit hash key.
  * envelope_parse() ignores members it does not know.
  */
 #ifndef CS_ENVELOPE_H
@@ -32,6 +34,8 @@ struct envelope {
 	int64_t arrival_ms;     /* 0: not known (the member is left out) */
 	const char *data;
 	size_t len;
+	const char *ehk;        /* explicit hash key, NULL when none (or not known) */
+	size_t ehklen;
 };
 
 /*
@@ -62,5 +66,10 @@ int envelope_detect(const struct json_doc *doc);
  */
 int envelope_parse(struct json_doc *doc, const char *line, size_t n, struct buf *data,
     struct buf *key, struct cs_err *err);
+/*
+ * After envelope_parse() succeeded on DOC: its "explicitHashKey" (a
+ * string) into EHK (reset first), 1; 0 when it has none.
+ */
+int envelope_ehk(const struct json_doc *doc, struct buf *ehk);
 
 #endif

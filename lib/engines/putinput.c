@@ -62,7 +62,8 @@ putinput_take(struct putinput *pi, const char *s, size_t n, const char *source, 
 		}
 		data = pi->data.data ? pi->data.data : "";
 		len = pi->data.len;
-		buf_reset(&pi->ehk);
+		/* its own explicit hash key goes with it, unless -k or --explicit-hash-key place it anew */
+		envelope_ehk(&pi->doc, &pi->ehk);
 		if ((pi->cfg.keyexpr || pi->cfg.ehkexpr) &&
 		    putkey_get(pi->cfg.keys, data, len, pi->cfg.keyexpr ? &pi->key : &pi->scratch,
 		    &pi->ehk, &err) != 0) {

@@ -26,9 +26,11 @@ tailfmt_free(struct tailfmt *f)
 /* One record as one line onto OUT: the data when it is a JSON line, else the envelope. */
 static void
 format_one(struct tailfmt *f, struct buf *out, const char *shard, const char *seq, long subseq,
-    const char *key, size_t keylen, int64_t arrival, const char *data, size_t len)
+    const char *key, size_t keylen, const char *ehk, size_t ehklen, int64_t arrival,
+    const char *data, size_t len)
 {
-	struct envelope e = { f->stream, shard, seq, subseq, key, keylen, arrival, data, len };
+	struct envelope e = { f->stream, shard, seq, subseq, key, keylen, arrival, data, len, ehk,
+		ehklen };
 
 	if (!f->envelope) {
 		size_t n = len;
@@ -63,8 +65,8 @@ tailfmt_record(struct tailfmt *f, struct buf *out, const char *shard,
 				const struct kpl_record *k = &f->agg.rec[i];
 
 				start = out->len;
-				format_one(f, out, shard, seq, (long)i, k->key, k->keylen, r->arrival_ms,
-				    k->data, k->len);
+				format_one(f, out, shard, seq, (long)i, k->key, k->keylen, k->ehk, k->ehklen,
+				    r->arrival_ms, k->data, k->len);
 				if (each)
 					each(ctx, out->data + start, out->len - start, seq,
 					    i + 1 == f->agg.n);
@@ -76,7 +78,7 @@ tailfmt_record(struct tailfmt *f, struct buf *out, const char *shard,
 		}
 	}
 	start = out->len;
-	format_one(f, out, shard, seq, -1, KREC_KEY(rs, r), r->key_len, r->arrival_ms, data,
+	format_one(f, out, shard, seq, -1, KREC_KEY(rs, r), r->key_len, NULL, 0, r->arrival_ms, data,
 	    r->data_len);
 	if (each)
 		each(ctx, out->data + start, out->len - start, seq, 1);

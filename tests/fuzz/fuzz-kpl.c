@@ -91,7 +91,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* any bytes as data: the envelope gives them back exactly */
 	{
 		struct envelope e = { "s", "shardId-000000000000", "1", -1, (const char *)data,
-		    size ? size : 0, 0, (const char *)data, size };
+		    size ? size : 0, 0, (const char *)data, size, NULL, 0 };
 
 		if (size == 0)
 			e.key = "k", e.keylen = 1;

@@ -8,7 +8,7 @@ static void
 round_trip(struct json_doc *doc, const char *data, size_t len, const char *want_member,
     const char *title)
 {
-	struct envelope e = { "s", "shardId-000000000001", "4959", -1, "pk", 2, 1517786312866, data, len };
+	struct envelope e = { "s", "shardId-000000000001", "4959", -1, "pk", 2, 1517786312866, data, len, NULL, 0 };
 	struct buf line = BUF_INIT, d = BUF_INIT, k = BUF_INIT;
 	struct cs_err err;
 
@@ -31,7 +31,7 @@ main(void)
 	struct buf line = BUF_INIT, d = BUF_INIT, k = BUF_INIT;
 	struct cs_err err;
 	struct envelope e = { "click-stream", "shardId-000000000000", "1", 3, "0", 1, 1517786312866,
-	    "{\"ip\":\"0.0.0.0\"}", 16 };
+	    "{\"ip\":\"0.0.0.0\"}", 16, NULL, 0 };
 
 	json_doc_init(&doc, JSON_DEFAULT_DEPTH);
 	envelope_format(&line, &e, &doc);
@@ -39,6 +39,24 @@ main(void)
 	    "\"sequenceNumber\":\"1\",\"subSequenceNumber\":3,\"partitionKey\":\"0\","
 	    "\"approximateArrival\":\"2018-02-04T23:18:32.866Z\",\"data\":{\"ip\":\"0.0.0.0\"}}\n",
 	    "exact envelope");
+
+	/* a de-aggregated user record's explicit hash key, out and back */
+	{
+		struct envelope x = e;
+		struct buf h = BUF_INIT;
+
+		x.ehk = "85070591730234615865843651857942052864";
+		x.ehklen = strlen(x.ehk);
+		buf_reset(&line);
+		envelope_format(&line, &x, &doc);
+		ok(strstr(line.data, ",\"explicitHashKey\":\"85070591730234615865843651857942052864\",\"partitionKey\":\"0\"") != NULL,
+		    "explicit hash key in the envelope: %s", line.data);
+		ok(envelope_parse(&doc, line.data, line.len - 1, &d, &k, &err) == 0 && envelope_ehk(&doc, &h) == 1 &&
+		    strcmp(h.data, x.ehk) == 0, "and back");
+		ok(envelope_parse(&doc, "{\"partitionKey\":\"a\",\"data\":1}", 29, &d, &k, &err) == 0 &&
+		    envelope_ehk(&doc, &h) == 0 && h.len == 0, "none: none");
+		buf_free(&h);
+	}
 
 	round_trip(&doc, "{\"a\":[1,2,{\"b\":null}]}", 22, "\"data\":{", "object");
 	round_trip(&doc, "\"{\\\"ip\\\":\\\"0.0.0.0\\\"}\"", 22, "\"data\":\"{", "double-encoded string");
