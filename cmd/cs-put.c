@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aggpack.h"
 #include "aws.h"
 #include "cs.h"
 #include "input.h"
@@ -43,6 +44,9 @@ static const char usage[] =
     "      --linger MS            wait at most MS for a batch to fill (default 20)\n"
     "      --parallel N           PutRecords requests in flight (default 4)\n"
     "      --batch-size N         records per PutRecords request, 1..500 (default 500)\n"
+    "      --aggregate            pack records into KPL aggregated records, per shard\n"
+    "      --aggregate-max-bytes N  with --aggregate: bytes an aggregate may reach\n"
+    "                             (default 51200, at most 1048575)\n"
     "      --rate N               at most N records per second\n"
     "      --replay-speed X       pace records by their \"timestamp\", X times as fast\n"
     "      --dry-run              send nothing: print the batches and each record's shard\n"
@@ -77,6 +81,8 @@ enum {
 	OPT_LINGER,
 	OPT_PARALLEL,
 	OPT_BATCH,
+	OPT_AGG,
+	OPT_AGG_BYTES,
 	OPT_RATE,
 	OPT_REPLAY,
 	OPT_DRY,
@@ -103,6 +109,8 @@ static const struct option longopts[] = {
 	{ "linger", required_argument, NULL, OPT_LINGER },
 	{ "parallel", required_argument, NULL, OPT_PARALLEL },
 	{ "batch-size", required_argument, NULL, OPT_BATCH },
+	{ "aggregate", no_argument, NULL, OPT_AGG },
+	{ "aggregate-max-bytes", required_argument, NULL, OPT_AGG_BYTES },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "replay-speed", required_argument, NULL, OPT_REPLAY },
 	{ "dry-run", no_argument, NULL, OPT_DRY },
@@ -133,6 +141,9 @@ struct app {
 	const char *geoip_path;
 	struct geoip *geo;
 	int linger_set;
+	int aggregate;
+	size_t agg_bytes;
+	struct shardmap map;      /* --aggregate: the stream's shards */
 	unsigned long unsent;     /* records not delivered after a failure for good */
 	struct listener *listener;
 	double rate, replay;
@@ -220,7 +231,10 @@ on_dry_batch(void *arg, unsigned long no, const struct put_record *const *recs, 
 	struct app *a = arg;
 	struct buf *b = &a->line;
 
-	putdry_format_batch(b, a->have_shards ? a->shards : NULL, a->nshards, no, recs, n, bytes);
+	if (a->map.nshards)  /* --aggregate took them */
+		putdry_format_batch(b, a->map.shards, a->map.nshards, no, recs, n, bytes);
+	else
+		putdry_format_batch(b, a->have_shards ? a->shards : NULL, a->nshards, no, recs, n, bytes);
 	if (fwrite(b->data, 1, b->len, stdout) != b->len)
 		a->out_failed = 1;
 }
@@ -446,6 +460,10 @@ main(int argc, char **argv)
 			break;
 		case OPT_PARALLEL: a.parallel = (unsigned)cs_opt_number("parallel", optarg, 1, 256); break;
 		case OPT_BATCH: a.batch = (unsigned)cs_opt_number("batch-size", optarg, 1, PUT_MAX_RECORDS); break;
+		case OPT_AGG: a.aggregate = 1; break;
+		case OPT_AGG_BYTES:
+			a.agg_bytes = (size_t)cs_opt_number("aggregate-max-bytes", optarg, 1, AGG_MAX_BYTES);
+			break;
 		case OPT_RATE: a.rate = positive("rate", optarg); break;
 		case OPT_REPLAY: a.replay = positive("replay-speed", optarg); break;
 		case OPT_DRY: a.dry_run = 1; break;
@@ -478,6 +496,8 @@ main(int argc, char **argv)
 		cs_usage_error("-s: the stream name is empty");
 	if (a.listen && optind < argc)
 		cs_usage_error("--listen takes no input files");
+	if (a.agg_bytes && !a.aggregate)
+		cs_usage_error("--aggregate-max-bytes goes with --aggregate");
 	if (a.listen && (a.dry_run || a.envelope || a.results_path || a.rate > 0 || a.replay > 0))
 		cs_usage_error("--listen does not go with --dry-run, --envelope, --results, --rate or --replay-speed");
 	if (!a.listen && (a.origins || a.geoip_path || a.trust_forwarded || a.override || a.no_enrich ||
@@ -512,6 +532,20 @@ main(int argc, char **argv)
 	} else if (!(a.c = aws_client_new(&a.o, "kinesis", &err))) {
 		cs_die(CS_EXIT_SERVICE, "%s", err.msg);
 	}
+	shardmap_init(&a.map);
+	if (a.aggregate) {
+		/* records are grouped by the shard they map to: the map first, before anything is read */
+		if (a.dry_run) {
+			if (a.have_shards) {
+				shardmap_set(&a.map, a.shards, a.nshards);
+				a.shards = NULL;
+				a.nshards = 0;
+				a.have_shards = 0;
+			}
+		} else if (shardmap_load(&a.map, a.c, a.stream, &err) != 0) {
+			cs_die(CS_EXIT_SERVICE, "--aggregate needs the stream's shards: %s", err.msg);
+		}
+	}
 
 	memset(&cfg, 0, sizeof cfg);
 	cfg.stream = a.stream;
@@ -523,6 +557,10 @@ main(int argc, char **argv)
 	cfg.want_ids = a.results_path || a.listen;
 	cfg.retry_budget_ms = a.o.retry_budget_ms;
 	cfg.max_attempts = a.o.max_attempts;
+	if (a.aggregate) {
+		cfg.aggregate_bytes = a.agg_bytes ? a.agg_bytes : AGG_DEFAULT_BYTES;
+		cfg.map = &a.map;
+	}
 	cfg.done = on_done;
 	cfg.dry_run = a.dry_run ? on_dry_batch : NULL;
 	cfg.arg = &a;
@@ -640,6 +678,7 @@ main(int argc, char **argv)
 	free(a.origins);
 	putkey_free(a.keys);
 	kinesis_shards_free(a.shards, a.nshards);
+	shardmap_free(&a.map);
 	aws_client_free(a.c);
 	putinput_free(&a.pin);
 	buf_free(&a.line);

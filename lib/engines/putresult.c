@@ -23,6 +23,8 @@ putresult_format(struct buf *b, const struct put_record *rec, const struct put_r
 		json_escape(b, res->shard_id, strlen(res->shard_id));
 		buf_adds(b, ",\"SequenceNumber\":");
 		json_escape(b, res->sequence_number, strlen(res->sequence_number));
+		if (res->subseq >= 0)
+			buf_printf(b, ",\"SubSequenceNumber\":%ld", res->subseq);
 	} else {
 		buf_adds(b, "{\"Code\":");
 		json_escape(b, res->code, strlen(res->code));

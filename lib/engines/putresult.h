@@ -21,6 +21,7 @@ int putresult_is_failure(const struct putter *p, const struct put_result *res);
 /*
  * Append to B (reset first) the --results line of REC, newline included:
  *   {"Code":"PutRecordSuccessful","ShardId":...,"SequenceNumber":...,"source":...,"line":N}
+ *   (with "SubSequenceNumber":I after the sequence number for a user record of a KPL aggregate)
  *   {"Code":CODE,"Message":MSG,"source":...,"line":N}
  * ("line" left out when REC->line is 0).
  */

@@ -158,6 +158,7 @@ call_done(struct putter *p, struct rec *r, const char *a, const char *b)
 
 	res.ok = r->ok;
 	res.attempts = r->attempts;
+	res.subseq = -1;
 	if (r->ok) {
 		res.shard_id = a;
 		res.sequence_number = b;

@@ -18,6 +18,15 @@
  *   and accepts a later one of the same key: Kinesis itself reorders then).
  * - DONE is called once per record: in input order with ORDERED, else as
  *   soon as its fate is known.
+ * - With AGGREGATE_BYTES, the records of a request are packed into KPL
+ *   aggregates per shard (lib/engines/aggpack.h), placed by MAP: a record
+ *   is then a user record, an entry of the request one aggregate (or one
+ *   record sent plain).  A failed entry is retried, its user records each
+ *   re-packed; an aggregate accepted on a shard the map did not predict,
+ *   holding user records outside that shard's range, has the map read
+ *   again and its user records put again (a KCL consumer skips such an
+ *   aggregate whole).  DONE still comes once per user record, with the
+ *   aggregate's shard and sequence number and its own sub-sequence number.
  *
  * Single-threaded: every call from the same thread.
  */
@@ -29,6 +38,7 @@
 
 #include "aws.h"
 #include "cs.h"
+#include "shardmap.h"
 
 #define PUT_MAX_RECORDS 500
 #define PUT_MAX_BATCH_BYTES (5u << 20)
@@ -44,6 +54,7 @@ struct put_result {
 	const char *message;
 	int http_status;             /* when !ok: the service's HTTP status of a whole-request failure, else 0 */
 	unsigned attempts;           /* requests the record was part of */
+	long subseq;                 /* when ok: its index in the KPL aggregate, -1 when sent plain */
 };
 
 /* One record as DONE sees it (borrowed: valid during the call). */
@@ -78,6 +89,8 @@ struct put_config {
 	                                (else they may be "" when every entry succeeded) */
 	unsigned retry_budget_ms;    /* per record, from its first attempt; default RETRY_BUDGET_MS */
 	unsigned max_attempts;       /* per record; 0: as the budget allows */
+	size_t aggregate_bytes;      /* >0: KPL aggregates of at most this many bytes (<= AGG_MAX_BYTES) */
+	struct shardmap *map;        /* with AGGREGATE_BYTES: the stream's shards (read again on a reshard) */
 	put_done_fn done;
 	put_batch_fn dry_run;        /* non-NULL: do not send */
 	void *arg;                   /* for DONE and DRY_RUN */
@@ -92,6 +105,9 @@ struct put_stats {
 	unsigned long entry_retries; /* entries re-sent after a partial failure */
 	unsigned long request_retries; /* whole requests re-sent by the client */
 	unsigned long throttled;     /* entries refused with a throttling code */
+	unsigned long kinesis_records; /* entries accepted: aggregates and plain records */
+	unsigned long aggregated;    /* records delivered inside an aggregate */
+	unsigned long wrong_shard;   /* aggregates accepted on a shard the map did not predict */
 };
 
 struct putter;

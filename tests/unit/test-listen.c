@@ -168,7 +168,7 @@ main(void)
 {
 	int st;
 	const char *b;
-	struct put_result ok = { 1, "shardId-000000000001", "4968", NULL, NULL, 0, 1 };
+	struct put_result ok = { 1, "shardId-000000000001", "4968", NULL, NULL, 0, 1, -1 };
 	struct listen_answer ans;
 
 	memset(&ans, 0, sizeof ans);
