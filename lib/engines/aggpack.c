@@ -30,6 +30,7 @@ struct aggpack {
 	const struct shardmap *m;
 	struct pentry *e;
 	size_t n, cap;
+	size_t bytes;            /* the entries' bytes, added up */
 	struct member *mem;
 	size_t nmem, memcap;
 	struct kpl_builder **pool;  /* builders, pool[0..npool) handed out this request */
@@ -41,7 +42,8 @@ struct aggpack {
 	size_t nopen;
 	unsigned long gen;
 	/* the last placement asked for, kept for the add that follows its cost */
-	const struct agg_user *last;
+	const void *last_ctx, *last_data, *last_key;
+	int have_last;
 	phash_u128 last_hash;
 	long last_shard;
 };
@@ -90,8 +92,9 @@ aggpack_begin(struct aggpack *p, const struct shardmap *m)
 		kpl_builder_reset(p->pool[i]);
 	p->npool = 0;
 	p->n = p->nmem = 0;
+	p->bytes = 0;
 	p->m = m;
-	p->last = NULL;
+	p->have_last = 0;
 	p->gen++;
 	if (m && m->nshards > p->nopen) {
 		p->open = cs_realloc(p->open, m->nshards * sizeof *p->open);
@@ -122,9 +125,12 @@ as_kpl(const struct agg_user *u)
 static void
 place(struct aggpack *p, const struct agg_user *u)
 {
-	if (p->last == u)
+	if (p->have_last && p->last_ctx == u->ctx && p->last_data == u->data && p->last_key == u->key)
 		return;
-	p->last = u;
+	p->have_last = 1;
+	p->last_ctx = u->ctx;
+	p->last_data = u->data;
+	p->last_key = u->key;
 	p->last_hash = aggpack_hash(u);
 	p->last_shard = p->m ? shardmap_find(p->m, p->last_hash) : -1;
 }
@@ -214,6 +220,7 @@ aggpack_add(struct aggpack *p, const struct agg_user *u)
 		e->made = 0;
 		e->kb = NULL;
 		e->bytes = u->len + u->keylen;
+		p->bytes += e->bytes;
 		if (aggregatable(p, u)) {
 			e->kb = builder_get(p);
 			p->open[p->last_shard] = p->n;
@@ -221,7 +228,9 @@ aggpack_add(struct aggpack *p, const struct agg_user *u)
 		}
 		p->n++;
 	} else {
+		p->bytes -= e->bytes;
 		e->bytes = size + strlen(AGG_PARTITION_KEY);
+		p->bytes += e->bytes;
 	}
 	if (e->kb)
 		kpl_builder_add(e->kb, &r);
@@ -239,7 +248,7 @@ aggpack_add(struct aggpack *p, const struct agg_user *u)
 		p->mem[e->tail].next = p->nmem;
 	e->tail = p->nmem++;
 	e->n++;
-	p->last = NULL;
+	p->have_last = 0;
 }
 
 size_t
@@ -251,11 +260,7 @@ aggpack_count(const struct aggpack *p)
 size_t
 aggpack_bytes(const struct aggpack *p)
 {
-	size_t i, n = 0;
-
-	for (i = 0; i < p->n; i++)
-		n += p->e[i].bytes;
-	return n;
+	return p->bytes;
 }
 
 void

@@ -27,6 +27,8 @@
 #define AGG_DEFAULT_BYTES 51200
 #define AGG_MAX_BYTES ((1u << 20) - 1)
 #define AGG_PARTITION_KEY "a"
+/* User records a request may hold when aggregating: 5 MiB of the smallest likely ones */
+#define AGG_BATCH_RECORDS 20480
 
 /* One user record as the packer sees it (borrowed until aggpack_begin). */
 struct agg_user {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggpack.h"
 #include "json.h"
 #include "keyorder.h"
 #include "phash.h"
@@ -38,14 +39,23 @@ struct rec {
 	void *ctx;
 	char *data, *key, *ehk;
 	size_t len, keylen;
+	long subseq;             /* its index in the aggregate it was last sent in, -1: plain */
 	char *res_a, *res_b;     /* shard id + sequence number, or code + message */
 };
 
+/*
+ * One PutRecords request: N entries (Kinesis records) of BYTES, holding
+ * NRECS records.  Entry I holds recs[first[I] .. first[I + 1]); without
+ * aggregation each entry is one record (FIRST is NULL).
+ */
 struct batch {
 	struct putter *p;
 	unsigned long no;
 	size_t n, bytes;
-	struct rec *recs[PUT_MAX_RECORDS];
+	size_t nrecs, cap;
+	struct rec **recs;
+	size_t *first;
+	char **predicted;        /* aggregating: entry I's predicted shard id (NULL: not placed) */
 };
 
 struct putter {
@@ -78,6 +88,7 @@ struct putter {
 	struct json_doc doc;
 	struct buf tmp;
 	struct pool pool;        /* the records */
+	struct aggpack *agg;     /* AGGREGATE_BYTES: the packer */
 };
 
 static void
@@ -106,6 +117,13 @@ putter_new(const struct put_config *cfg, struct aws_client *c)
 	p->pol.max_attempts = p->cfg.max_attempts;
 	p->rng = retry_seed();
 	p->window = (size_t)p->cfg.parallel * p->cfg.max_records + PUT_MAX_RECORDS * 2;
+	if (p->cfg.aggregate_bytes && p->cfg.map) {
+		/* a request holds thousands of user records: room for a few requests' worth */
+		p->agg = aggpack_new(p->cfg.aggregate_bytes);
+		p->window = (size_t)(p->cfg.parallel + 1) * AGG_BATCH_RECORDS;
+	} else {
+		p->cfg.aggregate_bytes = 0;
+	}
 	if (p->cfg.ordered)
 		seqring_init(&p->ring, p->window);
 	if (p->cfg.ordered_keys)
@@ -139,6 +157,7 @@ putter_free(struct putter *p)
 	if (p->cfg.ordered_keys)
 		keyorder_free(&p->keys);
 	pool_free(&p->pool);
+	aggpack_free(p->agg);
 	free(p->fail_code);
 	buf_free(&p->body);
 	buf_free(&p->tmp);
@@ -158,7 +177,7 @@ call_done(struct putter *p, struct rec *r, const char *a, const char *b)
 
 	res.ok = r->ok;
 	res.attempts = r->attempts;
-	res.subseq = -1;
+	res.subseq = r->subseq;
 	if (r->ok) {
 		res.shard_id = a;
 		res.sequence_number = b;
@@ -237,6 +256,7 @@ rec_new(struct putter *p, const char *data, size_t len, const char *key, size_t 
 	r->source = source;
 	r->line = line;
 	r->ctx = ctx;
+	r->subseq = -1;
 	r->seq = p->next_seq++;
 	if (p->cfg.ordered)
 		seqring_set(&p->ring, r->seq, r);
@@ -373,6 +393,66 @@ putter_stats(const struct putter *p)
 
 /* --- batches ---------------------------------------------------------------- */
 
+static struct batch *
+batch_new(struct putter *p)
+{
+	struct batch *b = cs_calloc(1, sizeof *b);
+
+	b->p = p;
+	b->cap = p->agg ? 1024 : p->cfg.max_records;
+	b->recs = cs_malloc(b->cap * sizeof *b->recs);
+	return b;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t i;
+
+	if (b->predicted)
+		for (i = 0; i < b->n; i++)
+			free(b->predicted[i]);
+	free(b->predicted);
+	free(b->first);
+	free(b->recs);
+	free(b);
+}
+
+static void
+batch_push(struct batch *b, struct rec *r)
+{
+	if (b->nrecs == b->cap) {
+		b->cap *= 2;
+		b->recs = cs_realloc(b->recs, b->cap * sizeof *b->recs);
+	}
+	b->recs[b->nrecs++] = r;
+}
+
+/* the records of B (taken in input order) grouped by the aggregates the packer made */
+static void
+batch_group(struct putter *p, struct batch *b)
+{
+	const struct shardmap *m = p->cfg.map;
+	size_t i, j, k = 0;
+
+	b->n = aggpack_count(p->agg);
+	b->bytes = aggpack_bytes(p->agg);
+	b->first = cs_malloc((b->n + 1) * sizeof *b->first);
+	b->predicted = cs_calloc(b->n + 1, sizeof *b->predicted);
+	for (i = 0; i < b->n; i++) {
+		struct agg_entry e;
+
+		b->first[i] = k;
+		aggpack_entry(p->agg, i, &e, (void **)b->recs + k);
+		for (j = 0; j < e.n; j++)
+			b->recs[k + j]->subseq = e.n > 1 ? (long)j : -1;
+		if (e.shard >= 0)
+			b->predicted[i] = cs_strdup(m->shards[e.shard].id);
+		k += e.n;
+	}
+	b->first[b->n] = k;
+}
+
 /* Take what may leave now from the pending list into a new batch (NULL: nothing). */
 static struct batch *
 build(struct putter *p, uint64_t now)
@@ -384,14 +464,26 @@ build(struct putter *p, uint64_t now)
 	p->wake_ms = 0;
 	if (ok)
 		keyorder_begin(&p->keys);
+	if (p->agg)
+		aggpack_begin(p->agg, p->cfg.map);
 	for (r = p->head; r; r = next) {
 		size_t size = r->len + r->keylen;
-		int take = r->ready_ms <= now;
+		int take = r->ready_ms <= now, full = 0;
+		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r };
 
 		next = r->next;
 		if (!take && (!p->wake_ms || r->ready_ms < p->wake_ms))
 			p->wake_ms = r->ready_ms;
-		if (take && b && b->bytes + size > PUT_MAX_BATCH_BYTES) {
+		if (take && b && p->agg) {
+			int entry;
+
+			/* the request's limits count Kinesis records: aggregates, or records sent plain */
+			aggpack_cost(p->agg, &u, &entry, &size);
+			full = (entry && b->n >= p->cfg.max_records) || b->bytes + size > PUT_MAX_BATCH_BYTES;
+		} else if (take && b) {
+			full = b->bytes + size > PUT_MAX_BATCH_BYTES;
+		}
+		if (full) {
 			if (!ok)
 				break;
 			take = 0;
@@ -402,11 +494,8 @@ build(struct putter *p, uint64_t now)
 			prev = r;
 			continue;
 		}
-		if (!b) {
-			b = cs_malloc(sizeof *b);
-			b->p = p;
-			b->n = b->bytes = 0;
-		}
+		if (!b)
+			b = batch_new(p);
 		if (prev)
 			prev->next = next;
 		else
@@ -417,15 +506,55 @@ build(struct putter *p, uint64_t now)
 		p->npending--;
 		if (r->ready_ms)
 			p->nretries--;
-		p->pending_bytes -= size;
-		b->recs[b->n++] = r;
+		p->pending_bytes -= r->len + r->keylen;
+		batch_push(b, r);
+		if (p->agg) {
+			aggpack_add(p->agg, &u);
+			b->n = aggpack_count(p->agg);
+			b->bytes = aggpack_bytes(p->agg);
+			continue;
+		}
+		b->n++;
 		b->bytes += size;
 		if (b->n >= p->cfg.max_records)
 			break;
 	}
 	if (ok)
 		keyorder_end(&p->keys);
+	if (b && p->agg)
+		batch_group(p, b);
 	return b;
+}
+
+static int
+by_seq(const void *x, const void *y)
+{
+	const struct rec *a = *(struct rec *const *)x, *b = *(struct rec *const *)y;
+
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* LIST in input order (aggregates group records by shard, not in input order) */
+static struct rec *
+sort_list(struct rec *list)
+{
+	struct rec *r, **v;
+	size_t n = 0, i;
+
+	for (r = list; r; r = r->next)
+		n++;
+	if (n < 2)
+		return list;
+	v = cs_malloc(n * sizeof *v);
+	for (r = list, i = 0; r; r = r->next)
+		v[i++] = r;
+	qsort(v, n, sizeof *v, by_seq);
+	for (i = 0; i + 1 < n; i++)
+		v[i]->next = v[i + 1];
+	v[n - 1]->next = NULL;
+	list = v[0];
+	free(v);
+	return list;
 }
 
 /* put the retried records (a list in input order) back among the pending ones */
@@ -473,10 +602,63 @@ batch_failed(struct putter *p, struct batch *b, const char *code, const char *ms
 {
 	size_t i;
 
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->nrecs; i++) {
 		b->recs[i]->http_status = status;
 		complete(p, b->recs[i], 0, code, msg);
 	}
+}
+
+/*
+ * Entry I of B was accepted on SHARD: 1 when its records may count as
+ * delivered there.  An entry placed by a map that is out of date (the
+ * stream was resharded) lands where Kinesis now puts its explicit hash
+ * key: the map is read again, and an aggregate some of whose records do
+ * not belong to that shard has all of them put again (a KCL consumer
+ * skips the whole aggregate: its records must arrive again, on their own
+ * shards), onto *RT, the retry list.
+ */
+static int
+landed_right(struct putter *p, struct batch *b, size_t i, const char *shard, const char *seq,
+    uint64_t now, struct rec ***rt)
+{
+	struct shardmap *m = p->cfg.map;
+	size_t j, first = b->first[i], last = b->first[i + 1];
+	long si;
+	int fits = 1;
+
+	if (!b->predicted[i] || strcmp(b->predicted[i], shard) == 0)
+		return 1;
+	p->stats.wrong_shard++;
+	if (p->c)
+		shardmap_reload(m, p->c, p->cfg.stream);
+	if (last - first < 2)
+		return 1;  /* a plain record: Kinesis placed it by its own key */
+	si = shardmap_by_id(m, shard);
+	for (j = first; j < last && fits; j++) {
+		struct rec *r = b->recs[j];
+		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r };
+
+		fits = si >= 0 && shardmap_holds(m, (size_t)si, aggpack_hash(&u));
+	}
+	if (fits)
+		return 1;
+	p->stats.kinesis_records++;  /* in the stream all the same */
+	for (j = first; j < last; j++) {
+		struct rec *r = b->recs[j];
+
+		/* past its budget it stays where it landed: there, at least, it is in the stream */
+		if (p->interrupted || p->failed || !retry_allowed(&p->pol, r->attempts,
+		    now - r->first_ms, 0)) {
+			complete(p, r, 1, shard, seq);
+			continue;
+		}
+		r->ready_ms = r->due_ms = now;
+		r->state = R_PENDING;
+		**rt = r;
+		*rt = &r->next;
+		p->stats.entry_retries++;
+	}
+	return 0;
 }
 
 static void
@@ -493,7 +675,7 @@ on_answer(void *ctx, const struct aws_result *res)
 	p->inflight--;
 	p->stalled = 0;
 	if (p->cfg.ordered_keys)
-		for (i = 0; i < b->n; i++)
+		for (i = 0; i < b->nrecs; i++)
 			keyorder_done(&p->keys, b->recs[i]->key, b->recs[i]->keylen,
 			    b->recs[i]->keyhash);
 	if (!res->ok) {
@@ -514,43 +696,54 @@ on_answer(void *ctx, const struct aws_result *res)
 		batch_failed(p, b, code, msg, res->err.http_status);
 		if (p->failed)
 			reject_pending(p, p->fail_code, p->err.msg);
-		free(b);
+		batch_free(b);
 		return;
 	}
-	if (!p->cfg.want_ids && putrecords_all_ok(res->body->data, res->body->len)) {
+	if (!p->cfg.want_ids && !p->agg && putrecords_all_ok(res->body->data, res->body->len)) {
 		for (i = 0; i < b->n; i++)
 			complete(p, b->recs[i], 1, "", "");
-		free(b);
+		p->stats.kinesis_records += b->n;
+		batch_free(b);
 		return;
 	}
 	if ((t = putrecords_parse(&p->doc, res->body->data, res->body->len, b->n)) < 0) {
 		batch_failed(p, b, "InvalidResponse", "PutRecords answer does not match the request", 502);
-		free(b);
+		batch_free(b);
 		return;
 	}
 	for (i = 0; i < b->n; i++) {
-		struct rec *r = b->recs[i];
+		size_t j, first = b->first ? b->first[i] : i, last = b->first ? b->first[i + 1] : i + 1;
 
 		if (putrecords_entry(&p->doc, &t, &a, &m)) {
+			/* a failed aggregate: each of its records is retried (packed again), or fails */
 			int again = retry_is_throttle(a.data) || strcmp(a.data, "InternalFailure") == 0;
-			unsigned wait;
 
 			if (retry_is_throttle(a.data))
 				p->stats.throttled++;
-			wait = retry_backoff_ms(&p->pol, r->attempts, &p->rng);
-			if (again && !p->interrupted && !p->failed &&
-			    retry_allowed(&p->pol, r->attempts, now - r->first_ms, wait)) {
-				r->ready_ms = r->due_ms = now + wait;
-				r->state = R_PENDING;
-				*rt = r;
-				rt = &r->next;
-				p->stats.entry_retries++;
-			} else {
-				complete(p, r, 0, a.data, m.len ? m.data : a.data);
+			for (j = first; j < last; j++) {
+				struct rec *r = b->recs[j];
+				unsigned wait = retry_backoff_ms(&p->pol, r->attempts, &p->rng);
+
+				if (again && !p->interrupted && !p->failed &&
+				    retry_allowed(&p->pol, r->attempts, now - r->first_ms, wait)) {
+					r->ready_ms = r->due_ms = now + wait;
+					r->state = R_PENDING;
+					*rt = r;
+					rt = &r->next;
+					p->stats.entry_retries++;
+				} else {
+					complete(p, r, 0, a.data, m.len ? m.data : a.data);
+				}
 			}
-		} else {
-			complete(p, r, 1, a.data, m.data);
+			continue;
 		}
+		if (b->predicted && !landed_right(p, b, i, a.data, m.data, now, &rt))
+			continue;
+		p->stats.kinesis_records++;
+		if (last - first > 1)
+			p->stats.aggregated += last - first;
+		for (j = first; j < last; j++)
+			complete(p, b->recs[j], 1, a.data, m.data);
 	}
 	*rt = NULL;
 	if (retry) {
@@ -563,12 +756,12 @@ on_answer(void *ctx, const struct aws_result *res)
 				    p->failed ? p->err.msg : "not re-sent: interrupted");
 			}
 		} else {
-			requeue(p, retry);
+			requeue(p, p->agg ? sort_list(retry) : retry);
 		}
 	}
 	buf_free(&a);
 	buf_free(&m);
-	free(b);
+	batch_free(b);
 }
 
 static void
@@ -578,7 +771,7 @@ send_batch(struct putter *p, struct batch *b, uint64_t now)
 	size_t i;
 
 	b->no = ++p->batchno;
-	for (i = 0; i < b->n; i++) {
+	for (i = 0; i < b->nrecs; i++) {
 		struct rec *r = b->recs[i];
 
 		if (!r->attempts++)
@@ -586,26 +779,36 @@ send_batch(struct putter *p, struct batch *b, uint64_t now)
 		r->state = R_INFLIGHT;
 	}
 	if (p->cfg.dry_run) {
-		const struct put_record *v[PUT_MAX_RECORDS];
-		struct put_record pr[PUT_MAX_RECORDS];
+		/* the records, each with its own key: where each one goes */
+		const struct put_record **v = cs_malloc(b->nrecs * sizeof *v);
+		struct put_record *pr = cs_malloc(b->nrecs * sizeof *pr);
 
-		for (i = 0; i < b->n; i++) {
+		for (i = 0; i < b->nrecs; i++) {
 			struct rec *r = b->recs[i];
 
 			pr[i] = (struct put_record){ r->seq, r->data, r->len, r->key, r->keylen,
 				r->ehk, r->source, r->line, r->ctx };
 			v[i] = &pr[i];
 		}
-		p->cfg.dry_run(p->cfg.arg, b->no, v, b->n, b->bytes);
-		for (i = 0; i < b->n; i++)
+		p->cfg.dry_run(p->cfg.arg, b->no, v, b->nrecs, b->bytes);
+		free(v);
+		free(pr);
+		for (i = 0; i < b->nrecs; i++)
 			complete(p, b->recs[i], 1, "", "");
-		free(b);
+		batch_free(b);
 		return;
 	}
 	putrecords_begin(o, p->cfg.stream, b->n, b->bytes);
 	for (i = 0; i < b->n; i++) {
 		struct rec *r = b->recs[i];
+		struct agg_entry e;
 
+		if (p->agg) {
+			/* the packer still holds this request's aggregates (build came just before) */
+			aggpack_entry(p->agg, i, &e, NULL);
+			putrecords_add(o, i, e.data, e.len, e.key, e.keylen, e.ehk);
+			continue;
+		}
 		putrecords_add(o, i, r->data, r->len, r->key, r->keylen, r->ehk);
 	}
 	putrecords_end(o);
@@ -637,8 +840,11 @@ pump(struct putter *p)
 
 	while (p->head && p->inflight < p->cfg.parallel && !p->failed) {
 		struct batch *b;
+		size_t enough = p->agg ? AGG_BATCH_RECORDS : p->cfg.max_records;
 
-		if (!(p->flushing || p->npending >= p->cfg.max_records ||
+		if (p->agg && p->cfg.map->loading)
+			break;  /* records are placed by the map being read again */
+		if (!(p->flushing || p->npending >= enough ||
 		    p->pending_bytes >= PUT_MAX_BATCH_BYTES || min_due(p) <= now))
 			break;
 		if (!(b = build(p, now))) {
@@ -658,7 +864,8 @@ putter_run(struct putter *p, int timeout_ms, int extra_fd)
 
 	pump(p);
 	now = cs_now_ms();
-	if (p->head && p->inflight < p->cfg.parallel && !p->failed) {
+	if (p->head && p->inflight < p->cfg.parallel && !p->failed &&
+	    !(p->agg && p->cfg.map->loading)) {
 		due = p->stalled ? p->wake_ms : min_due(p);
 		if (due && due <= now)
 			wait = 0;
