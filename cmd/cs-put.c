@@ -297,6 +297,14 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_entries_throttled_total",
 	    "Records refused with a throttling error code (and re-sent).", NULL, 0);
 	cs_metrics_set(m, "cs_put_entries_throttled_total", "", (double)s->throttled);
+	if (a->aggregate) {
+		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_kinesis_records_total",
+		    "Kinesis records accepted: KPL aggregates and records sent plain.", NULL, 0);
+		cs_metrics_set(m, "cs_put_kinesis_records_total", "", (double)s->kinesis_records);
+		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_aggregated_records_total",
+		    "Records delivered inside a KPL aggregate.", NULL, 0);
+		cs_metrics_set(m, "cs_put_aggregated_records_total", "", (double)s->aggregated);
+	}
 	if (a->c)
 		cs_report_aws(m, prefix, aws_client_stats(a->c));
 	if (a->rj)
@@ -311,6 +319,7 @@ summary(struct app *a, uint64_t t0, int final)
 	const struct aws_stats *as = a->c && !a->dry_run ? aws_client_stats(a->c) : NULL;
 	double secs = (double)(cs_now_ms() - t0) / 1000.0;
 	double rate = secs > 0 ? (double)s->delivered / secs : 0;
+	char krec[64] = "";
 
 	if (!final) {
 		cs_progress("%lu records delivered, %lu rejected, %.0f records/s", s->delivered,
@@ -319,9 +328,11 @@ summary(struct app *a, uint64_t t0, int final)
 	}
 	if (a->o.progress)
 		cs_progress_clear();
-	fprintf(stderr, "%s: %lu records, %lu delivered (%llu bytes), %lu rejected; "
+	if (a->aggregate && !a->dry_run)
+		snprintf(krec, sizeof krec, ", in %lu Kinesis records", s->kinesis_records);
+	fprintf(stderr, "%s: %lu records, %lu delivered (%llu bytes%s), %lu rejected; "
 	    "%lu batches, %lu entries re-sent, %lu requests re-sent; %.1f s, %.0f records/s\n",
-	    cs_prog(), s->records, s->delivered, s->bytes, s->rejected, s->batches,
+	    cs_prog(), s->records, s->delivered, s->bytes, krec, s->rejected, s->batches,
 	    s->entry_retries, as ? as->retries : 0, secs, rate);
 }
 
