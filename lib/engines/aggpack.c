@@ -46,6 +46,8 @@ struct aggpack {
 	int have_last;
 	phash_u128 last_hash;
 	long last_shard;
+	size_t last_size;        /* its open entry's size with it, when have_size */
+	int have_size;
 };
 
 struct aggpack *
@@ -128,6 +130,7 @@ place(struct aggpack *p, const struct agg_user *u)
 	if (p->have_last && p->last_ctx == u->ctx && p->last_data == u->data && p->last_key == u->key)
 		return;
 	p->have_last = 1;
+	p->have_size = 0;
 	p->last_ctx = u->ctx;
 	p->last_data = u->data;
 	p->last_key = u->key;
@@ -167,6 +170,8 @@ aggpack_cost(struct aggpack *p, const struct agg_user *u, int *new_entry, size_t
 		struct kpl_record r = as_kpl(u);
 		size_t size = kpl_builder_size_with(e->kb, &r);
 
+		p->last_size = size;
+		p->have_size = 1;
 		if (size <= p->max_bytes) {
 			*new_entry = 0;
 			*growth = size + strlen(AGG_PARTITION_KEY) - e->bytes;
@@ -202,8 +207,12 @@ aggpack_add(struct aggpack *p, const struct agg_user *u)
 	place(p, u);
 	r = as_kpl(u);
 	e = open_entry(p);
-	if (e && (size = kpl_builder_size_with(e->kb, &r)) > p->max_bytes)
-		e = NULL;
+	if (e) {
+		/* the cost asked just before computed it: the open entry has not changed since */
+		size = p->have_size ? p->last_size : kpl_builder_size_with(e->kb, &r);
+		if (size > p->max_bytes)
+			e = NULL;
+	}
 	if (!e) {
 		if (p->n == p->cap) {
 			size_t cap = p->cap ? p->cap * 2 : 64;

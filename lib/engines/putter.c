@@ -41,7 +41,35 @@ struct rec {
 	size_t len, keylen;
 	long subseq;             /* its index in the aggregate it was last sent in, -1: plain */
 	char *res_a, *res_b;     /* shard id + sequence number, or code + message */
+	struct shared_res *res;  /* or these, shared by the records of one aggregate */
 };
+
+/* The result of an accepted aggregate, kept once for its records that wait for their turn. */
+struct shared_res {
+	unsigned long refs;
+	char *a, *b;
+};
+
+static struct shared_res *
+shared_new(const char *a, const char *b)
+{
+	size_t la = strlen(a) + 1, lb = strlen(b) + 1;
+	struct shared_res *s = cs_malloc(sizeof *s + la + lb);
+
+	s->refs = 1;
+	s->a = (char *)(s + 1);
+	s->b = s->a + la;
+	memcpy(s->a, a, la);
+	memcpy(s->b, b, lb);
+	return s;
+}
+
+static void
+shared_put(struct shared_res *s)
+{
+	if (s && --s->refs == 0)
+		free(s);
+}
 
 /*
  * One PutRecords request: N entries (Kinesis records) of BYTES, holding
@@ -96,6 +124,7 @@ rec_free(struct putter *p, struct rec *r)
 {
 	free(r->res_a);
 	free(r->res_b);
+	shared_put(r->res);
 	pool_put(&p->pool, r->chunk);
 }
 
@@ -199,13 +228,18 @@ emit(struct putter *p)
 
 	while ((r = seqring_front(&p->ring)) && r->state == R_DONE) {
 		seqring_pop(&p->ring);
-		call_done(p, r, r->res_a, r->res_b);
+		call_done(p, r, r->res ? r->res->a : r->res_a, r->res ? r->res->b : r->res_b);
 	}
 }
 
-/* R's fate is known: A and B are shard + sequence number, or code + message */
+/*
+ * R's fate is known: A and B are shard + sequence number, or code +
+ * message; SHARED (may be NULL) holds the same two, for R to keep
+ * instead of copies while it waits for its turn.
+ */
 static void
-complete(struct putter *p, struct rec *r, int ok, const char *a, const char *b)
+complete_shared(struct putter *p, struct rec *r, int ok, const char *a, const char *b,
+    struct shared_res *shared)
 {
 	r->state = R_DONE;
 	r->ok = ok;
@@ -222,10 +256,19 @@ complete(struct putter *p, struct rec *r, int ok, const char *a, const char *b)
 		seqring_pop(&p->ring);
 		call_done(p, r, a ? a : "", b ? b : "");
 		emit(p);
+	} else if (shared) {
+		shared->refs++;
+		r->res = shared;
 	} else {
 		r->res_a = cs_strdup(a ? a : "");
 		r->res_b = cs_strdup(b ? b : "");
 	}
+}
+
+static void
+complete(struct putter *p, struct rec *r, int ok, const char *a, const char *b)
+{
+	complete_shared(p, r, ok, a, b, NULL);
 }
 
 static struct rec *
@@ -460,6 +503,7 @@ build(struct putter *p, uint64_t now)
 	struct batch *b = NULL;
 	struct rec *r, *prev = NULL, *next;
 	int ok = p->cfg.ordered_keys;
+	unsigned misses = 0;
 
 	p->wake_ms = 0;
 	if (ok)
@@ -484,7 +528,12 @@ build(struct putter *p, uint64_t now)
 			full = b->bytes + size > PUT_MAX_BATCH_BYTES;
 		}
 		if (full) {
-			if (!ok)
+			/*
+			 * Keeping each key's order, a smaller record further on may still
+			 * fit; but a request holds thousands of records when aggregating:
+			 * looking at every pending one each time would cost more than it packs.
+			 */
+			if (!ok || (p->agg && ++misses > 64))
 				break;
 			take = 0;
 		}
@@ -740,10 +789,16 @@ on_answer(void *ctx, const struct aws_result *res)
 		if (b->predicted && !landed_right(p, b, i, a.data, m.data, now, &rt))
 			continue;
 		p->stats.kinesis_records++;
-		if (last - first > 1)
+		if (last - first > 1) {
+			struct shared_res *sh = p->cfg.ordered ? shared_new(a.data, m.data) : NULL;
+
 			p->stats.aggregated += last - first;
-		for (j = first; j < last; j++)
-			complete(p, b->recs[j], 1, a.data, m.data);
+			for (j = first; j < last; j++)
+				complete_shared(p, b->recs[j], 1, a.data, m.data, sh);
+			shared_put(sh);
+			continue;
+		}
+		complete(p, b->recs[first], 1, a.data, m.data);
 	}
 	*rt = NULL;
 	if (retry) {

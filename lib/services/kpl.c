@@ -3,9 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "kpl.h"
+#include "md5.h"
 
 void
 kpl_agg_init(struct kpl_agg *a)
@@ -146,8 +145,7 @@ int
 kpl_deaggregate(const void *p, size_t n, struct kpl_agg *a, struct cs_err *err)
 {
 	const unsigned char *s = p;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
+	unsigned char md[KPL_DIGEST_LEN];
 	struct pb b, sub = { NULL, NULL }, rb;
 	struct raw_rec rr;
 	uint64_t field, val;
@@ -161,8 +159,8 @@ kpl_deaggregate(const void *p, size_t n, struct kpl_agg *a, struct cs_err *err)
 	}
 	b.p = s + KPL_MAGIC_LEN;
 	b.end = s + n - KPL_DIGEST_LEN;
-	if (!EVP_Digest(b.p, (size_t)(b.end - b.p), md, &mdlen, EVP_md5(), NULL) ||
-	    mdlen != KPL_DIGEST_LEN || memcmp(md, b.end, KPL_DIGEST_LEN) != 0) {
+	md5(b.p, (size_t)(b.end - b.p), md);
+	if (memcmp(md, b.end, KPL_DIGEST_LEN) != 0) {
 		cs_err_set(err, "corrupt KPL aggregate: the MD5 digest does not match");
 		return -1;
 	}
@@ -429,22 +427,16 @@ kpl_builder_add(struct kpl_builder *b, const struct kpl_record *r)
 void
 kpl_builder_finish(const struct kpl_builder *b, struct buf *out)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[KPL_DIGEST_LEN];
+	size_t start;
 
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_md5(), NULL))
-		abort();  /* out of memory, as cs_malloc */
 	buf_grow(out, kpl_builder_size(b));
 	buf_add(out, KPL_MAGIC, KPL_MAGIC_LEN);
+	start = out->len;
 	buf_add(out, b->keys.enc.data, b->keys.enc.len);
 	buf_add(out, b->ehks.enc.data, b->ehks.enc.len);
 	buf_add(out, b->recs.data, b->recs.len);
-	EVP_DigestUpdate(ctx, b->keys.enc.data, b->keys.enc.len);
-	EVP_DigestUpdate(ctx, b->ehks.enc.data, b->ehks.enc.len);
-	EVP_DigestUpdate(ctx, b->recs.data, b->recs.len);
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	md5(out->data + start, out->len - start, md);
 	buf_add(out, md, KPL_DIGEST_LEN);
 }
 

@@ -2,8 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "md5.h"
 #include "shardmap.h"
 
 void
@@ -135,12 +134,12 @@ shardmap_reload(struct shardmap *m, struct aws_client *c, const char *stream)
 phash_u128
 shardmap_key_hash(const char *key, size_t keylen)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0, i;
+	unsigned char md[16];
 	phash_u128 v = 0;
+	unsigned i;
 
-	EVP_Digest(key, keylen, md, &mdlen, EVP_md5(), NULL);
-	for (i = 0; i < 16 && i < mdlen; i++)
+	md5(key, keylen, md);
+	for (i = 0; i < 16; i++)
 		v = v << 8 | md[i];
 	return v;
 }

@@ -1,0 +1,61 @@
+/* test-md5.c - MD5: the RFC 1321 test suite, and agreement with OpenSSL on many lengths and splits. */
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "cs.h"
+#include "md5.h"
+#include "tap.h"
+
+static void
+hex(char out[33], const unsigned char d[16])
+{
+	cs_hex(out, d, 16);
+}
+
+int
+main(void)
+{
+	static const char *suite[][2] = {
+		{ "", "d41d8cd98f00b204e9800998ecf8427e" },
+		{ "a", "0cc175b9c0f1b6a831c399e269772661" },
+		{ "abc", "900150983cd24fb0d6963f7d28e17f72" },
+		{ "message digest", "f96b697d7cb7938d525a2f31aaf161d0" },
+		{ "abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b" },
+		{ "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+		  "d174ab98d277d9f5a5611c2c9f419d9f" },
+		{ "12345678901234567890123456789012345678901234567890123456789012345678901234567890",
+		  "57edf4a22be3c955ac49da2e2107b67a" },
+	};
+	unsigned char d[16], want[16], data[1000];
+	char h[33];
+	unsigned mdlen, i, n, bad = 0, badsplit = 0;
+	unsigned long long seed = 1;
+
+	for (i = 0; i < sizeof suite / sizeof suite[0]; i++) {
+		md5(suite[i][0], strlen(suite[i][0]), d);
+		hex(h, d);
+		is_str(h, suite[i][1], "RFC 1321: \"%.20s\"", suite[i][0]);
+	}
+	for (i = 0; i < sizeof data; i++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		data[i] = (unsigned char)(seed >> 56);
+	}
+	for (n = 0; n <= sizeof data; n++) {
+		struct md5 m;
+		unsigned cut = n ? (n * 7919u) % n : 0, cut2 = cut + (n - cut) / 2;
+
+		EVP_Digest(data, n, want, &mdlen, EVP_md5(), NULL);
+		md5(data, n, d);
+		bad += memcmp(d, want, 16) != 0;
+		md5_init(&m);
+		md5_update(&m, data, cut);
+		md5_update(&m, data + cut, cut2 - cut);
+		md5_update(&m, data + cut2, n - cut2);
+		md5_final(&m, d);
+		badsplit += memcmp(d, want, 16) != 0;
+	}
+	is_int(bad, 0, "as OpenSSL's for every length 0 to 1000");
+	is_int(badsplit, 0, "the same in three pieces");
+	return done_testing();
+}
