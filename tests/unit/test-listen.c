@@ -61,8 +61,8 @@ requests(void)
 {
 	struct buf b = BUF_INIT;
 	const char *pretty = "{\n  \"a\" : \"x y\\\" z\" ,\n  \"b\": [ 1, 2 ]\n}\n";
-	struct put_result ok1 = { 1, "shardId-000000000000", "1", NULL, NULL, 0, 1 };
-	struct put_result bad = { 0, NULL, NULL, "ProvisionedThroughputExceededException", "Rate exceeded", 0, 3 };
+	struct put_result ok1 = { 1, "shardId-000000000000", "1", NULL, NULL, 0, 1, -1 };
+	struct put_result bad = { 0, NULL, NULL, "ProvisionedThroughputExceededException", "Rate exceeded", 0, 3, -1 };
 	const char *ro[] = { "https://shop.example", NULL };
 
 	listen_minify(&b, pretty, strlen(pretty));
