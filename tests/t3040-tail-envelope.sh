@@ -25,11 +25,6 @@ for k, d in sorted(out):
     print(k, d)" "$1"
 }
 
-if ! cs-put --help 2>/dev/null | grep -q -- "--envelope"; then
-	test_skip 'envelope round trip through cs-put' 'cs-put --envelope is not built'
-	test_done
-fi
-
 test_expect_success 'setup: records of every kind' '
 	create_stream "$A" 2 &&
 	create_stream "$B" 3 &&
