@@ -259,8 +259,15 @@ summary(struct cli *V)
 	size_t i, n;
 
 	r = validator_reasons(V->val, &n);
-	buf_printf(&b, "%llu read, %llu eligible, %llu rejected", validator_nread(V->val),
-	    validator_neligible(V->val), validator_nrejected(V->val));
+	if (validator_out_failed(V->val) || validator_out_closed(V->val))
+		/* what reached the output, not what was meant for it */
+		buf_printf(&b, "%llu read, %llu eligible written, %llu not (standard output %s), "
+		    "%llu rejected", validator_nread(V->val), validator_nwritten(V->val),
+		    validator_neligible(V->val) - validator_nwritten(V->val),
+		    validator_out_failed(V->val) ? "failed" : "closed", validator_nrejected(V->val));
+	else
+		buf_printf(&b, "%llu read, %llu eligible, %llu rejected", validator_nread(V->val),
+		    validator_neligible(V->val), validator_nrejected(V->val));
 	for (i = 0; i < n; i++)
 		buf_printf(&b, "%s%s: %llu", i ? ", " : " (", r[i].key, r[i].n);
 	if (n)

@@ -21,6 +21,8 @@ struct out {
 	size_t len;
 	int failed;   /* a write error was reported */
 	int closed;   /* the reader went away (EPIPE): a quiet stop */
+	size_t lines; /* line ends in BUF */
+	unsigned long long written; /* lines written whole, their line end included */
 };
 
 struct validator {
@@ -63,7 +65,19 @@ out_flush(struct out *o, struct cs_err *err)
 			done += (size_t)w;
 		}
 	}
+	if (done == o->len) {
+		o->written += o->lines;
+	} else {
+		/* stopped part way: the lines whose end went out were written */
+		const char *p = o->buf, *end = o->buf + done;
+
+		while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			o->written++;
+			p++;
+		}
+	}
 	o->len = 0;
+	o->lines = 0;
 	return o->failed || o->closed ? -1 : 0;
 }
 
@@ -85,12 +99,14 @@ out_line(struct out *o, const char *s, size_t n, struct cs_err *err)
 			if (rc)
 				return -1;
 			o->buf[o->len++] = '\n';
+			o->lines++;
 			return 0;
 		}
 	}
 	memcpy(o->buf + o->len, s, n);
 	o->len += n;
 	o->buf[o->len++] = '\n';
+	o->lines++;
 	return 0;
 }
 
@@ -346,6 +362,18 @@ int
 validator_out_failed(const struct validator *V)
 {
 	return V->out.failed;
+}
+
+int
+validator_out_closed(const struct validator *V)
+{
+	return V->out.closed;
+}
+
+unsigned long long
+validator_nwritten(const struct validator *V)
+{
+	return V->out.written;
 }
 
 unsigned long long

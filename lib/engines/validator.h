@@ -72,6 +72,10 @@ int validator_flush(struct validator *v, struct cs_err *err);
 size_t validator_pending(const struct validator *v);
 /* The output had a write error (not EPIPE). */
 int validator_out_failed(const struct validator *v);
+/* The output's reader went away (EPIPE). */
+int validator_out_closed(const struct validator *v);
+/* Eligible records written to the output whole (their line end too): less than eligible after a failure. */
+unsigned long long validator_nwritten(const struct validator *v);
 
 unsigned long long validator_nread(const struct validator *v);
 unsigned long long validator_neligible(const struct validator *v);
