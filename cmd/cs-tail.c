@@ -123,7 +123,7 @@ struct tail {
 	struct tailfmt fmt;            /* plain output; --exec: the trigger formats */
 	struct buf out;
 	int stop;                      /* -n reached, or stdout closed */
-	int status;                    /* exit status so far */
+	int failed[8];                 /* the kinds of failure so far, by CS_EXIT_ code */
 	unsigned long failed_batches;
 	/* for the summary */
 	unsigned long long bytes;          /* of the lines written, or handed to CMD by batches done */
@@ -139,19 +139,28 @@ struct tail {
 /*
  * The one stop sequence: nothing new is read, queued or started; batches
  * waiting for the command are dropped (running ones end, or are abandoned
- * after the grace period).  STATUS, when not 0, is the exit status.
+ * after the grace period).  STATUS, when not 0, is the failure that stops it.
  */
 static void
 stop(struct tail *t, int status)
 {
-	if (status)
-		t->status = status;
+	t->failed[status] = 1;
 	t->stop = 1;
 	if (t->tg)
 		tg_stop(t->tg);
 	sr_stop(t->sr);
 	if (t->bx)
 		bx_drain(t->bx);
+}
+
+/* The exit status, by the one rule of cs_exit_status (a usage error, found before the run, first). */
+static int
+exit_status(const struct tail *t)
+{
+	if (t->failed[CS_EXIT_USAGE])
+		return CS_EXIT_USAGE;
+	return cs_exit_status(t->failed[CS_EXIT_SERVICE], t->failed[CS_EXIT_OUTPUT],
+	    t->failed[CS_EXIT_INTERRUPTED], t->failed[CS_EXIT_INPUT], t->failed[CS_EXIT_UNDELIVERED]);
 }
 
 /* Let the checkpoint store what moved (the checkpoint layer throttles unless FORCE). */
@@ -595,14 +604,14 @@ main(int argc, char **argv)
 	}
 	if (!(c = aws_client_new(&t.o, "kinesis", &err)) || !(lc = aws_client_new(&t.o, "kinesis", &err))) {
 		cs_warnx("%s", err.msg);
-		t.status = CS_EXIT_SERVICE;
+		t.failed[CS_EXIT_SERVICE] = 1;
 		goto out;
 	}
 	t.c = c;
 	t.lc = lc;
 	if (t.ckpath && !(t.ck = checkpoint_open_file(t.ckpath, t.stream, &err))) {
 		cs_warnx("checkpoint: %s", err.msg);
-		t.status = CS_EXIT_INPUT;
+		t.failed[CS_EXIT_INPUT] = 1;
 		goto out;
 	}
 	if (t.exec) {
@@ -613,8 +622,8 @@ main(int argc, char **argv)
 
 		if (!(t.bx = bx_new(&bc, &err))) {
 			cs_warnx("%s", err.msg);
-			t.status = t.shell && strncmp(err.msg, "shell ", 6) == 0 ? CS_EXIT_USAGE :
-			    CS_EXIT_OUTPUT;
+			t.failed[t.shell && strncmp(err.msg, "shell ", 6) == 0 ? CS_EXIT_USAGE :
+			    CS_EXIT_OUTPUT] = 1;
 			goto out;
 		}
 		sh = bx_shell(t.bx, &pipefail);
@@ -642,8 +651,8 @@ main(int argc, char **argv)
 	}
 	if (!(t.sr = sr_new(c, lc, &cfg, &err))) {
 		cs_warnx("%s", err.msg);
-		t.status = strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE :
-		    strcmp(err.code, "Interrupted") == 0 ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE;
+		t.failed[strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE :
+		    strcmp(err.code, "Interrupted") == 0 ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE] = 1;
 		goto out;
 	}
 	if (t.tg)
@@ -712,21 +721,19 @@ main(int argc, char **argv)
 			if (t.o.progress)
 				cs_progress_clear();
 			cs_warnx("%s", err.msg);
-			t.status = CS_EXIT_OUTPUT;
+			t.failed[CS_EXIT_OUTPUT] = 1;
 		}
 	}
 	if (!t.o.stats_json && (t.stats || t.o.verbose || t.o.progress))
 		summary(&t, c, lc, t0, 1);
-	if (!t.status && interrupted)
-		t.status = CS_EXIT_INTERRUPTED;
-	if (!t.status && t.failed_batches)
-		t.status = CS_EXIT_UNDELIVERED;
+	t.failed[CS_EXIT_INTERRUPTED] |= interrupted;
+	t.failed[CS_EXIT_UNDELIVERED] |= t.failed_batches != 0;
 out:
 	cs_report_snapshot(t.report);
 	t.report_frozen = 1;
 	if (t.bx && bx_free(t.bx, &err) < 0) {
 		cs_warnx("%s", err.msg);
-		t.status = CS_EXIT_OUTPUT;
+		t.failed[CS_EXIT_OUTPUT] = 1;
 	}
 	tg_free(t.tg);
 	sr_free(t.sr);
@@ -738,12 +745,12 @@ out:
 	for (i = 0; i < nshards; i++)
 		free(shards[i]);
 	free(shards);
-	if (cs_close_stdout() != 0 && !t.status)
-		t.status = CS_EXIT_OUTPUT;
+	if (cs_close_stdout() != 0)
+		t.failed[CS_EXIT_OUTPUT] = 1;
 	if (t.report) {
-		if (cs_report_final(t.report, t.status) && !t.status)
-			t.status = CS_EXIT_OUTPUT;
+		if (cs_report_final(t.report, exit_status(&t)))
+			t.failed[CS_EXIT_OUTPUT] = 1;
 		cs_report_free(t.report);
 	}
-	return t.status;
+	return exit_status(&t);
 }

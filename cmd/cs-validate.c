@@ -84,7 +84,7 @@ struct cli {
 
 	struct validator *val;
 	struct cs_report *report; /* --metrics-file, --stats-json */
-	int status;
+	int input_failed, output_failed; /* the exit status follows cs_exit_status's rule */
 	int stop;     /* output failed or closed: read no more */
 	uint64_t t0, last_progress;
 	int progress_shown;  /* a progress line is on the terminal */
@@ -121,7 +121,7 @@ check_rc(struct cli *V, int rc, const struct cs_err *err)
 	rejects_close(V->rejects, &cerr);
 	V->rejects = NULL;
 	cs_warnx("%s", cerr.msg[0] ? cerr.msg : "cannot write the rejects");
-	V->status = CS_EXIT_OUTPUT;
+	V->output_failed = 1;
 }
 
 static void
@@ -165,7 +165,7 @@ flush_if_idle(struct cli *V, struct nd_reader *rd)
 		rejects_close(V->rejects, &err);
 		V->rejects = NULL;
 		cs_warnx("%s", err.msg);
-		V->status = CS_EXIT_OUTPUT;
+		V->output_failed = 1;
 		V->stop = 1;
 	}
 }
@@ -184,7 +184,7 @@ validate_file(struct cli *V, const char *path)
 	cs_err_clear(&err);
 	if (nd_open(&rd, path, V->maxline, &err)) {
 		cs_warnx("%s", err.msg);
-		V->status = CS_EXIT_INPUT;
+		V->input_failed = 1;
 		return;
 	}
 	stream = fstat(rd.fd, &st) == 0 && !S_ISREG(st.st_mode);
@@ -205,7 +205,7 @@ validate_file(struct cli *V, const char *path)
 			continue;
 		} else if (ns == ND_READERR) {
 			cs_warn("cannot read '%s'", rd.name);
-			V->status = CS_EXIT_INPUT;
+			V->input_failed = 1;
 			break;
 		} else {
 			break;
@@ -407,21 +407,20 @@ main(int argc, char **argv)
 	if (!V.stop && validator_flush(V.val, &err) && err.msg[0])
 		cs_warnx("%s", err.msg);
 	if (validator_out_failed(V.val))
-		V.status = CS_EXIT_OUTPUT;
+		V.output_failed = 1;
 	cs_err_clear(&err);
 	if (V.rejects && rejects_close(V.rejects, &err)) {
 		cs_warnx("%s", err.msg);
-		V.status = CS_EXIT_OUTPUT;
+		V.output_failed = 1;
 	}
 	if (V.opts.progress)
 		progress(&V, 1);
 	if (!V.opts.stats_json && (V.stats || (!V.opts.quiet && ((!V.rejects_path && validator_nrejected(V.val)) || V.opts.progress))))
 		summary(&V);
-	if (cs_signalled && V.status == CS_EXIT_OK)
-		V.status = CS_EXIT_INTERRUPTED;
 	if (V.report) {
-		if (cs_report_final(V.report, V.status) && V.status == CS_EXIT_OK)
-			V.status = CS_EXIT_OUTPUT;
+		if (cs_report_final(V.report, cs_exit_status(0, V.output_failed, cs_signalled != 0,
+		    V.input_failed, 0)))
+			V.output_failed = 1;
 		cs_report_free(V.report);
 	}
 
@@ -432,5 +431,6 @@ main(int argc, char **argv)
 	free(V.require);
 	validator_free(V.val);
 	free(V.help);
-	return V.status;
+	/* rejects are data, not failures: nothing is "undelivered" here */
+	return cs_exit_status(0, V.output_failed, cs_signalled != 0, V.input_failed, 0);
 }

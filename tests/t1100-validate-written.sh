@@ -1,7 +1,8 @@
 #!/bin/sh
 # cs-validate's summary after standard output fails says how many eligible
 # records were written, whole, and how many were not: never all of them as
-# "eligible" when some never reached the output.
+# "eligible" when some never reached the output.  And its exit status
+# follows the one rule of every tool (cs_exit_status), not the last failure.
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'setup' '
@@ -27,6 +28,22 @@ test_expect_success 'stdout fails part way: the summary counts what was written'
 test_expect_success 'stdout fine: eligible, as before' '
 	cs-validate --stats --rejects rj2 in >out2 2>err2 &&
 	grep -q "^cs-validate: 3000 read, $(wc -l <out2) eligible, $(wc -l <rj2) rejected" err2
+'
+
+test_expect_success 'an input that cannot be opened, then a signal: exit 6 (interrupted first), not 3' '
+	mkfifo fifo &&
+	{ echo "{}"; sleep 30; } >fifo &
+	writer=$!
+	cs-validate no-such-file fifo >out3 2>err3 &
+	pid=$!
+	test_wait_for 10 "test -s out3 || grep -q . err3" &&
+	sleep 0.5 &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } &&
+	kill $writer 2>/dev/null
+	cat err3 &&
+	grep -q "no-such-file" err3 &&
+	test $rc -eq 6
 '
 
 test_done
