@@ -501,6 +501,7 @@ main(int argc, char **argv)
 	free(lo);
 	free(help);
 	cs_opts_finish(&a.o);
+	cs_opts_warn_aws_config(&a.o);
 	if (!a.stream)
 		cs_usage_error("no stream: give -s STREAM");
 	if (!*a.stream)

@@ -440,6 +440,7 @@ main(int argc, char **argv)
 	free(lo);
 	free(help);
 	cs_opts_finish(&a.o);
+	cs_opts_warn_aws_config(&a.o);
 	if (!a.table)
 		cs_usage_error("no table: give -t TABLE");
 	if (strlen(a.table) < 3 || strlen(a.table) > 255)

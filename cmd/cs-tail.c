@@ -590,6 +590,7 @@ main(int argc, char **argv)
 	if (t.exec && t.count)
 		cs_usage_error("--count does not go with --exec");
 	cs_opts_finish(&t.o);
+	cs_opts_warn_aws_config(&t.o);
 	cs_signals(cs_count_signal);
 
 	tailfmt_init(&t.fmt, t.stream, t.envelope);

@@ -340,6 +340,7 @@ xml_error(const char *body, size_t len, struct buf *code, struct buf *msg)
 		{ "ErrorResponse/Error/Code", "ErrorResponse/Error/Message" },
 		{ "Error/Code", "Error/Message" },
 		{ "Response/Errors/Error/Code", "Response/Errors/Error/Message" },
+		{ "ErrorResponse/Errors/Error/Code", "ErrorResponse/Errors/Error/Message" },
 	};
 	struct xml_doc d;
 	struct cs_err xerr;

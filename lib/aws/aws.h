@@ -65,7 +65,8 @@ void aws_parse_error(const char *body, size_t len, long status, struct cs_err *e
 /*
  * The same with the status line's REASON phrase (may be NULL).  The JSON
  * shape (__type, message) first, then the XML shapes (ErrorResponse/Error
- * of the Query protocol, Error of REST-XML, Response/Errors/Error of EC2:
+ * of the Query protocol, Error of REST-XML, Response/Errors/Error of EC2,
+ * ErrorResponse/Errors/Error of moto:
  * Code, Message); any other body gives "HTTP 403 Forbidden: " and its
  * first line of text, markup dropped.
  */

@@ -347,3 +347,66 @@ awsconf_ca_bundle(const char *profile, const char **from)
 	}
 	return c;
 }
+
+/* the settings cs reads, and those only the AWS CLI's own display uses (quietly ignored) */
+static const char *const known[] = {
+	"region", "aws_access_key_id", "aws_secret_access_key", "aws_session_token",
+	"credential_process", "role_arn", "source_profile", "credential_source", "external_id",
+	"role_session_name", "duration_seconds", "mfa_serial", "web_identity_token_file",
+	"sso_session", "sso_start_url", "sso_region", "sso_account_id", "sso_role_name",
+	"sso_registration_scopes", "endpoint_url", "services", "max_attempts", "retry_mode",
+	"ca_bundle", "output", "cli_pager", "cli_auto_prompt", "cli_timestamp_format",
+	"cli_binary_format", "cli_history", "cli_follow_urlparam",
+};
+
+static int
+known_key(const char *k)
+{
+	size_t i;
+
+	if (strncmp(k, "s3.", 3) == 0 || strncmp(k, "s3api.", 6) == 0)
+		return 1; /* the AWS CLI's s3 transfer settings */
+	for (i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (strcmp(k, known[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+unsupported_in(const struct ini *ini, const char *section, const char *profile,
+    const char *path, struct buf *out)
+{
+	size_t i, j;
+
+	for (i = 0; i < ini->n; i++) {
+		const struct ini_entry *e = &ini->e[i];
+		int seen = 0;
+
+		if (!e->key || strcmp(e->section, section) != 0 || known_key(e->key))
+			continue;
+		for (j = 0; j < i && !seen; j++)
+			seen = ini->e[j].key && strcmp(ini->e[j].section, section) == 0 &&
+			    strcmp(ini->e[j].key, e->key) == 0;
+		if (!seen)
+			buf_printf(out, "setting '%s' of profile '%s' in '%s' is not supported by cs: "
+			    "ignored\n", e->key, profile, path);
+	}
+}
+
+void
+awsconf_unsupported(const char *profile, struct buf *out)
+{
+	struct awsconf c;
+	struct cs_err err;
+	struct buf sect = BUF_INIT;
+	const char *name = awsconf_profile_name(profile);
+
+	awsconf_load(&c, &err);
+	unsupported_in(&c.cred, name, name, c.cred_path, out);
+	buf_printf(&sect, "profile %s", name);
+	unsupported_in(&c.conf, sect.data, name, c.conf_path, out);
+	if (strcmp(name, "default") == 0)
+		unsupported_in(&c.conf, "default", name, c.conf_path, out);
+	buf_free(&sect);
+	awsconf_free(&c);
+}

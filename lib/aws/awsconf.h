@@ -62,6 +62,15 @@ int awsconf_retry(const char *profile, unsigned *max_attempts, struct cs_err *er
 /* AWS_CA_BUNDLE, else the profile's ca_bundle ("~/" expanded); *FROM names which.  Malloc'ed or NULL. */
 char *awsconf_ca_bundle(const char *profile, const char **from);
 
+/*
+ * The settings of the profile in use (PROFILE NULL: AWS_PROFILE or
+ * "default") that cs does not read, one line each onto OUT ("setting 'x'
+ * of profile 'p' in 'FILE' is not supported by cs: ignored"), for the
+ * tool to warn about once.  The AWS CLI's display settings (output,
+ * cli_*) and its s3 sub-section are not named: they concern no SDK.
+ */
+void awsconf_unsupported(const char *profile, struct buf *out);
+
 /* Added: the two files, read once, for callers that look up many keys. */
 struct awsconf {
 	char *cred_path;     /* AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */

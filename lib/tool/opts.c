@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cs.h"
+#include "awsconf.h"
 #include "opts.h"
 #include "retry.h"
 
@@ -199,6 +200,25 @@ void
 cs_opts_finish(struct cs_opts *o)
 {
 	o->progress = !o->quiet && isatty(STDERR_FILENO);
+}
+
+void
+cs_opts_warn_aws_config(const struct cs_opts *o)
+{
+	static int done;
+	struct buf w = BUF_INIT;
+	char *line, *nl;
+
+	if (done)
+		return;
+	done = 1;
+	awsconf_unsupported(o->profile, &w);
+	for (line = w.data; line && *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		*nl = '\0';
+		cs_warnx("warning: %s", line);
+	}
+	buf_free(&w);
 }
 
 /* SIGINT and SIGTERM so far: the one piece of global state, a signal flag */

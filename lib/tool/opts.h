@@ -79,6 +79,11 @@ extern const char cs_opts_help_common[];
  */
 char *cs_opts_help(const char *usage, int aws, const char *tail);
 /*
+ * Warn, once per run, about each setting of the profile in use that cs
+ * does not support (lib/aws reports them: awsconf_unsupported).
+ */
+void cs_opts_warn_aws_config(const struct cs_opts *o);
+/*
  * getopt_long returned '?' (SHORTOPTS: the tool's short-option string):
  * say what was wrong in the house format
  * ("cs-put: unknown option '--foo'", "cs-put: option '-s' needs an

@@ -62,6 +62,10 @@ main(void)
 	err_of("<Response><Errors><Error><Code>AuthFailure</Code><Message>m</Message></Error>"
 	    "</Errors></Response>", &e);
 	is_str(e.msg, "AuthFailure: m", "the EC2 error shape");
+	err_of("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<ErrorResponse><Errors><Error><Code>"
+	    "SignatureDoesNotMatch</Code><Message>m2</Message><Type>Sender</Type></Error></Errors>"
+	    "</ErrorResponse>", &e);
+	is_str(e.msg, "SignatureDoesNotMatch: m2", "moto's error shape");
 	aws_parse_error_reason("<html>\n<head><title>502 Bad Gateway</title></head>\n<body>x</body>"
 	    "</html>\n", 67, 502, "Bad Gateway", &e);
 	is_str(e.msg, "HTTP502: HTTP 502 Bad Gateway: 502 Bad Gateway",
