@@ -364,7 +364,8 @@ known_key(const char *k)
 {
 	size_t i;
 
-	if (strncmp(k, "s3.", 3) == 0 || strncmp(k, "s3api.", 6) == 0)
+	if (strcmp(k, "s3") == 0 || strcmp(k, "s3api") == 0 || strncmp(k, "s3.", 3) == 0 ||
+	    strncmp(k, "s3api.", 6) == 0)
 		return 1; /* the AWS CLI's s3 transfer settings */
 	for (i = 0; i < sizeof known / sizeof known[0]; i++)
 		if (strcmp(k, known[i]) == 0)

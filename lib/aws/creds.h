@@ -1,12 +1,16 @@
 /*
- * creds.h - AWS credentials, found in the order the AWS SDKs use:
+ * creds.h - AWS credentials, found in this order (cs(7), CREDENTIALS, sets
+ * it beside the SDKs' orders):
  *
  *   1. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
- *   2. the shared credentials and config files for the profile
- *      (--profile, AWS_PROFILE, else "default"), credential_process included
- *   3. ECS/EKS container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+ *   2. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
+ *      (1 and 2 are skipped when --profile names the profile, as in the AWS CLI)
+ *   3. the profile (--profile, AWS_PROFILE, else "default") of the shared
+ *      files: a role (web identity, source_profile, credential_source),
+ *      IAM Identity Center, static keys, credential_process
+ *   4. ECS/EKS container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
  *      or _FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])
- *   4. EC2 instance role via IMDSv2 (unless AWS_EC2_METADATA_DISABLED=true;
+ *   5. EC2 instance role via IMDSv2 (unless AWS_EC2_METADATA_DISABLED=true;
  *      AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address)
  *
  * Temporary credentials are refreshed before they expire.  Secrets are

@@ -36,12 +36,23 @@ clear_env(void)
 		"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL",
 		"AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_DYNAMODB",
 		"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "AWS_CONFIG_FILE",
-		"AWS_SHARED_CREDENTIALS_FILE",
+		"AWS_SHARED_CREDENTIALS_FILE", "AWS_ENDPOINT_URL_STS", "AWS_MAX_ATTEMPTS",
+		"AWS_RETRY_MODE", "AWS_CA_BUNDLE",
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof vars / sizeof vars[0]; i++)
 		unsetenv(vars[i]);
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n';
+	return n;
 }
 
 /* awsconf_get, compared and freed */
@@ -52,6 +63,92 @@ get_is(const char *profile, const char *key, const char *want, const char *what)
 
 	is_str(v, want, "%s", what);
 	free(v);
+}
+
+/* issue 14: services sections, max_attempts, retry_mode, ca_bundle, unsupported settings */
+static void
+test_settings(void)
+{
+	char path[256], *v;
+	unsigned n = 99;
+	struct cs_err err;
+	struct buf w = BUF_INIT;
+	const char *from;
+
+	write_file("config",
+	    "[default]\nservices = svc\nendpoint_url = http://profile:1\nmax_attempts = 4\n"
+	    "retry_mode = adaptive\nca_bundle = ~/ca.pem\noutput = json\ncli_pager =\n"
+	    "use_fips_endpoint = true\nsts_regional_endpoints = legacy\n"
+	    "s3 =\n  max_concurrent_requests = 2\n"
+	    "[profile bad]\nmax_attempts = zero\n[profile mode]\nretry_mode = sideways\n"
+	    "[services svc]\nkinesis =\n  endpoint_url = http://kinesis-svc:2\n"
+	    "sts =\n  endpoint_url = http://sts-svc:3\n");
+	write_file("credentials", "");
+	snprintf(path, sizeof path, "%s/config", dir);
+	setenv("AWS_CONFIG_FILE", path, 1);
+	snprintf(path, sizeof path, "%s/credentials", dir);
+	setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+
+	v = awsconf_endpoint(NULL, "kinesis", "eu-west-1");
+	is_str(v, "http://kinesis-svc:2", "services: the service's endpoint_url first");
+	free(v);
+	v = awsconf_endpoint(NULL, "dynamodb", "eu-west-1");
+	is_str(v, "http://profile:1", "services: else the profile's endpoint_url");
+	free(v);
+	v = awsconf_endpoint(NULL, "sts", "eu-west-1");
+	is_str(v, "http://sts-svc:3", "services: sts too");
+	free(v);
+	setenv("AWS_ENDPOINT_URL_STS", "http://env-sts:4", 1);
+	v = awsconf_endpoint(NULL, "sts", "eu-west-1");
+	is_str(v, "http://env-sts:4", "services: AWS_ENDPOINT_URL_STS wins over the section");
+	free(v);
+	unsetenv("AWS_ENDPOINT_URL_STS");
+	v = awsconf_endpoint_profile(NULL, "sts", "eu-west-1", "mode");
+	is_str(v, "https://sts.eu-west-1.amazonaws.com", "sts: regional by default");
+	free(v);
+
+	ok(awsconf_retry(NULL, &n, &err) == 0 && n == 4, "max_attempts from the config");
+	setenv("AWS_MAX_ATTEMPTS", "7", 1);
+	ok(awsconf_retry(NULL, &n, &err) == 0 && n == 7, "AWS_MAX_ATTEMPTS wins");
+	setenv("AWS_MAX_ATTEMPTS", "0", 1);
+	ok(awsconf_retry(NULL, &n, &err) < 0 && strstr(err.msg, "AWS_MAX_ATTEMPTS '0'"),
+	    "AWS_MAX_ATTEMPTS 0 refused: %s", err.msg);
+	unsetenv("AWS_MAX_ATTEMPTS");
+	ok(awsconf_retry("bad", &n, &err) < 0 && strstr(err.msg, "max_attempts in the config file 'zero'"),
+	    "a bad max_attempts named: %s", err.msg);
+	ok(awsconf_retry("mode", &n, &err) < 0 && strstr(err.msg, "'sideways'") && n == 0,
+	    "a bad retry_mode named: %s", err.msg);
+	setenv("AWS_RETRY_MODE", "standard", 1);
+	ok(awsconf_retry("mode", &n, &err) == 0, "AWS_RETRY_MODE wins over the config");
+	unsetenv("AWS_RETRY_MODE");
+
+	setenv("HOME", dir, 1);
+	v = awsconf_ca_bundle(NULL, &from);
+	snprintf(path, sizeof path, "%s/ca.pem", dir);
+	is_str(v, path, "ca_bundle from the config, ~/ expanded");
+	is_str(from, "ca_bundle in the config file", "ca_bundle: where from");
+	free(v);
+	setenv("AWS_CA_BUNDLE", "/env/ca.pem", 1);
+	v = awsconf_ca_bundle(NULL, &from);
+	is_str(v, "/env/ca.pem", "AWS_CA_BUNDLE wins");
+	free(v);
+	unsetenv("AWS_CA_BUNDLE");
+
+	awsconf_unsupported(NULL, &w);
+	ok(w.data && strstr(w.data, "setting 'use_fips_endpoint' of profile 'default'") &&
+	    strstr(w.data, "'sts_regional_endpoints'"), "unsupported settings named: %s",
+	    w.data ? w.data : "");
+	ok(w.data && !strstr(w.data, "'output'") && !strstr(w.data, "cli_pager") &&
+	    !strstr(w.data, "s3") && !strstr(w.data, "max_attempts") && !strstr(w.data, "services"),
+	    "supported and CLI-only settings not named");
+	is_int(count_lines(w.data), 2, "one line each");
+	buf_free(&w);
+	unsetenv("AWS_CONFIG_FILE");
+	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+	snprintf(path, sizeof path, "%s/config", dir);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/credentials", dir);
+	unlink(path);
 }
 
 static void
@@ -82,7 +179,9 @@ test_ini(void)
 	ini_parse(&ini, text, sizeof text - 1);
 	is_str(ini_get(&ini, "default", "region"), "eu-west-1", "ini: trimmed, CRLF, key any case");
 	is_str(ini_get(&ini, "default", "REGION"), "eu-west-1", "ini: lookup any case");
-	is_str(ini_get(&ini, "default", "max_concurrent_requests"), NULL, "ini: sub-section lines skipped");
+	is_str(ini_get(&ini, "default", "max_concurrent_requests"), NULL, "ini: sub-section lines are not keys of the section");
+	is_str(ini_get(&ini, "default", "s3.max_concurrent_requests"), "10",
+	    "ini: a sub-section line is the key PARENT.KEY");
 	is_str(ini_get(&ini, "default", "s3"), "", "ini: sub-section key has an empty value");
 	is_str(ini_get(&ini, "default", "output"), "json", "ini: key after a sub-section");
 	is_str(ini_get(&ini, "default", "note"), "first\nsecond", "ini: continuation line");
@@ -265,6 +364,7 @@ main(void)
 	test_ini();
 	test_files();
 	test_home();
+	test_settings();
 	is_int(rmdir(dir), 0, "the temporary folder is left empty");
 	return done_testing();
 }

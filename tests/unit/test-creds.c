@@ -678,6 +678,94 @@ test_imds(void)
 	buf_free(&url);
 }
 
+/* issue 14: roles, web identity and IAM Identity Center profiles that are wrong before any call */
+static void
+test_roles(void)
+{
+	struct aws_creds c;
+	struct cs_err err;
+	struct buf conf = BUF_INIT;
+
+	clear_env();
+	use_files();
+	write_file("credentials", "[static]\naws_access_key_id = AKIDSTATIC\n"
+	    "aws_secret_access_key = SECRETMARK-static\n", 0600);
+	buf_printf(&conf,
+	    "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
+	    "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = c\n"
+	    "[profile c]\nrole_arn = arn:aws:iam::1:role/c\nsource_profile = a\n"
+	    "[profile both]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = static\n"
+	    "credential_source = Environment\n"
+	    "[profile neither]\nrole_arn = arn:aws:iam::1:role/x\n"
+	    "[profile badsrc]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Laptop\n"
+	    "[profile envsrc]\nrole_arn = arn:aws:iam::1:role/x\ncredential_source = Environment\n"
+	    "[profile mfa]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = static\n"
+	    "mfa_serial = arn:aws:iam::1:mfa/me\n"
+	    "[profile dur]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = static\n"
+	    "duration_seconds = 60\n"
+	    "[profile gone]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = nosuch\n"
+	    "[profile self]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = self\n"
+	    "aws_access_key_id = AKIDSELF\naws_secret_access_key = SECRETMARK-self\n"
+	    "[profile web]\nrole_arn = arn:aws:iam::1:role/w\nweb_identity_token_file = %s/none\n"
+	    "[profile webnorole]\nweb_identity_token_file = %s/none\n"
+	    "[profile sso]\nsso_session = s\nsso_account_id = 1\nsso_role_name = r\n"
+	    "[profile ssohalf]\nsso_start_url = https://x/start\nsso_account_id = 1\n"
+	    "[sso-session s]\nsso_start_url = https://x/start\nsso_region = us-east-1\n",
+	    dir, dir);
+	write_file("config", conf.data, 0600);
+	buf_free(&conf);
+
+	ok(lookup("a", &c, &err) == -1 && strstr(err.msg, "source_profile makes a loop: a -> b -> c -> a"),
+	    "roles: a loop of source profiles refused, named: %s", err.msg);
+	ok(lookup("both", &c, &err) == -1 && strstr(err.msg, "both source_profile and credential_source"),
+	    "roles: source_profile and credential_source together: %s", err.msg);
+	ok(lookup("neither", &c, &err) == -1 && strstr(err.msg, "neither source_profile nor"),
+	    "roles: role_arn alone: %s", err.msg);
+	ok(lookup("badsrc", &c, &err) == -1 && strstr(err.msg, "credential_source 'Laptop' is not one of"),
+	    "roles: an unknown credential_source: %s", err.msg);
+	ok(lookup("envsrc", &c, &err) == -1 && strstr(err.msg, "credential_source Environment gave no "
+	    "credentials: tried environment (AWS_ACCESS_KEY_ID)"),
+	    "roles: credential_source = Environment with none there: %s", err.msg);
+	setenv("AWS_ACCESS_KEY_ID", "AKIDENVSRC", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "SECRETMARK-envsrc", 1);
+	ok(lookup("envsrc", &c, &err) == -1 && strstr(err.msg, "(with environment): no answer from STS"),
+	    "roles: credential_source = Environment signs with them, even with --profile: %s", err.msg);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	ok(lookup("mfa", &c, &err) == -1 && strstr(err.msg, "has mfa_serial") &&
+	    strstr(err.msg, "typed by a person"), "roles: mfa_serial refused: %s", err.msg);
+	ok(lookup("dur", &c, &err) == -1 && strstr(err.msg, "duration_seconds '60'"),
+	    "roles: a duration out of range: %s", err.msg);
+	ok(lookup("gone", &c, &err) == -1 && strstr(err.msg, "its source_profile 'nosuch' is not in"),
+	    "roles: a missing source profile: %s", err.msg);
+	ok(lookup("self", &c, &err) == -1 && strstr(err.msg, "(with profile self): no answer from STS"),
+	    "roles: a profile that is its own source signs with its own keys: %s", err.msg);
+	ok(lookup("web", &c, &err) == -1 && strstr(err.msg, "cannot read the web identity token file"),
+	    "web identity: a missing token file: %s", err.msg);
+	ok(lookup("webnorole", &c, &err) == -1 && strstr(err.msg, "web_identity_token_file but no role_arn"),
+	    "web identity: no role: %s", err.msg);
+	setenv("AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent/token", 1);
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "AWS_ROLE_ARN is not"),
+	    "web identity: the token file without AWS_ROLE_ARN: %s", err.msg);
+	setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/w", 1);
+	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "'/nonexistent/token'"),
+	    "web identity from the environment: the file is named: %s", err.msg);
+	ok(lookup("static", &c, &err) == 0 && strcmp(c.access_key, "AKIDSTATIC") == 0,
+	    "web identity from the environment: skipped with --profile");
+	aws_creds_clear(&c);
+	unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+	unsetenv("AWS_ROLE_ARN");
+	setenv("HOME", dir, 1);
+	ok(lookup("sso", &c, &err) == -1 && strstr(err.msg, "no cached token") &&
+	    strstr(err.msg, "/.aws/sso/cache/a0f1490a20d0211c997b44bc357e1972deab8ae3.json") &&
+	    strstr(err.msg, "run 'aws sso login --sso-session s'"),
+	    "sso: the cache file named as the SDKs name it: %s", err.msg);
+	ok(lookup("ssohalf", &c, &err) == -1 && strstr(err.msg, "needs sso_start_url, sso_region"),
+	    "sso: a profile without sso_region and sso_role_name: %s", err.msg);
+	remove_file("config");
+	remove_file("credentials");
+}
+
 static void
 test_nothing(void)
 {
@@ -724,6 +812,7 @@ main(int argc, char **argv)
 	test_process();
 	test_container();
 	test_imds();
+	test_roles();
 
 	ok(errors.len > 0 && !strstr(errors.data, "SECRETMARK") && !strstr(errors.data, "TOKENMARK") &&
 	    !strstr(errors.data, "AUTHMARK") && !strstr(errors.data, "stub-"),
