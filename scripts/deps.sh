@@ -8,7 +8,8 @@
 #
 # Packages already installed are left alone; apt-get runs only when
 # something is missing.  npm packages go to scripts/node/node_modules,
-# pinned by scripts/node/package-lock.json.
+# pinned by scripts/node/package-lock.json (kinesalite, dynalite,
+# kinesis-mock as npm kinesis-local, aws-kinesis-agg).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -46,8 +47,9 @@ if [ "$what" != build ]; then
 	if [ ! -x scripts/node/node_modules/.bin/kinesalite ] ||
 	   [ ! -x scripts/node/node_modules/.bin/dynalite ] ||
 	   [ ! -f scripts/node/node_modules/aws-kinesis-agg/package.json ] ||
+	   [ ! -f scripts/node/node_modules/kinesis-local/main.js ] ||
 	   [ scripts/node/package-lock.json -nt scripts/node/node_modules/.package-lock.json ]; then
-		echo "deps: installing kinesalite, dynalite and aws-kinesis-agg (npm ci)" >&2
+		echo "deps: installing kinesalite, dynalite, kinesis-mock and aws-kinesis-agg (npm ci)" >&2
 		(cd scripts/node && npm ci --no-audit --no-fund --loglevel=error >&2)
 	fi
 fi

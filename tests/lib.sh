@@ -11,7 +11,10 @@
 # directory) and prints TAP.  The binaries under test are found on PATH
 # (tests/run.sh puts the sanitizer build first).  Services shared by a
 # run come in CS_KINESIS_ENDPOINT / CS_DYNAMODB_ENDPOINT; a script that
-# must stop or break them starts its own with services_start.
+# must stop or break them starts its own with services_start.  Kinesis is
+# kinesalite, or kinesis-mock when CS_KINESIS_IMPL=kinesis-mock (tests/run.sh
+# runs the cs-put and cs-tail tests on both); CS_KINESIS_MOCK_ENDPOINT is
+# kinesis-mock's in every run, for the tests of what only it implements.
 
 set -u
 TEST_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -133,27 +136,69 @@ test_wait_for() { # SECONDS CONDITION
 }
 
 # --- local services -------------------------------------------------------
-# start private services in DIR (default: $TRASH/svc) and load their endpoints
-services_start() { # [DIR] [both|kinesis|dynamodb]
+# which Kinesis the tests talk to: kinesalite, or kinesis-mock
+: "${CS_KINESIS_IMPL:=kinesalite}"
+case $CS_KINESIS_IMPL in
+kinesalite|kinesis-mock) ;;
+*) say "Bail out! CS_KINESIS_IMPL is kinesalite or kinesis-mock, not '$CS_KINESIS_IMPL'"; exit 1 ;;
+esac
+export CS_KINESIS_IMPL
+
+# start private services in DIR (default: $TRASH/svc) and load their
+# endpoints; "kinesis" is the implementation of CS_KINESIS_IMPL
+services_start() { # [DIR] [both|kinesis|dynamodb|kinesis-mock]
 	d=${1:-$TRASH/svc}
-	"$SRC_DIR/scripts/services.sh" start "$d" "${2:-both}" >/dev/null || return 1
+	what=${2:-both}
+	if [ "$CS_KINESIS_IMPL" = kinesis-mock ]; then
+		case $what in
+		both) what=kinesis-mock,dynamodb ;;
+		kinesis) what=kinesis-mock ;;
+		esac
+	fi
+	"$SRC_DIR/scripts/services.sh" start "$d" "$what" >/dev/null || return 1
 	test_services_dirs="$test_services_dirs $d"
 	. "$d/services.env"
-	export CS_KINESIS_ENDPOINT CS_DYNAMODB_ENDPOINT 2>/dev/null || true
+	if [ "$CS_KINESIS_IMPL" = kinesis-mock ] && [ -n "${CS_KINESIS_MOCK_ENDPOINT:-}" ]; then
+		CS_KINESIS_ENDPOINT=$CS_KINESIS_MOCK_ENDPOINT
+	fi
+	export CS_KINESIS_ENDPOINT CS_DYNAMODB_ENDPOINT CS_KINESIS_MOCK_ENDPOINT 2>/dev/null || true
 }
 
 # the shared services of the run, else private ones
 services_need() {
 	if [ -z "${CS_KINESIS_ENDPOINT:-}" ] || [ -z "${CS_DYNAMODB_ENDPOINT:-}" ]; then
-		services_start || { say "Bail out! cannot start kinesalite and dynalite"; exit 1; }
+		services_start || { say "Bail out! cannot start $CS_KINESIS_IMPL and dynalite"; exit 1; }
 	fi
 	export CS_KINESIS_ENDPOINT CS_DYNAMODB_ENDPOINT
+}
+
+# kinesis-mock's endpoint in KM: the run's, else a private one (for the
+# tests of what kinesalite lacks: AT_TIMESTAMP past the last record,
+# MillisBehindLatest, UpdateShardCount, enhanced fan-out)
+kinesis_mock_need() {
+	if [ -z "${CS_KINESIS_MOCK_ENDPOINT:-}" ]; then
+		"$SRC_DIR/scripts/services.sh" start "$TRASH/kmsvc" kinesis-mock >/dev/null ||
+		    { say "Bail out! cannot start kinesis-mock"; exit 1; }
+		test_services_dirs="$test_services_dirs $TRASH/kmsvc"
+		. "$TRASH/kmsvc/services.env"
+	fi
+	KM=$CS_KINESIS_MOCK_ENDPOINT
+	export CS_KINESIS_MOCK_ENDPOINT
 }
 
 # a name unique to this script and run, for streams and tables
 unique_name() { echo "cs-$TEST_NAME-$1-$$"; }
 
 kinesis() { "$SRC_DIR/scripts/services.sh" call "$CS_KINESIS_ENDPOINT" kinesis "$@"; }
+
+# the message of the Kinesis under test for a stream NAME that does not
+# exist: each implementation words it its own way, and cs passes it on as is
+kinesis_no_stream_message() { # NAME
+	case $CS_KINESIS_IMPL in
+	kinesis-mock) echo "Stream arn arn:aws:kinesis:$AWS_REGION:000000000000:stream/$1 not found" ;;
+	*) echo "Stream $1 under account 000000000000 not found." ;;
+	esac
+}
 
 # put COUNT numbered test records from FIRST into STREAM with PutRecords
 # (tests/data/tail-records.py makes the bodies, KEYS partition keys), every one accepted

@@ -1,10 +1,14 @@
 #!/bin/bash
 # run.sh - run every test: the C unit tests (build/asan/unit/*) and the shell
-# tests (tests/t*.sh), two at a time, against one shared pair of local services.
+# tests (tests/t*.sh), two at a time, against one shared set of local services
+# (kinesalite, dynalite, kinesis-mock).  The cs-put and cs-tail tests that use
+# Kinesis (t2*, t3*) run twice: on kinesalite, and as NAME@kinesis-mock on
+# kinesis-mock, a second implementation of Kinesis (CS_KINESIS_IMPL says which).
 # Each test prints TAP; this prints a line per test and closes with
 # "N passed, N failed" (counting test cases).  Exit 1 if any failed.
 #
 #   tests/run.sh [PATTERN...]     only the tests whose name contains a pattern
+#                                 (kinesis-mock: only the runs on kinesis-mock)
 #   JOBS=N tests/run.sh           run N at a time (default 2)
 #   TEST_LIMIT=S tests/run.sh     seconds a test may take (default 120; a test
 #                                 that needs more says so in a line
@@ -26,27 +30,39 @@ export CS_BIN=$top/build/asan/bin
 tests=()
 for f in build/asan/unit/test-* tests/t[0-9]*.sh tests/fuzz/check.sh; do
 	[ -x "$f" ] || [ -f "$f" ] || continue
-	if [ $# -gt 0 ]; then
-		keep=
-		for p in "$@"; do case $f in *"$p"*) keep=1 ;; esac; done
-		[ -n "$keep" ] || continue
-	fi
-	tests+=("$f")
+	runs=$f
+	case $f in
+	tests/t[23]*.sh) # the cs-put and cs-tail tests that talk to Kinesis
+		grep -q -e services_need -e services_start "$f" && runs="$f $f@kinesis-mock" ;;
+	esac
+	for r in $runs; do
+		if [ $# -gt 0 ]; then
+			keep=
+			for p in "$@"; do case $r in *"$p"*) keep=1 ;; esac; done
+			[ -n "$keep" ] || continue
+		fi
+		tests+=("$r")
+	done
 done
 
 svc=$(mktemp -d "${TMPDIR:-/tmp}/cs-services.XXXXXX")
-if ! scripts/services.sh start "$svc" >"$out/services.log" 2>&1; then
+if ! scripts/services.sh start "$svc" all >"$out/services.log" 2>&1; then
 	cat "$out/services.log" >&2
-	echo "run: cannot start kinesalite and dynalite" >&2
+	echo "run: cannot start kinesalite, dynalite and kinesis-mock" >&2
 	exit 1
 fi
 . "$svc/services.env"
-export CS_KINESIS_ENDPOINT CS_DYNAMODB_ENDPOINT
-trap 'scripts/services.sh stop "$svc" >/dev/null 2>&1; rm -rf "$svc"' EXIT
+export CS_KINESIS_ENDPOINT CS_DYNAMODB_ENDPOINT CS_KINESIS_MOCK_ENDPOINT
+trap 'scripts/services.sh stop "$svc" all >/dev/null 2>&1; rm -rf "$svc"' EXIT
 
 run_one() {
-	f=$1
+	f=${1%@*} # tests/tNNNN-x.sh@kinesis-mock: that test, on kinesis-mock
 	name=$(basename "$f" .sh)
+	case $1 in
+	*@kinesis-mock)
+		name=$name@kinesis-mock
+		export CS_KINESIS_IMPL=kinesis-mock CS_KINESIS_ENDPOINT=$CS_KINESIS_MOCK_ENDPOINT ;;
+	esac
 	start=$(date +%s)
 	limit=$TEST_LIMIT
 	case $f in
@@ -84,7 +100,8 @@ printf '%s\n' "${tests[@]}" | xargs -P "${JOBS:-2}" -I{} bash -c 'run_one "$@"' 
 
 passed=0 failed=0 skipped=0 bad=()
 for f in "${tests[@]}"; do
-	name=$(basename "$f" .sh)
+	name=$(basename "${f%@*}" .sh)
+	case $f in *@*) name=$name@${f#*@} ;; esac
 	read -r rc secs timedout <"$out/$name.rc"
 	p=$(grep -c '^ok ' "$out/$name.tap")
 	s=$(grep -c '^ok .*# SKIP' "$out/$name.tap")

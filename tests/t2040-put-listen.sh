@@ -123,7 +123,7 @@ test_expect_success 'a stream that does not exist: the service'"'"'s status and 
 	ask -X POST --data-binary @sample.json "http://127.0.0.1:$port/report" >got2
 	kill -TERM $pid
 	wait $pid
-	want_error "400 Bad Request" ResourceNotFoundException "Stream no-such-stream under account 000000000000 not found." >want &&
+	want_error "400 Bad Request" ResourceNotFoundException "$(kinesis_no_stream_message no-such-stream)" >want &&
 	test_cmp want got &&
 	test_cmp want got2
 '

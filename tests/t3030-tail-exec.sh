@@ -140,7 +140,9 @@ test_expect_success 'kill -9 at random moments, restart: every record delivered 
 		    --exec "sleep 0.05; cat >>kdelivered" 2>>kerr &
 		pid=$! &&
 		sleep 0.$(( $(od -An -N1 -tu1 /dev/urandom) % 5 + 2 )) &&
-		if kill -9 $pid 2>/dev/null; then
+		# after 20 kills the run goes to its end (a slower Kinesis may
+		# never let a run finish within the kill delay)
+		if [ $runs -lt 20 ] && kill -9 $pid 2>/dev/null; then
 			wait $pid
 		else
 			wait $pid && break
