@@ -390,9 +390,12 @@ on_get(void *ctx, const struct aws_result *res)
 		if (r->cfg.until_ms && raw == 0 && rs->millis_behind <= 0 &&
 		    wall_ms() > r->cfg.until_ms)
 			s->st = S_STOPPED;
-		/* at most one read per interval, counted from the start of this one */
+		/* at most one read per interval, counted from the start of this
+		 * one; a shard that answered with records, or that is still
+		 * behind (an empty answer with MillisBehindLatest > 0, as the
+		 * service gives over a gap), is read again as soon as that allows */
 		s->next_due = s->next_due + r->cfg.min_interval_ms;
-		if (s->next_due < now && raw == 0)
+		if (s->next_due < now && raw == 0 && rs->millis_behind <= 0)
 			s->next_due = now + r->cfg.min_interval_ms / 2;
 	}
 }
