@@ -33,6 +33,9 @@ struct lreq {
 	char peer[64];             /* the peer's address */
 	uint64_t t0;               /* when it came (monotonic ms) */
 	struct lreq *next;         /* in the inbox */
+	size_t target_len;         /* the request target's length up to a NUL byte, if any */
+	int begun;                 /* on_request has seen it */
+	int nul;                   /* the target holds a NUL byte, raw or as %00: it names nothing */
 	struct listen_batch b;     /* its records */
 	size_t pending;            /* records without their fate yet */
 	struct listen_answer ans;
@@ -782,6 +785,38 @@ metrics_page(struct listener *l, struct lreq *q)
 	return rc;
 }
 
+static struct lreq *
+new_request(struct listener *l, struct MHD_Connection *conn)
+{
+	struct lreq *q = cs_calloc(1, sizeof *q);
+
+	q->l = l;
+	q->conn = conn;
+	q->t0 = cs_now_ms();
+	peer_text(conn, q->peer, sizeof q->peer);
+	pthread_mutex_lock(&l->mu);
+	l->in_flight++;
+	pthread_mutex_unlock(&l->mu);
+	return q;
+}
+
+/*
+ * A request line was read (MHD_OPTION_URI_LOG_CALLBACK): URI is its target as
+ * sent, up to a NUL byte if it holds one.  libmicrohttpd hands on_request the
+ * target cut at a NUL, raw or unescaped from %00: "/report<NUL>x" would be
+ * taken for "/report".  Its length here, against the target's whole length in
+ * on_request, tells.
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct lreq *q = new_request(cls, conn);
+
+	q->target_len = strlen(uri);
+	q->nul = strstr(uri, "%00") != NULL;
+	return q;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
@@ -792,17 +827,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	ssize_t w;
 	int n;
 
-	(void)version;
-	if (!q) {
-		q = cs_calloc(1, sizeof *q);
-		q->l = l;
-		q->conn = conn;
-		q->t0 = cs_now_ms();
-		peer_text(conn, q->peer, sizeof q->peer);
-		*con_cls = q;
-		pthread_mutex_lock(&l->mu);
-		l->in_flight++;
-		pthread_mutex_unlock(&l->mu);
+	if (!q || !q->begun) {
+		if (!q)
+			*con_cls = q = new_request(l, conn);
+		q->begun = 1;
+		/*
+		 * The version follows the target in the request line, which
+		 * libmicrohttpd keeps whole: a target longer than on_uri saw it
+		 * holds a NUL byte.
+		 */
+		if (version > url && (size_t)(version - url) <= 65536 &&
+		    (size_t)(version - url) - 1 > q->target_len)
+			q->nul = 1;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -822,7 +858,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		return metrics_page(l, q);
 	memset(&in, 0, sizeof in);
 	in.method = method;
-	in.url = url;
+	in.url = q->nul ? "(a target with a NUL byte)" : url;
 	in.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 	in.forwarded = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
 	in.peer = q->peer;
@@ -1113,6 +1149,7 @@ listen_serve(struct listener *l, struct putter *p, struct putkey *k,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)l->cfg.max_per_ip,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)LISTEN_IDLE_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, l,
 	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 	    MHD_OPTION_END);
 	if (!l->d) {
