@@ -54,6 +54,10 @@ test_expect_success_here 'setup: a MaxMind DB, a stream, a table, the site on an
 	<!doctype html><html><head><title>two</title>
 	<script async src="$C/beacon.js"></script></head><body><p>Page two.</p></body></html>
 	EOF
+	cat >site/page3.html <<-EOF &&
+	<!doctype html><html><head><title>three</title>
+	<script src="$C/beacon.js" data-no-pageview></script></head><body><p>Page three.</p></body></html>
+	EOF
 	cat >site/api.html <<-EOF || return 1
 	<!doctype html><html><head><script>window.COLLECTOR = "$C";</script></head><body></body></html>
 	EOF
@@ -70,11 +74,12 @@ test_expect_success 'GET /beacon.js: the script of the repository, as JavaScript
 '
 
 test_expect_success 'Chromium: a page view, a click on a link, the next page, leaving; every way to send' '
-	browse.py visit "$P/page1.html" next eval "$P/api.html" "$TEST_DIR/listen/api-cases.js" >api.out &&
+	browse.py visit "$P/page1.html" next eval "$P/api.html" "$TEST_DIR/listen/api-cases.js" \
+		eval "$P/page3.html" "$TEST_DIR/listen/fallback.js" >api.out &&
 	cat api.out &&
 	python3 - api.out <<-\EOF
 	import json, sys
-	r = json.load(open(sys.argv[1]))
+	r = json.loads(open(sys.argv[1]).readline())
 	assert r["beaconBlob"] is True and r["beaconText"] is True and r["beaconNdjson"] is True, r
 	assert r["fetchJson"] == [200, "PutRecordSuccessful"], r
 	assert r["fetchCredentials"] == [200, "PutRecordSuccessful"], r
@@ -83,7 +88,7 @@ test_expect_success 'Chromium: a page view, a click on a link, the next page, le
 '
 
 test_expect_success 'the page view, the click and the next page view are in the stream, as the page saw them' '
-	test_wait_for 10 "test \$(readback $S | wc -l) -ge 11" &&
+	test_wait_for 10 "test \$(readback $S | wc -l) -ge 12" &&
 	readback "$S" >all &&
 	records all event pageview >views &&
 	records all event click >clicks &&
@@ -107,20 +112,21 @@ test_expect_success 'the page view, the click and the next page view are in the 
 	EOF
 '
 
-test_expect_success 'the sendBeacon and fetch records: each once, enriched' '
+test_expect_success 'the sendBeacon and fetch records, and fetch when sendBeacon refuses: each once, enriched' '
 	for c in beacon-blob beacon-text beacon-ndjson-1 beacon-ndjson-2 fetch-json \
-	    fetch-json-credentials fetch-array-1 fetch-array-2; do
+	    fetch-json-credentials fetch-array-1 fetch-array-2 fetch-fallback; do
 		records all case $c >one &&
 		test_line_count one 1 &&
 		grep -q "\"ip\":\"127.0.0.1\",\"country\":\"Testland\"}$" one || return 1
 	done &&
-	test_line_count all 11
+	test_line_count all 12 &&
+	records all case fetch-fallback | grep -q "\"event\":\"custom\""
 '
 
 test_expect_success_here 'the pre-flights were asked and answered (Chromium caches them: one at least)' '
 	stop_collector &&
 	cat collector.err &&
-	n=$(sed -n "s/.* answered 200, \([0-9]*\) 204, 0 4xx, 0 5xx; 11 records received; 11 records delivered$/\1/p" collector.err) &&
+	n=$(sed -n "s/.* answered 200, \([0-9]*\) 204, 0 4xx, 0 5xx; 12 records received; 12 records delivered$/\1/p" collector.err) &&
 	test "$n" -ge 1
 '
 
@@ -130,7 +136,7 @@ test_expect_success 'every record passes cs-validate and reaches the table: cs-t
 	    cs-store -t "$T" --endpoint-url "$CS_DYNAMODB_ENDPOINT" -m @"$SRC_DIR/scripts/sample-mapping.jq" &&
 	test_must_be_empty rej &&
 	scan_sorted "$T" >items &&
-	test_line_count items 11 &&
+	test_line_count items 12 &&
 	grep "\"URL\": {\"S\": \"$P/page2.html\"}" items >item &&
 	grep -q "\"Referrer\": {\"S\": \"$P/page1.html\"}" item &&
 	grep -q "\"Country\": {\"S\": \"Testland\"}" item &&

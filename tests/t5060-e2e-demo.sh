@@ -23,6 +23,16 @@ test_expect_success 'it showed the sample'"'"'s answer and counts that add up' '
 	grep "sent = stored + rejected: 401 = 381 + 20" demo.out
 '
 
+if command -v chromium >/dev/null && perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null; then
+	test_expect_success 'it showed the page views and the click of headless Chromium in the table' '
+		sed -n "/^== a web page/,/^== stopping/p" demo.out >page.out &&
+		test $(grep -c "^  {\"IP\": \"127.0.0.1\", .*\"Browser\": \"[^\"]" page.out) -eq 3 &&
+		grep -q "\"URL\": \"http://127.0.0.1:[0-9]*/product.html\", \"Referrer\": \"http://127.0.0.1:[0-9]*/index.html\"" page.out
+	'
+else
+	test_skip 'it showed the page views and the click of headless Chromium' 'no chromium or MaxMind DB writer'
+fi
+
 test_expect_success 'it stopped everything it started' '
 	dir=$(sed -n "s/^demo: files kept in //p" demo.err) &&
 	test -d "$dir" &&
