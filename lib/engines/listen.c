@@ -225,7 +225,8 @@ listen_enrich(struct buf *rec, const char *ip, const char *ts, const struct geoi
 					look = client_ip.data;
 				}
 			}
-			if (look && geoip_country(geo, look, &country)) {
+			/* an address only: never a name to resolve */
+			if (look && cs_valid_ip(look, strlen(look)) && geoip_country(geo, look, &country)) {
 				buf_addc(&country, '\0');
 				val[2] = country.data;
 				replace[2] = 1;
