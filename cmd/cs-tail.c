@@ -27,6 +27,7 @@
 #include "cs.h"
 #include "kinesis.h"
 #include "kpl.h"
+#include "lease.h"
 #include "opts.h"
 #include "report.h"
 #include "shardreader.h"
@@ -47,6 +48,11 @@ static const char usage_tool[] =
     "  -J, --envelope             one JSON envelope per record (stream, shard, sequence number,\n"
     "                             partition key, arrival time, data)\n"
     "      --checkpoint FILE      resume from FILE and keep it up to date\n"
+    "      --lease-table TABLE    share the stream with other workers through the DynamoDB lease\n"
+    "                             table TABLE (KCL 2.x); positions live there (not with --checkpoint)\n"
+    "      --worker-id ID         this worker's name in the lease table (default: HOST:PID)\n"
+    "      --failover-time MS     a lease not renewed for MS is taken over (default 10000)\n"
+    "      --max-leases N         hold at most N leases (default: no limit)\n"
     "      --exec CMD             pipe batches of records to 'bash -o pipefail -c CMD'\n"
     "                             (per shard, in order)\n"
     "      --shell PATH           the shell that runs CMD (default: bash, else /bin/sh)\n"
@@ -76,6 +82,10 @@ enum {
 	OPT_LIMIT,
 	OPT_SHELL,
 	OPT_STATS,
+	OPT_LEASE_TABLE,
+	OPT_WORKER_ID,
+	OPT_FAILOVER_TIME,
+	OPT_MAX_LEASES,
 };
 
 static const char shortopts[] = "s:en:J" CS_OPTS_SHORT;
@@ -99,6 +109,10 @@ static const struct option longopts[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "shell", required_argument, NULL, OPT_SHELL },
 	{ "stats", no_argument, NULL, OPT_STATS },
+	{ "lease-table", required_argument, NULL, OPT_LEASE_TABLE },
+	{ "worker-id", required_argument, NULL, OPT_WORKER_ID },
+	{ "failover-time", required_argument, NULL, OPT_FAILOVER_TIME },
+	{ "max-leases", required_argument, NULL, OPT_MAX_LEASES },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -115,8 +129,12 @@ struct tail {
 	const char *on_failure;
 	const char *shell;
 	int stats;
+	const char *lease_table;
+	const char *worker_id;
+	unsigned failover_ms, max_leases;
 
 	struct shardreader *sr;
+	struct lease_mgr *lm;          /* --lease-table; t.ck is its checkpoint then */
 	struct checkpoint *ck;
 	struct bx_runner *bx;
 	struct trigger *tg;
@@ -309,6 +327,59 @@ shard_done(void *ctx, const char *shard)
 	}
 }
 
+/* --- --lease-table ---------------------------------------------------------------- */
+
+static void
+on_lease(void *ctx, enum lease_event ev, const struct lease *l, const char *detail)
+{
+	struct tail *t = ctx;
+
+	switch (ev) {
+	case LEASE_TAKEN:
+		if (t->o.verbose)
+			cs_warnx("%s/%s: lease taken (%s), checkpoint %s", t->stream, l->key,
+			    detail ? detail : "free", l->checkpoint ? l->checkpoint : "TRIM_HORIZON");
+		break;
+	case LEASE_LOST:
+		/* stop at once: nothing of it is checkpointed; the new owner reads it again */
+		if (t->sr)
+			sr_drop(t->sr, l->key);
+		if (t->tg)
+			tg_drop(t->tg, l->key);
+		if (t->o.verbose)
+			cs_warnx("%s/%s: lease lost: %s", t->stream, l->key, detail ? detail : "");
+		break;
+	case LEASE_RENEWED_LATE:
+		if (t->o.verbose)
+			cs_warnx("%s/%s: lease renewed late", t->stream, l->key);
+		break;
+	case LEASE_RELEASED:
+		if (t->o.verbose)
+			cs_warnx("%s/%s: lease released", t->stream, l->key);
+		break;
+	case LEASE_ENDED:
+		if (t->o.verbose)
+			cs_warnx("%s/%s: lease at SHARD_END, let go", t->stream, l->key);
+		break;
+	}
+}
+
+static int
+may_read(void *ctx, const char *shard)
+{
+	struct tail *t = ctx;
+
+	return lease_held(t->lm, shard) && lease_parents_done(t->lm, shard);
+}
+
+static void
+on_shards(void *ctx, const struct kinesis_shard *ks, size_t n)
+{
+	struct tail *t = ctx;
+
+	lease_sync(t->lm, ks, n);
+}
+
 /* --- the summary ------------------------------------------------------------------- */
 
 /* the largest MillisBehindLatest of the shards being read (-1: none known), and its shard */
@@ -408,6 +479,8 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	return t->written;
 }
 
+static struct aws_client *summary_ddb;
+
 static void
 summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0, int final)
 {
@@ -465,6 +538,14 @@ summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0
 		if (behind > 0)
 			buf_printf(&b, "; at most %.1f s behind (%s)", (double)behind / 1000.0, shard);
 	}
+	if (t->lm) {
+		const struct lease_stats *ls = lease_stats(t->lm);
+
+		buf_printf(&b, "; lease table: %lu requests (%lu renewals, %lu scans, %lu takes of "
+		    "which %lu steals, %lu checkpoints, %lu releases), %lu leases lost",
+		    aws_client_stats(summary_ddb)->requests, ls->renewals, ls->scans, ls->takes,
+		    ls->steals, ls->checkpoints, ls->releases, ls->lost);
+	}
 	/* the timing only where it is read, not where output is compared */
 	if (t->o.verbose || t->o.progress)
 		buf_printf(&b, "; %.1f s, %.0f records/s", secs, rate);
@@ -520,8 +601,10 @@ main(int argc, char **argv)
 	struct tail t;
 	struct sr_config cfg;
 	struct option *lo;
-	struct aws_client *c = NULL, *lc = NULL;
+	struct aws_client *c = NULL, *lc = NULL, *ddb = NULL;
 	struct cs_err err;
+	char worker[300];
+	int lwait = 0;
 	char *help;
 	char **shards = NULL;
 	size_t nshards = 0, i;
@@ -569,6 +652,10 @@ main(int argc, char **argv)
 		case OPT_LIMIT: cfg.limit = (unsigned)cs_opt_number("limit", optarg, 1, 10000); break;
 		case OPT_SHELL: t.shell = optarg; break;
 		case OPT_STATS: t.stats = 1; break;
+		case OPT_LEASE_TABLE: t.lease_table = optarg; break;
+		case OPT_WORKER_ID: t.worker_id = optarg; break;
+		case OPT_FAILOVER_TIME: t.failover_ms = (unsigned)cs_opt_number("failover-time", optarg, 300, 3600000); break;
+		case OPT_MAX_LEASES: t.max_leases = (unsigned)cs_opt_number("max-leases", optarg, 1, 100000); break;
 		case '?':
 			cs_opts_bad(argv, shortopts);
 		default:
@@ -589,6 +676,21 @@ main(int argc, char **argv)
 		cs_usage_error("--on-failure, --bisect and --shell go with --exec");
 	if (t.exec && t.count)
 		cs_usage_error("--count does not go with --exec");
+	if (!t.lease_table && (t.worker_id || t.failover_ms || t.max_leases))
+		cs_usage_error("--worker-id, --failover-time and --max-leases go with --lease-table");
+	if (t.lease_table) {
+		if (!*t.lease_table)
+			cs_usage_error("--lease-table: empty table name");
+		if (t.ckpath)
+			cs_usage_error("--lease-table and --checkpoint are exclusive: positions live in the lease table");
+		if (nshards)
+			cs_usage_error("--shards does not go with --lease-table: the leases share the shards out");
+		if (cfg.exit_at_end || cfg.until_ms || t.count)
+			cs_usage_error("--exit, --until and --count do not go with --lease-table: "
+			    "a worker shares a stream it follows");
+		if (t.worker_id && !*t.worker_id)
+			cs_usage_error("--worker-id: empty");
+	}
 	cs_opts_finish(&t.o);
 	cs_opts_warn_aws_config(&t.o);
 	cs_signals(cs_count_signal);
@@ -615,6 +717,45 @@ main(int argc, char **argv)
 		t.failed[CS_EXIT_INPUT] = 1;
 		goto out;
 	}
+	if (t.lease_table) {
+		/* the table with DynamoDB's endpoint settings: --endpoint-url names Kinesis's */
+		struct cs_opts dopts = t.o;
+		struct lease_config lc_ = { 0 };
+		char host[256];
+
+		dopts.endpoint_url = NULL;
+		if (!(ddb = aws_client_new(&dopts, "dynamodb", &err))) {
+			cs_warnx("%s", err.msg);
+			t.status = CS_EXIT_SERVICE;
+			goto out;
+		}
+		if (!t.worker_id) {
+			if (gethostname(host, sizeof host) < 0)
+				snprintf(host, sizeof host, "localhost");
+			host[sizeof host - 1] = '\0';
+			snprintf(worker, sizeof worker, "%s:%ld", host, (long)getpid());
+			t.worker_id = worker;
+		}
+		lc_.table = t.lease_table;
+		lc_.stream = t.stream;
+		lc_.worker = t.worker_id;
+		lc_.failover_ms = t.failover_ms ? t.failover_ms : 10000;
+		lc_.max_leases = t.max_leases;
+		lc_.initial = cfg.start.type == KINESIS_LATEST ? "LATEST" :
+		    cfg.start.type == KINESIS_AT_TIMESTAMP ? "AT_TIMESTAMP" : "TRIM_HORIZON";
+		lc_.on_event = on_lease;
+		lc_.ctx = &t;
+		if (!(t.lm = lease_open(ddb, &lc_, &err))) {
+			cs_warnx("%s", err.msg);
+			t.status = cs_signalled ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE;
+			goto out;
+		}
+		t.ck = lease_checkpoint(t.lm);
+		summary_ddb = ddb;
+		if (t.o.verbose)
+			cs_warnx("lease table '%s' on %s: worker '%s', failover %u ms", t.lease_table,
+			    aws_client_endpoint(ddb), t.worker_id, lc_.failover_ms);
+	}
 	if (t.exec) {
 		struct bx_config bc = { t.exec, t.stream, t.parallel, t.max_retries, t.bisect, 200,
 		    t.on_failure, t.shell };
@@ -639,6 +780,11 @@ main(int argc, char **argv)
 	cfg.nshards = nshards;
 	cfg.ck = t.ck;
 	cfg.verbose = t.o.verbose;
+	if (t.lm) {
+		cfg.may_read = may_read;
+		cfg.on_shards = on_shards;
+		cfg.gate_ctx = &t;
+	}
 	if (t.bx) {
 		struct tg_config tc = { t.batch_size, t.batch_window, t.stream, t.envelope, t.bx,
 		    batch_done, shard_done, warn_line, &t };
@@ -669,11 +815,23 @@ main(int argc, char **argv)
 			if (t.bx)
 				stop_deadline = cs_now_ms() + t.grace;
 		}
+		if (t.lm) {
+			/* the lease table's answers first: a lost lease stops its shard before its records go on */
+			aws_run(ddb, 0, -1);
+			lwait = lease_step(t.lm, &fatal, &err);
+		}
 		wait = sr_step(t.sr, &fatal, &err);
 		if (fatal && !sr_failed) {
 			sr_failed = 1;
 			cs_warnx("%s", err.msg);
 			stop(&t, CS_EXIT_SERVICE);
+		}
+		if (t.lm && wait >= 0) {
+			/* the table's answers arrive on another client: look at them often */
+			if (wait > lwait)
+				wait = lwait;
+			if (wait > 50)
+				wait = 50;
 		}
 		if (t.bx) {
 			w = bx_poll(t.bx, &fatal, &err);
@@ -725,6 +883,9 @@ main(int argc, char **argv)
 			t.failed[CS_EXIT_OUTPUT] = 1;
 		}
 	}
+	/* leaving: the last checkpoints written, the leases let go for others to take at once */
+	if (t.lm)
+		lease_release_all(t.lm, 5000);
 	if (!t.o.stats_json && (t.stats || t.o.verbose || t.o.progress))
 		summary(&t, c, lc, t0, 1);
 	t.failed[CS_EXIT_INTERRUPTED] |= interrupted;
@@ -738,7 +899,11 @@ out:
 	}
 	tg_free(t.tg);
 	sr_free(t.sr);
-	checkpoint_close(t.ck);
+	if (t.lm)
+		lease_free(t.lm);
+	else
+		checkpoint_close(t.ck);
+	aws_client_free(ddb);
 	aws_client_free(c);
 	aws_client_free(lc);
 	tailfmt_free(&t.fmt);

@@ -449,7 +449,7 @@ struct lease_mgr {
 	struct lease_config cfg;
 	struct lease_view v;
 	struct checkpoint *ck;
-	uint64_t next_renew, next_scan, next_sync_due;
+	uint64_t next_scan;
 	int scanning;
 	int scan_ready;              /* a scan ended: the taker is to run */
 	struct lease **scanned;      /* the pages of the scan in progress */
@@ -1045,7 +1045,6 @@ lease_open(struct aws_client *ddb, const struct lease_config *cfg, struct cs_err
 	for (i = 0; i < m->v.n; i++)
 		ck_follow(m, m->v.l[i]);
 	m->next_scan = cs_now_ms();
-	m->next_renew = cs_now_ms() + m->cfg.failover_ms / 3;
 	buf_free(&resp);
 	return m;
 fail:
@@ -1206,19 +1205,12 @@ lease_step(struct lease_mgr *m, int *fatal, struct cs_err *err)
 		if (l->held && !l->busy && l->want_ck)
 			send_checkpoint(m, l);
 	}
-	if (now >= m->next_renew) {
-		for (i = 0; i < m->v.n; i++) {
-			struct lease *l = m->v.l[i];
+	/* each held lease every failover/3 (a checkpoint renews it too) */
+	for (i = 0; i < m->v.n; i++) {
+		struct lease *l = m->v.l[i];
 
-			/* a checkpoint in flight renews it too */
-			if (l->held && !l->busy && now - l->renewed >= F / 3 - F / 30)
-				send_renew(m, l);
-		}
-		m->next_renew = now + F / 3;
-		/* a renewal already late: check again soon */
-		for (i = 0; i < m->v.n; i++)
-			if (m->v.l[i]->held && m->v.l[i]->busy)
-				m->next_renew = now + F / 30 + 1;
+		if (l->held && !l->busy && now - l->renewed >= F / 3)
+			send_renew(m, l);
 	}
 	if (m->scan_ready) {
 		/* a scan just ended: take, steal, clean up */
@@ -1234,7 +1226,13 @@ lease_step(struct lease_mgr *m, int *fatal, struct cs_err *err)
 	} else if (!m->scanning && now >= m->next_scan) {
 		send_scan(m, NULL, 0);
 	}
-	wait = (int64_t)m->next_renew - (int64_t)now;
+	wait = F / 3;
+	for (i = 0; i < m->v.n; i++) {
+		const struct lease *l = m->v.l[i];
+
+		if (l->held && !l->busy && (int64_t)(l->renewed + F / 3) - (int64_t)now < wait)
+			wait = (int64_t)(l->renewed + F / 3) - (int64_t)now;
+	}
 	if (!m->scanning && (int64_t)m->next_scan - (int64_t)now < wait)
 		wait = (int64_t)m->next_scan - (int64_t)now;
 	for (i = 0; i < m->v.n; i++)

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kpl.h"
 #include "shardreader.h"
 
 enum sstate {
@@ -17,6 +18,7 @@ enum sstate {
 	S_STOPPED,        /* --until reached, or the reader stopped */
 	S_FINISHED,       /* read to its end */
 	S_SKIPPED,        /* finished before this run (checkpoint), or closed at start with --from latest */
+	S_UNOWNED,        /* shared reading: not ours to read now */
 };
 
 struct sshard {
@@ -29,6 +31,8 @@ struct sshard {
 	char *last_seq;           /* of the last record delivered */
 	struct kinesis_position pos;
 	char *pos_seq;            /* owned copy for pos.seq */
+	char *skip_seq;           /* resume_at: drop this record when it comes first (not an aggregate) */
+	unsigned gen;             /* bumped when dropped: answers of an older generation are discarded */
 	uint64_t next_due;
 	unsigned throttled;       /* consecutive throttled reads */
 	int64_t millis_behind;    /* of the last answer, -1 before one (or when absent) */
@@ -52,6 +56,22 @@ struct shardreader {
 	unsigned long long records;
 	struct buf req;
 };
+
+/* what a request of shard S carries: the answer is S's only if S was not dropped since */
+struct sreq {
+	struct sshard *s;
+	unsigned gen;
+};
+
+static struct sreq *
+sreq_new(struct sshard *s)
+{
+	struct sreq *q = cs_malloc(sizeof *q);
+
+	q->s = s;
+	q->gen = s->gen;
+	return q;
+}
 
 static int64_t
 wall_ms(void)
@@ -110,6 +130,8 @@ merge(struct shardreader *r, const struct kinesis_shard *ks, size_t nks)
 {
 	size_t i;
 
+	if (r->cfg.on_shards)
+		r->cfg.on_shards(r->cfg.gate_ctx, ks, nks);
 	for (i = 0; i < nks; i++) {
 		struct sshard *s = find(r, ks[i].id);
 		const struct checkpoint_entry *e;
@@ -128,7 +150,7 @@ merge(struct shardreader *r, const struct kinesis_shard *ks, size_t nks)
 		s->adj = ks[i].adjacent_parent ? cs_strdup(ks[i].adjacent_parent) : NULL;
 		s->closed = ks[i].seq_end != NULL;
 		s->known_at_start = !r->listed_once;
-		s->st = S_WAIT_PARENTS;
+		s->st = r->cfg.may_read ? S_UNOWNED : S_WAIT_PARENTS;
 		kinesis_records_init(&s->rs);
 		e = ck_entry(r, s->id);
 		if (e && e->finished)
@@ -210,6 +232,9 @@ parent_done(const struct shardreader *r, const char *id)
 	e = ck_entry(r, id);
 	if (e && e->finished)
 		return 1;
+	/* shared: a parent without a lease was cleaned up, or never to be read */
+	if (r->cfg.may_read && !e)
+		return 1;
 	p = find(r, id);
 	/* a parent past the retention period, or one left to another worker (--shards) */
 	if (!p)
@@ -236,7 +261,13 @@ choose_start(struct shardreader *r, struct sshard *s)
 	free(s->pos_seq);
 	s->pos_seq = NULL;
 	memset(&s->pos, 0, sizeof s->pos);
-	if (e && e->seq) {
+	free(s->skip_seq);
+	s->skip_seq = NULL;
+	if (e && e->seq && e->resume_at) {
+		s->pos.type = KINESIS_AT_SEQUENCE_NUMBER;
+		s->pos_seq = cs_strdup(e->seq);
+		s->skip_seq = cs_strdup(e->seq);
+	} else if (e && e->seq) {
 		s->pos.type = KINESIS_AFTER_SEQUENCE_NUMBER;
 		s->pos_seq = cs_strdup(e->seq);
 	} else if (st->type == KINESIS_AT_TIMESTAMP) {
@@ -254,6 +285,34 @@ choose_start(struct shardreader *r, struct sshard *s)
 	s->pos.seq = s->pos_seq;
 }
 
+static int
+active(enum sstate st)
+{
+	return st == S_NEED_ITER || st == S_ITER_INFLIGHT || st == S_IDLE ||
+	    st == S_GET_INFLIGHT || st == S_HELD || st == S_HELD_END;
+}
+
+/* shared reading: the shard is no longer ours; what is in flight for it is discarded */
+static void
+drop(struct sshard *s)
+{
+	s->gen++;
+	s->st = S_UNOWNED;
+	free(s->iter);
+	s->iter = NULL;
+	free(s->last_seq);
+	s->last_seq = NULL;
+}
+
+void
+sr_drop(struct shardreader *r, const char *shard)
+{
+	struct sshard *s = find(r, shard);
+
+	if (s && (s->st == S_WAIT_PARENTS || active(s->st)))
+		drop(s);
+}
+
 static void
 shard_finished(struct sshard *s)
 {
@@ -266,11 +325,17 @@ shard_finished(struct sshard *s)
 static void
 on_iter(void *ctx, const struct aws_result *res)
 {
-	struct sshard *s = ctx;
+	struct sreq *q = ctx;
+	struct sshard *s = q->s;
 	struct shardreader *r = s->r;
 	struct cs_err e;
 
 	cs_err_clear(&e);
+	if (q->gen != s->gen) {
+		free(q);
+		return;     /* dropped meanwhile */
+	}
+	free(q);
 	if (res->ok) {
 		free(s->iter);
 		s->iter = NULL;
@@ -301,7 +366,8 @@ on_iter(void *ctx, const struct aws_result *res)
 static void
 on_get(void *ctx, const struct aws_result *res)
 {
-	struct sshard *s = ctx;
+	struct sreq *q = ctx;
+	struct sshard *s = q->s;
 	struct shardreader *r = s->r;
 	struct kinesis_records *rs = &s->rs;
 	struct cs_err e;
@@ -311,6 +377,15 @@ on_get(void *ctx, const struct aws_result *res)
 	enum sr_verdict v = SR_CONTINUE;
 
 	cs_err_clear(&e);
+	if (q->gen != s->gen) {
+		free(q);
+		return;     /* dropped meanwhile: the records are another worker's now */
+	}
+	free(q);
+	if (r->cfg.may_read && !r->stopping && !r->cfg.may_read(r->cfg.gate_ctx, s->id)) {
+		drop(s);
+		return;
+	}
 	if (!res->ok) {
 		if (r->stopping || strcmp(res->err.code, "Interrupted") == 0) {
 			s->st = S_STOPPED;
@@ -343,6 +418,18 @@ on_get(void *ctx, const struct aws_result *res)
 		set_fatal(r, "GetRecords", s, &e);
 		s->st = S_STOPPED;
 		return;
+	}
+	if (s->skip_seq && rs->n) {
+		const struct kinesis_record *f = &rs->rec[0];
+
+		/* resumed AT a checkpoint: that record was done, unless only part of an aggregate */
+		if (strcmp(KREC_SEQ(rs, f), s->skip_seq) == 0 &&
+		    !kpl_is_aggregate(KREC_DATA(rs, f), f->data_len)) {
+			memmove(rs->rec, rs->rec + 1, (rs->n - 1) * sizeof *rs->rec);
+			rs->n--;
+		}
+		free(s->skip_seq);
+		s->skip_seq = NULL;
 	}
 	raw = rs->n;
 	if (r->cfg.until_ms) {
@@ -446,6 +533,7 @@ sr_free(struct shardreader *r)
 		free(s->iter);
 		free(s->last_seq);
 		free(s->pos_seq);
+		free(s->skip_seq);
 		kinesis_records_free(&s->rs);
 		free(s);
 	}
@@ -455,12 +543,6 @@ sr_free(struct shardreader *r)
 	free(r);
 }
 
-static int
-active(enum sstate st)
-{
-	return st == S_NEED_ITER || st == S_ITER_INFLIGHT || st == S_IDLE ||
-	    st == S_GET_INFLIGHT || st == S_HELD || st == S_HELD_END;
-}
 
 int
 sr_step(struct shardreader *r, int *fatal, struct cs_err *err)
@@ -481,6 +563,18 @@ sr_step(struct shardreader *r, int *fatal, struct cs_err *err)
 	if (now >= r->relist_due && !r->relisting) {
 		r->relisting = 1;
 		list_page(r, NULL);
+	}
+	if (r->cfg.may_read) {
+		for (i = 0; i < r->n; i++) {
+			struct sshard *s = r->s[i];
+			int may = r->cfg.may_read(r->cfg.gate_ctx, s->id);
+
+			if (s->st == S_UNOWNED && may)
+				s->st = S_WAIT_PARENTS;
+			else if (!may && (s->st == S_WAIT_PARENTS || active(s->st)))
+				drop(s);
+		}
+		busy = 1;   /* shared: leases come and go; only a stop ends the reading */
 	}
 	do {
 		changed = 0;
@@ -505,12 +599,13 @@ sr_step(struct shardreader *r, int *fatal, struct cs_err *err)
 		} else if (s->st == S_NEED_ITER) {
 			kinesis_get_shard_iterator_body(&r->req, r->cfg.stream, s->id, &s->pos);
 			s->st = S_ITER_INFLIGHT;
-			aws_submit(r->c, "GetShardIterator", r->req.data, r->req.len, on_iter, s);
+			aws_submit(r->c, "GetShardIterator", r->req.data, r->req.len, on_iter,
+			    sreq_new(s));
 		} else if (s->st == S_IDLE) {
 			kinesis_get_records_body(&r->req, s->iter, r->cfg.limit);
 			s->st = S_GET_INFLIGHT;
 			s->next_due = now;
-			aws_submit(r->c, "GetRecords", r->req.data, r->req.len, on_get, s);
+			aws_submit(r->c, "GetRecords", r->req.data, r->req.len, on_get, sreq_new(s));
 		}
 		if (active(s->st))
 			busy = 1;

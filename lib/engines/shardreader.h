@@ -54,6 +54,19 @@ struct sr_config {
 	int verbose;
 	sr_records_fn on_records;
 	void *ctx;
+	/*
+	 * Shared reading (a lease table): a shard is read only while
+	 * may_read() says so; one that it stops allowing is dropped at once
+	 * (its answers in flight discarded, its iterator forgotten) and read
+	 * again from its checkpoint entry when allowed again.  A parent with
+	 * no checkpoint entry (no lease) counts as done.  Checkpoint entries
+	 * with resume_at start AT their sequence number, that record skipped
+	 * unless it is a KPL aggregate.  NULL: every shard is read.
+	 */
+	int (*may_read)(void *ctx, const char *shard);
+	/* Every listing of the stream, before it is merged (e.g. for the lease table's shard sync). */
+	void (*on_shards)(void *ctx, const struct kinesis_shard *ks, size_t n);
+	void *gate_ctx;
 };
 
 struct shardreader;
@@ -77,6 +90,8 @@ void sr_free(struct shardreader *r);
 int sr_step(struct shardreader *r, int *fatal, struct cs_err *err);
 /* Let a held shard read on. */
 void sr_release(struct shardreader *r, const char *shard);
+/* Shared reading: stop reading SHARD at once, its answers in flight discarded (see may_read). */
+void sr_drop(struct shardreader *r, const char *shard);
 /* Stop reading: no new requests; sr_step returns -1 once nothing is in flight. */
 void sr_stop(struct shardreader *r);
 /*

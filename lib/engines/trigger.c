@@ -14,6 +14,7 @@ struct tg_shard {
 	int running;             /* a batch of this shard is with the runner */
 	int held;                /* the reader holds the shard for us */
 	int end;                 /* its last records were delivered */
+	int stale;               /* the running batch was dropped: it moves no checkpoint */
 	struct tg_shard *next;
 };
 
@@ -158,10 +159,11 @@ batch_done(void *ctx, struct bx_batch *b)
 	size_t i;
 
 	x->running = 0;
-	if (!b->abandoned)
+	if (!b->abandoned && !x->stale)
 		for (i = 0; i < b->n; i++)
 			if (b->it[i].ck_ok)
 				last = b->it[i].seq;
+	x->stale = 0;
 	tg->cfg.done(tg->cfg.ctx, b, last);
 	bx_batch_free(b);
 	free(b);
@@ -217,6 +219,22 @@ dispatch(struct trigger *tg, struct tg_shard *x)
 	}
 	if (x->held && !x->end && x->q.n < size)
 		release(tg, x);
+}
+
+void
+tg_drop(struct trigger *tg, const char *id)
+{
+	struct tg_shard *x;
+
+	for (x = tg->xs; x; x = x->next) {
+		if (strcmp(x->id, id) != 0)
+			continue;
+		bx_batch_free(&x->q);
+		bx_batch_init(&x->q, x->id);
+		x->end = 0;
+		x->held = 0;
+		x->stale = x->running;
+	}
 }
 
 int

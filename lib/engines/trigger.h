@@ -77,6 +77,12 @@ enum sr_verdict tg_end(struct trigger *tg, int at_end);
 
 /* Start the batches that are due; the ms until the first batch window ends, or -1. */
 int tg_tick(struct trigger *tg);
+/*
+ * Shared reading: SHARD is not ours any more (its lease was lost).  Its
+ * queued records are dropped; a batch of it still running ends, but its
+ * done() gets no sequence number (the next owner reads it again).
+ */
+void tg_drop(struct trigger *tg, const char *shard);
 /* Shutdown: no batch is started any more (the queues stay as they are). */
 void tg_stop(struct trigger *tg);
 
