@@ -815,6 +815,9 @@ main(int argc, char **argv)
 			if (t.bx)
 				stop_deadline = cs_now_ms() + t.grace;
 		}
+		/* what moved since the last commit is stored within the throttle, not at the next records */
+		if (t.ck && !t.stop)
+			commit(&t, 0);
 		if (t.lm) {
 			/* the lease table's answers first: a lost lease stops its shard before its records go on */
 			aws_run(ddb, 0, -1);

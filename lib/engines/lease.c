@@ -374,6 +374,11 @@ lease_choose(const struct lease_view *v, const char *me, uint64_t now,
 		} else {
 			owner = l->owner;
 		}
+		if (strcmp(owner, me) == 0 && !l->held) {
+			/* ours in the table, given up here (not renewed in time): take it again */
+			avail[navail++] = v->l[i];
+			continue;
+		}
 		for (k = 0; k < nw; k++)
 			if (strcmp(w[k].owner, owner) == 0)
 				break;

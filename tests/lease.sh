@@ -1,0 +1,69 @@
+# tests/lease.sh - what the cs-tail --lease-table tests (t35*) share:
+# workers of one stream in the background, the lease table read back.
+# Sourced after tests/lib.sh; STREAM and LT (the lease table) set by the test.
+
+services_need
+export AWS_ENDPOINT_URL_KINESIS=$CS_KINESIS_ENDPOINT
+export AWS_ENDPOINT_URL_DYNAMODB=$CS_DYNAMODB_ENDPOINT
+F=${F:-3000}          # --failover-time of the workers
+RENEW=$((F / 3))      # their renewal period
+
+now_ms() { date +%s%3N; }
+
+# start worker NAME in the background (pid in NAME.pid, stdout NAME.out, stderr NAME.err)
+worker() { # NAME [OPTIONS...]
+	_w=$1
+	shift
+	cs-tail -s "$STREAM" --lease-table "$LT" --worker-id "$_w" --failover-time "$F" -v "$@" \
+	    >>"$_w.out" 2>>"$_w.err" </dev/null &
+	echo $! >"$_w.pid"
+}
+
+# the same, every batch of --exec that ends logged in batches.log: "START END WORKER SHARD
+# FIRST LAST" (ms); CMD runs the batch (a batch killed with its worker leaves no line)
+exec_worker() { # NAME CMD [OPTIONS...]
+	_w=$1 _c=$2
+	shift 2
+	worker "$_w" --exec "s=\$(date +%s%3N); $_c; rc=\$?; echo \"\$s \$(date +%s%3N) $_w \$CS_SHARD_ID \$CS_FIRST_SEQUENCE \$CS_LAST_SEQUENCE\" >>'$TRASH/batches.log'; exit \$rc" "$@"
+}
+
+alive() { kill -0 "$(cat "$1.pid")" 2>/dev/null; } # NAME
+
+# SIGTERM worker NAME and wait until it exits (its status in NAME.rc)
+stop_worker() { # NAME
+	kill -TERM "$(cat "$1.pid")" 2>/dev/null
+	_i=0
+	while alive "$1" && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+	! alive "$1"
+}
+
+# every lease: "SHARD OWNER COUNTER CHECKPOINT" ("-" for no owner), sorted by shard
+leases() {
+	dynamodb Scan "{\"TableName\":\"$LT\",\"ConsistentRead\":true}" |
+	    jq -r '.Items[] | "\(.leaseKey.S) \(.leaseOwner.S // "-") \(.leaseCounter.N) \(.checkpoint.S)"' |
+	    sort
+}
+
+# how many leases NAME holds
+held_by() { leases | awk -v w="$1" '$2 == w' | wc -l; } # NAME
+
+# wait until CONDITION holds, at most MS milliseconds; the ms it took on stdout
+wait_ms() { # MS CONDITION
+	_t0=$(now_ms)
+	while ! eval "$2"; do
+		if [ $(($(now_ms) - _t0)) -gt "$1" ]; then
+			echo "not within $1 ms: $2" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo $(($(now_ms) - _t0))
+}
+
+# stop every worker still running
+stop_all() {
+	for _p in *.pid; do
+		[ -f "$_p" ] && stop_worker "${_p%.pid}"
+	done
+	return 0
+}
