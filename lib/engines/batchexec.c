@@ -72,6 +72,7 @@ struct job {
 	uint64_t due;
 	pid_t pid;
 	int pidfd;
+	int cancel;         /* bx_cancel: not started (again); abandoned once not running */
 	struct job *next;
 };
 
@@ -514,7 +515,7 @@ bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err)
 	now = cs_now_ms();
 	for (j = r->head; j; j = j->next) {
 		if (j->state == J_WAITING) {
-			if (r->draining)
+			if (r->draining || j->cancel)
 				continue;
 			if (j->due > now) {
 				if (wait < 0 || (int64_t)(j->due - now) < wait)
@@ -525,15 +526,15 @@ bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err)
 		}
 		if (j->state == J_QUEUED && j->nst == 0)
 			j->state = J_DONE;
-		if (j->state == J_QUEUED && !r->draining && r->running < r->cfg.parallel &&
+		if (j->state == J_QUEUED && !r->draining && !j->cancel && r->running < r->cfg.parallel &&
 		    start_run(r, j, err) < 0)
 			*fatal = 1;
 	}
 	/* hand finished batches back, in order, after the walk (DONE may submit) */
 	for (pp = &r->head; (j = *pp) != NULL;) {
-		if (j->state == J_DONE || (r->draining && j->state != J_RUNNING)) {
+		if (j->state == J_DONE || ((r->draining || j->cancel) && j->state != J_RUNNING)) {
 			*pp = j->next;
-			if (r->draining && j->state != J_DONE)
+			if (j->state != J_DONE)
 				j->b->abandoned = 1;
 			j->next = NULL;
 			*dtail = j;
@@ -554,6 +555,16 @@ bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err)
 		free(j);
 	}
 	return *fatal ? -1 : (int)wait;
+}
+
+void
+bx_cancel(struct bx_runner *r, const char *shard)
+{
+	struct job *j;
+
+	for (j = r->head; j; j = j->next)
+		if (strcmp(j->b->shard, shard) == 0)
+			j->cancel = 1;
 }
 
 void

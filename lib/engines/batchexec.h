@@ -99,6 +99,12 @@ size_t bx_busy(const struct bx_runner *r);
 size_t bx_running(const struct bx_runner *r);
 /* Shutdown: start nothing new; drop queued and waiting batches (DONE with abandoned set). */
 void bx_drain(struct bx_runner *r);
+/*
+ * SHARD's batches are not ours any more (its lease was lost): those not
+ * running are not started (again) and come back abandoned; a running one
+ * ends as it would, without a retry.
+ */
+void bx_cancel(struct bx_runner *r, const char *shard);
 /* Kill every running command's group and abandon their batches. */
 void bx_abandon(struct bx_runner *r);
 

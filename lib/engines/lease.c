@@ -996,7 +996,7 @@ lease_ck_store(struct checkpoint *ck, struct cs_err *err)
 		if (!e->dirty)
 			continue;
 		l = lease_view_find(&m->v, e->shard);
-		if (!l || !l->held || (!e->finished && !e->seq))
+		if (!l || !lease_held(m, e->shard) || (!e->finished && !e->seq))
 			continue;   /* lost: the next owner reads it again */
 		free(l->want_ck);
 		l->want_ck = cs_strdup(e->finished ? SHARD_END : e->seq);

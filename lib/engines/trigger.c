@@ -234,6 +234,8 @@ tg_drop(struct trigger *tg, const char *id)
 		x->end = 0;
 		x->held = 0;
 		x->stale = x->running;
+		if (x->running)
+			bx_cancel(tg->cfg.bx, x->id);
 	}
 }
 

@@ -1,0 +1,118 @@
+#!/bin/bash
+# cs-tail --lease-table, several workers on one stream (--failover-time
+# 3000): balance (2 leases each for 3 workers on 6 shards within 3
+# failover periods); failover (kill -9: every lease of the dead worker
+# owned by a survivor and its shards' records flowing again within the
+# failover time + 2 s); release (SIGTERM: its leases taken within 2 s);
+# a worker joining gets a lease by stealing, no shard stopping longer
+# than the failover time meanwhile.
+. "$(dirname "$0")/lib.sh"
+. "$TEST_DIR/lease.sh"
+
+STREAM=$(unique_name s)
+LT=$(unique_name leases)
+# each worker's batches go on to one file of its own
+w() { exec_worker "$1" "cat >>'$TRASH/$1.records'" -J --batch-size 50; }
+
+# a producer: records n = FIRST, FIRST+1, ... in rounds of 24 until 'producing' is removed
+produce() { # FIRST
+	mkdir -p prod && (
+		cd prod && n=$1 &&
+		while [ -f ../producing ]; do
+			put_records "$STREAM" $n 24 || exit 1
+			n=$((n + 24))
+			sleep 0.2
+		done
+		echo $n >../produced
+	) &
+}
+
+# every n in FIRST..LAST-1 is in some worker's records
+all_there() { # FIRST LAST
+	cat ./*.records | jq -r .data.n | sort -nu |
+	    awk -v a="$1" -v b="$2" '$1 >= a && $1 < b' | wc -l | grep -qx "$(($2 - $1))"
+}
+
+test_expect_success 'three workers on six shards: two leases each within 3 failover periods' '
+	create_stream "$STREAM" 6 &&
+	put_records "$STREAM" 0 120 &&
+	t0=$(now_ms) &&
+	w w1 && w w2 && w w3 &&
+	ms=$(wait_ms $((3 * F)) "test \$(held_by w1) = 2 && test \$(held_by w2) = 2 && test \$(held_by w3) = 2") &&
+	echo "balanced after $ms ms" | tee balance.ms &&
+	test_wait_for 20 "all_there 0 120"
+'
+
+test_expect_success 'kill -9 of a worker: its leases taken and its records flowing within F + 2 s' '
+	leases | awk "\$2 == \"w1\" { print \$1 }" >w1.shards &&
+	test_line_count w1.shards 2 &&
+	kill -KILL $(cat w1.pid) &&
+	t0=$(now_ms) &&
+	put_records "$STREAM" 1000 120 &&
+	ms=$(wait_ms $((F + 2000)) "test \$(held_by w1) = 0 && test \$((\$(held_by w2) + \$(held_by w3))) = 6") &&
+	left=$((F + 2000 - $(now_ms) + t0)) &&
+	test $left -gt 0 &&
+	flow=$(wait_ms $left "all_there 1000 1120") &&
+	echo "leases taken $ms ms after the kill, records of all shards through $(($(now_ms) - t0)) ms after it" |
+	    tee failover.ms &&
+	for s in $(cat w1.shards); do
+		grep -h "\"shardId\":\"$s\"" w2.records w3.records | jq -r .data.n |
+		    awk "\$1 >= 1000" | grep -q . || { echo "nothing new from $s"; return 1; }
+	done &&
+	grep -q "lease taken (expired)" w2.err w3.err
+'
+
+test_expect_success 'SIGTERM: the leases it released are taken within 2 s' '
+	stop_worker w2 &&
+	t0=$(now_ms) &&
+	test "$(held_by w2)" = 0 &&
+	ms=$(wait_ms 2000 "test \$(held_by w3) = 6") &&
+	echo "released leases taken $ms ms after the worker left" | tee release.ms &&
+	grep -q "lease released" w2.err
+'
+
+test_expect_success 'workers joining: balance by stealing, one lease per round, no shard stopped longer than F' '
+	touch producing &&
+	produce 2000 &&
+	sleep 1 &&
+	w w4 && w w5 &&
+	ms=$(wait_ms $((3 * F)) "test \$(held_by w3) = 2 && test \$(held_by w4) = 2 && test \$(held_by w5) = 2") &&
+	echo "3 workers balanced by stealing after $ms ms" &&
+	t0=$(now_ms) &&
+	w w6 &&
+	ms=$(wait_ms $((3 * F)) "test \$(held_by w6) -ge 1") &&
+	echo "the 4th worker got a lease after $ms ms" | tee steal.ms &&
+	grep -q "lease taken (stolen)" w6.err &&
+	sleep 2 &&
+	rm producing &&
+	test_wait_for 10 "test -f produced" &&
+	last=$(cat produced) &&
+	test_wait_for 20 "all_there 2000 $last" &&
+	# per shard, the longest pause between two batches while the producer ran
+	python3 -c "
+import collections, sys
+F = $F
+runs = collections.defaultdict(list)
+for line in open(\"batches.log\"):
+    start, end, w, shard = line.split()[:4]
+    runs[shard].append((int(start), int(end), w))
+worst = 0
+for shard, rs in runs.items():
+    rs.sort()
+    late = [r for r in rs if r[0] >= $t0 - 3000]
+    for a, b in zip(late, late[1:]):
+        gap = b[0] - a[1]
+        worst = max(worst, gap)
+        assert gap <= F, \"%s: no batch for %d ms (%s then %s)\" % (shard, gap, a, b)
+print(\"longest pause of a shard: %d ms\" % worst)
+"
+'
+
+test_expect_success 'the stolen leases were let go by their old owners; everyone stops cleanly' '
+	grep -q "lease lost: taken by another worker" w3.err w4.err w5.err &&
+	stop_all &&
+	! leases | awk "\$2 != \"-\"" | grep . &&
+	! grep -n "Sanitizer\|runtime error" ./*.err
+'
+
+test_done
