@@ -26,7 +26,8 @@ test_expect_success 'the EXAMPLES section has its literal blocks' '
 	grep -l "^# drain.sh" example*.sh >cron &&
 	grep -l "^# store-batch.sh" example*.sh >batch &&
 	grep -l -- "--replay-speed" example*.sh >replay &&
-	grep -l -- "--listen" example*.sh >listen
+	grep -l -- "--listen" example*.sh >listen &&
+	grep -l "^# worker.sh" example*.sh >workers
 '
 
 test_expect_success 'setup: the stream, the table, a capture and the mapping' '
@@ -87,6 +88,36 @@ test_expect_success 'example: the sample'"'"'s endpoint' '
 	kill $(cat listen.pid) &&
 	cat answer.json &&
 	grep "\"Code\":\"PutRecordSuccessful\"" answer.json
+'
+
+test_expect_success 'example: two workers on two machines share the stream' '
+	cat $(cat workers) &&
+	dynamodb DeleteTable "{\"TableName\":\"click-stream-table\"}" >/dev/null &&
+	test_wait_for 10 "! dynamodb DescribeTable \"{\\\"TableName\\\":\\\"click-stream-table\\\"}\" >/dev/null 2>&1" &&
+	create_table click-stream-table IP Timestamp &&
+	# what the stream holds now, with the records of the earlier examples
+	cs-tail -q -s click-stream -e | cs-validate --rejects all-rejects.ndjson >all.ndjson &&
+	$check keys all.ndjson >all-keys &&
+	cp $(cat workers) worker.sh && chmod +x worker.sh &&
+	for m in a b; do
+		mkdir -p "machine-$m/bin" &&
+		printf "#!/bin/sh\necho machine-$m\n" >"machine-$m/bin/hostname" &&
+		chmod +x "machine-$m/bin/hostname" &&
+		cp worker.sh store-batch.sh sample-mapping.jq "machine-$m/" &&
+		{ (cd "machine-$m" && PATH=$PWD/bin:$PATH exec ./worker.sh 2>worker.err) & echo $! >"machine-$m.pid"; } ||
+		return 1
+	done &&
+	test_wait_for 60 "$check scan \"$CS_DYNAMODB_ENDPOINT\" click-stream-table >got-keys && cmp -s all-keys got-keys" &&
+	dynamodb Scan "{\"TableName\":\"click-stream-leases\"}" >leases.json &&
+	jq -r ".Items[].leaseOwner.S" leases.json | sort -u >owners &&
+	printf "machine-a\nmachine-b\n" >want && test_cmp want owners &&
+	kill -TERM $(cat machine-a.pid) $(cat machine-b.pid) &&
+	test_wait_for 20 "! kill -0 $(cat machine-a.pid) 2>/dev/null && ! kill -0 $(cat machine-b.pid) 2>/dev/null" &&
+	dynamodb Scan "{\"TableName\":\"click-stream-leases\"}" >leases.json &&
+	test "$(jq "[.Items[] | select(.leaseOwner)] | length" leases.json)" = 0 &&
+	$check cmp-keys all-keys got-keys &&
+	$check cmp-rejects all-rejects.ndjson machine-*/rejects/*.ndjson &&
+	test_must_be_empty machine-a/worker.err && test_must_be_empty machine-b/worker.err
 '
 
 test_done
