@@ -49,12 +49,17 @@ test_expect_success 'kill -9 of a worker: its leases taken and its records flowi
 	kill -KILL $(cat w1.pid) &&
 	t0=$(now_ms) &&
 	put_records "$STREAM" 1000 120 &&
-	ms=$(wait_ms $((F + 2000)) "test \$(held_by w1) = 0 && test \$((\$(held_by w2) + \$(held_by w3))) = 6") &&
-	left=$((F + 2000 - $(now_ms) + t0)) &&
-	test $left -gt 0 &&
-	flow=$(wait_ms $left "all_there 1000 1120") &&
-	echo "leases taken $ms ms after the kill, records of all shards through $(($(now_ms) - t0)) ms after it" |
+	wait_ms 20000 "test \$(held_by w1) = 0 && test \$((\$(held_by w2) + \$(held_by w3))) = 6" &&
+	seen=$(($(now_ms) - t0)) &&
+	wait_ms 20000 "all_there 1000 1120" &&
+	# when each of its shards ran its first batch on a survivor (the batch log,
+	# stamped by the batches themselves, not by this slower polling)
+	flow=$(for s in $(cat w1.shards); do
+		awk -v s="$s" -v t0="$t0" "\$4 == s && \$1 >= t0 { print \$1 - t0 }" batches.log | sort -n | head -n 1
+	done | sort -n | tail -n 1) &&
+	echo "records of its shards flowing again $flow ms after the kill (leases seen taken by $seen ms)" |
 	    tee failover.ms &&
+	test -n "$flow" && test "$flow" -le $((F + 2000)) &&
 	for s in $(cat w1.shards); do
 		grep -h "\"shardId\":\"$s\"" w2.records w3.records | jq -r .data.n |
 		    awk "\$1 >= 1000" | grep -q . || { echo "nothing new from $s"; return 1; }
@@ -66,8 +71,10 @@ test_expect_success 'SIGTERM: the leases it released are taken within 2 s' '
 	stop_worker w2 &&
 	t0=$(now_ms) &&
 	test "$(held_by w2)" = 0 &&
-	ms=$(wait_ms 2000 "test \$(held_by w3) = 6") &&
+	wait_ms 20000 "test \$(held_by w3) = 6" &&
+	ms=$(($(now_ms) - t0)) &&
 	echo "released leases taken $ms ms after the worker left" | tee release.ms &&
+	test $ms -le 2000 &&
 	grep -q "lease released" w2.err
 '
 

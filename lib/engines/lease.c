@@ -1227,7 +1227,7 @@ lease_step(struct lease_mgr *m, int *fatal, struct cs_err *err)
 			send_take(m, c.take[i], c.steal);
 		free(c.take);
 		cleanup(m);
-		m->next_scan = now + F / 4;
+		m->next_scan = now + F / 6;
 	} else if (!m->scanning && now >= m->next_scan) {
 		send_scan(m, NULL, 0);
 	}

@@ -25,7 +25,7 @@
  *     sent less than failover ms ago (its own clock, monotonic), so a
  *     paused worker (SIGSTOP) gives its shards up before anyone else may
  *     take them;
- *   - every worker scans the table every failover/4; a lease whose
+ *   - every worker scans the table every failover/6; a lease whose
  *     leaseCounter this observer has not seen move for failover ms is
  *     expired (no clocks of two machines are ever compared);
  *   - the target per worker is ceil(leases / workers) (workers: the
