@@ -726,7 +726,7 @@ main(int argc, char **argv)
 		dopts.endpoint_url = NULL;
 		if (!(ddb = aws_client_new(&dopts, "dynamodb", &err))) {
 			cs_warnx("%s", err.msg);
-			t.status = CS_EXIT_SERVICE;
+			t.failed[CS_EXIT_SERVICE] = 1;
 			goto out;
 		}
 		if (!t.worker_id) {
@@ -747,7 +747,7 @@ main(int argc, char **argv)
 		lc_.ctx = &t;
 		if (!(t.lm = lease_open(ddb, &lc_, &err))) {
 			cs_warnx("%s", err.msg);
-			t.status = cs_signalled ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE;
+			t.failed[cs_signalled ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE] = 1;
 			goto out;
 		}
 		t.ck = lease_checkpoint(t.lm);
