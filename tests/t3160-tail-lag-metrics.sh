@@ -1,0 +1,60 @@
+#!/bin/sh
+# cs-tail's lag in its metrics (cs(7), METRICS), on kinesis-mock, where
+# MillisBehindLatest is real: about 0 while it keeps up; seconds once it
+# resumes after a SIGSTOP while records kept coming; back to 0 when it has
+# caught up.  Nothing read twice, nothing missed.
+. "$(dirname "$0")/lib.sh"
+kinesis_mock_need
+S=$(unique_name lag)
+
+km() { "$SRC_DIR/scripts/services.sh" call "$KM" kinesis "$@"; }
+metric() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
+
+# put records FIRST..FIRST+COUNT-1 ({"n":N}), one PutRecords call each
+put_km() { # FIRST COUNT
+	i=$1
+	while [ "$i" -lt $(($1 + $2)) ]; do
+		d=$(printf '{"n":%d}' "$i" | base64 -w0) &&
+		km PutRecords "{\"StreamName\":\"$S\",\"Records\":[{\"PartitionKey\":\"k$i\",\"Data\":\"$d\"}]}" \
+		    >/dev/null || return 1
+		i=$((i + 1))
+	done
+}
+
+behind() { metric m.prom "cs_tail_behind_latest_seconds{shard=\"shardId-000000000000\"}"; }
+
+test_expect_success 'setup: one shard, a consumer reading 5 records a call' '
+	"$SRC_DIR/scripts/services.sh" create-stream "$KM" "$S" 1 &&
+	{ cs-tail --endpoint-url "$KM" -s "$S" --limit 5 --metrics-file m.prom \
+	    --metrics-interval 100 >out 2>err & echo $! >pid; } &&
+	put_km 0 5 &&
+	test_wait_for 30 "test \"\$(wc -l <out)\" -ge 5"
+'
+
+test_expect_success 'keeping up: less than a second behind' '
+	test_wait_for 10 "test -n \"\$(behind)\"" &&
+	awk -v b="$(behind)" "BEGIN { exit !(b < 1) }"
+'
+
+test_expect_success 'paused while records come: seconds behind when it resumes' '
+	kill -STOP "$(cat pid)" &&
+	put_km 5 60 &&
+	sleep 2 &&
+	kill -CONT "$(cat pid)" &&
+	test_wait_for 20 "b=\$(behind); awk -v b=\"\$b\" \"BEGIN { exit !(b >= 1.5) }\"" &&
+	echo "behind after SIGCONT: $(behind) s"
+'
+
+test_expect_success 'caught up: back under a second, every record once' '
+	test_wait_for 60 "test \"\$(wc -l <out)\" -ge 65" &&
+	test_wait_for 10 "b=\$(behind); awk -v b=\"\$b\" \"BEGIN { exit !(b < 1) }\"" &&
+	kill -TERM "$(cat pid)" &&
+	test_wait_for 20 "! kill -0 $(cat pid) 2>/dev/null" &&
+	jq -c .n out | sort -n >got &&
+	seq 0 64 >want &&
+	test_cmp want got &&
+	test "$(metric m.prom cs_tail_exit_status)" = 6 &&
+	promtool check metrics <m.prom
+'
+
+test_done
