@@ -669,6 +669,21 @@ test_imds(void)
 		    "imds: token refused: %s", err.msg);
 	}
 	stub_stop(&s);
+	if (ok(stub_start(&s, ok_args) == 0, "imds: stub started again")) {
+		setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
+		/* issue 14: credential_source = Ec2InstanceMetadata signs AssumeRole with the instance role */
+		char *path = path_of("config");
+
+		write_file("config", "[profile onec2]\nrole_arn = arn:aws:iam::1:role/x\n"
+		    "credential_source = Ec2InstanceMetadata\n", 0600);
+		setenv("AWS_CONFIG_FILE", path, 1);
+		ok(lookup("onec2", &c, &err) == -1 && strstr(err.msg, "(with imds): no answer from STS"),
+		    "imds: credential_source = Ec2InstanceMetadata: %s", err.msg);
+		unsetenv("AWS_CONFIG_FILE");
+		remove_file("config");
+		free(path);
+	}
+	stub_stop(&s);
 
 	/* nobody listening: the end of the chain, named */
 	setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", s.url, 1);
