@@ -210,6 +210,13 @@ test_expect_success 'assume role: mfa_serial is refused with a clear line, STS n
 	grep -q "has mfa_serial: assuming its role needs an MFA code" out/mfa.err &&
 	test_must_be_empty sts.log
 '
+test_expect_success 'AWS_PROFILE alone: the environment keys come first, and a warning says so' '
+	: >sts.log &&
+	AWS_PROFILE=role put shadow -s "$stream" in &&
+	grep -q "2 delivered" out/shadow.err &&
+	test_must_be_empty sts.log &&
+	test $(grep -c "warning: AWS_PROFILE .role. has role_arn, but AWS_ACCESS_KEY_ID is set" out/shadow.err) -eq 1
+'
 test_expect_success 'web identity from the environment: unsigned, the token and role sent' '
 	: >sts.log &&
 	(

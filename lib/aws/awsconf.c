@@ -411,3 +411,31 @@ awsconf_unsupported(const char *profile, struct buf *out)
 	buf_free(&sect);
 	awsconf_free(&c);
 }
+
+void
+awsconf_env_shadows(const char *cli_profile, struct buf *out)
+{
+	static const char *const keys[] = {
+		"role_arn", "web_identity_token_file", "sso_session", "sso_start_url",
+		"credential_process", "aws_access_key_id",
+	};
+	const char *env = cs_getenv("AWS_PROFILE");
+	struct awsconf c;
+	struct cs_err err;
+	size_t i;
+
+	if ((cli_profile && *cli_profile) || !env || !cs_getenv("AWS_ACCESS_KEY_ID"))
+		return;
+	awsconf_load(&c, &err);
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		const char *v = awsconf_value(&c, env, keys[i]);
+
+		if (v && *v) {
+			buf_printf(out, "AWS_PROFILE '%s' has %s, but AWS_ACCESS_KEY_ID is set and the "
+			    "environment keys come first, as in the AWS SDKs (--profile %s uses the "
+			    "profile)\n", env, keys[i], env);
+			break;
+		}
+	}
+	awsconf_free(&c);
+}

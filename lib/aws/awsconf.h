@@ -71,6 +71,13 @@ char *awsconf_ca_bundle(const char *profile, const char **from);
  */
 void awsconf_unsupported(const char *profile, struct buf *out);
 
+/*
+ * When AWS_PROFILE (and no CLI_PROFILE) names a profile with credentials
+ * of its own while AWS_ACCESS_KEY_ID is set, one line onto OUT saying
+ * that the environment keys win (the SDKs' rule), for the tool to warn.
+ */
+void awsconf_env_shadows(const char *cli_profile, struct buf *out);
+
 /* Added: the two files, read once, for callers that look up many keys. */
 struct awsconf {
 	char *cred_path;     /* AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials */

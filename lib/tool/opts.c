@@ -212,6 +212,7 @@ cs_opts_warn_aws_config(const struct cs_opts *o)
 	if (done)
 		return;
 	done = 1;
+	awsconf_env_shadows(o->profile, &w);
 	awsconf_unsupported(o->profile, &w);
 	for (line = w.data; line && *line; line = nl + 1) {
 		nl = strchr(line, '\n');
