@@ -9,7 +9,8 @@
 /* one shard's records waiting for the command */
 struct tg_shard {
 	char *id;
-	struct bx_batch q;       /* records read, not yet in a batch */
+	struct bx_batch q;       /* records read; q.it[head ..] are not in a batch yet */
+	size_t head;             /* the first of them: those before went into batches */
 	uint64_t first_ms;       /* when the oldest of them was queued */
 	int running;             /* a batch of this shard is with the runner */
 	int held;                /* the reader holds the shard for us */
@@ -26,6 +27,7 @@ struct trigger {
 	struct tg_shard *xs;
 	struct tg_shard *cur;    /* the shard whose records are being queued */
 	int stop;
+	unsigned long long copied; /* records copied from a queue into a batch */
 };
 
 struct trigger *
@@ -87,12 +89,60 @@ shard(struct trigger *tg, const char *id)
 
 static void dispatch(struct trigger *tg, struct tg_shard *x);
 
+/* X's records read and not in a batch yet */
+static size_t
+queued(const struct tg_shard *x)
+{
+	return x->q.n - x->head;
+}
+
+/*
+ * The first N queued records of X into batch B.  Each record is copied once,
+ * into its batch, and the front of the queue moves on: a cut costs what it
+ * takes, not what stays (a whole GetRecords answer of 10,000 records, cut
+ * 100 at a time, was copied again at every cut).  The space behind the front
+ * is reclaimed when the queue empties, or when it is larger than what is
+ * left (so each record is moved at most about once).
+ */
+static void
+take(struct trigger *tg, struct tg_shard *x, size_t n, struct bx_batch *b)
+{
+	struct bx_batch *q = &x->q;
+	size_t i, off, rest;
+
+	for (i = x->head; i < x->head + n; i++) {
+		struct bx_item *it = &q->it[i];
+
+		bx_batch_add(b, q->lines.data + it->off, it->len, it->seq, it->ck_ok);
+		tg->copied++;
+		free(it->seq);
+		it->seq = NULL;
+	}
+	x->head += n;
+	rest = queued(x);
+	if (rest == 0) {
+		q->n = 0;
+		x->head = 0;
+		buf_reset(&q->lines);
+	} else if (x->head >= rest) {
+		off = q->it[x->head].off;
+		memmove(q->lines.data, q->lines.data + off, q->lines.len - off);
+		q->lines.len -= off;
+		q->lines.data[q->lines.len] = '\0';
+		memmove(q->it, q->it + x->head, rest * sizeof *q->it);
+		for (i = 0; i < rest; i++)
+			q->it[i].off -= off;
+		q->n = rest;
+		x->head = 0;
+	}
+}
+
 void
 tg_begin(struct trigger *tg, const char *id)
 {
 	struct tg_shard *x = shard(tg, id);
 
-	if (x->q.n == 0)
+	if (queued(x) == 0)
 		x->first_ms = cs_now_ms();
 	tg->cur = x;
 }
@@ -112,7 +162,7 @@ tg_end(struct trigger *tg, int at_end)
 	x->end = at_end;
 	dispatch(tg, x);
 	/* read on while a batch runs, until a whole batch waits behind it */
-	if (at_end || x->q.n >= tg->cfg.batch_size) {
+	if (at_end || queued(x) >= tg->cfg.batch_size) {
 		x->held = 1;
 		return SR_HOLD;
 	}
@@ -184,40 +234,32 @@ static void
 dispatch(struct trigger *tg, struct tg_shard *x)
 {
 	unsigned size = tg->cfg.batch_size, window = tg->cfg.batch_window;
-	struct bx_batch *b, rest;
-	size_t n, i;
+	const struct bx_item *front = x->q.it + x->head;
+	struct bx_batch *b;
+	size_t n, nq = queued(x);
 
 	if (x->running || tg->stop)
 		return;
-	if (x->q.n && (x->q.n >= size || x->end || !window ||
-	    cs_now_ms() - x->first_ms >= window)) {
-		n = x->q.n < size ? x->q.n : size;
+	if (nq && (nq >= size || x->end || !window || cs_now_ms() - x->first_ms >= window)) {
+		n = nq < size ? nq : size;
 		/* a KPL aggregate's pieces stay together when they fit */
-		while (n < x->q.n && n > 1 && !x->q.it[n - 1].ck_ok)
+		while (n < nq && n > 1 && !front[n - 1].ck_ok)
 			n--;
-		if (!x->q.it[n - 1].ck_ok)
-			n = x->q.n < size ? x->q.n : size;
+		if (!front[n - 1].ck_ok)
+			n = nq < size ? nq : size;
 		b = cs_malloc(sizeof *b);
 		bx_batch_init(b, x->id);
-		bx_batch_init(&rest, x->id);
 		/* the first N go, the rest stays queued */
-		for (i = 0; i < x->q.n; i++) {
-			struct bx_item *it = &x->q.it[i];
-
-			bx_batch_add(i < n ? b : &rest, x->q.lines.data + it->off, it->len, it->seq,
-			    it->ck_ok);
-		}
-		bx_batch_free(&x->q);
-		x->q = rest;
+		take(tg, x, n, b);
 		x->first_ms = cs_now_ms();
 		x->running = 1;
 		bx_submit(tg->cfg.bx, b, batch_done, tg);
-	} else if (x->q.n == 0 && x->end) {
+	} else if (nq == 0 && x->end) {
 		tg->cfg.end(tg->cfg.ctx, x->id);
 		x->end = 0;
 		release(tg, x);
 	}
-	if (x->held && !x->end && x->q.n < size)
+	if (x->held && !x->end && queued(x) < size)
 		release(tg, x);
 }
 
@@ -231,12 +273,19 @@ tg_drop(struct trigger *tg, const char *id)
 			continue;
 		bx_batch_free(&x->q);
 		bx_batch_init(&x->q, x->id);
+		x->head = 0;
 		x->end = 0;
 		x->held = 0;
 		x->stale = x->running;
 		if (x->running)
 			bx_cancel(tg->cfg.bx, x->id);
 	}
+}
+
+unsigned long long
+tg_copied(const struct trigger *tg)
+{
+	return tg->copied;
 }
 
 int
@@ -248,7 +297,7 @@ tg_tick(struct trigger *tg)
 
 	for (x = tg->xs; x; x = x->next) {
 		dispatch(tg, x);
-		if (x->q.n && !x->running && tg->cfg.batch_window) {
+		if (queued(x) && !x->running && tg->cfg.batch_window) {
 			int64_t w = (int64_t)(x->first_ms + tg->cfg.batch_window) - (int64_t)now;
 
 			if (w < 0)

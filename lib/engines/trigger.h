@@ -75,6 +75,8 @@ void tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, i
 /* AT_END: the shard is closed and that was its last answer. */
 enum sr_verdict tg_end(struct trigger *tg, int at_end);
 
+/* Records copied from the queues into batches so far: each record once (a cut costs what it takes). */
+unsigned long long tg_copied(const struct trigger *tg);
 /* Start the batches that are due; the ms until the first batch window ends, or -1. */
 int tg_tick(struct trigger *tg);
 /*
