@@ -352,6 +352,21 @@ test_expect_success 'a setting cs does not support is named in a warning, once' 
 	test $(grep -c "use_fips_endpoint" out/oddtail.err) -eq 1
 '
 
+# --- an error answer that is not JSON (issue 10, defect 5) -----------------
+test_expect_success_here 'a 403 in XML, and an HTML page of a proxy: the code and message, the status line' '
+	cat >answers.json <<-\EOF &&
+	[{"status": 403, "body": "<ErrorResponse><Error><Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message></Error></ErrorResponse>"},
+	 {"status": 403, "body": "<html>\n<head><title>403 Forbidden</title></head>\n<body>blocked by policy</body></html>\n"}]
+	EOF
+	{ python3 "$TEST_DIR/stubs/scripted.py" answers.json answers.port answers.log & } &&
+	test_wait_for 20 "test -s answers.port" &&
+	ep=http://127.0.0.1:$(cat answers.port) &&
+	test_expect_code 5 put xmlerr --endpoint-url "$ep" --max-attempts 1 -s "$stream" in &&
+	grep -q "InvalidClientTokenId: The security token included in the request is invalid." out/xmlerr.err &&
+	test_expect_code 5 put htmlerr --endpoint-url "$ep" --max-attempts 1 -s "$stream" in &&
+	grep -q "HTTP403: HTTP 403 Forbidden: 403 Forbidden" out/htmlerr.err
+'
+
 # --- nothing secret in any output ---------------------------------------------
 test_expect_success 'no secret key, session token or web identity token in any output' '
 	stub_stop sts &&
