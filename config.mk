@@ -17,7 +17,7 @@ CPPFLAGS_BASE = -std=gnu11 -D_GNU_SOURCE $(LIB_DIRS:%=-Ilib/%)
 
 # each package asked for on its own, so that one missing .pc file is named;
 # libjq has no .pc file on Debian: fall back to the plain flags
-PKGS = libcurl openssl libmicrohttpd libmaxminddb
+PKGS = libcurl openssl libmicrohttpd libmaxminddb zlib
 PKGS_MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(p))))
 DEP_CFLAGS := $(foreach p,$(PKGS),$(shell $(PKG_CONFIG) --cflags $(p) 2>/dev/null)) \
 	$(shell $(PKG_CONFIG) --cflags libjq 2>/dev/null)

@@ -14,7 +14,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 what=${1:-build}
-build="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev libonig-dev libmicrohttpd-dev libmaxminddb-dev"
+build="gcc make pkg-config libc6-dev libcurl4-openssl-dev libssl-dev libjq-dev libonig-dev libmicrohttpd-dev libmaxminddb-dev zlib1g-dev"
 test="$build curl clang libclang-rt-dev mandoc python3 nodejs npm procps jq openssl time prometheus prometheus-node-exporter chromium libmaxmind-db-writer-perl"
 bench="$test hyperfine wrk python3-boto3"
 
