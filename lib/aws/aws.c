@@ -50,6 +50,19 @@ struct aws_client {
 	int cancelled;
 	const volatile sig_atomic_t *stop; /* the run is stopping: no retry waits */
 	struct aws_stats stats;
+	struct http_options ho;   /* what c->http was made with */
+};
+
+/* a streaming call (aws_stream_start) */
+struct aws_stream {
+	struct aws_client *c;
+	char op[64];
+	char *body;
+	size_t len;
+	struct http_xfer *x;
+	aws_data_fn on_data;
+	aws_done_fn done;
+	void *ctx;
 };
 
 static const struct {
@@ -135,6 +148,7 @@ aws_client_new(const struct cs_opts *o, const char *service, struct cs_err *err)
 	ho.connect_timeout_ms = o->connect_timeout_ms;
 	ho.timeout_ms = o->timeout_ms;
 	ho.max_connections = 64;
+	c->ho = ho;
 	c->http = http_client_new(&ho);
 	return c;
 fail:
@@ -224,31 +238,29 @@ finish_interrupted(struct call *k, const struct cs_err *last)
 	finish(k, 0, NULL, &err);
 }
 
-static void
-send_call(struct call *k)
+/*
+ * The headers of a signed call of OP with BODY: "Name: value" strings in
+ * H[0..*NH) (buffers the caller wipes and frees).  -1 with err (its code
+ * CredentialsError or SigningError).
+ */
+static int
+sign_call(struct aws_client *c, const char *op, const char *body, size_t len,
+    struct buf h[6], size_t *pnh, struct cs_err *err)
 {
-	struct aws_client *c = k->c;
 	const struct aws_creds *cr;
-	struct cs_err err;
 	struct sigv4_output so;
 	struct sigv4_header sh[4];
-	struct buf h[6];
-	const char *hp[6];
 	size_t nh = 0, i;
 	char target[128];
 
-	cs_err_clear(&err);
-	/* a first attempt still goes out when a signal came; a retry does not */
-	if (c->cancelled || (k->attempts && stopping(c))) {
-		finish_interrupted(k, k->last.msg[0] ? &k->last : NULL);
-		return;
+	for (i = 0; i < 6; i++)
+		buf_init(&h[i]);
+	*pnh = 0;
+	if (creds_get(c->creds, &cr, err)) {
+		snprintf(err->code, sizeof err->code, "CredentialsError");
+		return -1;
 	}
-	if (creds_get(c->creds, &cr, &err)) {
-		snprintf(err.code, sizeof err.code, "CredentialsError");
-		finish(k, 0, NULL, &err);
-		return;
-	}
-	snprintf(target, sizeof target, "%s.%s", c->target, k->op);
+	snprintf(target, sizeof target, "%s.%s", c->target, op);
 	sh[0].name = "Host", sh[0].value = c->host;
 	sh[1].name = "Content-Type", sh[1].value = c->ctype;
 	sh[2].name = "X-Amz-Target", sh[2].value = target;
@@ -256,7 +268,7 @@ send_call(struct call *k)
 	struct sigv4_input in = {
 		.method = "POST", .path = c->path, .query = NULL,
 		.headers = sh, .nheaders = 3,
-		.body = k->body, .body_len = k->len,
+		.body = body, .body_len = len,
 		.region = c->region, .service = c->service,
 		.access_key = cr->access_key, .secret_key = cr->secret_key,
 		.session_token = cr->session_token,
@@ -264,20 +276,54 @@ send_call(struct call *k)
 		.normalize_path = 1, .sign_body = 0,
 	};
 	sigv4_output_init(&so);
-	if (sigv4_sign(&in, &so, &err)) {
+	if (sigv4_sign(&in, &so, err)) {
 		sigv4_output_free(&so);
-		snprintf(err.code, sizeof err.code, "SigningError");
-		finish(k, 0, NULL, &err);
-		return;
+		snprintf(err->code, sizeof err->code, "SigningError");
+		return -1;
 	}
-	for (i = 0; i < 6; i++)
-		buf_init(&h[i]);
 	buf_printf(&h[nh++], "Content-Type: %s", c->ctype);
 	buf_printf(&h[nh++], "X-Amz-Target: %s", target);
 	buf_printf(&h[nh++], "X-Amz-Date: %s", so.amz_date);
 	buf_printf(&h[nh++], "Authorization: %s", so.authorization.data);
 	if (cr->session_token && *cr->session_token)
 		buf_printf(&h[nh++], "X-Amz-Security-Token: %s", cr->session_token);
+	sigv4_output_free(&so);
+	*pnh = nh;
+	return 0;
+}
+
+static void
+wipe_headers(struct buf h[6])
+{
+	size_t i;
+
+	for (i = 0; i < 6; i++) {
+		if (h[i].data)
+			memset(h[i].data, 0, h[i].len); /* it held a token */
+		buf_free(&h[i]);
+	}
+}
+
+static void
+send_call(struct call *k)
+{
+	struct aws_client *c = k->c;
+	struct cs_err err;
+	struct buf h[6];
+	const char *hp[6];
+	size_t nh = 0, i;
+
+	cs_err_clear(&err);
+	/* a first attempt still goes out when a signal came; a retry does not */
+	if (c->cancelled || (k->attempts && stopping(c))) {
+		finish_interrupted(k, k->last.msg[0] ? &k->last : NULL);
+		return;
+	}
+	if (sign_call(c, k->op, k->body, k->len, h, &nh, &err) < 0) {
+		wipe_headers(h);
+		finish(k, 0, NULL, &err);
+		return;
+	}
 	for (i = 0; i < nh; i++)
 		hp[i] = h[i].data;
 	k->attempts++;
@@ -286,12 +332,7 @@ send_call(struct call *k)
 		c->stats.retries++;
 	c->sending++;
 	http_start(c->http, "POST", c->endpoint, hp, nh, k->body, k->len, on_http, k);
-	for (i = 0; i < 6; i++) {
-		if (h[i].data)
-			memset(h[i].data, 0, h[i].len); /* it held a token */
-		buf_free(&h[i]);
-	}
-	sigv4_output_free(&so);
+	wipe_headers(h);
 }
 
 /*
@@ -668,4 +709,113 @@ aws_call(struct aws_client *c, const char *op, const char *body, size_t len,
 	while (!s.done)
 		aws_run(c, 100, -1);
 	return s.ok ? 0 : -1;
+}
+
+/* --- streaming calls ------------------------------------------------------ */
+void
+aws_client_use_http2(struct aws_client *c)
+{
+	if (c->ho.http2)
+		return;
+	http_client_free(c->http);
+	c->ho.http2 = 1;
+	c->http = http_client_new(&c->ho);
+}
+
+static int
+stream_data(void *ctx, const char *p, size_t n)
+{
+	struct aws_stream *s = ctx;
+
+	return s->on_data(s->ctx, p, n);
+}
+
+static void
+stream_done(void *ctx, struct http_response *resp)
+{
+	struct aws_stream *s = ctx;
+	struct aws_client *c = s->c;
+	struct aws_result r;
+
+	memset(&r, 0, sizeof r);
+	r.attempts = 1;
+	c->sending--;
+	if (c->verbose)
+		cs_warnx("POST %s %s -> %ld (%.0f ms, stream ended)", c->endpoint, s->op,
+		    resp->status, resp->seconds * 1000);
+	if (resp->status == 200 && !resp->error[0]) {
+		r.ok = 1;
+		r.body = &resp->body;
+	} else if (resp->status == 0 || (resp->status == 200 && resp->error[0])) {
+		r.err.http_status = (int)resp->status;
+		snprintf(r.err.code, sizeof r.err.code, "NetworkError");
+		cs_err_set(&r.err, "%s from %s: %s", s->op, c->endpoint, resp->error);
+	} else {
+		r.err.http_status = (int)resp->status;
+		parse_error(resp, &r.err);
+		if (retry_is_throttle(r.err.code))
+			c->stats.throttled++;
+	}
+	s->x = NULL;
+	s->done(s->ctx, &r);
+	free(s->body);
+	free(s);
+}
+
+struct aws_stream *
+aws_stream_start(struct aws_client *c, const char *op, const char *body, size_t len,
+    long stall_s, aws_data_fn on_data, aws_done_fn done, void *ctx, struct cs_err *err)
+{
+	struct aws_stream *s;
+	struct buf h[6];
+	const char *hp[6];
+	size_t nh, i;
+
+	if (stopping(c)) {
+		cs_err_set(err, "interrupted");
+		snprintf(err->code, sizeof err->code, "Interrupted");
+		return NULL;
+	}
+	if (sign_call(c, op, body, len, h, &nh, err) < 0) {
+		wipe_headers(h);
+		return NULL;
+	}
+	s = cs_calloc(1, sizeof *s);
+	s->c = c;
+	snprintf(s->op, sizeof s->op, "%s", op);
+	s->body = cs_malloc(len + 1);
+	memcpy(s->body, body, len);
+	s->body[len] = '\0';
+	s->len = len;
+	s->on_data = on_data;
+	s->done = done;
+	s->ctx = ctx;
+	for (i = 0; i < nh; i++)
+		hp[i] = h[i].data;
+	c->stats.requests++;
+	c->sending++;
+	s->x = http_start_stream(c->http, "POST", c->endpoint, hp, nh, s->body, s->len, stall_s,
+	    stream_data, stream_done, s);
+	wipe_headers(h);
+	return s;
+}
+
+void
+aws_stream_pause(struct aws_stream *s, int pause)
+{
+	if (s->x)
+		http_pause(s->x, pause);
+}
+
+void
+aws_stream_cancel(struct aws_stream *s)
+{
+	if (!s)
+		return;
+	if (s->x) {
+		http_cancel(s->c->http, s->x);
+		s->c->sending--;
+	}
+	free(s->body);
+	free(s);
 }

@@ -77,4 +77,27 @@ void aws_redact_token(struct buf *msg);
 /* Ask in-flight retry waits to end early: pending retries fail at once with "interrupted". */
 void aws_cancel_retries(struct aws_client *c);
 
+/*
+ * Streaming calls, for answers that are event streams (SubscribeToShard).
+ * aws_client_use_http2 makes C speak HTTP/2, its requests multiplexed on
+ * one connection (prior knowledge over http://), before any request.
+ * aws_stream_start sends OP signed as usual, once (no retry: the caller
+ * decides); the bytes of a 200 answer go to ON_DATA as they arrive
+ * (return -1 to end the stream), and DONE is called from aws_run() when
+ * the stream ends: ok when the service ended it, else err (an error
+ * answer's code and message, or NetworkError).  A stream that receives
+ * nothing for STALL_S seconds ends with NetworkError.  NULL with err when
+ * it cannot even be sent (credentials); DONE is then never called.
+ */
+typedef int (*aws_data_fn)(void *ctx, const char *p, size_t n);
+struct aws_stream;
+void aws_client_use_http2(struct aws_client *c);
+struct aws_stream *aws_stream_start(struct aws_client *c, const char *op, const char *body,
+    size_t len, long stall_s, aws_data_fn on_data, aws_done_fn done, void *ctx,
+    struct cs_err *err);
+/* Stop taking the answer in (flow control holds the service back), or go on. */
+void aws_stream_pause(struct aws_stream *s, int pause);
+/* End a stream now (DONE is not called) and free it; NULL is fine. */
+void aws_stream_cancel(struct aws_stream *s);
+
 #endif

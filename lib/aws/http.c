@@ -15,7 +15,8 @@ struct xfer {
 	struct http_response resp;
 	http_done_fn done;
 	void *ctx;
-	int toobig;
+	http_data_fn on_data;       /* a streaming request */
+	int toobig, aborted;
 	char errbuf[CURL_ERROR_SIZE];
 	struct xfer *prev, *next;   /* the client's transfers in flight */
 };
@@ -60,6 +61,18 @@ on_body(char *p, size_t sz, size_t n, void *ud)
 {
 	struct xfer *x = ud;
 
+	if (x->on_data) {
+		long status = 0;
+
+		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status < 300) {
+			if (x->on_data(x->ctx, p, sz * n) < 0) {
+				x->aborted = 1;
+				return 0;
+			}
+			return sz * n;
+		}
+	}
 	if (x->resp.body.len + sz * n > HTTP_BODY_MAX) {
 		x->toobig = 1;
 		return 0;
@@ -143,6 +156,8 @@ http_client_new(const struct http_options *o)
 	c->ca_bundle = ca ? cs_strdup(ca) : NULL;
 	c->o.ca_bundle = c->ca_bundle;
 	c->multi = curl_multi_init();
+	if (c->o.http2)
+		curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, c->o.max_connections);
 	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, c->o.max_connections * 2);
 	return c;
@@ -182,10 +197,10 @@ http_client_free(struct http_client *c)
 	free(c);
 }
 
-void
-http_start(struct http_client *c, const char *method, const char *url,
+static struct xfer *
+start(struct http_client *c, const char *method, const char *url,
     const char *const *headers, size_t nheaders, const char *body, size_t len,
-    http_done_fn done, void *ctx)
+    long stall_s, http_data_fn on_data, http_done_fn done, void *ctx)
 {
 	struct xfer *x = cs_calloc(1, sizeof *x);
 	size_t i;
@@ -193,13 +208,38 @@ http_start(struct http_client *c, const char *method, const char *url,
 	http_response_init(&x->resp);
 	x->done = done;
 	x->ctx = ctx;
+	x->on_data = on_data;
 	if (c->nidle) {
 		x->easy = c->idle[--c->nidle];
 		curl_easy_reset(x->easy);
 	} else {
 		x->easy = curl_easy_init();
 	}
-	setup_easy(x->easy, c->ca_bundle, c->o.connect_timeout_ms, c->o.timeout_ms);
+	setup_easy(x->easy, c->ca_bundle, c->o.connect_timeout_ms, on_data ? 0 : c->o.timeout_ms);
+	if (on_data && stall_s > 0) {
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME, stall_s);
+	}
+	if (c->o.http2) {
+		if (strncmp(url, "http://", 7) != 0) {
+			curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+		} else if (!c->inflight) {
+			/*
+			 * HTTP/2 without TLS, by prior knowledge.  libcurl 7.88 (Debian
+			 * 12) fails such a transfer when it reuses a connection (curl
+			 * issue 10634): the first transfer opens a fresh connection by
+			 * prior knowledge, the ones started while it lives ask for
+			 * HTTP/2 and are multiplexed onto it.
+			 */
+			curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION,
+			    (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+			curl_easy_setopt(x->easy, CURLOPT_FRESH_CONNECT, 1L);
+		} else {
+			curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_0);
+		}
+		/* wait for the connection being set up rather than open another */
+		curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, 1L);
+	}
 	if (c->secret == 1)
 		curl_easy_setopt(x->easy, CURLOPT_NOPROXY, "*");
 	for (i = 0; i < nheaders; i++)
@@ -227,6 +267,56 @@ http_start(struct http_client *c, const char *method, const char *url,
 		c->live->prev = x;
 	c->live = x;
 	c->inflight++;
+	return x;
+}
+
+void
+http_start(struct http_client *c, const char *method, const char *url,
+    const char *const *headers, size_t nheaders, const char *body, size_t len,
+    http_done_fn done, void *ctx)
+{
+	start(c, method, url, headers, nheaders, body, len, 0, NULL, done, ctx);
+}
+
+struct http_xfer *
+http_start_stream(struct http_client *c, const char *method, const char *url,
+    const char *const *headers, size_t nheaders, const char *body, size_t len,
+    long stall_s, http_data_fn on_data, http_done_fn done, void *ctx)
+{
+	return (struct http_xfer *)start(c, method, url, headers, nheaders, body, len, stall_s,
+	    on_data, done, ctx);
+}
+
+void
+http_pause(struct http_xfer *hx, int pause)
+{
+	struct xfer *x = (struct xfer *)hx;
+
+	curl_easy_pause(x->easy, pause ? CURLPAUSE_RECV : CURLPAUSE_CONT);
+}
+
+static void
+unlink_xfer(struct http_client *c, struct xfer *x)
+{
+	c->inflight--;
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		c->live = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+}
+
+void
+http_cancel(struct http_client *c, struct http_xfer *hx)
+{
+	struct xfer *x = (struct xfer *)hx;
+
+	curl_multi_remove_handle(c->multi, x->easy);
+	unlink_xfer(c, x);
+	/* a handle cut off mid-answer: not kept for reuse */
+	curl_easy_cleanup(x->easy);
+	xfer_free(x, c->secret);
 }
 
 static void
@@ -236,20 +326,15 @@ finish(struct http_client *c, CURL *e, CURLcode res)
 
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
 	curl_multi_remove_handle(c->multi, e);
-	c->inflight--;
-	if (x->prev)
-		x->prev->next = x->next;
-	else
-		c->live = x->next;
-	if (x->next)
-		x->next->prev = x->prev;
+	unlink_xfer(c, x);
 	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &x->resp.seconds);
 	if (res == CURLE_OK) {
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &x->resp.status);
 	} else {
 		x->resp.status = 0;
 		snprintf(x->resp.error, sizeof x->resp.error, "%s",
-		    x->toobig ? "answer too large" : x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
+		    x->toobig ? "answer too large" : x->aborted ? "ended by the reader" :
+		    x->errbuf[0] ? x->errbuf : curl_easy_strerror(res));
 		/* what a retry cannot mend: certificates, CA files, protocols, URLs */
 		switch (res) {
 		case CURLE_UNSUPPORTED_PROTOCOL:

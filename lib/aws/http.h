@@ -17,6 +17,9 @@ struct http_options {
 	long timeout_ms;          /* whole request; default 30000 */
 	const char *ca_bundle;    /* NULL: AWS_CA_BUNDLE, else the system's */
 	long max_connections;     /* per host; default 8 */
+	int http2;                /* HTTP/2, every request of a host multiplexed on one
+	                           * connection: negotiated over TLS, prior knowledge
+	                           * over plain http:// (as AWS event streams need) */
 };
 
 struct http_response {
@@ -43,6 +46,24 @@ void http_client_free(struct http_client *c);
 void http_start(struct http_client *c, const char *method, const char *url,
     const char *const *headers, size_t nheaders, const char *body, size_t len,
     http_done_fn done, void *ctx);
+/*
+ * A streaming request: like http_start, but the body of a 2xx answer goes
+ * to ON_DATA piece by piece as it arrives (ON_DATA returns -1 to end the
+ * transfer with an error), and an error answer's body is kept in
+ * resp.body for DONE as usual.  No limit on the whole request; a
+ * transfer that receives nothing for STALL_S seconds ends with an error.
+ * Returns the transfer, for http_pause and http_cancel, valid until DONE.
+ */
+typedef int (*http_data_fn)(void *ctx, const char *p, size_t n);
+struct http_xfer;
+struct http_xfer *http_start_stream(struct http_client *c, const char *method,
+    const char *url, const char *const *headers, size_t nheaders, const char *body,
+    size_t len, long stall_s, http_data_fn on_data, http_done_fn done, void *ctx);
+/* Stop taking the answer in (HTTP/2 flow control then holds the sender back), or go on. */
+void http_pause(struct http_xfer *x, int pause);
+/* End a transfer now: DONE is not called. */
+void http_cancel(struct http_client *c, struct http_xfer *x);
+
 /*
  * Move transfers on, waiting at most TIMEOUT_MS for activity on them or
  * on EXTRA_FD (-1 for none), and call the DONE of each finished one.
