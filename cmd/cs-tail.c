@@ -25,6 +25,7 @@
 #include "batchexec.h"
 #include "checkpoint.h"
 #include "cs.h"
+#include "fanout.h"
 #include "kinesis.h"
 #include "kpl.h"
 #include "lease.h"
@@ -64,6 +65,9 @@ static const char usage_tool[] =
     "      --parallel N           batches running at once, over all shards (default 4)\n"
     "      --grace MS             on SIGINT/SIGTERM, wait up to MS for running batches (default 30000)\n"
     "      --limit N              records per GetRecords request, 1..10000 (default 10000)\n"
+    "      --consumer NAME        read as the registered stream consumer NAME (enhanced fan-out:\n"
+    "                             SubscribeToShard over HTTP/2; registered when missing)\n"
+    "      --deregister           with --consumer: deregister the consumer at exit\n"
     "      --stats                print the summary even when stderr is not a terminal\n";
 
 enum {
@@ -86,6 +90,8 @@ enum {
 	OPT_WORKER_ID,
 	OPT_FAILOVER_TIME,
 	OPT_MAX_LEASES,
+	OPT_CONSUMER,
+	OPT_DEREGISTER,
 };
 
 static const char shortopts[] = "s:en:J" CS_OPTS_SHORT;
@@ -113,6 +119,8 @@ static const struct option longopts[] = {
 	{ "worker-id", required_argument, NULL, OPT_WORKER_ID },
 	{ "failover-time", required_argument, NULL, OPT_FAILOVER_TIME },
 	{ "max-leases", required_argument, NULL, OPT_MAX_LEASES },
+	{ "consumer", required_argument, NULL, OPT_CONSUMER },
+	{ "deregister", no_argument, NULL, OPT_DEREGISTER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -135,6 +143,10 @@ struct tail {
 
 	struct shardreader *sr;
 	struct lease_mgr *lm;          /* --lease-table; t.ck is its checkpoint then */
+	const char *consumer;          /* --consumer: read with enhanced fan-out */
+	int deregister;
+	char *consumer_arn;
+	struct fanout *fo;             /* instead of sr, with --consumer */
 	struct checkpoint *ck;
 	struct bx_runner *bx;
 	struct trigger *tg;
@@ -166,7 +178,10 @@ stop(struct tail *t, int status)
 	t->stop = 1;
 	if (t->tg)
 		tg_stop(t->tg);
-	sr_stop(t->sr);
+	if (t->sr)
+		sr_stop(t->sr);
+	if (t->fo)
+		fo_stop(t->fo);
 	if (t->bx)
 		bx_drain(t->bx);
 }
@@ -480,12 +495,56 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 }
 
 static struct aws_client *summary_ddb;
+/* --- enhanced fan-out ----------------------------------------------------- */
+static void
+release_fanout(void *fo, const char *shard)
+{
+	fo_release(fo, shard);
+}
+
+static void
+fanout_note(void *ctx, const char *msg)
+{
+	(void)ctx;
+	cs_warnx("%s", msg);
+}
+
+/*
+ * --consumer: the consumer registered (when missing) and ACTIVE, then the
+ * fan-out reader over C, made HTTP/2 (one connection for every shard).
+ */
+static int
+open_fanout(struct tail *t, struct aws_client *c, struct aws_client *lc,
+    const struct sr_config *cfg, struct cs_err *err)
+{
+	char *stream_arn = NULL, *renew;
+	int registered = 0;
+
+	if (kinesis_stream_arn(lc, t->stream, &stream_arn, err) < 0)
+		return -1;
+	if (kinesis_consumer_ensure(lc, stream_arn, t->consumer, 300000, &cs_signalled,
+	    &t->consumer_arn, &registered, err) < 0) {
+		free(stream_arn);
+		return -1;
+	}
+	free(stream_arn);
+	if (t->o.verbose)
+		cs_warnx("consumer '%s' %s: %s", t->consumer, registered ? "registered" : "found",
+		    t->consumer_arn);
+	aws_client_use_http2(c);
+	if (!(t->fo = fo_new(c, lc, cfg, t->consumer_arn, fanout_note, err)))
+		return -1;
+	/* for the tests: renew each subscription after that many ms */
+	if ((renew = getenv("CS_TAIL_RENEW_MS")) && atoi(renew) > 0)
+		fo_set_renew_ms(t->fo, (unsigned)atoi(renew));
+	return 0;
+}
 
 static void
 summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0, int final)
 {
-	unsigned long long records = t->sr ? sr_records(t->sr) : 0;
-	size_t nshards = t->sr ? sr_nshards(t->sr) : 0;
+	unsigned long long records = t->sr ? sr_records(t->sr) : t->fo ? fo_records(t->fo) : 0;
+	size_t nshards = t->sr ? sr_nshards(t->sr) : t->fo ? fo_nshards(t->fo) : 0;
 	double secs = (double)(cs_now_ms() - t0) / 1000.0;
 	double rate = secs > 0 ? (double)records / secs : 0;
 	unsigned long requests = 0, retries = 0;
@@ -530,6 +589,8 @@ summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0
 		buf_adds(&b, "written");
 	}
 	buf_printf(&b, "; %lu requests, %lu retries", requests, retries);
+	if (t->fo)
+		buf_printf(&b, ", %lu subscriptions", fo_subscriptions(t->fo));
 	{
 		const char *shard;
 		int64_t behind = max_behind(t, &shard);
@@ -656,6 +717,12 @@ main(int argc, char **argv)
 		case OPT_WORKER_ID: t.worker_id = optarg; break;
 		case OPT_FAILOVER_TIME: t.failover_ms = (unsigned)cs_opt_number("failover-time", optarg, 300, 3600000); break;
 		case OPT_MAX_LEASES: t.max_leases = (unsigned)cs_opt_number("max-leases", optarg, 1, 100000); break;
+		case OPT_CONSUMER:
+			if (!*optarg || strlen(optarg) > 128)
+				cs_usage_error("--consumer: a name of 1 to 128 characters");
+			t.consumer = optarg;
+			break;
+		case OPT_DEREGISTER: t.deregister = 1; break;
 		case '?':
 			cs_opts_bad(argv, shortopts);
 		default:
@@ -691,6 +758,12 @@ main(int argc, char **argv)
 		if (t.worker_id && !*t.worker_id)
 			cs_usage_error("--worker-id: empty");
 	}
+	if (t.deregister && !t.consumer)
+		cs_usage_error("--deregister goes with --consumer");
+	if (t.consumer && cfg.limit)
+		cs_usage_error("--limit is for GetRecords, not --consumer");
+	if (t.consumer && t.lease_table)
+		cs_usage_error("--consumer does not go with --lease-table (not there yet)");
 	cs_opts_finish(&t.o);
 	cs_opts_warn_aws_config(&t.o);
 	cs_signals(cs_count_signal);
@@ -796,13 +869,22 @@ main(int argc, char **argv)
 		cfg.on_records = on_records_print;
 		cfg.ctx = &t;
 	}
-	if (!(t.sr = sr_new(c, lc, &cfg, &err))) {
+	if (t.consumer) {
+		if (open_fanout(&t, c, lc, &cfg, &err) < 0) {
+			cs_warnx("%s", err.msg);
+			t.failed[strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE :
+			    strcmp(err.code, "Interrupted") == 0 ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE] = 1;
+			goto out;
+		}
+		if (t.tg)
+			tg_set_releaser(t.tg, release_fanout, t.fo);
+	} else if (!(t.sr = sr_new(c, lc, &cfg, &err))) {
 		cs_warnx("%s", err.msg);
 		t.failed[strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE :
 		    strcmp(err.code, "Interrupted") == 0 ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE] = 1;
 		goto out;
 	}
-	if (t.tg)
+	if (t.tg && t.sr)
 		tg_set_reader(t.tg, t.sr);
 
 	for (;;) {
@@ -823,7 +905,7 @@ main(int argc, char **argv)
 			aws_run(ddb, 0, -1);
 			lwait = lease_step(t.lm, &fatal, &err);
 		}
-		wait = sr_step(t.sr, &fatal, &err);
+		wait = t.fo ? fo_step(t.fo, &fatal, &err) : sr_step(t.sr, &fatal, &err);
 		if (fatal && !sr_failed) {
 			sr_failed = 1;
 			cs_warnx("%s", err.msg);
@@ -902,6 +984,16 @@ out:
 	}
 	tg_free(t.tg);
 	sr_free(t.sr);
+	fo_free(t.fo);
+	if (t.consumer_arn && t.deregister) {
+		if (kinesis_consumer_deregister(lc, t.consumer_arn, &err) < 0) {
+			cs_warnx("consumer '%s': %s", t.consumer, err.msg);
+			t.failed[CS_EXIT_SERVICE] = 1;
+		} else if (t.o.verbose) {
+			cs_warnx("consumer '%s' deregistered", t.consumer);
+		}
+	}
+	free(t.consumer_arn);
 	if (t.lm)
 		lease_free(t.lm);
 	else

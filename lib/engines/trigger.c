@@ -21,7 +21,9 @@ struct tg_shard {
 
 struct trigger {
 	struct tg_config cfg;
-	struct shardreader *sr;  /* NULL: nothing to release */
+	struct shardreader *sr;  /* NULL: nothing to release (or rel below) */
+	void (*rel)(void *rctx, const char *shard);  /* another reader's release */
+	void *rctx;
 	struct tailfmt fmt;
 	struct buf out;          /* one record's lines at a time (the queue copies them) */
 	struct tg_shard *xs;
@@ -45,6 +47,13 @@ void
 tg_set_reader(struct trigger *tg, struct shardreader *sr)
 {
 	tg->sr = sr;
+}
+
+void
+tg_set_releaser(struct trigger *tg, void (*rel)(void *rctx, const char *shard), void *rctx)
+{
+	tg->rel = rel;
+	tg->rctx = rctx;
 }
 
 void
@@ -227,6 +236,8 @@ release(struct trigger *tg, struct tg_shard *x)
 	x->held = 0;
 	if (tg->sr)
 		sr_release(tg->sr, x->id);
+	else if (tg->rel)
+		tg->rel(tg->rctx, x->id);
 }
 
 /* Start X's next batch when it is due; release the shard when its queue is low. */

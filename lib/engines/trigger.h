@@ -61,6 +61,9 @@ void tg_free(struct trigger *tg);
  * consumer).  Without a reader nothing is released (for tests).
  */
 void tg_set_reader(struct trigger *tg, struct shardreader *sr);
+/* The same for another reader with the same consumer interface (fanout.h). */
+void tg_set_releaser(struct trigger *tg, void (*rel)(void *rctx, const char *shard),
+    void *rctx);
 
 /* The shard reader's consumer: an answer's records, formatted and queued (CTX: the trigger). */
 enum sr_verdict tg_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end);

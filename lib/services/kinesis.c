@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/evp.h>
 
@@ -619,4 +620,274 @@ kinesis_shard_for_hash(const struct kinesis_shard *s, size_t n, const char *hash
 	u128 h;
 
 	return dec_u128(hash, &h) < 0 ? -1 : shard_for_u128(s, n, h);
+}
+
+/* --- enhanced fan-out ------------------------------------------------------ */
+
+void
+kinesis_subscribe_body(struct buf *out, const char *consumer_arn, const char *shard,
+    const struct kinesis_position *pos)
+{
+	buf_reset(out);
+	buf_adds(out, "{\"ConsumerARN\":");
+	json_escape(out, consumer_arn, strlen(consumer_arn));
+	buf_adds(out, ",\"ShardId\":");
+	json_escape(out, shard, strlen(shard));
+	buf_printf(out, ",\"StartingPosition\":{\"Type\":\"%s\"", kinesis_iter_type_name(pos->type));
+	if (pos->type == KINESIS_AT_SEQUENCE_NUMBER || pos->type == KINESIS_AFTER_SEQUENCE_NUMBER) {
+		buf_adds(out, ",\"SequenceNumber\":");
+		json_escape(out, pos->seq, strlen(pos->seq));
+	} else if (pos->type == KINESIS_AT_TIMESTAMP) {
+		int64_t ms = pos->timestamp_ms;
+
+		buf_printf(out, ",\"Timestamp\":%s%lld.%03d", ms < 0 ? "-" : "",
+		    (long long)(llabs(ms) / 1000), (int)(llabs(ms) % 1000));
+	}
+	buf_adds(out, "}}");
+}
+
+void
+kinesis_subscribe_event_init(struct kinesis_subscribe_event *ev)
+{
+	memset(ev, 0, sizeof *ev);
+}
+
+void
+kinesis_subscribe_event_free(struct kinesis_subscribe_event *ev)
+{
+	size_t i;
+
+	free(ev->continuation);
+	for (i = 0; i < ev->nchildren; i++)
+		free(ev->children[i]);
+	free(ev->children);
+	memset(ev, 0, sizeof *ev);
+}
+
+int
+kinesis_parse_subscribe_event(const char *body, size_t len, struct kinesis_records *rs,
+    struct kinesis_subscribe_event *ev, struct cs_err *err)
+{
+	struct json_doc *d = &rs->doc;
+	int arr, t, found, r = -1;
+	uint32_t k;
+	double mb;
+
+	kinesis_records_reset(rs);
+	kinesis_subscribe_event_free(ev);
+	if (parse_object(d, body, len, "SubscribeToShardEvent", err) < 0)
+		goto out;
+	arr = json_obj_get(d, 0, "Records", 7);
+	if (arr < 0 || d->tok[arr].type != JSON_ARRAY) {
+		cs_err_set(err, "SubscribeToShardEvent: malformed event: no Records array");
+		goto out;
+	}
+	for (t = arr + 1, k = 0; k < d->tok[arr].size; k++, t = (int)d->tok[t].next)
+		if (parse_record(rs, d, t, err) < 0)
+			goto out;
+	ev->continuation = get_str(d, 0, "ContinuationSequenceNumber");
+	if (ev->continuation && !*ev->continuation) {
+		free(ev->continuation);
+		ev->continuation = NULL;
+	}
+	mb = get_num(d, 0, "MillisBehindLatest", &found);
+	rs->millis_behind = found && mb >= 0 && mb < 1e15 ? (int64_t)mb : -1;
+	arr = json_obj_get(d, 0, "ChildShards", 11);
+	if (arr >= 0 && d->tok[arr].type == JSON_ARRAY) {
+		ev->has_children = 1;
+		for (t = arr + 1, k = 0; k < d->tok[arr].size; k++, t = (int)d->tok[t].next) {
+			char *id = d->tok[t].type == JSON_OBJECT ? get_str(d, t, "ShardId") : NULL;
+
+			if (!id) {
+				cs_err_set(err, "SubscribeToShardEvent: malformed event: a child shard without ShardId");
+				goto out;
+			}
+			ev->children = cs_realloc(ev->children, (ev->nchildren + 1) * sizeof *ev->children);
+			ev->children[ev->nchildren++] = id;
+		}
+	}
+	r = 0;
+out:
+	if (r < 0) {
+		kinesis_records_reset(rs);
+		kinesis_subscribe_event_free(ev);
+	}
+	return r;
+}
+
+/* the string member KEY of member OBJ of a blocking call's answer */
+static int
+answer_str(const struct buf *resp, const char *obj, const char *key, char **out,
+    const char *op, struct cs_err *err)
+{
+	struct json_doc d;
+	int o, r = -1;
+
+	*out = NULL;
+	json_doc_init(&d, 32);
+	if (parse_object(&d, resp->data ? resp->data : "", resp->len, op, err) < 0)
+		goto done;
+	o = obj ? json_obj_get(&d, 0, obj, strlen(obj)) : 0;
+	if (o >= 0 && d.tok[o].type == JSON_OBJECT)
+		*out = get_str(&d, o, key);
+	if (!*out)
+		cs_err_set(err, "%s: malformed answer: no %s", op, key);
+	else
+		r = 0;
+done:
+	json_doc_free(&d);
+	return r;
+}
+
+int
+kinesis_stream_arn(struct aws_client *c, const char *stream, char **arn, struct cs_err *err)
+{
+	struct buf req = BUF_INIT, resp = BUF_INIT;
+	struct cs_err e;
+	int r = -1;
+
+	cs_err_clear(&e);
+	buf_adds(&req, "{\"StreamName\":");
+	json_escape(&req, stream, strlen(stream));
+	buf_addc(&req, '}');
+	if (aws_call(c, "DescribeStreamSummary", req.data, req.len, &resp, &e) < 0) {
+		cs_err_set(err, "DescribeStreamSummary on '%s': %s", stream, e.msg);
+		memcpy(err->code, e.code, sizeof e.code);
+	} else {
+		r = answer_str(&resp, "StreamDescriptionSummary", "StreamARN", arn,
+		    "DescribeStreamSummary", err);
+	}
+	buf_free(&req);
+	buf_free(&resp);
+	return r;
+}
+
+/* DescribeStreamConsumer: 0 with *STATUS and *ARN (malloc'd), -1 with err */
+static int
+describe_consumer(struct aws_client *c, const char *stream_arn, const char *name,
+    char **status, char **arn, struct cs_err *err)
+{
+	struct buf req = BUF_INIT, resp = BUF_INIT;
+	int r = -1;
+
+	*status = *arn = NULL;
+	buf_adds(&req, "{\"StreamARN\":");
+	json_escape(&req, stream_arn, strlen(stream_arn));
+	buf_adds(&req, ",\"ConsumerName\":");
+	json_escape(&req, name, strlen(name));
+	buf_addc(&req, '}');
+	if (aws_call(c, "DescribeStreamConsumer", req.data, req.len, &resp, err) == 0 &&
+	    answer_str(&resp, "ConsumerDescription", "ConsumerStatus", status,
+	    "DescribeStreamConsumer", err) == 0 &&
+	    answer_str(&resp, "ConsumerDescription", "ConsumerARN", arn,
+	    "DescribeStreamConsumer", err) == 0)
+		r = 0;
+	if (r < 0) {
+		free(*status);
+		free(*arn);
+		*status = *arn = NULL;
+	}
+	buf_free(&req);
+	buf_free(&resp);
+	return r;
+}
+
+static int
+interrupted(const volatile sig_atomic_t *stop, struct cs_err *err)
+{
+	if (stop && *stop) {
+		cs_err_set(err, "interrupted");
+		snprintf(err->code, sizeof err->code, "Interrupted");
+		return 1;
+	}
+	return 0;
+}
+
+int
+kinesis_consumer_ensure(struct aws_client *c, const char *stream_arn, const char *name,
+    unsigned wait_ms, const volatile sig_atomic_t *stop, char **consumer_arn,
+    int *registered, struct cs_err *err)
+{
+	struct buf req = BUF_INIT, resp = BUF_INIT;
+	uint64_t deadline = cs_now_ms() + wait_ms;
+	unsigned pause = 100;
+	int r = -1;
+
+	*consumer_arn = NULL;
+	*registered = 0;
+	for (;;) {
+		char *status = NULL, *arn = NULL;
+		struct cs_err e;
+		struct timespec ts;
+
+		cs_err_clear(&e);
+		if (interrupted(stop, err))
+			break;
+		if (describe_consumer(c, stream_arn, name, &status, &arn, &e) == 0) {
+			if (strcmp(status, "ACTIVE") == 0) {
+				free(status);
+				*consumer_arn = arn;
+				r = 0;
+				break;
+			}
+			free(status);
+			free(arn);
+		} else if (strcmp(e.code, "ResourceNotFoundException") == 0 && !*registered) {
+			/* not there: register it (once; then wait for it to be ACTIVE) */
+			buf_reset(&req);
+			buf_adds(&req, "{\"StreamARN\":");
+			json_escape(&req, stream_arn, strlen(stream_arn));
+			buf_adds(&req, ",\"ConsumerName\":");
+			json_escape(&req, name, strlen(name));
+			buf_addc(&req, '}');
+			cs_err_clear(&e);
+			if (aws_call(c, "RegisterStreamConsumer", req.data, req.len, &resp, &e) == 0)
+				*registered = 1;
+			else if (strcmp(e.code, "ResourceInUseException") != 0) {
+				/* in use: registered meanwhile by another reader, or being deleted */
+				cs_err_set(err, "RegisterStreamConsumer '%s': %s", name, e.msg);
+				memcpy(err->code, e.code, sizeof e.code);
+				break;
+			}
+			continue;
+		} else if (strcmp(e.code, "ResourceNotFoundException") != 0) {
+			cs_err_set(err, "DescribeStreamConsumer '%s': %s", name, e.msg);
+			memcpy(err->code, e.code, sizeof e.code);
+			break;
+		}
+		if (cs_now_ms() >= deadline) {
+			cs_err_set(err, "consumer '%s' is not ACTIVE after %u s", name, wait_ms / 1000);
+			snprintf(err->code, sizeof err->code, "ConsumerNotActive");
+			break;
+		}
+		ts.tv_sec = pause / 1000;
+		ts.tv_nsec = (long)(pause % 1000) * 1000000L;
+		nanosleep(&ts, NULL);   /* a signal cuts it short */
+		if (pause < 1000)
+			pause *= 2;
+	}
+	buf_free(&req);
+	buf_free(&resp);
+	return r;
+}
+
+int
+kinesis_consumer_deregister(struct aws_client *c, const char *consumer_arn, struct cs_err *err)
+{
+	struct buf req = BUF_INIT, resp = BUF_INIT;
+	struct cs_err e;
+	int r = 0;
+
+	cs_err_clear(&e);
+	buf_adds(&req, "{\"ConsumerARN\":");
+	json_escape(&req, consumer_arn, strlen(consumer_arn));
+	buf_addc(&req, '}');
+	if (aws_call(c, "DeregisterStreamConsumer", req.data, req.len, &resp, &e) < 0) {
+		cs_err_set(err, "DeregisterStreamConsumer: %s", e.msg);
+		memcpy(err->code, e.code, sizeof e.code);
+		r = -1;
+	}
+	buf_free(&req);
+	buf_free(&resp);
+	return r;
 }

@@ -11,6 +11,7 @@
 #define CS_KINESIS_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "aws.h"
@@ -118,6 +119,42 @@ void kinesis_records_free(struct kinesis_records *rs);
  * base64, ...).
  */
 int kinesis_parse_get_records(const char *body, size_t len, struct kinesis_records *rs,
+    struct cs_err *err);
+
+/* --- enhanced fan-out ------------------------------------------------------ */
+/* The SubscribeToShard request body (StartingPosition from POS). */
+void kinesis_subscribe_body(struct buf *out, const char *consumer_arn, const char *shard,
+    const struct kinesis_position *pos);
+
+/* What a SubscribeToShardEvent says besides its records.  Owned strings. */
+struct kinesis_subscribe_event {
+	char *continuation;     /* ContinuationSequenceNumber; NULL: the shard ended */
+	int has_children;       /* ChildShards was given (the shard ended) */
+	char **children;        /* their ShardIds */
+	size_t nchildren;
+};
+void kinesis_subscribe_event_init(struct kinesis_subscribe_event *ev);
+void kinesis_subscribe_event_free(struct kinesis_subscribe_event *ev);
+/*
+ * Parse the JSON payload of a SubscribeToShardEvent: its records into RS
+ * (reset first; MillisBehindLatest too), the rest into EV.  -1 with err.
+ */
+int kinesis_parse_subscribe_event(const char *body, size_t len, struct kinesis_records *rs,
+    struct kinesis_subscribe_event *ev, struct cs_err *err);
+
+/* The stream's ARN (DescribeStreamSummary), malloc'd.  Blocking; -1 with err. */
+int kinesis_stream_arn(struct aws_client *c, const char *stream, char **arn, struct cs_err *err);
+/*
+ * The consumer NAME of the stream STREAM_ARN, registered when it does not
+ * exist (*REGISTERED then 1), waited for until ACTIVE (at most WAIT_MS; a
+ * nonzero *STOP, set by a signal, ends the wait): its ConsumerARN,
+ * malloc'd.  Blocking; -1 with err.
+ */
+int kinesis_consumer_ensure(struct aws_client *c, const char *stream_arn, const char *name,
+    unsigned wait_ms, const volatile sig_atomic_t *stop, char **consumer_arn,
+    int *registered, struct cs_err *err);
+/* DeregisterStreamConsumer.  Blocking; -1 with err. */
+int kinesis_consumer_deregister(struct aws_client *c, const char *consumer_arn,
     struct cs_err *err);
 
 /*
