@@ -562,9 +562,25 @@ bx_cancel(struct bx_runner *r, const char *shard)
 {
 	struct job *j;
 
-	for (j = r->head; j; j = j->next)
-		if (strcmp(j->b->shard, shard) == 0)
-			j->cancel = 1;
+	int st;
+
+	for (j = r->head; j; j = j->next) {
+		if (strcmp(j->b->shard, shard) != 0)
+			continue;
+		j->cancel = 1;
+		if (j->state != J_RUNNING)
+			continue;
+		/* the shard is another worker's now: its running command goes, as with bx_abandon */
+		kill(-j->pid, SIGKILL);
+		kill(j->pid, SIGKILL);
+		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		if (j->pidfd >= 0)
+			close(j->pidfd);
+		j->pidfd = -1;
+		r->running--;
+		j->state = J_QUEUED;   /* handed back as abandoned by the next bx_poll */
+	}
 }
 
 void

@@ -100,9 +100,9 @@ size_t bx_running(const struct bx_runner *r);
 /* Shutdown: start nothing new; drop queued and waiting batches (DONE with abandoned set). */
 void bx_drain(struct bx_runner *r);
 /*
- * SHARD's batches are not ours any more (its lease was lost): those not
- * running are not started (again) and come back abandoned; a running one
- * ends as it would, without a retry.
+ * SHARD's batches are not ours any more (its lease was lost): a running
+ * one is killed (its whole group), and they all come back abandoned at
+ * the next bx_poll, none started again.
  */
 void bx_cancel(struct bx_runner *r, const char *shard);
 /* Kill every running command's group and abandon their batches. */

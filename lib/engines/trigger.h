@@ -84,8 +84,9 @@ unsigned long long tg_copied(const struct trigger *tg);
 int tg_tick(struct trigger *tg);
 /*
  * Shared reading: SHARD is not ours any more (its lease was lost).  Its
- * queued records are dropped; a batch of it still running ends, but its
- * done() gets no sequence number (the next owner reads it again).
+ * queued records are dropped and its batch with the runner is cancelled
+ * (killed when running, bx_cancel); done() gets no sequence number for it
+ * (the next owner reads it again).
  */
 void tg_drop(struct trigger *tg, const char *shard);
 /* Shutdown: no batch is started any more (the queues stay as they are). */
