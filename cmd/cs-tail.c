@@ -397,6 +397,17 @@ on_shards(void *ctx, const struct kinesis_shard *ks, size_t n)
 
 /* --- the summary ------------------------------------------------------------------- */
 
+/* the lag of shard I, from the polling or the fan-out reader; -1 past the last */
+static int
+shard_lag(const struct tail *t, size_t i, struct sr_lag *lag)
+{
+	if (t->sr)
+		return sr_shard_lag(t->sr, i, lag);
+	if (t->fo)
+		return fo_shard_lag(t->fo, i, lag);
+	return -1;
+}
+
 /* the largest MillisBehindLatest of the shards being read (-1: none known), and its shard */
 static int64_t
 max_behind(const struct tail *t, const char **shard)
@@ -406,7 +417,7 @@ max_behind(const struct tail *t, const char **shard)
 	size_t i;
 
 	*shard = NULL;
-	for (i = 0; t->sr && sr_shard_lag(t->sr, i, &lag) == 0; i++)
+	for (i = 0; shard_lag(t, i, &lag) == 0; i++)
 		if (lag.active && lag.millis_behind > max) {
 			max = lag.millis_behind;
 			*shard = lag.shard;
@@ -427,13 +438,14 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	struct buf l = BUF_INIT;
 	struct sr_lag lag;
 	int64_t now;
-	size_t i;
+	size_t i, held;
 
 	if (t->report_frozen)
 		return t->written;
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_records_read_total",
 	    "Records read from the shards (user records: KPL aggregates split).", NULL, 0);
-	cs_metrics_set(m, "cs_tail_records_read_total", "", t->sr ? (double)sr_records(t->sr) : 0);
+	cs_metrics_set(m, "cs_tail_records_read_total", "",
+	    t->sr ? (double)sr_records(t->sr) : t->fo ? (double)fo_records(t->fo) : 0);
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_records_handled_total",
 	    "Records written to stdout, or handed to the --exec command by the batches done.",
 	    NULL, 0);
@@ -456,17 +468,30 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	    "Now minus the approximate arrival time of the last record handed on, per shard.",
 	    NULL, 0);
 	now = (int64_t)time(NULL) * 1000;
-	for (i = 0; t->sr && sr_shard_lag(t->sr, i, &lag) == 0; i++) {
+	/* only the shards read now: one finished, or whose lease went elsewhere, drops out */
+	cs_metrics_clear(m, "cs_tail_behind_latest_seconds");
+	cs_metrics_clear(m, "cs_tail_last_record_age_seconds");
+	for (i = 0, held = 0; shard_lag(t, i, &lag) == 0; i++) {
 		if (!lag.active)
 			continue;
+		held++;
 		buf_reset(&l);
 		cs_metrics_label(&l, "shard", lag.shard);
+		if (t->lease_table)
+			cs_metrics_label(&l, "worker", t->worker_id);
 		if (lag.millis_behind >= 0)
 			cs_metrics_set(m, "cs_tail_behind_latest_seconds", l.data,
 			    (double)lag.millis_behind / 1000.0);
 		if (lag.last_arrival_ms)
 			cs_metrics_set(m, "cs_tail_last_record_age_seconds", l.data,
 			    (double)(now > lag.last_arrival_ms ? now - lag.last_arrival_ms : 0) / 1000.0);
+	}
+	if (t->lease_table) {
+		buf_reset(&l);
+		cs_metrics_label(&l, "worker", t->worker_id);
+		cs_metrics_declare(m, CS_METRIC_GAUGE, "cs_tail_leases_held",
+		    "Shards this worker holds the lease of and reads now.", NULL, 0);
+		cs_metrics_set(m, "cs_tail_leases_held", l.data, (double)held);
 	}
 	if (t->exec) {
 		const struct bx_stats *bs = t->bx ? bx_stats(t->bx) : NULL;

@@ -95,6 +95,17 @@ test_expect_success 'cs-tail --exec: batches by result, runs, retries and their 
 	promtool check metrics <exec.prom
 '
 
+test_expect_success 'cs-tail --lease-table: the lag of each shard it holds, with its worker' '
+	{ AWS_ENDPOINT_URL_KINESIS=$CS_KINESIS_ENDPOINT AWS_ENDPOINT_URL_DYNAMODB=$CS_DYNAMODB_ENDPOINT \
+	    cs-tail -s "$S" --lease-table "$(unique_name leases)" --worker-id w1 --failover-time 3000 \
+	    --metrics-file lease.prom --metrics-interval 200 >/dev/null 2>lease.err & echo $! >lpid; } &&
+	test_wait_for 30 "grep -q \"^cs_tail_leases_held{worker=\\\"w1\\\"} 2\$\" lease.prom 2>/dev/null" &&
+	test_wait_for 10 "test \$(grep -c \"^cs_tail_behind_latest_seconds{shard=\\\"shardId-00000000000[01]\\\",worker=\\\"w1\\\"}\" lease.prom) = 2" &&
+	kill -TERM "$(cat lpid)" &&
+	test_wait_for 20 "! kill -0 $(cat lpid) 2>/dev/null" &&
+	promtool check metrics <lease.prom
+'
+
 test_expect_success 'the file is rewritten while the tool runs, and at exit after SIGTERM' '
 	mkfifo fifo &&
 	{ cs-put $P -s "$S" --metrics-file live.prom <fifo 2>err & echo $! >pid; } &&

@@ -164,6 +164,23 @@ cs_metrics_add(struct cs_metrics *m, const char *name, const char *labels, doubl
 }
 
 void
+cs_metrics_clear(struct cs_metrics *m, const char *name)
+{
+	struct family *f;
+	size_t j;
+
+	pthread_mutex_lock(&m->lock);
+	if ((f = find_family(m, name))) {
+		for (j = 0; j < f->ns; j++) {
+			free(f->s[j].labels);
+			free(f->s[j].bucket);
+		}
+		f->ns = 0;
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void
 cs_metrics_observe(struct cs_metrics *m, const char *name, const char *labels, double v)
 {
 	struct family *f;

@@ -39,6 +39,8 @@ void cs_metrics_declare(struct cs_metrics *m, enum cs_metric_type type, const ch
 /* Set, or add to, the value of series NAME{LABELS} (the family must be declared). */
 void cs_metrics_set(struct cs_metrics *m, const char *name, const char *labels, double v);
 void cs_metrics_add(struct cs_metrics *m, const char *name, const char *labels, double v);
+/* Forget every series of family NAME (a gauge of shards held, say, before it is set anew). */
+void cs_metrics_clear(struct cs_metrics *m, const char *name);
 /* One observation V of histogram NAME{LABELS}. */
 void cs_metrics_observe(struct cs_metrics *m, const char *name, const char *labels, double v);
 /* The value of series NAME{LABELS} (a histogram's count), 0 when there is none. */

@@ -41,6 +41,8 @@ struct fshard {
 	size_t in_off;
 	struct kinesis_records rs;
 	struct kinesis_subscribe_event ev;
+	int64_t millis_behind;         /* of the last event, -1 before one */
+	int64_t last_arrival_ms;       /* of the last record handed on, 0 before one */
 };
 
 struct fanout {
@@ -145,6 +147,7 @@ merge(struct fanout *f, const struct kinesis_shard *ks, size_t nks)
 			continue;
 		s = cs_calloc(1, sizeof *s);
 		s->f = f;
+		s->millis_behind = -1;
 		s->id = cs_strdup(ks[i].id);
 		s->parent = ks[i].parent ? cs_strdup(ks[i].parent) : NULL;
 		s->adj = ks[i].adjacent_parent ? cs_strdup(ks[i].adjacent_parent) : NULL;
@@ -397,7 +400,10 @@ handle_event(struct fanout *f, struct fshard *s, const struct es_message *m)
 	    (s->closed && raw == 0 && rs->millis_behind <= 0));
 	if (rs->n) {
 		f->records += rs->n;
+		if (rs->rec[rs->n - 1].arrival_ms)
+			s->last_arrival_ms = rs->rec[rs->n - 1].arrival_ms;
 	}
+	s->millis_behind = rs->millis_behind;
 	if (ev->continuation) {
 		free(s->cont);
 		s->cont = cs_strdup(ev->continuation);
@@ -702,6 +708,18 @@ fo_stop(struct fanout *f)
 			s->st = F_STOPPED;
 		}
 	}
+}
+
+int
+fo_shard_lag(const struct fanout *f, size_t i, struct sr_lag *lag)
+{
+	if (i >= f->n)
+		return -1;
+	lag->shard = f->s[i]->id;
+	lag->millis_behind = f->s[i]->millis_behind;
+	lag->last_arrival_ms = f->s[i]->last_arrival_ms;
+	lag->active = f->s[i]->st != F_FINISHED && f->s[i]->st != F_SKIPPED;
+	return 0;
 }
 
 size_t

@@ -45,6 +45,8 @@ void fo_free(struct fanout *f);
 int fo_step(struct fanout *f, int *fatal, struct cs_err *err);
 void fo_release(struct fanout *f, const char *shard);
 void fo_stop(struct fanout *f);
+/* How far behind shard I is, as sr_shard_lag says it (MillisBehindLatest of its last event). */
+int fo_shard_lag(const struct fanout *f, size_t i, struct sr_lag *lag);
 size_t fo_nshards(const struct fanout *f);
 unsigned long long fo_records(const struct fanout *f);
 /* Subscriptions made so far (renewals and retries included). */

@@ -666,7 +666,8 @@ sr_shard_lag(const struct shardreader *r, size_t i, struct sr_lag *lag)
 	lag->shard = r->s[i]->id;
 	lag->millis_behind = r->s[i]->millis_behind;
 	lag->last_arrival_ms = r->s[i]->last_arrival_ms;
-	lag->active = r->s[i]->st != S_FINISHED && r->s[i]->st != S_SKIPPED;
+	lag->active = r->s[i]->st != S_FINISHED && r->s[i]->st != S_SKIPPED &&
+	    r->s[i]->st != S_UNOWNED;
 	return 0;
 }
 

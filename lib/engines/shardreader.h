@@ -104,7 +104,7 @@ struct sr_lag {
 	const char *shard;
 	int64_t millis_behind;
 	int64_t last_arrival_ms;
-	int active;           /* not read to its end, nor finished before this run */
+	int active;           /* being read: not finished, before or in this run, and ours to read */
 };
 int sr_shard_lag(const struct shardreader *r, size_t i, struct sr_lag *lag);
 /* Number of shards read so far and records delivered. */

@@ -38,6 +38,10 @@ test_text(void)
 	    "text format: HELP and TYPE once per family, labels escaped, values added, undeclared ignored");
 	is_int(cs_metrics_get(m, "cs_put_records_total", l.data), 5, "get reads a series back");
 	is_int(cs_metrics_get(m, "cs_put_records_total", "x=\"y\""), 0, "a missing series is 0");
+	cs_metrics_set(m, "cs_up", "shard=\"a\"", 2);
+	cs_metrics_clear(m, "cs_up");
+	is_int(cs_metrics_get(m, "cs_up", "shard=\"a\""), 0, "clear forgets every series of a family");
+	cs_metrics_set(m, "cs_up", "", 1);
 
 	buf_reset(&out);
 	cs_metrics_render_json(m, &out);
