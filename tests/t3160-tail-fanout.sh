@@ -13,6 +13,15 @@ tail_() { timeout 90 cs-tail --endpoint-url "$KM" "$@"; }
 put_km() { CS_KINESIS_ENDPOINT=$KM put_records "$@"; } # STREAM FIRST COUNT
 S0=shardId-000000000000 S1=shardId-000000000001 S2=shardId-000000000002
 
+# established TCP connections of process PID to kinesis-mock
+tcp_to_km() { # PID
+	port=$(printf "%04X" "${KM##*:}")
+	for i in $(ls -l /proc/$1/fd 2>/dev/null | sed -n "s/.*socket:\[\([0-9]*\)\].*/\1/p"); do
+		awk -v i="$i" -v p=":$port" '$10 == i && $4 == "01" && substr($3, length($3) - 4) == p' \
+		    /proc/net/tcp /proc/net/tcp6
+	done | wc -l
+}
+
 test_expect_success 'setup: a stream of 3 shards, 600 records' '
 	"$SRC_DIR/scripts/services.sh" create-stream "$KM" "$S" 3 &&
 	put_km "$S" 0 600
@@ -35,10 +44,13 @@ test_expect_success 'a second run finds the consumer, and reads the same' '
 	test_cmp a b
 '
 
-test_expect_success 'renewed subscriptions (CS_TAIL_RENEW_MS) while records come: no gap, no repeat' '
+test_expect_success 'one connection for every shard; renewed subscriptions (CS_TAIL_RENEW_MS) while records come: no gap, no repeat' '
 	{ CS_TAIL_RENEW_MS=1500 cs-tail --endpoint-url "$KM" -s "$S" -J --consumer app2 --stats \
 	    >follow 2>ferr & echo $! >pid; } &&
 	test_wait_for 30 "test \$(grep -c \"\" follow) -ge 600" &&
+	n=$(tcp_to_km $(cat pid)) &&
+	echo "connections to kinesis-mock: $n (one for the 3 subscriptions, one for ListShards)" &&
+	test "$n" -ge 1 && test "$n" -le 2 &&
 	for i in 1 2 3 4; do put_km "$S" $((600 + (i - 1) * 50)) 50 && sleep 1 || exit 1; done &&
 	test_wait_for 30 "test \$(grep -c \"\" follow) -ge 800" &&
 	sleep 2 &&
@@ -48,6 +60,17 @@ test_expect_success 'renewed subscriptions (CS_TAIL_RENEW_MS) while records come
 	n=$(grep -o "[0-9]* subscriptions" ferr | cut -d" " -f1) &&
 	echo "subscriptions: $n" &&
 	test "$n" -gt 6
+'
+
+test_expect_success 'a second reader of the same consumer: ResourceInUseException, tried again after 5 s' '
+	{ cs-tail --endpoint-url "$KM" -s "$S" --consumer app1 >/dev/null 2>first.err & echo $! >pid1; } &&
+	sleep 3 &&
+	{ tail_ -s "$S" -e -J --consumer app1 >second 2>second.err & echo $! >pid2; } &&
+	test_wait_for 20 "grep -q ResourceInUseException second.err" &&
+	kill -TERM $(cat pid1) &&
+	wait $(cat pid2) &&
+	grep -q "ResourceInUseException.*subscribing again in 5.0 s" second.err &&
+	python3 "$TEST_DIR/data/tail-check.py" second 800
 '
 
 test_expect_success '--checkpoint: a restart goes on after it, new records only' '
