@@ -18,6 +18,7 @@
 #include "clickstream.h"
 #include "json.h"
 #include "listen.h"
+#include "netaddr.h"
 #include "retry.h"
 
 enum { Q_RECEIVING, Q_QUEUED, Q_ANSWERED };
@@ -959,45 +960,6 @@ listen_put_done(void *arg, const struct put_record *rec, const struct put_result
 		answer(l, q);
 }
 
-static int
-parse_addr(struct listener *l, const char *addr, struct cs_err *err)
-{
-	struct addrinfo hints, *ai = NULL;
-	char host[256];
-	const char *colon = strrchr(addr, ':'), *h = addr;
-	size_t hl;
-	int rc;
-
-	if (!colon || !colon[1]) {
-		cs_err_set(err, "--listen: '%s' is not ADDR:PORT", addr);
-		return -1;
-	}
-	hl = (size_t)(colon - addr);
-	if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-		h = addr + 1;
-		hl -= 2;
-	}
-	if (hl >= sizeof host) {
-		cs_err_set(err, "--listen: '%s': address too long", addr);
-		return -1;
-	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	rc = getaddrinfo(hl ? host : NULL, colon + 1, &hints, &ai);
-	if (rc != 0 || !ai) {
-		cs_err_set(err, "--listen: '%s': %s", addr, gai_strerror(rc));
-		return -1;
-	}
-	memcpy(&l->sa, ai->ai_addr, ai->ai_addrlen);
-	l->salen = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
-}
-
 /*
  * The connections that fit under the file-descriptor limit (its soft
  * limit raised to the hard one first), less what the rest of the
@@ -1043,7 +1005,7 @@ listen_new(const struct listen_config *lc, struct cs_err *err)
 	l->cfg = *lc;
 	l->cfg.max_connections = connection_room(lc->max_connections);
 	l->wake[0] = l->wake[1] = -1;
-	if (parse_addr(l, lc->addr, err) != 0) {
+	if (cs_parse_listen_addr("--listen", lc->addr, &l->sa, &l->salen, err) != 0) {
 		free(l);
 		return NULL;
 	}
