@@ -10,14 +10,18 @@ chunks, rounded up) and on-demand billed kilobytes (each record rounded
 up to 1 KB).
 
 usage: shardlimit.py --upstream URL --port-file FILE --stats FILE
-                     [--records N] [--bytes N] [--unlimited]
+                     [--records N] [--bytes N] [--unlimited] [--sink]
 
 Each shard's allowance is a token bucket holding at most one second's
 worth, refilled continuously.  The shard of an entry is found as Kinesis
 finds it: its ExplicitHashKey, else the MD5 of its PartitionKey, within
 a shard's hash key range (ListShards on the first PutRecords of a
 stream).  Other operations pass through unchanged.  The counts are
-written to the stats file (JSON) after every PutRecords.
+written to the stats file (JSON) after every PutRecords.  With --sink,
+PutRecords is answered here, every entry accepted on the shard its hash
+key maps to (sequence numbers counted up), and nothing is stored: for
+counting what a million records cost without waiting for kinesalite to
+store them one by one.
 """
 import argparse
 import base64
@@ -38,6 +42,7 @@ class State:
         self.host, self.port = u.hostname, u.port
         self.lock = threading.Lock()
         self.maps = {}
+        self.seq = 0
         self.buckets = {}
         self.stats = {"requests": 0, "entries": 0, "accepted": 0, "throttled": 0,
                       "bytes": 0, "payload_units": 0, "billed_kb": 0}
@@ -114,7 +119,20 @@ class Handler(BaseHTTPRequestHandler):
                                   "ErrorMessage": "Rate exceeded for shard %s in stream %s under account 000000000000." % (shard, stream)}
             st.stats["requests"] += 1
         failed = len(req["Records"]) - len(keep)
-        if keep:
+        if keep and st.a.sink:
+            with st.lock:
+                for i, size in keep:
+                    e = req["Records"][i]
+                    h = int(e["ExplicitHashKey"]) if "ExplicitHashKey" in e else \
+                        int(hashlib.md5(e["PartitionKey"].encode()).hexdigest(), 16)
+                    st.seq += 1
+                    results[i] = {"ShardId": next((s for lo, hi, s in shards if lo <= h <= hi), "?"),
+                                  "SequenceNumber": "%056d" % st.seq}
+                    st.stats["accepted"] += 1
+                    st.stats["bytes"] += size
+                    st.stats["payload_units"] += max(1, math.ceil(size / 25600))
+                    st.stats["billed_kb"] += max(1, math.ceil(size / 1024))
+        elif keep:
             sub = dict(req)
             sub["Records"] = [req["Records"][i] for i, _ in keep]
             status, ctype, data = st.upstream(headers, json.dumps(sub).encode())
@@ -155,6 +173,7 @@ def main():
     p.add_argument("--records", type=int, default=1000)
     p.add_argument("--bytes", type=int, default=1 << 20)
     p.add_argument("--unlimited", action="store_true")
+    p.add_argument("--sink", action="store_true")
     a = p.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True

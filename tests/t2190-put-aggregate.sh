@@ -165,6 +165,28 @@ test_expect_success 'cs-tail -J keeps a user record explicit hash key; cs-put -E
 	! grep -v "shardId-000000000000" ehk-res
 '
 
+test_expect_success '--listen --aggregate: concurrent reports packed per shard, each one back' '
+	W=$(unique_name listen) &&
+	create_stream "$W" 2 &&
+	port=$("$SRC_DIR/scripts/services.sh" freeport) &&
+	{ cs-put -s "$W" --endpoint-url "$E" --listen "127.0.0.1:$port" --no-enrich -k .ip \
+	    --aggregate --linger 300 2>lerr & echo $! >lpid; } &&
+	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report" &&
+	for i in $(seq 40); do
+		curl -s -o /dev/null -w "%{http_code}\n" -X POST \
+		    --data-binary "{\"ip\":\"10.2.0.$i\",\"n\":$i}" "http://127.0.0.1:$port/report" >>lcodes &
+	done &&
+	wait_curls=0 && while [ $(grep -c "" lcodes 2>/dev/null || echo 0) -lt 40 ] && [ $wait_curls -lt 200 ]; do
+		sleep 0.1; wait_curls=$((wait_curls + 1)); done &&
+	kill -TERM $(cat lpid) && wait $(cat lpid) &&
+	test $(grep -c "^200$" lcodes) = 40 &&
+	readback "$W" --json >lraw &&
+	test $(grep -c "" lraw) -lt 20 &&
+	$AGG deagg <lraw >lusers &&
+	test $(grep -c "" lusers) = 40 &&
+	for i in $(seq 40); do grep -q "\"partitionKey\":\"10.2.0.$i\"" lusers || return 1; done
+'
+
 test_expect_success '--aggregate-max-bytes alone, or out of range, is a usage error' '
 	test_expect_code 2 cs-put -s x --aggregate-max-bytes 1000 </dev/null &&
 	test_expect_code 2 cs-put -s x --aggregate --aggregate-max-bytes 1048576 </dev/null
