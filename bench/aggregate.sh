@@ -10,7 +10,8 @@
 #    records, PUT payload units (25 KB chunks of each record, rounded up) and
 #    on-demand billed KB (each record rounded up to 1 KB; data and partition
 #    key).  The aggregated run goes on to a fresh kinesalite and is read back
-#    whole (cs-tail -e, which splits the aggregates); the plain one is
+#    whole (cs-tail -e --limit 200, which splits the aggregates: 200 of them
+#    are 10 MB, what one GetRecords gives at most); the plain one is
 #    answered by the proxy itself (--sink: kinesalite stores a million
 #    separate records too slowly for a bench of minutes).  CPU time (user +
 #    system) of cs-put from /usr/bin/time.
@@ -71,7 +72,7 @@ count() {
 	kill "$proxy_pid"
 	grep -q " $RECORDS delivered" "$tmp/log" || { echo "aggregate: $name: not all delivered" >&2; cat "$tmp/log" >&2; exit 1; }
 	[ -n "$sink" ] && return
-	got=$(bin/cs-tail -s "$S" --endpoint-url "$E" -e | wc -l)
+	got=$(bin/cs-tail -s "$S" --endpoint-url "$E" -e --limit 200 | wc -l)
 	[ "$got" = "$RECORDS" ] || { echo "aggregate: $name: $got records read back, not $RECORDS" >&2; cat "$tmp/log" >&2; exit 1; }
 }
 
@@ -100,7 +101,7 @@ rate() {
 	kill "$proxy_pid"
 	r_s=$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%d", n / w }')
 	r_thr=$(stat_of "$tmp/$name.stats" throttled)
-	got=$(bin/cs-tail -s "$S" --endpoint-url "$E" -e | wc -l)
+	got=$(bin/cs-tail -s "$S" --endpoint-url "$E" -e --limit 200 | wc -l)
 	[ "$got" = "$n" ] || { echo "aggregate: $name: $got records read back, not $n" >&2; cat "$tmp/log" >&2; exit 1; }
 }
 rate limited-plain "$PLAIN_N"

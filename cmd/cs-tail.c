@@ -226,6 +226,7 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 {
 	struct tail *t = ctx;
 	const char *last = NULL;
+	long last_subseq = -1;
 	size_t i, lines;
 
 	if (t->stop)
@@ -243,8 +244,12 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 				lines += *p == '\n';
 		}
 		if (t->count && t->written + lines >= t->count) {
-			/* cut after the COUNTth line; the checkpoint only moves past whole records */
+			/*
+			 * cut after the COUNTth line; inside a KPL aggregate the checkpoint
+			 * keeps the sub-sequence number of the last user record written
+			 */
 			size_t keep = (size_t)(t->count - t->written), k = 0;
+			long from = r == &rs->rec[0] && rs->skip_subseq >= 0 ? rs->skip_subseq + 1 : 0;
 			const char *p = t->out.data + before;
 
 			while (k < keep) {
@@ -253,8 +258,9 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 			}
 			t->out.len = (size_t)(p - t->out.data);
 			t->written += keep;
-			if (keep == lines)
-				last = KREC_SEQ(rs, r);
+			last = KREC_SEQ(rs, r);
+			if (keep < lines)
+				last_subseq = from + (long)keep - 1;
 			t->stop = 1;
 			at_end = 0;
 			break;
@@ -280,7 +286,7 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 	t->bytes += t->out.len;
 	if (t->ck) {
 		if (last)
-			checkpoint_set(t->ck, shard, last);
+			checkpoint_set_sub(t->ck, shard, last, last_subseq);
 		if (at_end)
 			checkpoint_finish(t->ck, shard, NULL);
 		commit(t, at_end || t->stop);
@@ -301,7 +307,7 @@ warn_line(void *ctx, const char *msg)
 
 /* A batch done: count it, warn of its failures, let the checkpoint follow. */
 static void
-batch_done(void *ctx, const struct bx_batch *b, const char *last)
+batch_done(void *ctx, const struct bx_batch *b, const char *last, long last_subseq)
 {
 	struct tail *t = ctx;
 
@@ -325,7 +331,7 @@ batch_done(void *ctx, const struct bx_batch *b, const char *last)
 	}
 	t->written += b->n;
 	if (t->ck && last) {
-		checkpoint_set(t->ck, b->shard, last);
+		checkpoint_set_sub(t->ck, b->shard, last, last_subseq);
 		commit(t, 1);
 	}
 }

@@ -187,6 +187,33 @@ test_expect_success '--listen --aggregate: concurrent reports packed per shard, 
 	for i in $(seq 40); do grep -q "\"partitionKey\":\"10.2.0.$i\"" lusers || return 1; done
 '
 
+C=$(unique_name ck)
+test_expect_success 'cs-tail checkpoints stop inside an aggregate, and resume after its last user record out' '
+	create_stream "$C" 1 &&
+	head -n 100 in.ndjson >in100 &&
+	put -s "$C" -k .ip --aggregate --results res100 in100 &&
+	test $(grep -c "\"SubSequenceNumber\":99" res100) = 1 &&
+	tail_ -s "$C" -e -n 30 --checkpoint ck >part1 &&
+	grep -q "\"subSequenceNumber\":29," ck &&
+	tail_ -s "$C" -e -n 50 --checkpoint ck >part2 &&
+	grep -q "\"subSequenceNumber\":79," ck &&
+	tail_ -s "$C" -e --checkpoint ck >part3 &&
+	! grep -q subSequenceNumber ck &&
+	cat part1 part2 part3 >parts &&
+	test_cmp in100 parts &&
+	tail_ -s "$C" -e --checkpoint ck >again &&
+	test_must_be_empty again
+'
+
+test_expect_success 'cs-tail --exec: a batch that ends inside an aggregate moves the checkpoint there' '
+	tail_ -s "$C" -e --checkpoint ck2 --batch-size 30 --exec "cat >>xgot; cat ck2 >>cks 2>/dev/null; :" &&
+	test_cmp in100 xgot &&
+	grep -o "\"subSequenceNumber\":[0-9]*" cks >subs &&
+	printf "%s\n" "\"subSequenceNumber\":29" "\"subSequenceNumber\":59" "\"subSequenceNumber\":89" >want-subs &&
+	test_cmp want-subs subs &&
+	! grep -q subSequenceNumber ck2
+'
+
 test_expect_success '--aggregate-max-bytes alone, or out of range, is a usage error' '
 	test_expect_code 2 cs-put -s x --aggregate-max-bytes 1000 </dev/null &&
 	test_expect_code 2 cs-put -s x --aggregate --aggregate-max-bytes 1048576 </dev/null

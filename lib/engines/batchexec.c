@@ -39,7 +39,8 @@ bx_batch_free(struct bx_batch *b)
 }
 
 void
-bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, int ck_ok)
+bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, long subseq,
+    int ck_ok)
 {
 	struct bx_item *it;
 
@@ -51,6 +52,7 @@ bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, 
 	it->off = b->lines.len;
 	it->len = len;
 	it->seq = cs_strdup(seq);
+	it->subseq = subseq;
 	it->ck_ok = ck_ok;
 	buf_add(&b->lines, line, len);
 }

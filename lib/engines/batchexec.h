@@ -34,7 +34,9 @@
 struct bx_item {
 	size_t off, len;   /* the line in lines, its newline included */
 	char *seq;         /* the record's sequence number */
-	int ck_ok;         /* a checkpoint may stop after this record (the last piece of a Kinesis record) */
+	long subseq;       /* a user record of a KPL aggregate but its last: its index; else -1 */
+	int ck_ok;         /* a checkpoint may stop after this record (the last piece of a Kinesis
+	                      record, or any piece of an aggregate, with its SUBSEQ) */
 };
 
 struct bx_batch {
@@ -50,8 +52,9 @@ struct bx_batch {
 
 void bx_batch_init(struct bx_batch *b, const char *shard);
 void bx_batch_free(struct bx_batch *b);
-/* Append one record: LINE (with its newline), its sequence number. */
-void bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, int ck_ok);
+/* Append one record: LINE (with its newline), its sequence number and sub-sequence number. */
+void bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, long subseq,
+    int ck_ok);
 
 struct bx_config {
 	const char *cmd;

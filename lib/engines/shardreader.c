@@ -33,6 +33,7 @@ struct sshard {
 	char *pos_seq;            /* owned copy for pos.seq */
 	char *skip_seq;           /* resume_at: drop this record when it comes first (not an aggregate) */
 	unsigned gen;             /* bumped when dropped: answers of an older generation are discarded */
+	long skip_subseq;         /* >= 0: resumed inside the aggregate at pos_seq (checkpoint) */
 	uint64_t next_due;
 	unsigned throttled;       /* consecutive throttled reads */
 	int64_t millis_behind;    /* of the last answer, -1 before one (or when absent) */
@@ -145,6 +146,7 @@ merge(struct shardreader *r, const struct kinesis_shard *ks, size_t nks)
 		s = cs_calloc(1, sizeof *s);
 		s->r = r;
 		s->millis_behind = -1;
+		s->skip_subseq = -1;
 		s->id = cs_strdup(ks[i].id);
 		s->parent = ks[i].parent ? cs_strdup(ks[i].parent) : NULL;
 		s->adj = ks[i].adjacent_parent ? cs_strdup(ks[i].adjacent_parent) : NULL;
@@ -263,7 +265,13 @@ choose_start(struct shardreader *r, struct sshard *s)
 	memset(&s->pos, 0, sizeof s->pos);
 	free(s->skip_seq);
 	s->skip_seq = NULL;
-	if (e && e->seq && e->resume_at) {
+	s->skip_subseq = -1;
+	if (e && e->seq && e->subseq >= 0) {
+		/* stopped inside a KPL aggregate: read it again, its first user records left out */
+		s->pos.type = KINESIS_AT_SEQUENCE_NUMBER;
+		s->pos_seq = cs_strdup(e->seq);
+		s->skip_subseq = e->subseq;
+	} else if (e && e->seq && e->resume_at) {
 		s->pos.type = KINESIS_AT_SEQUENCE_NUMBER;
 		s->pos_seq = cs_strdup(e->seq);
 		s->skip_seq = cs_strdup(e->seq);
@@ -455,6 +463,14 @@ on_get(void *ctx, const struct aws_result *res)
 	s->iter = rs->next_iterator;
 	rs->next_iterator = NULL;
 	at_end = !s->iter && !until_hit;
+	if (s->skip_subseq >= 0 && rs->n) {
+		const struct kinesis_record *first = &rs->rec[0];
+
+		if (s->pos_seq && first->seq_len == strlen(s->pos_seq) &&
+		    memcmp(KREC_SEQ(rs, first), s->pos_seq, first->seq_len) == 0)
+			rs->skip_subseq = s->skip_subseq;
+		s->skip_subseq = -1;
+	}
 	if (rs->n || at_end)
 		v = r->cfg.on_records(r->cfg.ctx, s->id, rs, at_end);
 	/* the consumer copied what it keeps: an idle shard holds no megabytes */

@@ -56,20 +56,24 @@ tailfmt_record(struct tailfmt *f, struct buf *out, const char *shard,
     void *ctx, struct cs_err *err)
 {
 	const char *data = KREC_DATA(rs, r), *seq = KREC_SEQ(rs, r);
-	size_t i, start;
+	size_t i, start, from = 0;
 	int rc = 0;
 
+	/* resumed inside this aggregate: its first user records were handled before */
+	if (r == &rs->rec[0] && rs->skip_subseq >= 0)
+		from = (size_t)rs->skip_subseq + 1;
 	if (kpl_is_aggregate(data, r->data_len)) {
 		if (kpl_deaggregate(data, r->data_len, &f->agg, err) == 0) {
-			for (i = 0; i < f->agg.n; i++) {
+			for (i = from; i < f->agg.n; i++) {
 				const struct kpl_record *k = &f->agg.rec[i];
+				int last = i + 1 == f->agg.n;
 
 				start = out->len;
 				format_one(f, out, shard, seq, (long)i, k->key, k->keylen, k->ehk, k->ehklen,
 				    r->arrival_ms, k->data, k->len);
 				if (each)
 					each(ctx, out->data + start, out->len - start, seq,
-					    i + 1 == f->agg.n);
+					    last ? -1 : (long)i, last);
 			}
 			if (f->agg.n)
 				return 0;
@@ -77,10 +81,12 @@ tailfmt_record(struct tailfmt *f, struct buf *out, const char *shard,
 			rc = -1;
 		}
 	}
+	if (from)
+		return rc;  /* a checkpoint inside a record that is no aggregate: it was handled */
 	start = out->len;
 	format_one(f, out, shard, seq, -1, KREC_KEY(rs, r), r->key_len, NULL, 0, r->arrival_ms, data,
 	    r->data_len);
 	if (each)
-		each(ctx, out->data + start, out->len - start, seq, 1);
+		each(ctx, out->data + start, out->len - start, seq, -1, 1);
 	return rc;
 }

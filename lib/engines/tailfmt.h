@@ -26,16 +26,19 @@ void tailfmt_free(struct tailfmt *f);
 
 /*
  * Called after each line appended: LINE[0..len) (its newline included,
- * valid until OUT next grows), the record's sequence number, and whether
- * this was the last piece of the Kinesis record.
+ * valid until OUT next grows), the record's sequence number, SUBSEQ the
+ * user record's index in a KPL aggregate when it is not the last one (-1
+ * for the last piece, or a plain record: a checkpoint there is past the
+ * whole record), and whether this was the last piece of the Kinesis record.
  */
 typedef void (*tailfmt_line_fn)(void *ctx, const char *line, size_t len, const char *seq,
-    int last_piece);
+    long subseq, int last_piece);
 
 /*
  * Append record R of RS (of shard SHARD) to OUT as one line, or one per
  * user record of a KPL aggregate; EACH (may be NULL) is called after every
- * line.  -1 with err when R is a corrupt aggregate: it was then appended
+ * line.  When R is RS's first record and RS->skip_subseq >= 0, the user
+ * records up to that index are left out (handled before a restart).  -1 with err when R is a corrupt aggregate: it was then appended
  * as one record, as it is.
  */
 int tailfmt_record(struct tailfmt *f, struct buf *out, const char *shard,

@@ -122,7 +122,7 @@ take(struct trigger *tg, struct tg_shard *x, size_t n, struct bx_batch *b)
 	for (i = x->head; i < x->head + n; i++) {
 		struct bx_item *it = &q->it[i];
 
-		bx_batch_add(b, q->lines.data + it->off, it->len, it->seq, it->ck_ok);
+		bx_batch_add(b, q->lines.data + it->off, it->len, it->seq, it->subseq, it->ck_ok);
 		tg->copied++;
 		free(it->seq);
 		it->seq = NULL;
@@ -157,9 +157,11 @@ tg_begin(struct trigger *tg, const char *id)
 }
 
 void
-tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, int last_piece)
+tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
+    int last_piece)
 {
-	bx_batch_add(&tg->cur->q, line, len, seq, last_piece);
+	/* a piece of an aggregate is a checkpoint point of its own, with its sub-sequence number */
+	bx_batch_add(&tg->cur->q, line, len, seq, subseq, last_piece || subseq >= 0);
 }
 
 enum sr_verdict
@@ -179,9 +181,9 @@ tg_end(struct trigger *tg, int at_end)
 }
 
 static void
-queue_line(void *ctx, const char *line, size_t len, const char *seq, int last_piece)
+queue_line(void *ctx, const char *line, size_t len, const char *seq, long subseq, int last_piece)
 {
-	tg_add(ctx, line, len, seq, last_piece);
+	tg_add(ctx, line, len, seq, subseq, last_piece);
 }
 
 enum sr_verdict
@@ -215,15 +217,18 @@ batch_done(void *ctx, struct bx_batch *b)
 	struct trigger *tg = ctx;
 	struct tg_shard *x = shard(tg, b->shard);
 	const char *last = NULL;
+	long last_subseq = -1;
 	size_t i;
 
 	x->running = 0;
 	if (!b->abandoned && !x->stale)
 		for (i = 0; i < b->n; i++)
-			if (b->it[i].ck_ok)
+			if (b->it[i].ck_ok) {
 				last = b->it[i].seq;
+				last_subseq = b->it[i].subseq;
+			}
 	x->stale = 0;
-	tg->cfg.done(tg->cfg.ctx, b, last);
+	tg->cfg.done(tg->cfg.ctx, b, last, last_subseq);
 	bx_batch_free(b);
 	free(b);
 	if (!tg->stop)

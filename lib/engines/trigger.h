@@ -15,8 +15,9 @@
  * queued; the caller only wires reader, trigger and runner together.
  *
  * When a batch is done, done() is told the last sequence number of it
- * that a checkpoint may move to (the last whole Kinesis record of it not
- * left undone); when a closed shard's last batch is done, end() is called
+ * that a checkpoint may move to (the last Kinesis record of it not left
+ * undone, and the sub-sequence number of its last user record done when
+ * the batch ends inside a KPL aggregate, -1 otherwise); when a closed shard's last batch is done, end() is called
  * (the checkpoint may mark the shard finished).
  */
 #ifndef CS_TRIGGER_H
@@ -33,7 +34,8 @@
  * B->abandoned set).  LAST: the sequence number a checkpoint may move to,
  * or NULL (always NULL for an abandoned batch).  B is freed after.
  */
-typedef void (*tg_done_fn)(void *ctx, const struct bx_batch *b, const char *last);
+typedef void (*tg_done_fn)(void *ctx, const struct bx_batch *b, const char *last,
+    long last_subseq);
 /* Every record of the closed shard SHARD is done. */
 typedef void (*tg_end_fn)(void *ctx, const char *shard);
 /* A record that could not be formatted as it should (it was queued as it is): MSG, one line. */
@@ -74,7 +76,8 @@ enum sr_verdict tg_records(void *ctx, const char *shard, struct kinesis_records 
  */
 void tg_begin(struct trigger *tg, const char *shard);
 /* Queue LINE[0..len) (its newline included) of record SEQ; LAST_PIECE: the record's last line. */
-void tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, int last_piece);
+void tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
+    int last_piece);
 /* AT_END: the shard is closed and that was its last answer. */
 enum sr_verdict tg_end(struct trigger *tg, int at_end);
 

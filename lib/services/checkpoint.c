@@ -34,6 +34,7 @@ get_or_add(struct checkpoint *ck, const char *shard)
 	}
 	e = &ck->e[ck->n++];
 	memset(e, 0, sizeof *e);
+	e->subseq = -1;
 	e->shard = cs_strdup(shard);
 	return e;
 }
@@ -45,15 +46,26 @@ checkpoint_get(const struct checkpoint *ck, const char *shard)
 }
 
 void
-checkpoint_set(struct checkpoint *ck, const char *shard, const char *seq)
+checkpoint_set_sub(struct checkpoint *ck, const char *shard, const char *seq, long subseq)
 {
 	struct checkpoint_entry *e = get_or_add(ck, shard);
 
-	if (e->seq && strcmp(e->seq, seq) == 0)
+	if (subseq < -1)
+		subseq = -1;
+	if (e->seq && strcmp(e->seq, seq) == 0 && e->subseq == subseq)
 		return;
-	free(e->seq);
-	e->seq = cs_strdup(seq);
+	if (!e->seq || strcmp(e->seq, seq) != 0) {
+		free(e->seq);
+		e->seq = cs_strdup(seq);
+	}
+	e->subseq = subseq;
 	e->dirty = ck->dirty = 1;
+}
+
+void
+checkpoint_set(struct checkpoint *ck, const char *shard, const char *seq)
+{
+	checkpoint_set_sub(ck, shard, seq, -1);
 }
 
 void
@@ -64,6 +76,10 @@ checkpoint_finish(struct checkpoint *ck, const char *shard, const char *last_seq
 	if (last_seq && (!e->seq || strcmp(e->seq, last_seq))) {
 		free(e->seq);
 		e->seq = cs_strdup(last_seq);
+		e->dirty = ck->dirty = 1;
+	}
+	if (e->subseq != -1) {
+		e->subseq = -1;  /* read to the end: nothing of it is left */
 		e->dirty = ck->dirty = 1;
 	}
 	if (!e->finished)
@@ -81,6 +97,7 @@ checkpoint_load_entry(struct checkpoint *ck, const char *shard, const char *seq,
 		e->seq = seq ? cs_strdup(seq) : NULL;
 	}
 	e->finished = finished;
+	e->subseq = -1;
 	e->resume_at = seq && resume_at;
 	e->dirty = 0;
 }
@@ -159,6 +176,8 @@ checkpoint_format(const struct checkpoint *ck, struct buf *out)
 			json_escape(out, e->seq, strlen(e->seq));
 		else
 			buf_adds(out, "null");
+		if (e->seq && e->subseq >= 0)
+			buf_printf(out, ",\"subSequenceNumber\":%ld", e->subseq);
 		buf_printf(out, ",\"finished\":%s}", e->finished ? "true" : "false");
 	}
 	buf_adds(out, "}}\n");
@@ -192,7 +211,7 @@ checkpoint_parse(struct checkpoint *ck, const char *text, size_t len, struct cs_
 	}
 	for (t = shards + 1, k = 0; k < d.tok[shards].size; k++, t = (int)d.tok[t + 1].next) {
 		struct checkpoint_entry *e;
-		int v = t + 1, s, f;
+		int v = t + 1, s, f, sub;
 
 		buf_reset(&name);
 		json_str_decode(&d, t, &name);
@@ -202,12 +221,22 @@ checkpoint_parse(struct checkpoint *ck, const char *text, size_t len, struct cs_
 		}
 		s = json_obj_get(&d, v, "sequenceNumber", 14);
 		f = json_obj_get(&d, v, "finished", 8);
+		sub = json_obj_get(&d, v, "subSequenceNumber", 17);
 		e = get_or_add(ck, name.data);
 		if (s >= 0 && d.tok[s].type == JSON_STRING) {
 			buf_reset(&val);
 			json_str_decode(&d, s, &val);
 			free(e->seq);
 			e->seq = cs_strdup(val.data ? val.data : "");
+		}
+		e->subseq = -1;
+		if (sub >= 0 && d.tok[sub].type == JSON_NUMBER && e->seq) {
+			unsigned long long n;
+
+			buf_reset(&val);
+			buf_add(&val, d.text + d.tok[sub].start, d.tok[sub].len);
+			if (cs_parse_uint(val.data, 1ull << 31, &n) == 0)
+				e->subseq = (long)n;
 		}
 		e->finished = f >= 0 && d.tok[f].type == JSON_TRUE;
 	}

@@ -13,6 +13,10 @@
  * File format (one JSON object):
  *   {"stream":"click-stream","shards":{"shardId-000000000000":
  *     {"sequenceNumber":"4959...","finished":false}, ...}}
+ * An entry that stops inside a KPL aggregate also has "subSequenceNumber":
+ * the index of the last user record of it handled (as a KCL lease keeps
+ * checkpointSubSequenceNumber); a reader resumes at that record's
+ * sequence number and leaves out the user records up to that index.
  */
 #ifndef CS_CHECKPOINT_H
 #define CS_CHECKPOINT_H
@@ -25,6 +29,7 @@
 struct checkpoint_entry {
 	char *shard;
 	char *seq;       /* last sequence number handled; NULL: none yet */
+	long subseq;     /* -1: SEQ handled whole; else its user records 0..SUBSEQ (a KPL aggregate) */
 	int finished;    /* read to the end of a closed shard */
 	int dirty;       /* changed since the last commit */
 	int resume_at;   /* SEQ may be only partly handled (a lease's checkpoint, maybe of a
@@ -69,6 +74,8 @@ struct checkpoint *checkpoint_open_file(const char *path, const char *stream,
 const struct checkpoint_entry *checkpoint_get(const struct checkpoint *ck, const char *shard);
 /* Record that SHARD was handled through SEQ. */
 void checkpoint_set(struct checkpoint *ck, const char *shard, const char *seq);
+/* The same, through user record SUBSEQ of the aggregate SEQ (-1: SEQ whole). */
+void checkpoint_set_sub(struct checkpoint *ck, const char *shard, const char *seq, long subseq);
 /* Record that SHARD was read to its end (LAST_SEQ may be NULL). */
 void checkpoint_finish(struct checkpoint *ck, const char *shard, const char *last_seq);
 /*

@@ -335,6 +335,7 @@ kinesis_records_init(struct kinesis_records *rs)
 	memset(rs, 0, sizeof *rs);
 	buf_init(&rs->arena);
 	rs->millis_behind = -1;
+	rs->skip_subseq = -1;
 	json_doc_init(&rs->doc, 32);
 }
 
@@ -346,6 +347,7 @@ kinesis_records_reset(struct kinesis_records *rs)
 	free(rs->next_iterator);
 	rs->next_iterator = NULL;
 	rs->millis_behind = -1;
+	rs->skip_subseq = -1;
 }
 
 void

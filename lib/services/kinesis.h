@@ -103,6 +103,9 @@ struct kinesis_records {
 	struct buf arena;           /* every record's bytes, NUL after each piece */
 	char *next_iterator;        /* NULL: the shard is closed and read to its end */
 	int64_t millis_behind;      /* MillisBehindLatest, -1 when absent */
+	long skip_subseq;           /* >= 0: the first record is a KPL aggregate whose user records
+	                               0..skip_subseq were handled before (a checkpoint inside it):
+	                               leave them out; -1 otherwise (set by the reader, not parsed) */
 	struct json_doc doc;        /* the parser's tokens, kept between answers */
 };
 

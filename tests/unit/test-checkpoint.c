@@ -64,9 +64,30 @@ main(void)
 		    "reason: %s", err.msg);
 		checkpoint_close(two);
 	}
+	/* inside a KPL aggregate: the sub-sequence number is kept, and dropped past the record */
+	checkpoint_set_sub(ck, "shardId-000000000000", "105", 29);
+	ok(checkpoint_commit(ck, &err) == 0, "commit inside an aggregate");
 	checkpoint_close(ck);
 	ck = checkpoint_open_file(path, "s1", &err);
 	ok(ck != NULL, "closed: free to open again");
+	if (!ck)
+		return done_testing();
+	e = checkpoint_get(ck, "shardId-000000000000");
+	ok(e && e->seq && strcmp(e->seq, "105") == 0 && e->subseq == 29, "at 105, user record 29");
+	e = checkpoint_get(ck, "shardId-000000000001");
+	ok(e && e->subseq == -1, "a whole record has no sub-sequence number");
+	checkpoint_set(ck, "shardId-000000000000", "105");
+	e = checkpoint_get(ck, "shardId-000000000000");
+	ok(e && e->subseq == -1 && ck->dirty, "the aggregate done whole: none");
+	{
+		struct buf t = BUF_INIT;
+
+		checkpoint_set_sub(ck, "shardId-000000000000", "106", 0);
+		checkpoint_format(ck, &t);
+		ok(strstr(t.data, "\"sequenceNumber\":\"106\",\"subSequenceNumber\":0,") != NULL,
+		    "written after the sequence number: %s", t.data);
+		buf_free(&t);
+	}
 	checkpoint_close(ck);
 
 	ck = checkpoint_open_file(path, "other", &err);
