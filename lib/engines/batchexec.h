@@ -35,8 +35,8 @@ struct bx_item {
 	size_t off, len;   /* the line in lines, its newline included */
 	char *seq;         /* the record's sequence number */
 	long subseq;       /* a user record of a KPL aggregate but its last: its index; else -1 */
-	int ck_ok;         /* a checkpoint may stop after this record (the last piece of a Kinesis
-	                      record, or any piece of an aggregate, with its SUBSEQ) */
+	int ck_ok;         /* the last piece of a Kinesis record (a checkpoint may stop after it;
+	                      after another piece of an aggregate, with its SUBSEQ) */
 };
 
 struct bx_batch {

@@ -160,8 +160,7 @@ void
 tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
     int last_piece)
 {
-	/* a piece of an aggregate is a checkpoint point of its own, with its sub-sequence number */
-	bx_batch_add(&tg->cur->q, line, len, seq, subseq, last_piece || subseq >= 0);
+	bx_batch_add(&tg->cur->q, line, len, seq, subseq, last_piece);
 }
 
 enum sr_verdict
@@ -223,9 +222,10 @@ batch_done(void *ctx, struct bx_batch *b)
 	x->running = 0;
 	if (!b->abandoned && !x->stale)
 		for (i = 0; i < b->n; i++)
-			if (b->it[i].ck_ok) {
+			if (b->it[i].ck_ok || b->it[i].subseq >= 0) {
+				/* a piece of an aggregate: the checkpoint stops inside it */
 				last = b->it[i].seq;
-				last_subseq = b->it[i].subseq;
+				last_subseq = b->it[i].ck_ok ? -1 : b->it[i].subseq;
 			}
 	x->stale = 0;
 	tg->cfg.done(tg->cfg.ctx, b, last, last_subseq);

@@ -21,9 +21,10 @@ static unsigned long batches, records, bad_size, split;
 static char last_seq[32];
 
 static void
-done(void *ctx, const struct bx_batch *b, const char *last)
+done(void *ctx, const struct bx_batch *b, const char *last, long last_subseq)
 {
 	(void)ctx;
+	(void)last_subseq;
 	batches++;
 	records += b->n;
 	if (b->n > SIZE || b->n == 0)
@@ -82,7 +83,7 @@ main(void)
 		snprintf(seq, sizeof seq, "%lu", 1000000 + i);
 		for (k = 0; k < n; k++) {
 			snprintf(line, sizeof line, "%lu.%d\n", i, k);
-			tg_add(tg, line, strlen(line), seq, k == n - 1);
+			tg_add(tg, line, strlen(line), seq, k == n - 1 ? -1 : k, k == n - 1);
 			pieces++;
 		}
 	}
