@@ -30,6 +30,7 @@ struct fshard {
 	enum fstate st;
 	struct kinesis_position pos;   /* the first subscription's start */
 	char *pos_seq;
+	long skip_subseq;         /* >= 0: resumed inside the aggregate at pos_seq (checkpoint) */
 	char *cont;                    /* ContinuationSequenceNumber of the last event handled */
 	struct aws_stream *stream;
 	int ended, end_ok;             /* the stream ended (DONE called) */
@@ -146,6 +147,7 @@ merge(struct fanout *f, const struct kinesis_shard *ks, size_t nks)
 		if (!selected(f, ks[i].id))
 			continue;
 		s = cs_calloc(1, sizeof *s);
+		s->skip_subseq = -1;
 		s->f = f;
 		s->millis_behind = -1;
 		s->id = cs_strdup(ks[i].id);
@@ -221,7 +223,13 @@ choose_start(struct fanout *f, struct fshard *s)
 	free(s->pos_seq);
 	s->pos_seq = NULL;
 	memset(&s->pos, 0, sizeof s->pos);
-	if (e && e->seq) {
+	s->skip_subseq = -1;
+	if (e && e->seq && e->subseq >= 0) {
+		/* stopped inside a KPL aggregate: from it again, its first user records left out */
+		s->pos.type = KINESIS_AT_SEQUENCE_NUMBER;
+		s->pos_seq = cs_strdup(e->seq);
+		s->skip_subseq = e->subseq;
+	} else if (e && e->seq) {
 		s->pos.type = KINESIS_AFTER_SEQUENCE_NUMBER;
 		s->pos_seq = cs_strdup(e->seq);
 	} else if (st->type == KINESIS_AT_TIMESTAMP) {
@@ -381,6 +389,14 @@ handle_event(struct fanout *f, struct fshard *s, const struct es_message *m)
 	}
 	s->got_event = 1;
 	s->fails = 0;
+	if (s->skip_subseq >= 0 && rs->n) {
+		const struct kinesis_record *first = &rs->rec[0];
+
+		if (!s->cont && s->pos_seq && first->seq_len == strlen(s->pos_seq) &&
+		    memcmp(KREC_SEQ(rs, first), s->pos_seq, first->seq_len) == 0)
+			rs->skip_subseq = s->skip_subseq;
+		s->skip_subseq = -1;
+	}
 	raw = rs->n;
 	if (f->cfg.until_ms) {
 		for (i = 0; i < rs->n; i++)

@@ -359,6 +359,7 @@ kinesis_records_free(struct kinesis_records *rs)
 	json_doc_free(&rs->doc);
 	memset(rs, 0, sizeof *rs);
 	rs->millis_behind = -1;
+	rs->skip_subseq = -1;
 	json_doc_init(&rs->doc, 32);
 }
 
