@@ -79,4 +79,16 @@ test_expect_success 'cs-tail --exec: a batch that ends inside an aggregate moves
 	! grep -q subSequenceNumber ck2
 '
 
+kinesis_mock_need
+test_expect_success '--consumer (enhanced fan-out, on kinesis-mock) resumes inside an aggregate too' '
+	F=$(unique_name fanout) &&
+	"$SRC_DIR/scripts/services.sh" create-stream "$KM" "$F" 1 &&
+	cs-put --endpoint-url "$KM" -s "$F" -k .ip --aggregate in100 &&
+	cs-tail --endpoint-url "$KM" -s "$F" -e -n 40 --checkpoint ckf >f1 &&
+	grep -q "\"subSequenceNumber\":39," ckf &&
+	timeout 90 cs-tail --endpoint-url "$KM" -s "$F" -e --consumer agg1 --checkpoint ckf >f2 &&
+	cat f1 f2 >fparts &&
+	test_cmp in100 fparts
+'
+
 test_done
