@@ -87,6 +87,42 @@ main(void)
 		is_str(run(files, 1), "E:missing|", "only a missing file");
 	}
 	{
+		/* input_unread: where a run that stops early stopped (the first line not taken) */
+		char *files[] = { a, b };
+		struct input in;
+		struct cs_err err;
+		struct buf where = BUF_INIT, later = BUF_INIT, m = BUF_INIT;
+		const char *s;
+		size_t n;
+
+		input_init(&in, files, 2, 8);
+		ok(input_unread(&in, &where, &later) == 1 && strcmp(strrchr(where.data, '/'), "/a:1") == 0 &&
+		    strcmp(strrchr(later.data, '/'), "/b") == 0, "nothing read: a:1, then b");
+		cs_err_clear(&err);
+		input_next(&in, &s, &n, &err);
+		buf_reset(&where);
+		buf_reset(&later);
+		ok(input_unread(&in, &where, &later) == 1 && strcmp(strrchr(where.data, '/'), "/a:2") == 0,
+		    "one line taken: a:2 (%s)", where.data);
+		input_next(&in, &s, &n, &err);
+		input_next(&in, &s, &n, &err); /* b's line 2: its blank line 1 is skipped */
+		buf_reset(&where);
+		buf_reset(&later);
+		ok(input_unread(&in, &where, &later) == 1 && strcmp(strrchr(where.data, '/'), "/b:3") == 0 &&
+		    later.len == 0, "into the last file: b:3, nothing after (%s)", where.data);
+		is_int(input_unread_msg(&in, &m), 1, "a message when not all was read");
+		ok(m.data && strstr(m.data, "stopped before ") &&
+		    strstr(m.data, "/b:3: it and the lines after it were not read"), "the message: %s", m.data);
+		while (input_next(&in, &s, &n, &err) != INPUT_END)
+			;
+		buf_reset(&where);
+		ok(input_unread(&in, &where, &later) == 0 && where.len == 0, "all read: nothing to name");
+		input_close(&in);
+		buf_free(&where);
+		buf_free(&later);
+		buf_free(&m);
+	}
+	{
 		struct input in;
 
 		input_init(&in, NULL, 0, 0);
