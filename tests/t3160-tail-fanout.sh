@@ -90,6 +90,21 @@ test_expect_success '--exec: batches per shard, the checkpoint moved, KPL-free d
 	! test -s again
 '
 
+test_expect_success 'KPL aggregates (cs-put --aggregate) come out as their user records, as with polling' '
+	A=$(unique_name efo-agg) &&
+	"$SRC_DIR/scripts/services.sh" create-stream "$KM" "$A" 2 &&
+	gen-records --count 300 --seed 5 --bad-ratio 0 >agg.in &&
+	cs-put --endpoint-url "$KM" -s "$A" -k .ip --aggregate agg.in &&
+	tail_ -s "$A" -e >agg.poll &&
+	tail_ -s "$A" -e --consumer app1 -J >agg.env &&
+	test $(jq -r .sequenceNumber agg.env | sort -u | wc -l) -lt 300 &&
+	sort agg.in >want.sorted &&
+	sort agg.poll >got.poll &&
+	test_cmp want.sorted got.poll &&
+	jq -c .data agg.env | sort >got.efo &&
+	test_cmp want.sorted got.efo
+'
+
 test_expect_success 'after a reshard: parents before children, every record once' '
 	"$SRC_DIR/scripts/services.sh" create-stream "$KM" "$R" 1 &&
 	put_km "$R" 0 200 &&
