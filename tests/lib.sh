@@ -38,6 +38,10 @@ export AWS_REGION=us-east-1
 export AWS_CONFIG_FILE=$TRASH/.aws-config
 export AWS_SHARED_CREDENTIALS_FILE=$TRASH/.aws-credentials
 export AWS_EC2_METADATA_DISABLED=true
+# Leaks are checked at each tool's exit, with LeakSanitizer's stop-the-world
+# (ptrace).  A SIGCONT sent to a tool as it exits discards the tracer's
+# SIGSTOP and hangs the tool for ever: stop a tool with kill, or with
+# `timeout --foreground` (plain timeout signals its whole group, SIGCONT too).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=99}
 export LC_ALL=C.UTF-8
