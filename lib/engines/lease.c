@@ -1000,7 +1000,8 @@ lease_ck_store(struct checkpoint *ck, struct cs_err *err)
 			continue;   /* lost: the next owner reads it again */
 		free(l->want_ck);
 		l->want_ck = cs_strdup(e->finished ? SHARD_END : e->seq);
-		if (!l->busy)
+		/* written with the lease's next renewal (lease_step), SHARD_END at once */
+		if (!l->busy && e->finished)
 			send_checkpoint(m, l);
 	}
 	return 0;
@@ -1203,19 +1204,20 @@ lease_step(struct lease_mgr *m, int *fatal, struct cs_err *err)
 		if (l->held && now - l->renewed >= F)
 			lose(m, l, "not renewed within the failover time");
 	}
-	/* checkpoints waiting behind a request */
+	/*
+	 * Each held lease every failover/3: its checkpoint, when it moved,
+	 * rides on that renewal (one write does both); SHARD_END goes at once,
+	 * its children wait for it.
+	 */
 	for (i = 0; i < m->v.n; i++) {
 		struct lease *l = m->v.l[i];
 
-		if (l->held && !l->busy && l->want_ck)
+		if (!l->held || l->busy)
+			continue;
+		if (l->want_ck && strcmp(l->want_ck, SHARD_END) == 0)
 			send_checkpoint(m, l);
-	}
-	/* each held lease every failover/3 (a checkpoint renews it too) */
-	for (i = 0; i < m->v.n; i++) {
-		struct lease *l = m->v.l[i];
-
-		if (l->held && !l->busy && now - l->renewed >= F / 3)
-			send_renew(m, l);
+		else if (now - l->renewed >= F / 3)
+			l->want_ck ? send_checkpoint(m, l) : send_renew(m, l);
 	}
 	if (m->scan_ready) {
 		/* a scan just ended: take, steal, clean up */

@@ -34,7 +34,9 @@
  *     none steals one lease per scan from the most loaded worker, if that
  *     one is above the target (or at it while this one needs two or more);
  *   - a checkpoint is written into the lease, on condition of owner and
- *     counter: a zombie never moves a checkpoint of a lease it lost;
+ *     counter, with the lease's next renewal (one write does both; at
+ *     once for SHARD_END and when leaving): a zombie never moves a
+ *     checkpoint of a lease it lost;
  *   - leaving, a worker removes leaseOwner from its leases (the KCL's
  *     eviction), so others take them at their next scan;
  *   - a lease at SHARD_END is never taken; it is deleted once each of its
