@@ -29,6 +29,7 @@
 #include "kinesis.h"
 #include "kpl.h"
 #include "lease.h"
+#include "lambda.h"
 #include "opts.h"
 #include "report.h"
 #include "shardreader.h"
@@ -63,6 +64,12 @@ static const char usage_tool[] =
     "      --bisect               split a failing batch in halves to isolate the bad record\n"
     "      --on-failure FILE      where batches that keep failing go (default: stderr)\n"
     "      --parallel N           batches running at once, over all shards (default 4)\n"
+    "      --parallel-per-shard N batches of one shard at once, keys kept in order, 1..10 (default 1)\n"
+    "      --event FORMAT         what CMD is given: ndjson (default), or lambda: Lambda's Kinesis event\n"
+    "      --report-failures      CMD's stdout names the records that failed, as Lambda's\n"
+    "                             ReportBatchItemFailures: {\"batchItemFailures\":[...]}\n"
+    "      --max-record-age S     records older than S seconds go to --on-failure unrun\n"
+    "      --invoke-identity-arn ARN  invokeIdentityArn in the event (default: the stream's account)\n"
     "      --grace MS             on SIGINT/SIGTERM, wait up to MS for running batches (default 30000)\n"
     "      --limit N              records per GetRecords request, 1..10000 (default 10000)\n"
     "      --consumer NAME        read as the registered stream consumer NAME (enhanced fan-out:\n"
@@ -92,6 +99,11 @@ enum {
 	OPT_MAX_LEASES,
 	OPT_CONSUMER,
 	OPT_DEREGISTER,
+	OPT_EVENT,
+	OPT_REPORT,
+	OPT_MAX_AGE,
+	OPT_PER_SHARD,
+	OPT_IDENTITY,
 };
 
 static const char shortopts[] = "s:en:J" CS_OPTS_SHORT;
@@ -121,6 +133,11 @@ static const struct option longopts[] = {
 	{ "max-leases", required_argument, NULL, OPT_MAX_LEASES },
 	{ "consumer", required_argument, NULL, OPT_CONSUMER },
 	{ "deregister", no_argument, NULL, OPT_DEREGISTER },
+	{ "event", required_argument, NULL, OPT_EVENT },
+	{ "report-failures", no_argument, NULL, OPT_REPORT },
+	{ "max-record-age", required_argument, NULL, OPT_MAX_AGE },
+	{ "parallel-per-shard", required_argument, NULL, OPT_PER_SHARD },
+	{ "invoke-identity-arn", required_argument, NULL, OPT_IDENTITY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -164,6 +181,12 @@ struct tail {
 	struct cs_report *report;
 	struct aws_client *c, *lc;
 	int report_frozen;                 /* the run's parts are freed: fill no more */
+	/* as Lambda's trigger */
+	int lambda, event_given, report_failures;
+	unsigned max_age, per_shard;
+	const char *identity_arn;
+	char *stream_arn, *default_identity;
+	struct lambda_source src;
 };
 
 /*
@@ -307,7 +330,7 @@ warn_line(void *ctx, const char *msg)
 
 /* A batch done: count it, warn of its failures, let the checkpoint follow. */
 static void
-batch_done(void *ctx, const struct bx_batch *b, const char *last, long last_subseq)
+batch_done(void *ctx, const struct bx_batch *b)
 {
 	struct tail *t = ctx;
 
@@ -330,10 +353,56 @@ batch_done(void *ctx, const struct bx_batch *b, const char *last, long last_subs
 		    t->on_failure ? ", written to " : "", t->on_failure ? t->on_failure : "");
 	}
 	t->written += b->n;
-	if (t->ck && last) {
-		checkpoint_set_sub(t->ck, b->shard, last, last_subseq);
+}
+
+/* Every record of SHARD up to SEQ is done: the checkpoint follows. */
+static void
+batch_checkpoint(void *ctx, const char *shard, const char *seq, long subseq)
+{
+	struct tail *t = ctx;
+
+	if (t->ck) {
+		checkpoint_set_sub(t->ck, shard, seq, subseq);
 		commit(t, 1);
 	}
+}
+
+/*
+ * --event lambda: what every record of the event shares.  The stream's
+ * ARN as the service reports it (DescribeStreamSummary), the region, and
+ * the identity (by default the root of the stream's account: cs-tail has
+ * no execution role of a function to name).  -1 with err.
+ */
+static int
+lambda_source(struct tail *t, struct aws_client *c, struct cs_err *err)
+{
+	size_t i;
+
+	if (kinesis_stream_arn(c, t->stream, &t->stream_arn, err) < 0)
+		return -1;
+	t->src.stream_arn = t->stream_arn;
+	t->src.region = aws_client_region(c);
+	if (t->identity_arn) {
+		t->src.identity_arn = t->identity_arn;
+		return 0;
+	}
+	/* arn:PARTITION:kinesis:REGION:ACCOUNT:stream/NAME: arn:PARTITION:iam::ACCOUNT:root */
+	{
+		const char *f[6];
+		struct buf b = BUF_INIT;
+
+		f[0] = t->stream_arn;
+		for (i = 1; i < 6; i++)
+			f[i] = f[i - 1] && strchr(f[i - 1], ':') ? strchr(f[i - 1], ':') + 1 : NULL;
+		if (f[5])
+			buf_printf(&b, "arn:%.*s:iam::%.*s:root", (int)(f[2] - f[1] - 1), f[1],
+			    (int)(f[5] - f[4] - 1), f[4]);
+		else
+			buf_adds(&b, "");
+		t->default_identity = buf_detach(&b);
+	}
+	t->src.identity_arn = t->default_identity;
+	return 0;
 }
 
 /* A closed shard's last batch done. */
@@ -754,6 +823,17 @@ main(int argc, char **argv)
 			t.consumer = optarg;
 			break;
 		case OPT_DEREGISTER: t.deregister = 1; break;
+		case OPT_EVENT:
+			if (strcmp(optarg, "lambda") == 0)
+				t.lambda = 1;
+			else if (strcmp(optarg, "ndjson") != 0)
+				cs_usage_error("--event: '%s' is not ndjson or lambda", optarg);
+			t.event_given = 1;
+			break;
+		case OPT_REPORT: t.report_failures = 1; break;
+		case OPT_MAX_AGE: t.max_age = (unsigned)cs_opt_number("max-record-age", optarg, 1, 604800); break;
+		case OPT_PER_SHARD: t.per_shard = (unsigned)cs_opt_number("parallel-per-shard", optarg, 1, 10); break;
+		case OPT_IDENTITY: t.identity_arn = optarg; break;
 		case '?':
 			cs_opts_bad(argv, shortopts);
 		default:
@@ -770,8 +850,12 @@ main(int argc, char **argv)
 	if ((cfg.start.type == KINESIS_AT_SEQUENCE_NUMBER ||
 	    cfg.start.type == KINESIS_AFTER_SEQUENCE_NUMBER) && nshards != 1)
 		cs_usage_error("--from at:SEQ and after:SEQ need --shards naming exactly one shard");
-	if (!t.exec && (t.on_failure || t.bisect || t.shell))
-		cs_usage_error("--on-failure, --bisect and --shell go with --exec");
+	if (!t.exec && (t.on_failure || t.bisect || t.shell || t.event_given || t.report_failures ||
+	    t.max_age || t.per_shard || t.identity_arn))
+		cs_usage_error("--on-failure, --bisect, --shell, --event, --report-failures, "
+		    "--max-record-age, --parallel-per-shard and --invoke-identity-arn go with --exec");
+	if (t.identity_arn && !t.lambda)
+		cs_usage_error("--invoke-identity-arn goes with --event lambda");
 	if (t.exec && t.count)
 		cs_usage_error("--count does not go with --exec");
 	if (!t.lease_table && (t.worker_id || t.failover_ms || t.max_leases))
@@ -860,9 +944,14 @@ main(int argc, char **argv)
 			cs_warnx("lease table '%s' on %s: worker '%s', failover %u ms", t.lease_table,
 			    aws_client_endpoint(ddb), t.worker_id, lc_.failover_ms);
 	}
+	if (t.lambda && lambda_source(&t, c, &err) < 0) {
+		cs_warnx("%s", err.msg);
+		t.failed[CS_EXIT_SERVICE] = 1;
+		goto out;
+	}
 	if (t.exec) {
 		struct bx_config bc = { t.exec, t.stream, t.parallel, t.max_retries, t.bisect, 200,
-		    t.on_failure, t.shell };
+		    t.on_failure, t.shell, t.lambda, t.report_failures, t.max_age, t.stream_arn };
 		const char *sh;
 		int pipefail;
 
@@ -891,7 +980,8 @@ main(int argc, char **argv)
 	}
 	if (t.bx) {
 		struct tg_config tc = { t.batch_size, t.batch_window, t.stream, t.envelope, t.bx,
-		    batch_done, shard_done, warn_line, &t };
+		    batch_done, shard_done, warn_line, &t, batch_checkpoint, t.per_shard,
+		    t.lambda ? &t.src : NULL };
 
 		t.tg = tg_new(&tc);
 		cfg.on_records = tg_records;
@@ -1034,6 +1124,8 @@ out:
 	aws_client_free(lc);
 	tailfmt_free(&t.fmt);
 	buf_free(&t.out);
+	free(t.stream_arn);
+	free(t.default_identity);
 	for (i = 0; i < nshards; i++)
 		free(shards[i]);
 	free(shards);

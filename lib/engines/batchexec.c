@@ -10,10 +10,15 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batchexec.h"
 #include "json.h"
+#include "lambda.h"
+
+/* The largest answer read, as Lambda's limit on a synchronous response (6 MB). */
+#define ANSWER_MAX (6u << 20)
 
 extern char **environ;
 
@@ -38,7 +43,7 @@ bx_batch_free(struct bx_batch *b)
 	memset(b, 0, sizeof *b);
 }
 
-void
+struct bx_item *
 bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, long subseq,
     int ck_ok)
 {
@@ -54,7 +59,21 @@ bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, 
 	it->seq = cs_strdup(seq);
 	it->subseq = subseq;
 	it->ck_ok = ck_ok;
+	it->arrival_ms = 0;
+	it->tag = 0;
 	buf_add(&b->lines, line, len);
+	return it;
+}
+
+void
+bx_batch_copy(struct bx_batch *b, const struct bx_batch *from, size_t i)
+{
+	const struct bx_item *f = &from->it[i];
+	struct bx_item *it = bx_batch_add(b, from->lines.data + f->off, f->len, f->seq, f->subseq,
+	    f->ck_ok);
+
+	it->arrival_ms = f->arrival_ms;
+	it->tag = f->tag;
 }
 
 struct range {
@@ -67,6 +86,7 @@ enum jstate { J_QUEUED, J_RUNNING, J_WAITING, J_DONE };
 struct job {
 	struct bx_batch *b;
 	bx_done_fn done;
+	bx_progress_fn progress;
 	void *ctx;
 	struct range *st;   /* the ranges still to run; the last one is next */
 	size_t nst, capst;
@@ -75,6 +95,7 @@ struct job {
 	pid_t pid;
 	int pidfd;
 	int cancel;         /* bx_cancel: not started (again); abandoned once not running */
+	int outfd;          /* the run's standard output, when it is read (event or report) */
 	struct job *next;
 };
 
@@ -90,6 +111,8 @@ struct bx_runner {
 	const char *shname; /* its argv[0]: the path's last part */
 	int pipefail;       /* it takes -o pipefail */
 	struct bx_stats stats;
+	struct json_doc doc;   /* scratch, for the answers */
+	struct buf answer;     /* the last run's answer */
 };
 
 /* NAME when it has a slash, else NAME's first executable file on PATH; NULL when none. */
@@ -192,6 +215,8 @@ bx_new(const struct bx_config *cfg, struct cs_err *err)
 	r->shname = strrchr(r->shell, '/') ? strrchr(r->shell, '/') + 1 : r->shell;
 	r->pipefail = probe_pipefail(r->shell, r->shname);
 	r->cfg.shell = r->shell;
+	json_doc_init(&r->doc, JSON_DEFAULT_DEPTH);
+	buf_init(&r->answer);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0) {
 		cs_err_set(err, "epoll: %s", strerror(errno));
@@ -250,14 +275,17 @@ push(struct job *j, size_t lo, size_t hi)
 }
 
 void
-bx_submit(struct bx_runner *r, struct bx_batch *b, bx_done_fn done, void *ctx)
+bx_submit(struct bx_runner *r, struct bx_batch *b, bx_done_fn done, bx_progress_fn progress,
+    void *ctx)
 {
 	struct job *j = cs_calloc(1, sizeof *j);
 
 	j->b = b;
 	j->done = done;
+	j->progress = progress;
 	j->ctx = ctx;
 	j->pidfd = -1;
+	j->outfd = -1;
 	j->state = J_QUEUED;
 	b->failed = 0;
 	b->abandoned = 0;
@@ -299,7 +327,7 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 	size_t nenv = 0, i, extra = 6;
 	char **envp, num[32];
 	pid_t me = getpid(), pid;
-	int fd, pidfd;
+	int fd, pidfd, outfd = -1, rc;
 	struct epoll_event ev;
 
 	fd = memfd_create("cs-tail-batch", MFD_CLOEXEC);
@@ -307,11 +335,38 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 		cs_err_set(err, "memfd_create: %s", strerror(errno));
 		return -1;
 	}
-	if (cs_write_all(fd, j->b->lines.data + first->off,
-	    last->off + last->len - first->off, NULL) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+	if (r->cfg.event) {
+		/* {"Records":[...]}: each item is one element (its newline left out) */
+		struct buf ev = BUF_INIT;
+
+		buf_adds(&ev, LAMBDA_EVENT_OPEN);
+		for (i = g->lo; i < g->hi; i++) {
+			const struct bx_item *it = &j->b->it[i];
+
+			if (i > g->lo)
+				buf_adds(&ev, LAMBDA_EVENT_SEP);
+			buf_add(&ev, j->b->lines.data + it->off, it->len - 1);
+		}
+		buf_adds(&ev, LAMBDA_EVENT_CLOSE "\n");
+		rc = cs_write_all(fd, ev.data, ev.len, NULL);
+		buf_free(&ev);
+	} else {
+		rc = cs_write_all(fd, j->b->lines.data + first->off,
+		    last->off + last->len - first->off, NULL);
+	}
+	if (rc < 0 || lseek(fd, 0, SEEK_SET) < 0) {
 		cs_err_set(err, "cannot write a batch: %s", strerror(errno));
 		close(fd);
 		return -1;
+	}
+	if (r->cfg.event || r->cfg.report) {
+		/* the answer: the command's standard output, read when it ends */
+		outfd = memfd_create("cs-tail-answer", MFD_CLOEXEC);
+		if (outfd < 0) {
+			cs_err_set(err, "memfd_create: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
 	}
 	while (environ[nenv])
 		nenv++;
@@ -353,7 +408,7 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 			sigaction(SIGTERM, &sa, NULL);
 			sigaction(SIGINT, &sa, NULL);
 			sigaction(SIGPIPE, &sa, NULL);
-			if (dup2(fd, 0) < 0)
+			if (dup2(fd, 0) < 0 || (outfd >= 0 && dup2(outfd, 1) < 0))
 				_exit(127);
 			if (r->pipefail)
 				execve(r->shell, (char *[]){ (char *)r->shname, "-o", "pipefail", "-c",
@@ -378,8 +433,11 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 	free(envp);
 	if (pid < 0) {
 		cs_err_set(err, "fork: %s", strerror(errno));
+		if (outfd >= 0)
+			close(outfd);
 		return -1;
 	}
+	j->outfd = outfd;
 	setpgid(pid, pid);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd >= 0) {
@@ -399,11 +457,18 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 	return 0;
 }
 
-/* The failure line of J's current range, to the on-failure output. */
+/*
+ * Items [LO, HI) of J to the on-failure output: one line with the records,
+ * why (REASON), and Lambda's description of the batch (condition C, after
+ * INVOKES runs).  The items are done then.
+ */
 static int
-write_failure(struct bx_runner *r, struct job *j, const char *reason, struct cs_err *err)
+write_failure(struct bx_runner *r, struct job *j, size_t lo, size_t hi, const char *reason,
+    enum lambda_condition c, unsigned invokes, struct cs_err *err)
 {
-	const struct range *g = &j->st[j->nst - 1];
+	const struct bx_item *first = &j->b->it[lo], *last = &j->b->it[hi - 1];
+	struct lambda_batch_info bi = { j->b->shard, first->seq, last->seq, first->arrival_ms,
+	    last->arrival_ms, hi - lo, r->cfg.stream_arn };
 	struct buf b = BUF_INIT;
 	size_t i;
 	int rc = 0;
@@ -413,16 +478,17 @@ write_failure(struct bx_runner *r, struct job *j, const char *reason, struct cs_
 	buf_adds(&b, ",\"shardId\":");
 	json_escape(&b, j->b->shard, strlen(j->b->shard));
 	buf_adds(&b, ",\"firstSequenceNumber\":");
-	json_escape(&b, j->b->it[g->lo].seq, strlen(j->b->it[g->lo].seq));
+	json_escape(&b, first->seq, strlen(first->seq));
 	buf_adds(&b, ",\"lastSequenceNumber\":");
-	json_escape(&b, j->b->it[g->hi - 1].seq, strlen(j->b->it[g->hi - 1].seq));
-	buf_printf(&b, ",\"count\":%zu,\"reason\":", g->hi - g->lo);
+	json_escape(&b, last->seq, strlen(last->seq));
+	buf_printf(&b, ",\"count\":%zu,\"reason\":", hi - lo);
 	json_escape(&b, reason, strlen(reason));
+	lambda_failure_members(&b, c, invokes, &bi);
 	buf_adds(&b, ",\"records\":[");
-	for (i = g->lo; i < g->hi; i++) {
+	for (i = lo; i < hi; i++) {
 		const struct bx_item *it = &j->b->it[i];
 
-		if (i > g->lo)
+		if (i > lo)
 			buf_addc(&b, ',');
 		/* each line is one JSON value: drop its newline */
 		buf_add(&b, j->b->lines.data + it->off, it->len - 1);
@@ -438,9 +504,21 @@ write_failure(struct bx_runner *r, struct job *j, const char *reason, struct cs_
 		cs_err_set(err, "cannot write the failure output: %s", strerror(errno));
 		rc = -1;
 	}
-	j->b->failed += g->hi - g->lo;
 	buf_free(&b);
+	if (rc == 0) {
+		j->b->failed += hi - lo;
+		if (j->progress)
+			j->progress(j->ctx, j->b, lo, hi);
+	}
 	return rc;
+}
+
+/* Items [LO, HI) of J delivered. */
+static void
+delivered(struct job *j, size_t lo, size_t hi)
+{
+	if (lo < hi && j->progress)
+		j->progress(j->ctx, j->b, lo, hi);
 }
 
 static unsigned
@@ -451,20 +529,124 @@ backoff(const struct bx_runner *r, unsigned attempt)
 	return w > 30000 ? 30000 : (unsigned)w;
 }
 
+/* A failure that cannot be written: the batch stays undone, nothing more is started. */
+static int
+unwritten(struct bx_runner *r, struct job *j)
+{
+	/*
+	 * The records are nowhere: the batch stays undone (handed back
+	 * abandoned, so no checkpoint moves past it) and nothing more is
+	 * started.
+	 */
+	r->draining = 1;
+	j->state = J_QUEUED;
+	return -1;
+}
+
+/* The answer of the run that just ended into r->answer (at most ANSWER_MAX + 1 bytes). */
+static void
+read_answer(struct bx_runner *r, struct job *j)
+{
+	struct stat st;
+	size_t n;
+	ssize_t k;
+
+	buf_reset(&r->answer);
+	if (j->outfd < 0)
+		return;
+	if (fstat(j->outfd, &st) == 0 && st.st_size > 0) {
+		n = (size_t)st.st_size > ANSWER_MAX ? ANSWER_MAX + 1 : (size_t)st.st_size;
+		buf_grow(&r->answer, n);
+		k = pread(j->outfd, r->answer.data, n, 0);
+		r->answer.len = k > 0 ? (size_t)k : 0;
+		r->answer.data[r->answer.len] = '\0';
+	}
+	close(j->outfd);
+	j->outfd = -1;
+}
+
+static const char *
+item_seq(void *ctx, size_t i)
+{
+	const struct bx_item *it = ctx;
+
+	return it[i].seq;
+}
+
+/*
+ * The answer reported items from LOWEST (absolute) of the current range G
+ * as failed: what is before it is done; the rest is retried (with bisect:
+ * the reported record alone, then those after it), or when G's retries
+ * are spent, written to the on-failure output.
+ */
+static int
+partial(struct bx_runner *r, struct job *j, size_t k, struct cs_err *err)
+{
+	struct range g = j->st[j->nst - 1], *top;
+	char reason[256];
+	size_t end;
+
+	j->nst--;
+	delivered(j, g.lo, k);
+	if (r->cfg.bisect && g.hi - k > 1) {
+		/* the reported record alone (its pieces, in NDJSON), then the rest afresh */
+		for (end = k + 1; end < g.hi && strcmp(j->b->it[end].seq, j->b->it[k].seq) == 0; end++)
+			;
+		if (end < g.hi)
+			push(j, end, g.hi);
+		push(j, k, end);
+	} else {
+		push(j, k, g.hi);
+	}
+	top = &j->st[j->nst - 1];
+	top->attempt = g.attempt;
+	if (g.attempt <= r->cfg.max_retries) {
+		j->state = J_WAITING;
+		j->due = cs_now_ms() + backoff(r, g.attempt);
+		return 0;
+	}
+	snprintf(reason, sizeof reason, "the answer reported %.80s as failed, after %u attempts",
+	    j->b->it[k].seq, g.attempt);
+	if (write_failure(r, j, top->lo, top->hi, reason, LAMBDA_RETRIES_EXHAUSTED, g.attempt,
+	    err) < 0)
+		return unwritten(r, j);
+	j->nst--;
+	j->state = j->nst ? J_QUEUED : J_DONE;
+	return 0;
+}
+
 /* A run of J ended with wait status ST. */
 static int
 run_ended(struct bx_runner *r, struct job *j, int st, struct cs_err *err)
 {
 	struct range g = j->st[j->nst - 1];
-	char reason[128];
+	struct lambda_answer a;
+	struct cs_err why;
+	struct buf said = BUF_INIT;
+	char reason[512];
+	int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
 
 	r->running--;
 	if (j->pidfd >= 0)
 		close(j->pidfd);    /* also leaves the epoll set */
 	j->pidfd = -1;
 	j->pid = 0;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+	read_answer(r, j);
+	why.msg[0] = '\0';
+	if (ok && r->cfg.report) {
+		if (r->answer.len > ANSWER_MAX) {
+			cs_err_set(&why, "the answer is longer than %u bytes", ANSWER_MAX);
+			ok = 0;
+		} else if (lambda_answer_parse(&r->doc, r->answer.data ? r->answer.data : "",
+		    r->answer.len, item_seq, j->b->it + g.lo, g.hi - g.lo, &a, &why) < 0) {
+			ok = 0;
+		} else if (a.failures) {
+			return partial(r, j, g.lo + a.lowest, err);
+		}
+	}
+	if (ok) {
 		j->nst--;
+		delivered(j, g.lo, g.hi);
 	} else if (r->cfg.bisect && g.hi - g.lo > 1) {
 		size_t mid = g.lo + (g.hi - g.lo) / 2;
 
@@ -477,25 +659,69 @@ run_ended(struct bx_runner *r, struct job *j, int st, struct cs_err *err)
 		j->due = cs_now_ms() + backoff(r, g.attempt);
 		return 0;
 	} else {
-		if (WIFEXITED(st))
+		if (why.msg[0])
+			snprintf(reason, sizeof reason, "%.400s, after %u attempts", why.msg, g.attempt);
+		else if (WIFEXITED(st))
 			snprintf(reason, sizeof reason, "exit status %d after %u attempts",
 			    WEXITSTATUS(st), g.attempt);
 		else
 			snprintf(reason, sizeof reason, "killed by signal %d after %u attempts",
 			    WTERMSIG(st), g.attempt);
-		if (write_failure(r, j, reason, err) < 0) {
-			/*
-			 * The records are nowhere: the batch stays undone (handed
-			 * back abandoned, so no checkpoint moves past it) and
-			 * nothing more is started.
-			 */
-			r->draining = 1;
-			j->state = J_QUEUED;
-			return -1;
+		/* what the command said of it (Lambda's error document, from scripts/lambda-run) */
+		if (!why.msg[0] && r->answer.len) {
+			lambda_error_text(&r->doc, r->answer.data, r->answer.len, &said);
+			if (said.len) {
+				size_t n = strlen(reason), bad;
+
+				snprintf(reason + n, sizeof reason - n, ": %s", said.data);
+				/* not cut inside a UTF-8 sequence */
+				if (!utf8_valid(reason, strlen(reason), &bad))
+					reason[bad] = '\0';
+			}
+			buf_free(&said);
 		}
+		if (write_failure(r, j, g.lo, g.hi, reason, LAMBDA_RETRIES_EXHAUSTED, g.attempt,
+		    err) < 0)
+			return unwritten(r, j);
 		j->nst--;
 	}
 	j->state = j->nst ? J_QUEUED : J_DONE;
+	return 0;
+}
+
+/*
+ * Before a run: the records at the head of J's next ranges that arrived
+ * more than max_age_s ago go to the on-failure output unrun, and the
+ * shard moves on.  -1 with err when that cannot be written.
+ */
+static int
+expire(struct bx_runner *r, struct job *j, struct cs_err *err)
+{
+	struct timespec ts;
+	int64_t limit;
+	char reason[128];
+	struct range *g;
+	size_t k;
+
+	if (!r->cfg.max_age_s)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	limit = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)r->cfg.max_age_s * 1000;
+	while (j->nst) {
+		g = &j->st[j->nst - 1];
+		for (k = g->lo; k < g->hi; k++)
+			if (!j->b->it[k].arrival_ms || j->b->it[k].arrival_ms >= limit)
+				break;
+		/* a KPL aggregate's pieces share one arrival: they go together */
+		if (k == g->lo)
+			return 0;
+		snprintf(reason, sizeof reason, "older than --max-record-age (%u s)", r->cfg.max_age_s);
+		if (write_failure(r, j, g->lo, k, reason, LAMBDA_RECORD_TOO_OLD, g->attempt, err) < 0)
+			return unwritten(r, j);
+		g->lo = k;
+		if (g->lo == g->hi)
+			j->nst--;
+	}
 	return 0;
 }
 
@@ -526,6 +752,9 @@ bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err)
 			}
 			j->state = J_QUEUED;
 		}
+		if (j->state == J_QUEUED && !r->draining && !j->cancel &&
+		    r->running < r->cfg.parallel && expire(r, j, err) < 0)
+			*fatal = 1;
 		if (j->state == J_QUEUED && j->nst == 0)
 			j->state = J_DONE;
 		if (j->state == J_QUEUED && !r->draining && !j->cancel && r->running < r->cfg.parallel &&
@@ -580,6 +809,9 @@ bx_cancel(struct bx_runner *r, const char *shard)
 		if (j->pidfd >= 0)
 			close(j->pidfd);
 		j->pidfd = -1;
+		if (j->outfd >= 0)
+			close(j->outfd);
+		j->outfd = -1;
 		r->running--;
 		j->state = J_QUEUED;   /* handed back as abandoned by the next bx_poll */
 	}
@@ -608,6 +840,9 @@ bx_abandon(struct bx_runner *r)
 		if (j->pidfd >= 0)
 			close(j->pidfd);
 		j->pidfd = -1;
+		if (j->outfd >= 0)
+			close(j->outfd);
+		j->outfd = -1;
 		r->running--;
 		j->state = J_QUEUED;   /* handed back as abandoned by the next bx_poll */
 	}
@@ -635,6 +870,8 @@ bx_free(struct bx_runner *r, struct cs_err *err)
 	if (r->write_failed)
 		rc = -1;
 	close(r->epfd);
+	json_doc_free(&r->doc);
+	buf_free(&r->answer);
 	free(r->shell);
 	free(r);
 	return rc;

@@ -22,6 +22,17 @@
  * after a backoff up to max_retries times; with bisect, a failed batch
  * of more than one record is first split in halves, each run on its own
  * (left first), down to the record that fails.
+ *
+ * As Lambda's trigger (lib/lambda.h): with event, the items are the
+ * records of Lambda's Kinesis event and the command is given
+ * {"Records":[...]}; with report, the command's standard output is its
+ * answer (ReportBatchItemFailures): the items before the lowest sequence
+ * number it reports are done, the rest is retried (with bisect, the
+ * reported record alone first, then the ones after it); an answer that
+ * does not parse fails the run.  With max_age_s, the records at the head
+ * of a range that arrived longer ago than that are written to the
+ * on-failure output unrun ("RecordAgeExceeded") before each run.  Each
+ * on-failure line carries Lambda's description of the batch.
  */
 #ifndef CS_BATCHEXEC_H
 #define CS_BATCHEXEC_H
@@ -37,6 +48,8 @@ struct bx_item {
 	long subseq;       /* a user record of a KPL aggregate but its last: its index; else -1 */
 	int ck_ok;         /* the last piece of a Kinesis record (a checkpoint may stop after it;
 	                      after another piece of an aggregate, with its SUBSEQ) */
+	int64_t arrival_ms; /* its approximate arrival time, unix ms (0: not known) */
+	uint64_t tag;      /* the caller's, copied along */
 };
 
 struct bx_batch {
@@ -52,9 +65,14 @@ struct bx_batch {
 
 void bx_batch_init(struct bx_batch *b, const char *shard);
 void bx_batch_free(struct bx_batch *b);
-/* Append one record: LINE (with its newline), its sequence number and sub-sequence number. */
-void bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, long subseq,
-    int ck_ok);
+/*
+ * Append one record: LINE (with its newline), its sequence number and
+ * sub-sequence number.  The new item (arrival_ms, tag 0).
+ */
+struct bx_item *bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq,
+    long subseq, int ck_ok);
+/* Append item I of batch FROM to B, all of it. */
+void bx_batch_copy(struct bx_batch *b, const struct bx_batch *from, size_t i);
 
 struct bx_config {
 	const char *cmd;
@@ -65,10 +83,16 @@ struct bx_config {
 	unsigned backoff_ms;      /* first wait before a retry, doubled each time (capped at 30 s) */
 	const char *on_failure;   /* file (appended to), or NULL: the failure line on stderr */
 	const char *shell;        /* the shell (a path, or a name looked up on PATH); NULL: bash, else /bin/sh */
+	int event;                /* items are Lambda event records, given as {"Records":[...]} */
+	int report;               /* the command's stdout is a ReportBatchItemFailures answer */
+	unsigned max_age_s;       /* older records go to on-failure unrun (0: no limit) */
+	const char *stream_arn;   /* for the on-failure lines (NULL: left out) */
 };
 
 /* Called when a batch is done: delivered, or its failures written.  The runner no longer uses B. */
 typedef void (*bx_done_fn)(void *ctx, struct bx_batch *b);
+/* Items [LO, HI) of B are done (delivered, or written to the on-failure output), before the batch is. */
+typedef void (*bx_progress_fn)(void *ctx, struct bx_batch *b, size_t lo, size_t hi);
 
 struct bx_runner;
 
@@ -80,8 +104,13 @@ struct bx_runner *bx_new(const struct bx_config *cfg, struct cs_err *err);
 const char *bx_shell(const struct bx_runner *r, int *pipefail);
 /* Close the on-failure file; -1 with err when a write failed.  Kills what still runs. */
 int bx_free(struct bx_runner *r, struct cs_err *err);
-/* Queue B (consumed until DONE is called).  Batches run in the order submitted as slots free. */
-void bx_submit(struct bx_runner *r, struct bx_batch *b, bx_done_fn done, void *ctx);
+/*
+ * Queue B (consumed until DONE is called).  Batches run in the order
+ * submitted as slots free.  PROGRESS (may be NULL) is told of the items
+ * done as they are.
+ */
+void bx_submit(struct bx_runner *r, struct bx_batch *b, bx_done_fn done, bx_progress_fn progress,
+    void *ctx);
 /* An fd that becomes readable when a child ends (for aws_run's extra fd). */
 int bx_fd(const struct bx_runner *r);
 /*

@@ -4,6 +4,24 @@
 
 #include "lambda.h"
 
+/* S[0..n) onto OUT with each byte that is not valid UTF-8 as U+FFFD. */
+static void
+add_lossy(struct buf *out, const char *s, size_t n)
+{
+	size_t bad;
+
+	while (n) {
+		if (utf8_valid(s, n, &bad)) {
+			buf_add(out, s, n);
+			break;
+		}
+		buf_add(out, s, bad);
+		buf_adds(out, "\xef\xbf\xbd");
+		s += bad + 1;
+		n -= bad + 1;
+	}
+}
+
 /* S[0..n) as a JSON string; a byte that is not valid UTF-8 becomes U+FFFD. */
 static void
 escape_lossy(struct buf *out, const char *s, size_t n)
@@ -15,16 +33,7 @@ escape_lossy(struct buf *out, const char *s, size_t n)
 		json_escape(out, s, n);
 		return;
 	}
-	while (n) {
-		if (utf8_valid(s, n, &bad)) {
-			buf_add(&clean, s, n);
-			break;
-		}
-		buf_add(&clean, s, bad);
-		buf_adds(&clean, "\xef\xbf\xbd");
-		s += bad + 1;
-		n -= bad + 1;
-	}
+	add_lossy(&clean, s, n);
 	json_escape(out, clean.data ? clean.data : "", clean.len);
 	buf_free(&clean);
 }
@@ -182,4 +191,35 @@ lambda_failure_members(struct buf *out, enum lambda_condition c, unsigned invoke
 		str(out, bi->stream_arn);
 	}
 	buf_addc(out, '}');
+}
+
+void
+lambda_error_text(struct json_doc *doc, const char *text, size_t n, struct buf *out)
+{
+	const char *nl;
+	int type, msg;
+
+	while (n && strchr(" \t\r\n", *text) && *text) {
+		text++;
+		n--;
+	}
+	if (n && json_parse(doc, text, n) == 0 && doc->tok[0].type == JSON_OBJECT &&
+	    (msg = json_obj_get(doc, 0, "errorMessage", 12)) >= 0 &&
+	    doc->tok[msg].type == JSON_STRING) {
+		type = json_obj_get(doc, 0, "errorType", 9);
+		if (type >= 0 && doc->tok[type].type == JSON_STRING) {
+			json_str_decode(doc, type, out);
+			buf_adds(out, ": ");
+		}
+		json_str_decode(doc, msg, out);
+		return;
+	}
+	nl = memchr(text, '\n', n);
+	if (nl)
+		n = (size_t)(nl - text);
+	if (n && text[n - 1] == '\r')
+		n--;
+	if (n > 300)
+		n = 300;
+	add_lossy(out, text, n);
 }

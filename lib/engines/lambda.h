@@ -104,4 +104,11 @@ struct lambda_batch_info {
 void lambda_failure_members(struct buf *out, enum lambda_condition c, unsigned invokes,
     const struct lambda_batch_info *bi);
 
+/*
+ * What a failed run said, in one line onto OUT: "errorType: errorMessage"
+ * of Lambda's error document (as scripts/lambda-run writes it), else the
+ * first line of TEXT[0..n), at most 300 bytes; valid UTF-8 either way.
+ */
+void lambda_error_text(struct json_doc *doc, const char *text, size_t n, struct buf *out);
+
 #endif

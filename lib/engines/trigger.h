@@ -6,18 +6,27 @@
  * (lib/batchexec.h) one batch per shard at a time, so each shard's
  * batches run in order while shards run in parallel.
  *
+ * With lanes > 1 (Lambda's ParallelizationFactor) each shard's records
+ * are routed by the hash of their partition key to one of that many
+ * lanes, each batched on its own: up to that many batches of a shard run
+ * at once, and the records of one key stay in order.  The checkpoint then
+ * moves only past records that are done, and every record before them.
+ *
  * It pushes back on the shard reader: a shard is held (SR_HOLD) once a
  * whole batch waits behind the running one, and at its end until its last
  * batch is done; it is released (sr_release) when its queue is low again.
  *
  * It is the shard reader's consumer (tg_records is an sr_records_fn):
- * each record is formatted as cs-tail's output lines (lib/tailfmt.h) and
- * queued; the caller only wires reader, trigger and runner together.
+ * each record is formatted as cs-tail's output lines (lib/tailfmt.h), or
+ * as one record of Lambda's event (lib/lambda.h), and queued; the caller
+ * only wires reader, trigger and runner together.
  *
- * When a batch is done, done() is told the last sequence number of it
- * that a checkpoint may move to (the last Kinesis record of it not left
- * undone, and the sub-sequence number of its last user record done when
- * the batch ends inside a KPL aggregate, -1 otherwise); when a closed shard's last batch is done, end() is called
+ * As records are done (delivered, or written to the on-failure output),
+ * checkpoint() is told the last sequence number a checkpoint may move to:
+ * the last Kinesis record done with every record before it, and the
+ * sub-sequence number of its last user record done when that is inside a
+ * KPL aggregate, -1 otherwise.  When a batch is done, done() is told (for
+ * counting); when a closed shard's last record is done, end() is called
  * (the checkpoint may mark the shard finished).
  */
 #ifndef CS_TRIGGER_H
@@ -26,16 +35,17 @@
 #include <stddef.h>
 
 #include "batchexec.h"
+#include "lambda.h"
 #include "shardreader.h"
 #include "tailfmt.h"
 
 /*
  * B done (delivered, or its failures written; or abandoned by a shutdown,
- * B->abandoned set).  LAST: the sequence number a checkpoint may move to,
- * or NULL (always NULL for an abandoned batch).  B is freed after.
+ * B->abandoned set).  B is freed after.
  */
-typedef void (*tg_done_fn)(void *ctx, const struct bx_batch *b, const char *last,
-    long last_subseq);
+typedef void (*tg_done_fn)(void *ctx, const struct bx_batch *b);
+/* The checkpoint of SHARD may move to SEQ (inside it, after user record SUBSEQ, when >= 0). */
+typedef void (*tg_checkpoint_fn)(void *ctx, const char *shard, const char *seq, long subseq);
 /* Every record of the closed shard SHARD is done. */
 typedef void (*tg_end_fn)(void *ctx, const char *shard);
 /* A record that could not be formatted as it should (it was queued as it is): MSG, one line. */
@@ -51,6 +61,9 @@ struct tg_config {
 	tg_end_fn end;
 	tg_warn_fn warn;
 	void *ctx;
+	tg_checkpoint_fn checkpoint;
+	unsigned lanes;            /* batches of one shard at once, by key (0: 1) */
+	const struct lambda_source *lambda;   /* NULL: NDJSON lines; else Lambda's event records */
 };
 
 struct trigger;
@@ -78,6 +91,8 @@ void tg_begin(struct trigger *tg, const char *shard);
 /* Queue LINE[0..len) (its newline included) of record SEQ; LAST_PIECE: the record's last line. */
 void tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
     int last_piece);
+/* The lane (0..lanes-1) the records of partition key KEY[0..n) go to. */
+unsigned tg_lane_of(const char *key, size_t n, unsigned lanes);
 /* AT_END: the shard is closed and that was its last answer. */
 enum sr_verdict tg_end(struct trigger *tg, int at_end);
 
@@ -87,9 +102,9 @@ unsigned long long tg_copied(const struct trigger *tg);
 int tg_tick(struct trigger *tg);
 /*
  * Shared reading: SHARD is not ours any more (its lease was lost).  Its
- * queued records are dropped and its batch with the runner is cancelled
- * (killed when running, bx_cancel); done() gets no sequence number for it
- * (the next owner reads it again).
+ * queued records are dropped and forgotten; its batches with the runner
+ * are cancelled (killed when running, bx_cancel) and move no checkpoint
+ * (the next owner reads them again).
  */
 void tg_drop(struct trigger *tg, const char *shard);
 /* Shutdown: no batch is started any more (the queues stay as they are). */

@@ -21,18 +21,24 @@ static unsigned long batches, records, bad_size, split;
 static char last_seq[32];
 
 static void
-done(void *ctx, const struct bx_batch *b, const char *last, long last_subseq)
+done(void *ctx, const struct bx_batch *b)
 {
 	(void)ctx;
-	(void)last_subseq;
 	batches++;
 	records += b->n;
 	if (b->n > SIZE || b->n == 0)
 		bad_size++;
 	if (b->n && !b->it[b->n - 1].ck_ok)
 		split++;
-	if (last)
-		snprintf(last_seq, sizeof last_seq, "%s", last);
+}
+
+static void
+checkpoint(void *ctx, const char *shard, const char *last, long last_subseq)
+{
+	(void)last_subseq;
+	(void)ctx;
+	(void)shard;
+	snprintf(last_seq, sizeof last_seq, "%s", last);
 }
 
 static void
@@ -73,6 +79,7 @@ main(void)
 	tc.bx = bx;
 	tc.done = done;
 	tc.end = end;
+	tc.checkpoint = checkpoint;
 	tg = tg_new(&tc);
 
 	/* one answer: every 7th record is a KPL aggregate of three lines */
