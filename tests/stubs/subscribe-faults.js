@@ -1,0 +1,121 @@
+// subscribe-faults.js PORTFILE LOGFILE - a loopback stand-in for what no
+// local Kinesis offers: SubscribeToShard answers that go wrong.  One closed
+// shard of 12 records (sequence numbers 101..112).  Its subscriptions, in
+// turn: the first sends records 101..104, then a frame whose CRC is wrong;
+// the second an exception event (InternalFailure); the third the records
+// after the StartingPosition it was asked for, then the shard's last event
+// (no ContinuationSequenceNumber, no children).  The other calls get what a
+// reader needs (stream ARN, an ACTIVE consumer, the shard list), over
+// HTTP/1.1 or HTTP/2 (by prior knowledge) on the same port.  Each
+// SubscribeToShard body is logged, one line each.
+'use strict';
+const fs = require('fs');
+const net = require('net');
+const http = require('http');
+const http2 = require('http2');
+
+const [portFile, logFile] = process.argv.slice(2);
+const crcTable = new Int32Array(256).map((_, n) => {
+	let c = n;
+	for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+	return c;
+});
+const crc32 = (b) => {
+	let c = -1;
+	for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
+	return (c ^ -1) >>> 0;
+};
+function frame(headers, payload) {
+	const hs = Buffer.concat(Object.entries(headers).map(([k, v]) => {
+		const kb = Buffer.from(k), vb = Buffer.from(v), h = Buffer.alloc(1 + kb.length + 3 + vb.length);
+		h[0] = kb.length; kb.copy(h, 1); h[1 + kb.length] = 7;
+		h.writeUInt16BE(vb.length, 2 + kb.length); vb.copy(h, 4 + kb.length);
+		return h;
+	}));
+	const p = Buffer.from(payload), total = 12 + hs.length + p.length + 4, b = Buffer.alloc(total);
+	b.writeUInt32BE(total, 0); b.writeUInt32BE(hs.length, 4);
+	b.writeUInt32BE(crc32(b.subarray(0, 8)), 8);
+	hs.copy(b, 12); p.copy(b, 12 + hs.length);
+	b.writeUInt32BE(crc32(b.subarray(0, total - 4)), total - 4);
+	return b;
+}
+const record = (seq) => ({ SequenceNumber: String(seq), PartitionKey: 'k',
+	Data: Buffer.from(JSON.stringify({ n: seq - 101 })).toString('base64'),
+	ApproximateArrivalTimestamp: Date.now() / 1000 });
+const event = (recs, cont) => frame({ ':message-type': 'event', ':event-type': 'SubscribeToShardEvent',
+	':content-type': 'application/json' }, JSON.stringify({ Records: recs, MillisBehindLatest: 0,
+	ContinuationSequenceNumber: cont, ...(cont ? {} : { ChildShards: [] }) }));
+const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => record(a + i));
+
+let subscriptions = 0;
+function answer(target, body, send) {
+	const op = (target || '').split('.')[1];
+	const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/s';
+	if (op === 'SubscribeToShard') {
+		fs.appendFileSync(logFile, body + '\n');
+		const n = ++subscriptions, start = JSON.parse(body).StartingPosition;
+		const from = start.Type === 'AFTER_SEQUENCE_NUMBER' ? Number(start.SequenceNumber) + 1 : 101;
+		if (n === 1) {
+			const bad = event([], '104');
+			bad[bad.length - 1] ^= 0xff;
+			return send(200, 'application/vnd.amazon.eventstream', [event(range(101, 104), '104'), bad]);
+		}
+		if (n === 2)
+			return send(200, 'application/vnd.amazon.eventstream', [frame({ ':message-type': 'exception',
+				':exception-type': 'InternalFailure', ':content-type': 'application/json' },
+				'{"message":"stub failure"}')]);
+		return send(200, 'application/vnd.amazon.eventstream', [event(range(from, 112), '112'), event([], null)]);
+	}
+	const json = {
+		DescribeStreamSummary: { StreamDescriptionSummary: { StreamARN: arn, StreamName: 's', StreamStatus: 'ACTIVE' } },
+		DescribeStreamConsumer: { ConsumerDescription: { ConsumerName: 'c', ConsumerARN: arn + '/consumer/c:1',
+			ConsumerStatus: 'ACTIVE' } },
+		ListShards: { Shards: [{ ShardId: 'shardId-000000000000',
+			HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' },
+			SequenceNumberRange: { StartingSequenceNumber: '100', EndingSequenceNumber: '999' } }] },
+	}[op];
+	if (json) return send(200, 'application/x-amz-json-1.1', [JSON.stringify(json)]);
+	send(400, 'application/x-amz-json-1.1', [JSON.stringify({ __type: 'InvalidArgumentException', message: 'stub: ' + op })]);
+}
+
+const h1 = http.createServer((req, res) => {
+	let body = '';
+	req.on('data', (d) => { body += d; });
+	req.on('end', () => answer(req.headers['x-amz-target'], body, (status, type, parts) => {
+		res.writeHead(status, { 'Content-Type': type });
+		for (const p of parts) res.write(p);
+		res.end();
+	}));
+});
+const h2 = http2.createServer();
+h2.on('stream', (stream, headers) => {
+	let body = '';
+	stream.on('data', (d) => { body += d; });
+	stream.on('end', () => answer(headers['x-amz-target'], body, (status, type, parts) => {
+		stream.respond({ ':status': status, 'content-type': type });
+		for (const p of parts) stream.write(p);
+		setTimeout(() => stream.end(), 100);
+	}));
+});
+// one port for both: HTTP/2 connections (they open with the preface) are
+// relayed to the HTTP/2 server on a port of its own, the others handed to
+// the HTTP/1.1 one
+h2.listen(0, '127.0.0.1', () => {
+	const server = net.createServer((sock) => {
+		sock.once('data', (b) => {
+			if (b.toString('latin1').startsWith('PRI * HTTP/2.0')) {
+				const up = net.connect(h2.address().port, '127.0.0.1');
+				up.write(b);
+				sock.pipe(up).pipe(sock);
+				up.on('error', () => sock.destroy());
+				sock.on('error', () => up.destroy());
+			} else {
+				sock.pause();
+				sock.unshift(b);
+				h1.emit('connection', sock);
+				sock.resume();
+			}
+		});
+	});
+	server.listen(0, '127.0.0.1', () => fs.writeFileSync(portFile, String(server.address().port)));
+});
