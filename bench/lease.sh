@@ -140,20 +140,20 @@ cat <<EOF
 Cost: two workers (bin/cs-tail, default --failover-time 10000) share a
 $SHARDS-shard stream while cs-put puts 100 records/s; the requests of the
 start and of leaving are cancelled out (a run of $((steady_ms / 1000)) s more than
-another, same setup).  Per lease per minute in the steady state:
+another, same setup).  In the steady state:
 
 | | cs-tail | KCL 2.x defaults |
 |---|---:|---:|
-| all lease-table requests | **$(per "$steady_req" "$steady_ms")** | |
-| renewals (every failover/3) | $(per "$renewals" "$steady_ms") | 18.2 (every 3.3 s) |
-| checkpoints (at most 5/s per shard, with records) | $(per "$cks" "$steady_ms") | as the application calls |
-| table scans, per worker per minute | $(awk -v n="$scans" -v ms="$steady_ms" 'BEGIN { printf "%.1f", n / 2 / (ms / 60000) }') (every failover/6) | 3 (taker every 20 s) |
+| writes per lease per minute: renewals, a checkpoint riding on one | **$(per $((renewals + cks)) "$steady_ms")** | 18.2 renewals (every 3.3 s), plus one write per checkpoint the application makes |
+| table scans per worker per minute | $(awk -v n="$scans" -v ms="$steady_ms" 'BEGIN { printf "%.1f", n / 2 / (ms / 60000) }') (every failover/6) | 3 (the taker, every 20 s) |
+| all lease-table requests per lease per minute (2 workers, $SHARDS leases) | **$(per "$steady_req" "$steady_ms")** | $(awk -v l="$SHARDS" 'BEGIN { printf "%.1f", 18.2 + 3 * 2 / l }'), plus the checkpoints |
 
-Takes in the steady state (the long run's less the short one's): $takes.
-cs-tail scans the table six times
-as often as the KCL's taker to bound a failover by the failover time plus
-a third of it (the KCL: plus twice the failover time); a scan of a table of
-$SHARDS leases is one request.
+Of the writes, $(per "$cks" "$steady_ms") per lease per minute carried a checkpoint (records
+kept coming); takes in the steady state: $takes.  cs-tail reads the table six
+times as often as the KCL's taker, to bound a failover by the failover
+time plus a third of it (the KCL: plus twice the failover time); a scan
+of a table of $SHARDS leases is one request.  The machine's load average
+at the end of the run: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores, shared with other work).
 
 Failover: three workers with --failover-time $FAILOVER on a 6-shard stream,
 cs-put putting 300 records/s; $KILLS times one worker was killed (SIGKILL),
