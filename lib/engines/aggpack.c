@@ -134,7 +134,7 @@ place(struct aggpack *p, const struct agg_user *u)
 	p->last_ctx = u->ctx;
 	p->last_data = u->data;
 	p->last_key = u->key;
-	p->last_hash = aggpack_hash(u);
+	p->last_hash = u->hash ? *u->hash : aggpack_hash(u);
 	p->last_shard = p->m ? shardmap_find(p->m, p->last_hash) : -1;
 }
 
@@ -177,6 +177,12 @@ aggpack_cost(struct aggpack *p, const struct agg_user *u, int *new_entry, size_t
 			*growth = size + strlen(AGG_PARTITION_KEY) - e->bytes;
 		}
 	}
+}
+
+long
+aggpack_cost_shard(const struct aggpack *p)
+{
+	return p->have_last ? p->last_shard : -1;
 }
 
 static struct kpl_builder *

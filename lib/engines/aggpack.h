@@ -38,6 +38,7 @@ struct agg_user {
 	const char *data;
 	size_t len;
 	void *ctx;               /* the caller's */
+	const phash_u128 *hash;  /* its hash key worked out before (aggpack_hash), or NULL */
 };
 
 /* One Kinesis record of the request, as aggpack_entry gives it. */
@@ -65,6 +66,8 @@ phash_u128 aggpack_hash(const struct agg_user *u);
  * PutRecords counts them) the request would grow by.
  */
 void aggpack_cost(struct aggpack *p, const struct agg_user *u, int *new_entry, size_t *growth);
+/* The shard (index in the map) the record of the last aggpack_cost maps to, -1: none. */
+long aggpack_cost_shard(const struct aggpack *p);
 void aggpack_add(struct aggpack *p, const struct agg_user *u);
 /* Entries so far, and bytes (data and partition keys). */
 size_t aggpack_count(const struct aggpack *p);

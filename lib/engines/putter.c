@@ -40,6 +40,8 @@ struct rec {
 	char *data, *key, *ehk;
 	size_t len, keylen;
 	long subseq;             /* its index in the aggregate it was last sent in, -1: plain */
+	uint64_t hash_hi, hash_lo; /* aggregating: its hash key, when HASHED (the pool aligns to 8) */
+	int hashed;
 	char *res_a, *res_b;     /* shard id + sequence number, or code + message */
 	struct shared_res *res;  /* or these, shared by the records of one aggregate */
 };
@@ -117,7 +119,93 @@ struct putter {
 	struct buf tmp;
 	struct pool pool;        /* the records */
 	struct aggpack *agg;     /* AGGREGATE_BYTES: the packer */
+	/* AGGREGATE_BYTES: each shard's write allowance, a token bucket of one second's worth */
+	struct shard_rate {
+		double bytes, recs;
+		uint64_t ms;
+	} *rates;
+	size_t nrates;
+	unsigned long rates_loads;  /* the map they are of (its loads) */
+	unsigned long *blocked;     /* blocked[s] == blocked_gen: shard s out of allowance this build */
+	size_t nblocked;
+	unsigned long blocked_gen;
 };
+
+/* Kinesis's write limits per shard (PutRecords beyond them is throttled) */
+#define SHARD_BYTES_PER_S (1024.0 * 1024.0)
+#define SHARD_RECORDS_PER_S 1000.0
+
+/* Shard S's allowance at NOW, NULL when not known (no map, or a shard not in it). */
+static struct shard_rate *
+shard_rate(struct putter *p, long s, uint64_t now)
+{
+	struct shardmap *m = p->cfg.map;
+	struct shard_rate *r;
+	double dt;
+
+	if (s < 0 || !m)
+		return NULL;
+	if (p->rates_loads != m->loads || p->nrates < m->nshards) {
+		free(p->rates);
+		p->nrates = m->nshards;
+		p->rates = cs_calloc(p->nrates + 1, sizeof *p->rates);
+		p->rates_loads = m->loads;
+	}
+	if ((size_t)s >= p->nrates)
+		return NULL;
+	r = &p->rates[s];
+	if (!r->ms) {
+		r->bytes = SHARD_BYTES_PER_S;
+		r->recs = SHARD_RECORDS_PER_S;
+	} else if (now > r->ms) {
+		dt = (double)(now - r->ms) / 1000.0;
+		r->bytes = r->bytes + dt * SHARD_BYTES_PER_S;
+		if (r->bytes > SHARD_BYTES_PER_S)
+			r->bytes = SHARD_BYTES_PER_S;
+		r->recs = r->recs + dt * SHARD_RECORDS_PER_S;
+		if (r->recs > SHARD_RECORDS_PER_S)
+			r->recs = SHARD_RECORDS_PER_S;
+	}
+	r->ms = now;
+	return r;
+}
+
+/*
+ * 0 when sending BYTES more (and one more Kinesis record when ENTRY) to
+ * shard S now would go past its write limits: *WAKE is then when it
+ * would not.  Aggregating, cs-put paces each shard as the KPL does: what
+ * it sends beyond the limits would only come back throttled, and the
+ * backoff of the retries would leave the shard idle.
+ */
+static int
+rate_allows(struct putter *p, long s, int entry, size_t bytes, uint64_t now, uint64_t *wake)
+{
+	struct shard_rate *r = shard_rate(p, s, now);
+	double need_b, need_r, ms, want = (double)bytes;
+
+	/* a new aggregate waits for room to fill it: aggregates of a few records would cost units */
+	if (entry && want < (double)p->cfg.aggregate_bytes)
+		want = (double)p->cfg.aggregate_bytes;
+	if (!r || (want <= r->bytes && (!entry || r->recs >= 1.0)))
+		return 1;
+	need_b = want > r->bytes ? (want - r->bytes) / SHARD_BYTES_PER_S : 0;
+	need_r = entry && r->recs < 1.0 ? (1.0 - r->recs) / SHARD_RECORDS_PER_S : 0;
+	ms = 1000.0 * (need_b > need_r ? need_b : need_r) + 1;
+	*wake = now + (uint64_t)ms;
+	return 0;
+}
+
+static void
+rate_charge(struct putter *p, long s, int entry, size_t bytes, uint64_t now)
+{
+	struct shard_rate *r = shard_rate(p, s, now);
+
+	if (!r)
+		return;
+	r->bytes -= (double)bytes;
+	if (entry)
+		r->recs -= 1.0;
+}
 
 static void
 rec_free(struct putter *p, struct rec *r)
@@ -187,6 +275,8 @@ putter_free(struct putter *p)
 		keyorder_free(&p->keys);
 	pool_free(&p->pool);
 	aggpack_free(p->agg);
+	free(p->rates);
+	free(p->blocked);
 	free(p->fail_code);
 	buf_free(&p->body);
 	buf_free(&p->tmp);
@@ -503,30 +593,66 @@ build(struct putter *p, uint64_t now)
 	struct batch *b = NULL;
 	struct rec *r, *prev = NULL, *next;
 	int ok = p->cfg.ordered_keys;
-	unsigned misses = 0;
+	unsigned misses = 0, rate_misses = 0;
 
 	p->wake_ms = 0;
 	if (ok)
 		keyorder_begin(&p->keys);
-	if (p->agg)
+	if (p->agg) {
 		aggpack_begin(p->agg, p->cfg.map);
+		if (p->nblocked < p->cfg.map->nshards) {
+			free(p->blocked);
+			p->nblocked = p->cfg.map->nshards;
+			p->blocked = cs_calloc(p->nblocked, sizeof *p->blocked);
+		}
+		p->blocked_gen++;
+	}
 	for (r = p->head; r; r = next) {
 		size_t size = r->len + r->keylen;
-		int take = r->ready_ms <= now, full = 0;
-		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r };
+		int take = r->ready_ms <= now, full = 0, entry = 0;
+		long shard = -1;
+		phash_u128 h;
+		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
 
 		next = r->next;
 		if (!take && (!p->wake_ms || r->ready_ms < p->wake_ms))
 			p->wake_ms = r->ready_ms;
-		if (take && b && p->agg) {
-			int entry;
+		if (take && p->agg) {
+			uint64_t wake = 0;
 
+			if (!r->hashed) {
+				h = aggpack_hash(&u);
+				r->hash_hi = (uint64_t)(h >> 64);
+				r->hash_lo = (uint64_t)h;
+				r->hashed = 1;
+			}
+			h = (phash_u128)r->hash_hi << 64 | r->hash_lo;
+			u.hash = &h;
+			/* a shard found out of allowance in this build: its later records wait too, unlooked at */
+			shard = p->cfg.map ? shardmap_find(p->cfg.map, h) : -1;
+			if (shard >= 0 && (size_t)shard < p->nblocked && p->blocked[shard] == p->blocked_gen) {
+				take = 0;
+				goto decided;
+			}
 			/* the request's limits count Kinesis records: aggregates, or records sent plain */
 			aggpack_cost(p->agg, &u, &entry, &size);
-			full = (entry && b->n >= p->cfg.max_records) || b->bytes + size > PUT_MAX_BATCH_BYTES;
+			shard = aggpack_cost_shard(p->agg);
+			full = b && ((entry && b->n >= p->cfg.max_records) ||
+			    b->bytes + size > PUT_MAX_BATCH_BYTES);
+			if (!full && !rate_allows(p, shard, entry, size, now, &wake)) {
+				take = 0;
+				if (!p->wake_ms || wake < p->wake_ms)
+					p->wake_ms = wake;
+				if (shard >= 0 && (size_t)shard < p->nblocked)
+					p->blocked[shard] = p->blocked_gen;
+				/* other shards' records may still go, but not at any cost of looking */
+				if (++rate_misses > 4096)
+					break;
+			}
 		} else if (take && b) {
 			full = b->bytes + size > PUT_MAX_BATCH_BYTES;
 		}
+decided:
 		if (full) {
 			/*
 			 * Keeping each key's order, a smaller record further on may still
@@ -558,6 +684,7 @@ build(struct putter *p, uint64_t now)
 		p->pending_bytes -= r->len + r->keylen;
 		batch_push(b, r);
 		if (p->agg) {
+			rate_charge(p, shard, entry, size, now);
 			aggpack_add(p->agg, &u);
 			b->n = aggpack_count(p->agg);
 			b->bytes = aggpack_bytes(p->agg);
@@ -685,7 +812,7 @@ landed_right(struct putter *p, struct batch *b, size_t i, const char *shard, con
 	si = shardmap_by_id(m, shard);
 	for (j = first; j < last && fits; j++) {
 		struct rec *r = b->recs[j];
-		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r };
+		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
 
 		fits = si >= 0 && shardmap_holds(m, (size_t)si, aggpack_hash(&u));
 	}
