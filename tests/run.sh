@@ -38,7 +38,10 @@ for f in build/asan/unit/test-* tests/t[0-9]*.sh tests/fuzz/check.sh; do
 	for r in $runs; do
 		if [ $# -gt 0 ]; then
 			keep=
-			for p in "$@"; do case $r in *"$p"*) keep=1 ;; esac; done
+			# the path, or the name shown (t3000-tail-read@kinesis-mock)
+			shown=$(basename "${r%@*}" .sh)
+			case $r in *@*) shown=$shown@${r#*@} ;; esac
+			for p in "$@"; do case "$r $shown" in *"$p"*) keep=1 ;; esac; done
 			[ -n "$keep" ] || continue
 		fi
 		tests+=("$r")
