@@ -93,4 +93,35 @@ test_expect_success 'the checkpoint is at the last record; a second run finds no
 	! test -e ran
 '
 
+test_expect_success 'a KPL aggregate comes whole, as under Lambda: the function splits it with aws-kinesis-agg' '
+	G=$(unique_name agg) &&
+	create_stream "$G" 1 &&
+	agg=$(python3 "$TEST_DIR/data/kpl-aggregate.py" "u1={\"n\":1}" "u2={\"n\":2}" "u1={\"n\":3}") &&
+	kinesis PutRecord "{\"StreamName\":\"$G\",\"PartitionKey\":\"outer\",\"Data\":\"$agg\"}" >/dev/null &&
+	cat >deagg.js <<-EOF &&
+	const agg = require("$SRC_DIR/scripts/node/node_modules/aws-kinesis-agg");
+	const fs = require("fs");
+	exports.handler = async (event) => {
+		for (const record of event.Records)
+			agg.deaggregateSync(record.kinesis, true, (err, users) => {
+				if (err)
+					throw err;
+				for (const u of users)
+					fs.appendFileSync("users", [record.eventID, u.partitionKey, u.subSequenceNumber,
+					    Buffer.from(u.data, "base64").toString()].join(" ") + "\n");
+			});
+		return { batchItemFailures: [] };
+	};
+	EOF
+	cs-tail --endpoint-url "$E" -s "$G" -e --event lambda --report-failures \
+	    --exec "lambda-run -t 60 deagg.js" &&
+	seq=$(readback "$G" --seq | head -n 1 | cut -f1) &&
+	cat >want <<-EOF &&
+	shardId-000000000000:$seq u1 0 {"n":1}
+	shardId-000000000000:$seq u2 1 {"n":2}
+	shardId-000000000000:$seq u1 2 {"n":3}
+	EOF
+	test_cmp want users
+'
+
 test_done
