@@ -134,6 +134,7 @@ struct putter {
 /* Kinesis's write limits per shard (PutRecords beyond them is throttled) */
 #define SHARD_BYTES_PER_S (1024.0 * 1024.0)
 #define SHARD_RECORDS_PER_S 1000.0
+#define RATE_WAKE_MS 100.0
 
 /* Shard S's allowance at NOW, NULL when not known (no map, or a shard not in it). */
 static struct shard_rate *
@@ -191,6 +192,9 @@ rate_allows(struct putter *p, long s, int entry, size_t bytes, uint64_t now, uin
 	need_b = want > r->bytes ? (want - r->bytes) / SHARD_BYTES_PER_S : 0;
 	need_r = entry && r->recs < 1.0 ? (1.0 - r->recs) / SHARD_RECORDS_PER_S : 0;
 	ms = 1000.0 * (need_b > need_r ? need_b : need_r) + 1;
+	/* not sooner than RATE_WAKE_MS: the shards' aggregates then share requests */
+	if (ms < RATE_WAKE_MS)
+		ms = RATE_WAKE_MS;
 	*wake = now + (uint64_t)ms;
 	return 0;
 }
@@ -594,6 +598,7 @@ build(struct putter *p, uint64_t now)
 	struct rec *r, *prev = NULL, *next;
 	int ok = p->cfg.ordered_keys;
 	unsigned misses = 0, rate_misses = 0;
+	size_t shards_blocked = 0;
 
 	p->wake_ms = 0;
 	if (ok)
@@ -643,8 +648,12 @@ build(struct putter *p, uint64_t now)
 				take = 0;
 				if (!p->wake_ms || wake < p->wake_ms)
 					p->wake_ms = wake;
-				if (shard >= 0 && (size_t)shard < p->nblocked)
+				if (shard >= 0 && (size_t)shard < p->nblocked) {
 					p->blocked[shard] = p->blocked_gen;
+					/* every shard out of allowance: nothing further can go */
+					if (++shards_blocked >= p->cfg.map->n)
+						break;
+				}
 				/* other shards' records may still go, but not at any cost of looking */
 				if (++rate_misses > 4096)
 					break;
