@@ -480,6 +480,7 @@ struct op {
 	long long counter;        /* the counter the request expects */
 	uint64_t sent;
 	char *ck;                 /* OP_CK: what was written */
+	long sub;                 /* and its sub-sequence number */
 	int steal;
 	char *from;               /* OP_TAKE: the owner it had */
 };
@@ -626,11 +627,12 @@ send_checkpoint(struct lease_mgr *m, struct lease *l)
 
 	o->counter = l->counter;
 	o->ck = l->want_ck;
+	o->sub = l->want_sub;
 	l->want_ck = NULL;
 	req_begin(&m->req, m->cfg.table, l->key);
 	/* at SHARD_END the lease is let go in the same write: nothing is left to read */
 	buf_printf(&m->req, ",\"ConditionExpression\":\"#c = :c AND #o = :o\","
-	    "\"UpdateExpression\":\"SET #c = :n, #k = :k, #ks = :zero, #s = :zero%s"
+	    "\"UpdateExpression\":\"SET #c = :n, #k = :k, #ks = :sub, #s = :zero%s"
 	    " REMOVE #p, #ps%s\","
 	    "\"ExpressionAttributeNames\":{\"#c\":\"" K_COUNTER "\",\"#o\":\"" K_OWNER "\","
 	    "\"#k\":\"" K_CK "\",\"#ks\":\"" K_SUB "\",\"#s\":\"" K_SWITCHES "\","
@@ -639,7 +641,7 @@ send_checkpoint(struct lease_mgr *m, struct lease *l)
 	    nkids ? ", #ch = :ch" : "", end ? ", #o" : "",
 	    nkids ? ",\"#ch\":\"" K_CHILDREN "\"" : "");
 	buf_printf(&m->req, "\":c\":{\"N\":\"%lld\"},\":n\":{\"N\":\"%lld\"},"
-	    "\":zero\":{\"N\":\"0\"},", l->counter, l->counter + 1);
+	    "\":zero\":{\"N\":\"0\"},\":sub\":{\"N\":\"%ld\"},", l->counter, l->counter + 1, o->sub);
 	if (nkids) {
 		buf_adds(&m->req, "\":ch\":");
 		ss_value(&m->req, kids, nkids);
@@ -716,11 +718,12 @@ ck_follow(struct lease_mgr *m, const struct lease *l)
 	if (!m->ck)
 		return;
 	if (ck && strcmp(ck, SHARD_END) == 0)
-		checkpoint_load_entry(m->ck, l->key, NULL, 1, 0);
+		checkpoint_load_entry(m->ck, l->key, NULL, 1, 0, -1);
 	else if (!lease_ck_initial(ck))
-		checkpoint_load_entry(m->ck, l->key, ck, 0, 1);
+		/* inside an aggregate: its user records through SUBSEQ left out; else AT it, skipped */
+		checkpoint_load_entry(m->ck, l->key, ck, 0, 1, l->subseq > 0 ? l->subseq : -1);
 	else
-		checkpoint_load_entry(m->ck, l->key, NULL, 0, 0);
+		checkpoint_load_entry(m->ck, l->key, NULL, 0, 0, -1);
 }
 
 static void
@@ -873,6 +876,7 @@ on_answer(void *ctx, const struct aws_result *r)
 			l->counter = o->counter + 1;
 			free(l->checkpoint);
 			l->checkpoint = cs_strdup(o->ck);
+			l->subseq = o->sub;
 			l->renewed = o->sent;
 			l->last_change = o->sent;
 			if (strcmp(o->ck, SHARD_END) == 0) {
@@ -886,8 +890,10 @@ on_answer(void *ctx, const struct aws_result *r)
 			lose(m, l, "taken by another worker: checkpoint not written");
 		} else {
 			/* keep it to write again, unless a newer one is waiting */
-			if (!l->want_ck && l->held)
+			if (!l->want_ck && l->held) {
 				l->want_ck = cs_strdup(o->ck);
+				l->want_sub = o->sub;
+			}
 			m->stats.failed++;
 		}
 		break;
@@ -1000,6 +1006,8 @@ lease_ck_store(struct checkpoint *ck, struct cs_err *err)
 			continue;   /* lost: the next owner reads it again */
 		free(l->want_ck);
 		l->want_ck = cs_strdup(e->finished ? SHARD_END : e->seq);
+		/* the KCL's: the last user record handled of an aggregate; 0 for a whole record */
+		l->want_sub = !e->finished && e->subseq >= 0 ? e->subseq : 0;
 		/* written with the lease's next renewal (lease_step), SHARD_END at once */
 		if (!l->busy && e->finished)
 			send_checkpoint(m, l);

@@ -79,6 +79,7 @@ struct lease {
 	int busy;                /* a request on it in flight */
 	int lost;                /* a request found it taken */
 	char *want_ck;           /* a checkpoint to write (a sequence number or SHARD_END) */
+	long want_sub;           /* and its checkpointSubSequenceNumber */
 	int want_release;
 };
 

@@ -88,7 +88,7 @@ checkpoint_finish(struct checkpoint *ck, const char *shard, const char *last_seq
 
 void
 checkpoint_load_entry(struct checkpoint *ck, const char *shard, const char *seq, int finished,
-    int resume_at)
+    int resume_at, long subseq)
 {
 	struct checkpoint_entry *e = get_or_add(ck, shard);
 
@@ -97,7 +97,7 @@ checkpoint_load_entry(struct checkpoint *ck, const char *shard, const char *seq,
 		e->seq = seq ? cs_strdup(seq) : NULL;
 	}
 	e->finished = finished;
-	e->subseq = -1;
+	e->subseq = seq && subseq >= 0 ? subseq : -1;
 	e->resume_at = seq && resume_at;
 	e->dirty = 0;
 }

@@ -80,11 +80,11 @@ void checkpoint_set_sub(struct checkpoint *ck, const char *shard, const char *se
 void checkpoint_finish(struct checkpoint *ck, const char *shard, const char *last_seq);
 /*
  * Set SHARD's entry as the store holds it (not dirty): SEQ (may be NULL)
- * and FINISHED; RESUME_AT as in struct checkpoint_entry.  For a backend
+ * and FINISHED; RESUME_AT and SUBSEQ (-1: none) as in struct checkpoint_entry.  For a backend
  * whose entries change under the reader (the lease table).
  */
 void checkpoint_load_entry(struct checkpoint *ck, const char *shard, const char *seq,
-    int finished, int resume_at);
+    int finished, int resume_at, long subseq);
 /* Forget SHARD's change not stored yet (its lease was lost: the next owner reads it again). */
 void checkpoint_drop_dirty(struct checkpoint *ck, const char *shard);
 /* Store the changes, if any.  -1 with err. */
