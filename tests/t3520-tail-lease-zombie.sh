@@ -81,7 +81,7 @@ for line in open(\"checkpoints.log\"):
     last[shard] = int(ck)
     n[shard] += 1
 print(\"checkpoints read:\", dict(n))
-assert min(n.values()) > 20
+assert min(n.values()) > 5
 "
 '
 
