@@ -1,5 +1,5 @@
-// subscribe-faults.js PORTFILE LOGFILE - a loopback stand-in for what no
-// local Kinesis offers: SubscribeToShard answers that go wrong.  One closed
+// subscribe-faults.js PORTFILE LOGFILE [ends] - a loopback stand-in for what
+// no local Kinesis offers: SubscribeToShard answers that go wrong.  One closed
 // shard of 12 records (sequence numbers 101..112).  Its subscriptions, in
 // turn: the first sends records 101..104, then a frame whose CRC is wrong;
 // the second an exception event (InternalFailure); the third the records
@@ -8,13 +8,25 @@
 // reader needs (stream ARN, an ACTIVE consumer, the shard list), over
 // HTTP/1.1 or HTTP/2 (by prior knowledge) on the same port.  Each
 // SubscribeToShard body is logged, one line each.
+//
+// With "ends": the service ending subscriptions early, as it does after 5
+// minutes.  One open shard whose 40 records (sequence numbers 101, 103 ...
+// 179) arrive one every 30 ms from the first subscription on.  Each
+// subscription sends the records after its StartingPosition as they arrive,
+// an event each with the ContinuationSequenceNumber one past its last record
+// (an even number no record has), and after three such events completes its
+// response; the one that has sent the 40th record then sends the shard's last
+// event.  Logged, a line each subscription at its end: the StartingPosition's
+// type, its sequence number (- for none) and the last continuation sent (END
+// for the shard's end).
 'use strict';
 const fs = require('fs');
 const net = require('net');
 const http = require('http');
 const http2 = require('http2');
 
-const [portFile, logFile] = process.argv.slice(2);
+const [portFile, logFile, mode] = process.argv.slice(2);
+const ends = mode === 'ends';
 const crcTable = new Int32Array(256).map((_, n) => {
 	let c = n;
 	for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -47,10 +59,48 @@ const event = (recs, cont) => frame({ ':message-type': 'event', ':event-type': '
 	ContinuationSequenceNumber: cont, ...(cont ? {} : { ChildShards: [] }) }));
 const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => record(a + i));
 
+const NREC = 40, seqOf = (i) => 101 + 2 * i;
+let firstSub = 0;
+// the records after FROM that have arrived by now
+function arrived(from) {
+	const n = Math.min(NREC, Math.floor((Date.now() - firstSub) / 30) + 1), out = [];
+	for (let i = 0; i < n; i++)
+		if (seqOf(i) > from)
+			out.push({ ...record(seqOf(i)), Data: Buffer.from(JSON.stringify({ n: i })).toString('base64') });
+	return out;
+}
+function endingSubscription(start, send) {
+	let from = start.Type === 'AFTER_SEQUENCE_NUMBER' ? Number(start.SequenceNumber) : 0, events = 0, cont = '-';
+	if (!firstSub)
+		firstSub = Date.now();
+	send(200, 'application/vnd.amazon.eventstream', [], (write, end) => {
+		const tick = setInterval(() => {
+			const recs = arrived(from);
+			if (!recs.length)
+				return;
+			from = Number(recs[recs.length - 1].SequenceNumber);
+			cont = String(from + 1);
+			write(event(recs, cont));
+			events++;
+			if (from === seqOf(NREC - 1)) {
+				write(event([], null));
+				cont = 'END';
+			} else if (events < 3) {
+				return;
+			}
+			clearInterval(tick);
+			fs.appendFileSync(logFile, `${start.Type} ${start.SequenceNumber || '-'} ${cont}\n`);
+			end();
+		}, 20);
+	});
+}
+
 let subscriptions = 0;
 function answer(target, body, send) {
 	const op = (target || '').split('.')[1];
 	const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/s';
+	if (op === 'SubscribeToShard' && ends)
+		return endingSubscription(JSON.parse(body).StartingPosition, send);
 	if (op === 'SubscribeToShard') {
 		fs.appendFileSync(logFile, body + '\n');
 		const n = ++subscriptions, start = JSON.parse(body).StartingPosition;
@@ -72,7 +122,7 @@ function answer(target, body, send) {
 			ConsumerStatus: 'ACTIVE' } },
 		ListShards: { Shards: [{ ShardId: 'shardId-000000000000',
 			HashKeyRange: { StartingHashKey: '0', EndingHashKey: '340282366920938463463374607431768211455' },
-			SequenceNumberRange: { StartingSequenceNumber: '100', EndingSequenceNumber: '999' } }] },
+			SequenceNumberRange: { StartingSequenceNumber: '100', ...(ends ? {} : { EndingSequenceNumber: '999' }) } }] },
 	}[op];
 	if (json) return send(200, 'application/x-amz-json-1.1', [JSON.stringify(json)]);
 	send(400, 'application/x-amz-json-1.1', [JSON.stringify({ __type: 'InvalidArgumentException', message: 'stub: ' + op })]);
@@ -91,10 +141,13 @@ const h2 = http2.createServer();
 h2.on('stream', (stream, headers) => {
 	let body = '';
 	stream.on('data', (d) => { body += d; });
-	stream.on('end', () => answer(headers['x-amz-target'], body, (status, type, parts) => {
+	stream.on('end', () => answer(headers['x-amz-target'], body, (status, type, parts, pump) => {
 		stream.respond({ ':status': status, 'content-type': type });
 		for (const p of parts) stream.write(p);
-		setTimeout(() => stream.end(), 100);
+		if (pump)
+			pump((b) => stream.destroyed || stream.write(b), () => stream.end());
+		else
+			setTimeout(() => stream.end(), 100);
 	}));
 });
 // one port for both: HTTP/2 connections (they open with the preface) are
