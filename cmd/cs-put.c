@@ -13,6 +13,7 @@
 #include "aggpack.h"
 #include "aws.h"
 #include "cs.h"
+#include "msg.h"
 #include "input.h"
 #include "geoip.h"
 #include "kinesis.h"
@@ -247,7 +248,7 @@ dry_run_shards(struct app *a)
 	cs_err_clear(&err);
 	if (!a->o.max_attempts)
 		a->o.max_attempts = 2;
-	a->c = aws_client_new(&a->o, "kinesis", &err);
+	a->c = cs_opts_client(&a->o, "kinesis", &err);
 	if (!a->c || kinesis_list_shards(a->c, a->stream, &a->shards, &a->nshards, &err) != 0) {
 		cs_warnx("no shard placement: %s", err.msg);
 		return;
@@ -529,6 +530,7 @@ main(int argc, char **argv)
 		cs_usage_error("%s", err.msg);
 	if (!(a.rj = rejects_open(a.rejects_path, &err)))
 		cs_die(CS_EXIT_OUTPUT, "%s", err.msg);
+	rejects_set_log(a.rj, &cs_warn_log);
 	if (a.results_path) {
 		a.results = strcmp(a.results_path, "-") == 0 ? stdout : fopen(a.results_path, "we");
 		if (!a.results)
@@ -541,7 +543,7 @@ main(int argc, char **argv)
 
 	if (a.dry_run) {
 		dry_run_shards(&a);
-	} else if (!(a.c = aws_client_new(&a.o, "kinesis", &err))) {
+	} else if (!(a.c = cs_opts_client(&a.o, "kinesis", &err))) {
 		cs_die(CS_EXIT_SERVICE, "%s", err.msg);
 	}
 	shardmap_init(&a.map);
@@ -604,6 +606,7 @@ main(int argc, char **argv)
 		lc.no_enrich = a.no_enrich;
 		lc.geo = a.geo;
 		lc.verbose = a.o.verbose;
+		lc.log = cs_warn_log;
 		lc.chain = on_done;
 		lc.chain_arg = &a;
 		if (!(a.listener = listen_new(&lc, &err)))

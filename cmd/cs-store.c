@@ -10,6 +10,7 @@
 
 #include "aws.h"
 #include "cs.h"
+#include "msg.h"
 #include "ddbitem.h"
 #include "dynamodb.h"
 #include "input.h"
@@ -451,8 +452,9 @@ main(int argc, char **argv)
 		cs_usage_error("-m: %s", err.msg);
 	if (!(a.rj = rejects_open(a.rejects_path, &err)))
 		cs_die(CS_EXIT_OUTPUT, "%s", err.msg);
+	rejects_set_log(a.rj, &cs_warn_log);
 	cs_signals(cs_count_signal);
-	if (!(a.c = aws_client_new(&a.o, "dynamodb", &err)))
+	if (!(a.c = cs_opts_client(&a.o, "dynamodb", &err)))
 		cs_die(CS_EXIT_SERVICE, "%s", err.msg);
 	describe(&a);
 

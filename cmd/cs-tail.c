@@ -26,6 +26,7 @@
 #include "checkpoint.h"
 #include "cs.h"
 #include "fanout.h"
+#include "msg.h"
 #include "kinesis.h"
 #include "kpl.h"
 #include "lease.h"
@@ -893,7 +894,7 @@ main(int argc, char **argv)
 		    "How long an --exec batch took, from its first run to its end, retries included.",
 		    batch_buckets, sizeof batch_buckets / sizeof batch_buckets[0]);
 	}
-	if (!(c = aws_client_new(&t.o, "kinesis", &err)) || !(lc = aws_client_new(&t.o, "kinesis", &err))) {
+	if (!(c = cs_opts_client(&t.o, "kinesis", &err)) || !(lc = cs_opts_client(&t.o, "kinesis", &err))) {
 		cs_warnx("%s", err.msg);
 		t.failed[CS_EXIT_SERVICE] = 1;
 		goto out;
@@ -951,7 +952,7 @@ main(int argc, char **argv)
 	}
 	if (t.exec) {
 		struct bx_config bc = { t.exec, t.stream, t.parallel, t.max_retries, t.bisect, 200,
-		    t.on_failure, t.shell, t.lambda, t.report_failures, t.max_age, t.stream_arn };
+		    t.on_failure, cs_raw_log, t.shell, t.lambda, t.report_failures, t.max_age, t.stream_arn };
 		const char *sh;
 		int pipefail;
 

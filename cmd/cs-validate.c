@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cs.h"
+#include "msg.h"
 #include "jqprog.h"
 #include "ndjson.h"
 #include "opts.h"
@@ -376,6 +377,7 @@ main(int argc, char **argv)
 	V.rejects = rejects_open(V.rejects_path, &err);
 	if (!V.rejects)
 		cs_die(CS_EXIT_OUTPUT, "%s", err.msg);
+	rejects_set_log(V.rejects, &cs_warn_log);
 
 	cs_signals(cs_count_signal);
 	memset(&vc, 0, sizeof vc);

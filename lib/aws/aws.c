@@ -45,6 +45,7 @@ struct aws_client {
 	uint64_t rng;
 	long skew_s;              /* the service's clock minus ours */
 	int verbose;
+	struct cs_log log;         /* where the -v trace goes */
 	int sending;              /* calls in HTTP flight */
 	struct call *waiting;     /* calls waiting to be retried */
 	int cancelled;
@@ -96,8 +97,18 @@ split_url(const char *url, char **host, char **path)
 	return 0;
 }
 
+void
+aws_config_init(struct aws_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->connect_timeout_ms = 5000;
+	cfg->timeout_ms = 30000;
+	cfg->retry_budget_ms = RETRY_BUDGET_MS;
+	cfg->stop = &cs_signalled;
+}
+
 struct aws_client *
-aws_client_new(const struct cs_opts *o, const char *service, struct cs_err *err)
+aws_client_new(const struct aws_config *o, const char *service, struct cs_err *err)
 {
 	struct aws_client *c;
 	struct http_options ho = { 0 };
@@ -145,6 +156,7 @@ aws_client_new(const struct cs_opts *o, const char *service, struct cs_err *err)
 	c->verbose = o->verbose;
 	ho.ca_bundle = c->ca_bundle;
 	c->stop = o->stop;
+	c->log = o->log;
 	ho.connect_timeout_ms = o->connect_timeout_ms;
 	ho.timeout_ms = o->timeout_ms;
 	ho.max_connections = 64;
@@ -552,9 +564,9 @@ on_http(void *ctx, struct http_response *resp)
 
 	c->sending--;
 	cs_err_clear(&err);
-	/* -v: the one place the library prints, because the user asked for it */
+	/* -v: the trace the user asked for, to the tool's log */
 	if (c->verbose)
-		cs_warnx("POST %s %s -> %ld (%.0f ms)%s", c->endpoint, k->op, resp->status,
+		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms)%s", c->endpoint, k->op, resp->status,
 		    resp->seconds * 1000, k->attempts > 1 ? " (retry)" : "");
 	if (resp->status == 200) {
 		finish(k, 1, &resp->body, NULL);

@@ -9,7 +9,6 @@
 #include <stddef.h>
 
 #include "cs.h"
-#include "opts.h"
 
 struct aws_client;
 
@@ -30,11 +29,32 @@ struct aws_result {
 typedef void (*aws_done_fn)(void *ctx, const struct aws_result *r);
 
 /*
- * A client for SERVICE ("kinesis" or "dynamodb"), set up from the shared
- * options (region, profile, endpoint, timeouts, retry budget, verbose).
+ * What a client is set up from (the tools fill it from their shared
+ * options, lib/tool/opts.h: cs_opts_aws).  NULL strings: the environment
+ * and the AWS config files decide.
+ */
+struct aws_config {
+	const char *region;
+	const char *profile;
+	const char *endpoint_url;
+	long connect_timeout_ms;    /* default 5000 */
+	long timeout_ms;            /* default 30000 per request */
+	unsigned retry_budget_ms;   /* default RETRY_BUDGET_MS */
+	unsigned max_attempts;      /* 0: as the budget allows */
+	int verbose;                /* a line to LOG for every request */
+	/* non-zero once the run is to stop (default &cs_signalled): retries end at once */
+	const volatile sig_atomic_t *stop;
+	struct cs_log log;          /* the -v trace: "POST URL Op -> 200 (12 ms)" */
+};
+
+/* The defaults. */
+void aws_config_init(struct aws_config *cfg);
+
+/*
+ * A client for SERVICE ("kinesis" or "dynamodb"), set up from CFG.
  * Credentials are looked for at the first request.
  */
-struct aws_client *aws_client_new(const struct cs_opts *o, const char *service,
+struct aws_client *aws_client_new(const struct aws_config *cfg, const char *service,
     struct cs_err *err);
 void aws_client_free(struct aws_client *c);
 /* The endpoint URL and region in use. */

@@ -4,14 +4,24 @@
 
 #include "cs.h"
 
-static void
-oom(void)
-{
-	static const char m[] = "cs: out of memory\n";
+/* the tool's last word on running out of memory (it prints and ends the process) */
+static void (*oom_handler)(void);
 
-	fwrite(m, 1, sizeof m - 1, stderr);
+void
+cs_set_oom_handler(void (*handler)(void))
+{
+	oom_handler = handler;
+}
+
+void
+cs_oom(void)
+{
+	if (oom_handler)
+		oom_handler();
 	abort();
 }
+
+#define oom cs_oom
 
 void *
 cs_malloc(size_t n)

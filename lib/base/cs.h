@@ -4,7 +4,9 @@
  *
  * The library never prints and never exits on its own: functions return
  * 0 on success and -1 on failure, filling a caller-provided error buffer
- * (struct cs_err).  Only cmd/ and the msg functions below print.
+ * (struct cs_err), and what it has to say goes through a log callback
+ * (struct cs_log below).  Only cmd/ and the tool layer (lib/tool: msg.h,
+ * opts.h) print or exit.
  */
 #ifndef CS_H
 #define CS_H
@@ -52,26 +54,22 @@ void cs_err_set(struct cs_err *e, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void cs_err_clear(struct cs_err *e);
 
-/* --- messages (msg.c): "cs-put: cannot open 'x': No such file ..." ----- */
-/* The program name, set once by main() before anything is printed. */
-void cs_setprog(const char *argv0);
-const char *cs_prog(void);
-void cs_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* like cs_warnx with ": strerror(errno)" appended */
-void cs_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* one line and "try 'PROG --help'" on stderr, exit CS_EXIT_USAGE */
-void cs_usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2), noreturn));
-/* only "try 'PROG --help'" (after getopt_long has said what is wrong), exit CS_EXIT_USAGE */
-void cs_usage_try(void) __attribute__((noreturn));
-void cs_die(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
-/* The progress line on stderr (a terminal): "\rPROG: " and the text, the rest of the line cleared, no newline. */
-void cs_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Clear the progress line, before a message or the summary takes its place. */
-void cs_progress_clear(void);
-/* Flush and close stdout; on failure print a message and return -1. */
-int cs_close_stdout(void);
+/*
+ * --- the library's few messages (util.c) ------------------------------------
+ * A part of the library that has something to say (the -v trace of the
+ * AWS client, "listening on", a reject or a failed batch when no file
+ * was given for them) says it through a log callback from its
+ * configuration, as curl's debug callback: LINE[0..len) is one line
+ * without its newline; the tool decides where it goes (lib/tool/msg.h
+ * has the usual two).  0, or -1 with errno when it could not be written.
+ */
+typedef int (*cs_log_fn)(void *ctx, const char *line, size_t len);
+struct cs_log {
+	cs_log_fn fn;      /* NULL: the lines go nowhere */
+	void *ctx;
+};
+/* Format one line and hand it to L (nothing when L or L->fn is NULL); L->fn's result, or 0. */
+int cs_logf(const struct cs_log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* --- growable byte buffer (buf.c) ----------------------------------------- */
 struct buf {
@@ -92,12 +90,25 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 char *buf_detach(struct buf *b);             /* caller frees; b is reset */
 
-/* --- memory (buf.c): abort with a message on out of memory ---------------- */
+/*
+ * --- memory (buf.c): out of memory ends the process ------------------------
+ * cs_oom() calls the handler the tool set (lib/tool/msg.c prints
+ * "PROG: out of memory"), then aborts.
+ */
+void cs_set_oom_handler(void (*handler)(void));
+void cs_oom(void) __attribute__((noreturn));
 void *cs_malloc(size_t n);
 void *cs_calloc(size_t n, size_t sz);
 void *cs_realloc(void *p, size_t n);
 char *cs_strdup(const char *s);
 char *cs_strndup(const char *s, size_t n);
+
+/* --- signals (util.c) ---------------------------------------------------- */
+/* Ignore SIGPIPE (writes then fail with EPIPE) and install HANDLER for SIGINT/SIGTERM (no SA_RESTART). */
+void cs_signals(void (*handler)(int));
+/* The handler most tools give cs_signals(): it only counts the signals in cs_signalled. */
+void cs_count_signal(int sig);
+extern volatile sig_atomic_t cs_signalled;
 
 /* --- environment and time (util.c) ---------------------------------------- */
 /* getenv() that treats an empty variable as unset. */

@@ -1,6 +1,7 @@
 /* util.c - environment, clocks, RFC 3339 times, numbers, whole files, hex and base64. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -314,4 +315,31 @@ cs_base64_decode(struct buf *b, const char *s, size_t n)
 		}
 	}
 	return 0;
+}
+
+/* SIGINT and SIGTERM so far: the one piece of global state, a signal flag */
+volatile sig_atomic_t cs_signalled;
+
+void
+cs_count_signal(int sig)
+{
+	(void)sig;
+	cs_signalled++;
+}
+
+void
+cs_signals(void (*handler)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	if (handler) {
+		sa.sa_handler = handler;
+		sigemptyset(&sa.sa_mask);
+		sa.sa_flags = 0; /* no SA_RESTART: a blocked read returns EINTR */
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 }

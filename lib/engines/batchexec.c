@@ -500,7 +500,8 @@ write_failure(struct bx_runner *r, struct job *j, size_t lo, size_t hi, const ch
 			r->write_failed = 1;
 			rc = -1;
 		}
-	} else if (cs_write_all(2, b.data, b.len, NULL) < 0) {
+	} else if (r->cfg.failure_log.fn &&
+	    r->cfg.failure_log.fn(r->cfg.failure_log.ctx, b.data, b.len - 1) < 0) {
 		cs_err_set(err, "cannot write the failure output: %s", strerror(errno));
 		rc = -1;
 	}

@@ -81,7 +81,8 @@ struct bx_config {
 	unsigned max_retries;     /* retries of a failing run */
 	int bisect;
 	unsigned backoff_ms;      /* first wait before a retry, doubled each time (capped at 30 s) */
-	const char *on_failure;   /* file (appended to), or NULL: the failure line on stderr */
+	const char *on_failure;   /* file (appended to), or NULL: the failure line to FAILURE_LOG */
+	struct cs_log failure_log; /* without ON_FAILURE: each failure line (the tool writes it on stderr) */
 	const char *shell;        /* the shell (a path, or a name looked up on PATH); NULL: bash, else /bin/sh */
 	int event;                /* items are Lambda event records, given as {"Records":[...]} */
 	int report;               /* the command's stdout is a ReportBatchItemFailures answer */

@@ -1123,8 +1123,9 @@ listen_serve(struct listener *l, struct putter *p, struct putkey *k,
 	if (l->cfg.verbose) {
 		const union MHD_DaemonInfo *di = MHD_get_daemon_info(l->d, MHD_DAEMON_INFO_BIND_PORT);
 
-		cs_warnx("listening on %s (port %u): POST /report; %u connections at most, %u per address",
-		    l->cfg.addr, di ? (unsigned)di->port : 0, l->cfg.max_connections, l->cfg.max_per_ip);
+		cs_logf(&l->cfg.log, "listening on %s (port %u): POST /report; %u connections at most, "
+		    "%u per address", l->cfg.addr, di ? (unsigned)di->port : 0, l->cfg.max_connections,
+		    l->cfg.max_per_ip);
 	}
 	for (;;) {
 		unsigned long waiting;

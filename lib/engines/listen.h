@@ -63,7 +63,8 @@ struct listen_config {
 	const char *stream;         /* for the success message */
 	unsigned max_connections;   /* 0: as many as the descriptor limit allows */
 	unsigned max_per_ip;        /* connections from one address at once; 0: no limit */
-	int verbose;                /* say where it listens */
+	int verbose;                /* say where it listens, to LOG */
+	struct cs_log log;          /* "listening on ADDR (port N): POST /report; ..." */
 	const char *const *allow_origins; /* NULL: every origin; else the list, NULL-ended */
 	int trust_forwarded;        /* the client's address from X-Forwarded-For */
 	int override;               /* the server's ip, timestamp, country replace the client's */

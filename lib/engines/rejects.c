@@ -22,6 +22,7 @@ struct rejects {
 	int saved_errno;
 	struct buf line;
 	struct buf pending;
+	struct cs_log log;  /* without a file: where the lines go */
 };
 
 struct rejects *
@@ -48,6 +49,12 @@ rejects_open(const char *path, struct cs_err *err)
 		r->path = cs_strdup(path);
 	}
 	return r;
+}
+
+void
+rejects_set_log(struct rejects *r, const struct cs_log *log)
+{
+	r->log = *log;
 }
 
 void
@@ -120,9 +127,10 @@ rejects_write(struct rejects *r, const struct reject *rj)
 	count_error(r, rj->error);
 	if (!r->f && r->fd < 0) {
 		if (rj->line)
-			cs_warnx("%s:%llu: %s", rj->source, (unsigned long long)rj->line, rj->reason);
+			cs_logf(&r->log, "%s:%llu: %s", rj->source, (unsigned long long)rj->line,
+			    rj->reason);
 		else
-			cs_warnx("%s: %s", rj->source, rj->reason);
+			cs_logf(&r->log, "%s: %s", rj->source, rj->reason);
 		return 0;
 	}
 	if (r->fd >= 0) {

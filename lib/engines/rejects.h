@@ -8,7 +8,9 @@
  * "record" holds the original line as a JSON string; a line that is not
  * valid UTF-8 is kept exactly as "record_base64" instead.  Extra members
  * (a shard, a sequence number, ...) can be added by the caller.
- * Without a file each reject is one line on stderr: "prog: SOURCE:LINE: reason".
+ * Without a file each reject is one line "SOURCE:LINE: reason" handed to
+ * the log given with rejects_set_log (the tool prints it on stderr as
+ * "prog: SOURCE:LINE: reason").
  */
 #ifndef CS_REJECTS_H
 #define CS_REJECTS_H
@@ -36,6 +38,8 @@ struct rejects;
  * line is written whole), "-" for stdout, NULL for stderr lines.
  */
 struct rejects *rejects_open(const char *path, struct cs_err *err);
+/* Where the lines go without a file (PATH NULL); without a log they go nowhere. */
+void rejects_set_log(struct rejects *r, const struct cs_log *log);
 int rejects_write(struct rejects *r, const struct reject *rj);
 /* Push what was written so far to the file (a reader downstream sees it); -1 with err on a write error. */
 int rejects_flush(struct rejects *r, struct cs_err *err);

@@ -1,11 +1,23 @@
-/* msg.c - the one message format of every tool: "prog: what: why"; usage errors, progress, exit status. */
+/* msg.c - the one message format of every tool: "prog: what: why"; usage errors, progress (see msg.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cs.h"
+#include "msg.h"
 
 static const char *progname = "cs";
+
+static void
+say_oom(void)
+{
+	static const char m[] = ": out of memory\n";
+
+	/* no allocation here: two writes, whatever they give */
+	if (write(2, progname, strlen(progname)) > 0)
+		(void)!write(2, m, sizeof m - 1);
+}
 
 void
 cs_setprog(const char *argv0)
@@ -14,6 +26,7 @@ cs_setprog(const char *argv0)
 
 	if (argv0)
 		progname = slash ? slash + 1 : argv0;
+	cs_set_oom_handler(say_oom);
 }
 
 const char *
@@ -112,20 +125,6 @@ cs_progress_clear(void)
 }
 
 int
-cs_exit_status(int service, int output, int interrupted, int input, int undelivered)
-{
-	if (service)
-		return CS_EXIT_SERVICE;
-	if (output)
-		return CS_EXIT_OUTPUT;
-	if (interrupted)
-		return CS_EXIT_INTERRUPTED;
-	if (input)
-		return CS_EXIT_INPUT;
-	return undelivered ? CS_EXIT_UNDELIVERED : CS_EXIT_OK;
-}
-
-int
 cs_close_stdout(void)
 {
 	int bad = ferror(stdout);
@@ -139,23 +138,28 @@ cs_close_stdout(void)
 	return 0;
 }
 
-void
-cs_err_clear(struct cs_err *e)
+const struct cs_log cs_warn_log = { cs_log_warn, NULL };
+const struct cs_log cs_raw_log = { cs_log_raw, NULL };
+
+int
+cs_log_warn(void *ctx, const char *line, size_t len)
 {
-	e->msg[0] = '\0';
-	e->code[0] = '\0';
-	e->http_status = 0;
-	e->retryable = 0;
+	(void)ctx;
+	cs_warnx("%.*s", (int)len, line);
+	return 0;
 }
 
-void
-cs_err_set(struct cs_err *e, const char *fmt, ...)
+int
+cs_log_raw(void *ctx, const char *line, size_t len)
 {
-	va_list ap;
+	struct buf b = BUF_INIT;
+	int rc;
 
-	if (!e)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-	va_end(ap);
+	(void)ctx;
+	/* one write, so that the line never mixes with another writer's */
+	buf_add(&b, line, len);
+	buf_addc(&b, '\n');
+	rc = cs_write_all(2, b.data, b.len, NULL);
+	buf_free(&b);
+	return rc;
 }

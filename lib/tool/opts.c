@@ -7,10 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aws.h"
 #include "cs.h"
 #include "awsconf.h"
+#include "msg.h"
 #include "opts.h"
-#include "retry.h"
 
 static const struct option aws_opts[] = {
 	{ "region", required_argument, NULL, CS_OPT_REGION },
@@ -72,12 +73,42 @@ cs_opts_help(const char *usage, int aws, const char *tail)
 void
 cs_opts_init(struct cs_opts *o)
 {
+	struct aws_config d;
+
+	/* the AWS defaults are the AWS layer's */
+	aws_config_init(&d);
 	memset(o, 0, sizeof *o);
-	o->connect_timeout_ms = 5000;
-	o->timeout_ms = 30000;
-	o->retry_budget_ms = RETRY_BUDGET_MS;
+	o->connect_timeout_ms = d.connect_timeout_ms;
+	o->timeout_ms = d.timeout_ms;
+	o->retry_budget_ms = d.retry_budget_ms;
 	o->stop = &cs_signalled;
 	o->metrics_interval_ms = 5000;
+}
+
+void
+cs_opts_aws(const struct cs_opts *o, struct aws_config *cfg)
+{
+	aws_config_init(cfg);
+	cfg->region = o->region;
+	cfg->profile = o->profile;
+	cfg->endpoint_url = o->endpoint_url;
+	cfg->connect_timeout_ms = o->connect_timeout_ms;
+	cfg->timeout_ms = o->timeout_ms;
+	cfg->retry_budget_ms = o->retry_budget_ms;
+	cfg->max_attempts = o->max_attempts;
+	cfg->verbose = o->verbose;
+	cfg->stop = o->stop;
+	cfg->log.fn = cs_log_warn;
+	cfg->log.ctx = NULL;
+}
+
+struct aws_client *
+cs_opts_client(const struct cs_opts *o, const char *service, struct cs_err *err)
+{
+	struct aws_config cfg;
+
+	cs_opts_aws(o, &cfg);
+	return aws_client_new(&cfg, service, err);
 }
 
 struct option *
@@ -220,31 +251,4 @@ cs_opts_warn_aws_config(const struct cs_opts *o)
 		cs_warnx("warning: %s", line);
 	}
 	buf_free(&w);
-}
-
-/* SIGINT and SIGTERM so far: the one piece of global state, a signal flag */
-volatile sig_atomic_t cs_signalled;
-
-void
-cs_count_signal(int sig)
-{
-	(void)sig;
-	cs_signalled++;
-}
-
-void
-cs_signals(void (*handler)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	if (handler) {
-		sa.sa_handler = handler;
-		sigemptyset(&sa.sa_mask);
-		sa.sa_flags = 0; /* no SA_RESTART: a blocked read returns EINTR */
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
 }

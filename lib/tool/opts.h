@@ -43,7 +43,7 @@ struct cs_opts {
 	int progress;               /* stderr is a terminal and not quiet */
 	long connect_timeout_ms;    /* default 5000 */
 	long timeout_ms;            /* default 30000 per request */
-	unsigned retry_budget_ms;   /* default RETRY_BUDGET_MS */
+	unsigned retry_budget_ms;   /* default RETRY_BUDGET_MS (lib/aws/retry.h) */
 	unsigned max_attempts;      /* 0: as the budget allows */
 	const char *metrics_file;   /* --metrics-file: node_exporter textfile format, or NULL */
 	unsigned metrics_interval_ms; /* --metrics-interval: how often the file is rewritten (5000) */
@@ -53,6 +53,14 @@ struct cs_opts {
 };
 
 void cs_opts_init(struct cs_opts *o);
+struct aws_config;
+struct aws_client;
+struct cs_err;
+/* The AWS client's configuration from O (lib/aws/aws.h), its -v trace to stderr. */
+void cs_opts_aws(const struct cs_opts *o, struct aws_config *cfg);
+/* aws_client_new() for SERVICE with that configuration. */
+struct aws_client *cs_opts_client(const struct cs_opts *o, const char *service,
+    struct cs_err *err);
 /*
  * A getopt_long table: TOOL's options followed by the shared ones and a
  * terminator.  AWS is 0 for tools that talk to no service (cs-validate):
@@ -93,10 +101,5 @@ void cs_opts_warn_aws_config(const struct cs_opts *o);
 void cs_opts_bad(char **argv, const char *shortopts) __attribute__((noreturn));
 /* "cs-put 0.1.0 (libcurl/7.88.1 OpenSSL/3.0.x jq-1.6)" on stdout. */
 void cs_print_version(void);
-/* Ignore SIGPIPE (writes then fail with EPIPE) and install HANDLER for SIGINT/SIGTERM (no SA_RESTART). */
-void cs_signals(void (*handler)(int));
-/* The handler most tools give cs_signals(): it only counts the signals in cs_signalled. */
-void cs_count_signal(int sig);
-extern volatile sig_atomic_t cs_signalled;
 
 #endif

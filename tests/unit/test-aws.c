@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aws.h"
+#include "msg.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/cs-test-aws.XXXXXX";
@@ -87,11 +88,11 @@ log_lines(void)
 static struct aws_client *
 client_err(const char *url, unsigned budget, struct cs_err *errp)
 {
-	struct cs_opts o;
+	struct aws_config o;
 	struct cs_err err;
 	struct aws_client *c;
 
-	cs_opts_init(&o);
+	aws_config_init(&o);
 	o.endpoint_url = url;
 	o.region = "us-east-1";
 	o.retry_budget_ms = budget;
@@ -293,7 +294,7 @@ verbose_tests(struct buf *resp)
 	};
 	char path[256], errs[8192] = "", line[128];
 	struct aws_client *c;
-	struct cs_opts o;
+	struct aws_config o;
 	struct cs_err err;
 	const char *text;
 	int saved, fd;
@@ -308,12 +309,13 @@ verbose_tests(struct buf *resp)
 	close(fd);
 	for (i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
 		stub_start(scripts[i]);
-		cs_opts_init(&o);
+		aws_config_init(&o);
 		o.endpoint_url = stub_url;
 		o.region = "us-east-1";
 		o.retry_budget_ms = 400;
 		o.timeout_ms = 2000;
 		o.verbose = 1;
+		o.log.fn = cs_log_warn;	/* the trace as the tools print it */
 		c = aws_client_new(&o, "kinesis", &err);
 		if (!c)
 			continue;
@@ -325,11 +327,12 @@ verbose_tests(struct buf *resp)
 		aws_client_free(c);
 	}
 	/* and where nothing listens */
-	cs_opts_init(&o);
+	aws_config_init(&o);
 	o.endpoint_url = "http://127.0.0.1:1";
 	o.region = "us-east-1";
 	o.retry_budget_ms = 200;
 	o.verbose = 1;
+	o.log.fn = cs_log_warn;	/* the trace as the tools print it */
 	c = aws_client_new(&o, "kinesis", &err);
 	if (c) {
 		if (aws_call(c, "ListStreams", "{}", 2, resp, &err))
@@ -396,14 +399,14 @@ static void
 http_tests(struct buf *resp)
 {
 	struct aws_client *c;
-	struct cs_opts o;
+	struct aws_config o;
 	struct cs_err err;
 	struct aws_stats st;
 	uint64_t t0, el;
 	int done = 0, i, left;
 
 	stub_start("[{\"status\":200,\"delay_ms\":3000,\"body\":{}}]");
-	cs_opts_init(&o);
+	aws_config_init(&o);
 	o.endpoint_url = stub_url;
 	o.region = "us-east-1";
 	o.retry_budget_ms = 1;
@@ -537,11 +540,11 @@ refresh_tests(struct buf *resp)
 	    "refresh: credentials expiring within minutes are fetched again for the next request");
 
 	{
-		struct cs_opts o;
+		struct aws_config o;
 
 		stub_start("[{\"status\":400,\"body\":{\"__type\":\"ExpiredTokenException\",\"message\":\"The security token included in the request is expired\"}},"
 		    "{\"status\":200,\"body\":{}}]");
-		cs_opts_init(&o);
+		aws_config_init(&o);
 		o.endpoint_url = stub_url;
 		o.region = "us-east-1";
 		o.profile = "hour";
@@ -567,14 +570,14 @@ static void
 resolve_tests(struct buf *resp)
 {
 	struct aws_client *c;
-	struct cs_opts o;
+	struct aws_config o;
 	struct cs_err err;
 
 	stub_start("[{\"status\":200,\"body\":{}}]");
 	setenv("AWS_REGION", "eu-west-3", 1);
 	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1", 1);
 	setenv("AWS_ENDPOINT_URL_KINESIS", stub_url, 1);
-	cs_opts_init(&o);
+	aws_config_init(&o);
 	o.retry_budget_ms = 2000;
 	c = aws_client_new(&o, "kinesis", &err);
 	ok(c && strcmp(aws_client_region(c), "eu-west-3") == 0, "resolve: AWS_REGION");
@@ -597,7 +600,7 @@ resolve_tests(struct buf *resp)
 	    "resolve: else the regional endpoint");
 	aws_client_free(c);
 	unsetenv("AWS_REGION");
-	cs_opts_init(&o);
+	aws_config_init(&o);
 	setenv("AWS_CONFIG_FILE", "/nonexistent/config", 1);
 	setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
 	c = aws_client_new(&o, "kinesis", &err);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cs.h"
+#include "msg.h"
 #include "opts.h"
 #include "tap.h"
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cs.h"
+#include "msg.h"
 #include "jqprog.h"
 #include "opts.h"
 #include "retry.h"
