@@ -6,6 +6,7 @@
 #include <sys/time.h>
 
 #include "cs.h"
+#include "msg.h"
 #include "report.h"
 
 struct cs_report {
