@@ -29,46 +29,20 @@ enum source {
 	SRC_IMDS,
 };
 
-int64_t
-creds_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void
-creds_wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
-void
-creds_buf_wipe_free(struct buf *b)
-{
-	if (b->data)
-		OPENSSL_cleanse(b->data, b->cap);
-	buf_free(b);
-}
-
 /* an HTTP answer that may hold credentials */
 void
 creds_response_wipe_free(struct http_response *r)
 {
-	creds_buf_wipe_free(&r->body);
+	buf_wipe_free(&r->body);
 	http_response_free(r);
 }
 
 void
 aws_creds_clear(struct aws_creds *c)
 {
-	creds_wipe_free(c->access_key);
-	creds_wipe_free(c->secret_key);
-	creds_wipe_free(c->session_token);
+	cs_wipe_free(c->access_key);
+	cs_wipe_free(c->secret_key);
+	cs_wipe_free(c->session_token);
 	memset(c, 0, sizeof *c);
 }
 
@@ -164,9 +138,9 @@ creds_from_json(const char *text, size_t len, int process, struct aws_creds *out
 	creds_set(out, ak.data, sk.data, tok.data, exp, source);
 	rc = 0;
 out:
-	creds_buf_wipe_free(&ak);
-	creds_buf_wipe_free(&sk);
-	creds_buf_wipe_free(&tok);
+	buf_wipe_free(&ak);
+	buf_wipe_free(&sk);
+	buf_wipe_free(&tok);
 	buf_free(&exps);
 	json_doc_free(&d);
 	return rc;
@@ -321,7 +295,7 @@ refresh(struct creds_provider *p, struct cs_err *err)
 int
 creds_get(struct creds_provider *p, const struct aws_creds **out, struct cs_err *err)
 {
-	int64_t now = creds_wall_ms();
+	int64_t now = cs_wall_ms();
 
 	*out = NULL;
 	if (p->have && p->cur.expires_ms != 0 && p->cur.expires_ms - now < REFRESH_BEFORE_MS) {

@@ -141,8 +141,8 @@ creds_container(struct creds_provider *p, struct aws_creds *out, struct buf *tri
 out:
 	creds_response_wipe_free(&resp);
 	buf_free(&url);
-	creds_buf_wipe_free(&tok);
-	creds_buf_wipe_free(&hdr);
+	buf_wipe_free(&tok);
+	buf_wipe_free(&hdr);
 	buf_free(&what);
 	return rc;
 }
@@ -271,7 +271,7 @@ out:
 	creds_response_wipe_free(&resp);
 	buf_free(&base);
 	buf_free(&url);
-	creds_buf_wipe_free(&hdr);
+	buf_wipe_free(&hdr);
 	buf_free(&role);
 	return rc;
 }

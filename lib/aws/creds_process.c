@@ -251,8 +251,8 @@ stderr_line(const struct buf *errtext, const struct buf *answer, struct buf *lin
 	OPENSSL_cleanse(scratch, text.len * 2 + 64);
 	free(scratch);
 	for (i = 0; i < 8; i++)
-		creds_buf_wipe_free(&vals[i]);
-	creds_buf_wipe_free(&text);
+		buf_wipe_free(&vals[i]);
+	buf_wipe_free(&text);
 }
 
 int
@@ -278,9 +278,9 @@ creds_process(const char *profile, const char *command, const char *file,
 		goto out;
 	rc = 1;
 out:
-	creds_buf_wipe_free(&answer);
-	creds_buf_wipe_free(&errtext);
-	creds_buf_wipe_free(&said);
+	buf_wipe_free(&answer);
+	buf_wipe_free(&errtext);
+	buf_wipe_free(&said);
 	buf_free(&what);
 	buf_free(&source);
 	return rc;

@@ -90,7 +90,7 @@ read_token(const char *path, const char *login, struct buf *token, int64_t *exp,
 	}
 	rc = 1;
 out:
-	creds_buf_wipe_free(&text);
+	buf_wipe_free(&text);
 	buf_free(&when);
 	json_doc_free(&d);
 	return rc;
@@ -146,9 +146,9 @@ parse_role_creds(const char *body, size_t len, const char *what, const char *sou
 	creds_set(out, ak.data, sk.data, tok.data, (int64_t)exp, source);
 	rc = 0;
 out:
-	creds_buf_wipe_free(&ak);
-	creds_buf_wipe_free(&sk);
-	creds_buf_wipe_free(&tok);
+	buf_wipe_free(&ak);
+	buf_wipe_free(&sk);
+	buf_wipe_free(&tok);
 	json_doc_free(&d);
 	return rc;
 }
@@ -222,7 +222,7 @@ creds_sso(struct creds_provider *p, const struct awsconf *c, const char *name,
 	buf_printf(&path, "%s/%s.json", home, hex);
 	if (read_token(path.data, login.data, &token, &exp, err) < 0)
 		goto out;
-	if (exp <= creds_wall_ms()) {
+	if (exp <= cs_wall_ms()) {
 		char when[32];
 
 		cs_fmt_rfc3339(when, exp);
@@ -270,8 +270,8 @@ creds_sso(struct creds_provider *p, const struct awsconf *c, const char *name,
 	rc = 1;
 out:
 	creds_response_wipe_free(&resp);
-	creds_buf_wipe_free(&token);
-	creds_buf_wipe_free(&hdr);
+	buf_wipe_free(&token);
+	buf_wipe_free(&hdr);
 	buf_free(&sect);
 	buf_free(&login);
 	buf_free(&path);

@@ -232,7 +232,7 @@ sts_call(struct creds_provider *p, const char *action, const struct buf *body,
 out:
 	creds_response_wipe_free(&resp);
 	for (i = 0; i < 4; i++)
-		creds_buf_wipe_free(&h[i]);
+		buf_wipe_free(&h[i]);
 	sigv4_output_free(&so);
 	buf_free(&host);
 	buf_free(&path);
@@ -274,7 +274,7 @@ creds_sts_assume_role(struct creds_provider *p, const struct sts_role *r,
 	if (r->external_id && *r->external_id)
 		form_add(&form, "ExternalId", r->external_id);
 	rc = sts_call(p, "AssumeRole", &form, source_creds, what, source, out, err);
-	creds_buf_wipe_free(&form);
+	buf_wipe_free(&form);
 	return rc;
 }
 
@@ -289,6 +289,6 @@ creds_sts_web_identity(struct creds_provider *p, const struct sts_role *r, const
 	form_add(&form, "WebIdentityToken", token);
 	rc = sts_call(p, "AssumeRoleWithWebIdentity", &form, NULL, what, source, out, err);
 	creds_scrub(err->msg, sizeof err->msg, token);
-	creds_buf_wipe_free(&form);
+	buf_wipe_free(&form);
 	return rc;
 }

@@ -37,7 +37,7 @@ creds_webid(struct creds_provider *p, const struct sts_role *r, const char *toke
 	}
 	rc = creds_sts_web_identity(p, r, tok.data, what, source, out, err) < 0 ? -1 : 1;
 out:
-	creds_buf_wipe_free(&tok);
+	buf_wipe_free(&tok);
 	return rc;
 }
 

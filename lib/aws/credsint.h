@@ -33,9 +33,6 @@ struct creds_provider {
 typedef int (*creds_source_fn)(struct creds_provider *p, struct aws_creds *out,
     struct buf *tried, struct cs_err *err);
 
-int64_t creds_wall_ms(void);
-void creds_wipe_free(char *s);
-void creds_buf_wipe_free(struct buf *b);
 void creds_response_wipe_free(struct http_response *r);
 void creds_tried_add(struct buf *tried, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void creds_set(struct aws_creds *c, const char *ak, const char *sk, const char *tok, int64_t exp,

@@ -16,15 +16,6 @@ ini_init(struct ini *ini)
 	ini->n = ini->cap = 0;
 }
 
-static void
-wipe_free(char *s)
-{
-	if (s) {
-		OPENSSL_cleanse(s, strlen(s));
-		free(s);
-	}
-}
-
 void
 ini_free(struct ini *ini)
 {
@@ -33,7 +24,7 @@ ini_free(struct ini *ini)
 	for (i = 0; i < ini->n; i++) {
 		free(ini->e[i].section);
 		free(ini->e[i].key);
-		wipe_free(ini->e[i].value);
+		cs_wipe_free(ini->e[i].value);
 	}
 	free(ini->e);
 	ini_init(ini);
@@ -161,7 +152,7 @@ ini_parse(struct ini *ini, const char *text, size_t n)
 			buf_adds(&b, e->value);
 			buf_addc(&b, '\n');
 			buf_add(&b, line, len);
-			wipe_free(e->value);
+			cs_wipe_free(e->value);
 			e->value = buf_detach(&b);
 			continue;
 		}

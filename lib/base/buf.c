@@ -168,3 +168,20 @@ buf_detach(struct buf *b)
 	buf_init(b);
 	return p;
 }
+
+void
+buf_wipe_free(struct buf *b)
+{
+	if (b->data)
+		explicit_bzero(b->data, b->cap);
+	buf_free(b);
+}
+
+void
+cs_wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}

@@ -89,6 +89,8 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 char *buf_detach(struct buf *b);             /* caller frees; b is reset */
+void buf_wipe_free(struct buf *b);          /* zero the whole memory (secrets), then free */
+void cs_wipe_free(char *s);                 /* the same for a string (NULL is fine) */
 
 /*
  * --- memory (buf.c): out of memory ends the process ------------------------
@@ -115,6 +117,8 @@ extern volatile sig_atomic_t cs_signalled;
 const char *cs_getenv(const char *name);
 /* Monotonic milliseconds, for timeouts and rates. */
 uint64_t cs_now_ms(void);
+/* The wall clock in unix milliseconds (expiry times, arrival times). */
+int64_t cs_wall_ms(void);
 /* Sleep, returning early (with errno EINTR) when a signal arrives. */
 void cs_sleep_ms(unsigned ms);
 /* Format unix time (with milliseconds) as RFC 3339 UTC: 2018-02-04T23:18:32.866Z */
@@ -136,7 +140,7 @@ int cs_write_all(int fd, const void *p, size_t n, const volatile sig_atomic_t *s
 int cs_read_file(const char *path, size_t max, struct buf *b, int *not_opened);
 /* Lower-case hex of n bytes into out (2n+1 bytes). */
 void cs_hex(char *out, const unsigned char *p, size_t n);
-/* base64 (RFC 4648, padded) encode onto b; decode returns -1 on bad input. */
+/* base64 (RFC 4648, padded) encode onto b; decode returns -1 on bad input, appending nothing then. */
 void cs_base64_encode(struct buf *b, const unsigned char *p, size_t n);
 int cs_base64_decode(struct buf *b, const char *s, size_t n);
 

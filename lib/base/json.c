@@ -93,6 +93,17 @@ utf8_seq(const unsigned char *s, size_t n)
 	return 0;
 }
 
+size_t
+utf8_len(const char *s, size_t n)
+{
+	size_t i, cp = 0;
+
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			cp++;
+	return cp;
+}
+
 int
 utf8_valid(const char *s, size_t n, size_t *bad)
 {
@@ -535,4 +546,44 @@ json_escape(struct buf *out, const char *str, size_t n)
 		i++;
 	}
 	buf_addc(out, '"');
+}
+
+char *
+json_str_dup(const struct json_doc *d, int t)
+{
+	struct buf b = BUF_INIT;
+
+	if (t < 0 || d->tok[t].type != JSON_STRING)
+		return NULL;
+	if (!d->tok[t].escaped)
+		return cs_strndup(d->text + d->tok[t].start, d->tok[t].len);
+	json_str_decode(d, t, &b);
+	if (!b.data)
+		return cs_strdup("");
+	return buf_detach(&b);
+}
+
+char *
+json_get_str(const struct json_doc *d, int obj, const char *key)
+{
+	return json_str_dup(d, json_obj_get(d, obj, key, strlen(key)));
+}
+
+int
+json_get_str_buf(const struct json_doc *d, int obj, const char *key, struct buf *out)
+{
+	int t = json_obj_get(d, obj, key, strlen(key));
+
+	buf_reset(out);
+	buf_adds(out, "");
+	if (t < 0 || d->tok[t].type != JSON_STRING)
+		return 0;
+	json_str_decode(d, t, out);
+	return 1;
+}
+
+void
+json_escape_str(struct buf *out, const char *s)
+{
+	json_escape(out, s ? s : "", s ? strlen(s) : 0);
 }

@@ -58,9 +58,19 @@ int json_obj_get(const struct json_doc *d, int obj, const char *key, size_t keyl
 int json_str_eq(const struct json_doc *d, int t, const char *s, size_t n);
 /* Append the decoded (unescaped, UTF-8) value of string token T to OUT. */
 void json_str_decode(const struct json_doc *d, int t, struct buf *out);
+/* String token T decoded into a malloc'd string; NULL when T < 0 or not a string. */
+char *json_str_dup(const struct json_doc *d, int t);
+/* String member KEY of object OBJ: malloc'd (json_get_str, NULL when absent or not a string) */
+char *json_get_str(const struct json_doc *d, int obj, const char *key);
+/* ... or decoded into OUT (reset first; "" and 0 when absent or not a string, else 1). */
+int json_get_str_buf(const struct json_doc *d, int obj, const char *key, struct buf *out);
 /* Append S[0..n) as a JSON string literal, quotes included.  S must be valid UTF-8. */
 void json_escape(struct buf *out, const char *s, size_t n);
+/* The same for the C string S (NULL: ""). */
+void json_escape_str(struct buf *out, const char *s);
 /* 1 when S[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF); else 0 and *bad = offset. */
 int utf8_valid(const char *s, size_t n, size_t *bad);
+/* Number of Unicode code points in valid UTF-8 S[0..n). */
+size_t utf8_len(const char *s, size_t n);
 
 #endif

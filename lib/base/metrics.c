@@ -403,7 +403,7 @@ cs_metrics_render_json(struct cs_metrics *m, struct buf *out)
 		labelled = !(f->ns == 1 && f->s[0].labels[0] == '\0');
 		if (n++)
 			buf_addc(out, ',');
-		json_escape(out, f->name, strlen(f->name));
+		json_escape_str(out, f->name);
 		buf_addc(out, ':');
 		if (!labelled) {
 			series_json(out, f, &f->s[0], 0);

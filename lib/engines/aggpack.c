@@ -10,7 +10,7 @@
 
 struct member {
 	void *ctx;
-	phash_u128 hash;
+	u128 hash;
 	size_t next;             /* the entry's next member, NONE at the end */
 };
 
@@ -44,7 +44,7 @@ struct aggpack {
 	/* the last placement asked for, kept for the add that follows its cost */
 	const void *last_ctx, *last_data, *last_key;
 	int have_last;
-	phash_u128 last_hash;
+	u128 last_hash;
 	long last_shard;
 	size_t last_size;        /* its open entry's size with it, when have_size */
 	int have_size;
@@ -106,12 +106,12 @@ aggpack_begin(struct aggpack *p, const struct shardmap *m)
 	}
 }
 
-phash_u128
+u128
 aggpack_hash(const struct agg_user *u)
 {
-	phash_u128 h;
+	u128 h;
 
-	if (u->ehk && phash_parse_dec(u->ehk, strlen(u->ehk), &h) == 0)
+	if (u->ehk && u128_parse_dec(u->ehk, strlen(u->ehk), &h) == 0)
 		return h;
 	return shardmap_key_hash(u->key, u->keylen);
 }
@@ -296,7 +296,7 @@ aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
 		if (!e->made) {
 			buf_reset(&e->out);
 			kpl_builder_finish(e->kb, &e->out);
-			phash_fmt_dec(e->ehk, p->mem[e->head].hash);
+			u128_fmt_dec(e->ehk, p->mem[e->head].hash);
 			e->made = 1;
 		}
 		out->data = e->out.data;
@@ -311,7 +311,7 @@ aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
 }
 
 void *
-aggpack_user(const struct aggpack *p, size_t i, size_t j, phash_u128 *hash)
+aggpack_user(const struct aggpack *p, size_t i, size_t j, u128 *hash)
 {
 	size_t m = p->e[i].head;
 

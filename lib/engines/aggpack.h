@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "cs.h"
-#include "phash.h"
+#include "u128.h"
 #include "shardmap.h"
 
 /* The default and largest MAX_BYTES: the KPL's default, and 1 MiB less the key "a". */
@@ -59,7 +59,7 @@ void aggpack_free(struct aggpack *p);
 /* Start an empty request, placing by M (may be NULL or empty: nothing aggregates). */
 void aggpack_begin(struct aggpack *p, const struct shardmap *m);
 /* The hash key of U: its explicit hash key (valid decimal, as the caller checked), else MD5 of its key. */
-phash_u128 aggpack_hash(const struct agg_user *u);
+u128 aggpack_hash(const struct agg_user *u);
 /*
  * What adding U would do: *NEW_ENTRY 1 when it adds a Kinesis record to
  * the request, *GROWTH how many bytes (data and partition keys, as
@@ -75,6 +75,6 @@ size_t aggpack_bytes(const struct aggpack *p);
 /* Entry I, its bytes made on the first call; its user records' ctx in order into CTX[0..n). */
 void aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *e, void **ctx);
 /* User record J of entry I: its ctx and its hash key. */
-void *aggpack_user(const struct aggpack *p, size_t i, size_t j, phash_u128 *hash);
+void *aggpack_user(const struct aggpack *p, size_t i, size_t j, u128 *hash);
 
 #endif

@@ -474,15 +474,15 @@ write_failure(struct bx_runner *r, struct job *j, size_t lo, size_t hi, const ch
 	int rc = 0;
 
 	buf_adds(&b, "{\"stream\":");
-	json_escape(&b, r->cfg.stream ? r->cfg.stream : "", r->cfg.stream ? strlen(r->cfg.stream) : 0);
+	json_escape_str(&b, r->cfg.stream);
 	buf_adds(&b, ",\"shardId\":");
-	json_escape(&b, j->b->shard, strlen(j->b->shard));
+	json_escape_str(&b, j->b->shard);
 	buf_adds(&b, ",\"firstSequenceNumber\":");
-	json_escape(&b, first->seq, strlen(first->seq));
+	json_escape_str(&b, first->seq);
 	buf_adds(&b, ",\"lastSequenceNumber\":");
-	json_escape(&b, last->seq, strlen(last->seq));
+	json_escape_str(&b, last->seq);
 	buf_printf(&b, ",\"count\":%zu,\"reason\":", hi - lo);
-	json_escape(&b, reason, strlen(reason));
+	json_escape_str(&b, reason);
 	lambda_failure_members(&b, c, invokes, &bi);
 	buf_adds(&b, ",\"records\":[");
 	for (i = lo; i < hi; i++) {

@@ -78,11 +78,11 @@ envelope_format(struct buf *out, const struct envelope *e, struct json_doc *doc)
 	char ts[32];
 
 	buf_adds(out, "{\"stream\":");
-	json_escape(out, e->stream, strlen(e->stream));
+	json_escape_str(out, e->stream);
 	buf_adds(out, ",\"shardId\":");
-	json_escape(out, e->shard, strlen(e->shard));
+	json_escape_str(out, e->shard);
 	buf_adds(out, ",\"sequenceNumber\":");
-	json_escape(out, e->seq, strlen(e->seq));
+	json_escape_str(out, e->seq);
 	if (e->subseq >= 0)
 		buf_printf(out, ",\"subSequenceNumber\":%ld", e->subseq);
 	if (e->ehk) {

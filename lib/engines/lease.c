@@ -159,9 +159,9 @@ add_s(struct buf *out, const char *name, const char *v, int *first)
 	if (!*first)
 		buf_addc(out, ',');
 	*first = 0;
-	json_escape(out, name, strlen(name));
+	json_escape_str(out, name);
 	buf_adds(out, ":{\"S\":");
-	json_escape(out, v, strlen(v));
+	json_escape_str(out, v);
 	buf_addc(out, '}');
 }
 
@@ -171,7 +171,7 @@ add_n(struct buf *out, const char *name, long long v, int *first)
 	if (!*first)
 		buf_addc(out, ',');
 	*first = 0;
-	json_escape(out, name, strlen(name));
+	json_escape_str(out, name);
 	buf_printf(out, ":{\"N\":\"%lld\"}", v);
 }
 
@@ -184,7 +184,7 @@ ss_value(struct buf *out, char *const *v, size_t n)
 	for (i = 0; i < n; i++) {
 		if (i)
 			buf_addc(out, ',');
-		json_escape(out, v[i], strlen(v[i]));
+		json_escape_str(out, v[i]);
 	}
 	buf_adds(out, "]}");
 }
@@ -529,10 +529,10 @@ req_begin(struct buf *b, const char *table, const char *key)
 {
 	buf_reset(b);
 	buf_adds(b, "{\"TableName\":");
-	json_escape(b, table, strlen(table));
+	json_escape_str(b, table);
 	if (key) {
 		buf_adds(b, ",\"Key\":{\"" K_KEY "\":{\"S\":");
-		json_escape(b, key, strlen(key));
+		json_escape_str(b, key);
 		buf_adds(b, "}}");
 	}
 }
@@ -549,9 +549,9 @@ submit(struct lease_mgr *m, struct op *o, const char *op)
 static void
 value_s(struct buf *b, const char *name, const char *v)
 {
-	json_escape(b, name, strlen(name));
+	json_escape_str(b, name);
 	buf_adds(b, ":{\"S\":");
-	json_escape(b, v, strlen(v));
+	json_escape_str(b, v);
 	buf_addc(b, '}');
 }
 
@@ -1141,7 +1141,7 @@ lease_sync(struct lease_mgr *m, const struct kinesis_shard *ks, size_t n)
 		lease_to_item(&item, &l);
 		buf_reset(&m->req);
 		buf_adds(&m->req, "{\"TableName\":");
-		json_escape(&m->req, m->cfg.table, strlen(m->cfg.table));
+		json_escape_str(&m->req, m->cfg.table);
 		buf_adds(&m->req, ",\"Item\":");
 		buf_add(&m->req, item.data, item.len);
 		buf_adds(&m->req, ",\"ConditionExpression\":\"attribute_not_exists(#k)\","

@@ -65,9 +65,9 @@ listen_answer_error(struct listen_answer *ans, int status, const char *code, con
 	ans->status = status;
 	buf_reset(&ans->body);
 	buf_adds(&ans->body, "{\"Code\":");
-	json_escape(&ans->body, code, strlen(code));
+	json_escape_str(&ans->body, code);
 	buf_adds(&ans->body, ",\"Message\":");
-	json_escape(&ans->body, msg, strlen(msg));
+	json_escape_str(&ans->body, msg);
 	buf_addc(&ans->body, '}');
 }
 
@@ -262,9 +262,9 @@ listen_enrich(struct buf *rec, const char *ip, const char *ts, const struct geoi
 		if (!first)
 			buf_addc(&out, ',');
 		first = 0;
-		json_escape(&out, enrich_fields[f], strlen(enrich_fields[f]));
+		json_escape_str(&out, enrich_fields[f]);
 		buf_addc(&out, ':');
-		json_escape(&out, val[f], strlen(val[f]));
+		json_escape_str(&out, val[f]);
 	}
 	buf_addc(&out, '}');
 	buf_reset(rec);
@@ -558,9 +558,9 @@ listen_answer_put(struct listen_answer *ans, const char *stream, const struct pu
 		buf_free(&m);
 	}
 	buf_adds(b, ",\"Data\":{\"ShardId\":");
-	json_escape(b, res->shard_id, strlen(res->shard_id));
+	json_escape_str(b, res->shard_id);
 	buf_adds(b, ",\"SequenceNumber\":");
-	json_escape(b, res->sequence_number, strlen(res->sequence_number));
+	json_escape_str(b, res->sequence_number);
 	buf_adds(b, "}}");
 }
 
@@ -625,17 +625,17 @@ listen_answer_batch(struct listen_answer *ans, const char *stream, const struct 
 			buf_addc(o, ',');
 		if (it->state == LI_OK) {
 			buf_adds(o, "{\"ShardId\":");
-			json_escape(o, it->shard_id, strlen(it->shard_id));
+			json_escape_str(o, it->shard_id);
 			buf_adds(o, ",\"SequenceNumber\":");
-			json_escape(o, it->sequence_number, strlen(it->sequence_number));
+			json_escape_str(o, it->sequence_number);
 		} else {
 			const char *c = it->code ? it->code : "InternalFailure";
 			const char *msg = it->message ? it->message : "";
 
 			buf_adds(o, "{\"ErrorCode\":");
-			json_escape(o, c, strlen(c));
+			json_escape_str(o, c);
 			buf_adds(o, ",\"ErrorMessage\":");
-			json_escape(o, msg, strlen(msg));
+			json_escape_str(o, msg);
 		}
 		buf_addc(o, '}');
 	}

@@ -5,7 +5,7 @@
 
 #include "jqprog.h"
 #include "json.h"
-#include "phash.h"
+#include "hash.h"
 #include "putkey.h"
 
 #define PATH_MAX_PARTS 8
@@ -182,6 +182,21 @@ eval(struct putkey *k, struct expr *e, const char *data, size_t n, struct buf *o
 	return eval_jq(e, data, n, out, err);
 }
 
+void
+putkey_default_key(char out[17], const void *data, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	uint64_t h = hash64(data, n);
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		out[i] = hx[h & 15];
+		h >>= 4;
+	}
+	out[16] = '\0';
+}
+
+
 int
 putkey_get(struct putkey *k, const char *data, size_t n, struct buf *key, struct buf *ehk,
     struct cs_err *err)
@@ -193,7 +208,7 @@ putkey_get(struct putkey *k, const char *data, size_t n, struct buf *key, struct
 	k->parsed = 0;
 	if (!k->has_key) {
 		buf_grow(key, 17);
-		phash_default_key(key->data, data, n);
+		putkey_default_key(key->data, data, n);
 		key->len = 16;
 	} else if (eval(k, &k->key, data, n, key, err) != 0) {
 		if (strcmp(err->code, "InvalidJSON") != 0)

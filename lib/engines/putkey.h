@@ -27,6 +27,8 @@ int putkey_is_expr(const struct putkey *k);
  * err->code "InvalidJSON", "InvalidPartitionKey" or "InvalidExplicitHashKey"
  * and err->msg the reason.
  */
+/* The default partition key of a record: 16 lower-case hex digits of hash64 (out: 17 bytes). */
+void putkey_default_key(char out[17], const void *data, size_t n);
 int putkey_get(struct putkey *k, const char *data, size_t n, struct buf *key,
     struct buf *ehk, struct cs_err *err);
 

@@ -20,19 +20,19 @@ putresult_format(struct buf *b, const struct put_record *rec, const struct put_r
 	buf_reset(b);
 	if (res->ok) {
 		buf_adds(b, "{\"Code\":\"PutRecordSuccessful\",\"ShardId\":");
-		json_escape(b, res->shard_id, strlen(res->shard_id));
+		json_escape_str(b, res->shard_id);
 		buf_adds(b, ",\"SequenceNumber\":");
-		json_escape(b, res->sequence_number, strlen(res->sequence_number));
+		json_escape_str(b, res->sequence_number);
 		if (res->subseq >= 0)
 			buf_printf(b, ",\"SubSequenceNumber\":%ld", res->subseq);
 	} else {
 		buf_adds(b, "{\"Code\":");
-		json_escape(b, res->code, strlen(res->code));
+		json_escape_str(b, res->code);
 		buf_adds(b, ",\"Message\":");
-		json_escape(b, res->message, strlen(res->message));
+		json_escape_str(b, res->message);
 	}
 	buf_adds(b, ",\"source\":");
-	json_escape(b, rec->source, strlen(rec->source));
+	json_escape_str(b, rec->source);
 	if (rec->line)
 		buf_printf(b, ",\"line\":%llu", (unsigned long long)rec->line);
 	buf_adds(b, "}\n");

@@ -12,12 +12,12 @@
 #include "aggpack.h"
 #include "json.h"
 #include "keyorder.h"
-#include "phash.h"
 #include "pool.h"
 #include "putrecords.h"
 #include "putter.h"
 #include "retry.h"
 #include "seqring.h"
+#include "u128.h"
 
 enum { R_PENDING, R_INFLIGHT, R_DONE };
 
@@ -417,7 +417,7 @@ putter_add(struct putter *p, const char *data, size_t len, const char *key, size
     const char *ehk, const char *source, uint64_t line, void *ctx)
 {
 	struct rec *r;
-	phash_u128 v;
+	u128 v;
 	size_t chars;
 	uint64_t seq;
 
@@ -434,17 +434,17 @@ putter_add(struct putter *p, const char *data, size_t len, const char *key, size
 		    len + keylen, PUT_MAX_RECORD_BYTES);
 		return putter_reject(p, data, len, source, line, "RecordTooLarge", p->tmp.data, ctx);
 	}
-	chars = phash_utf8_len(key, keylen);
+	chars = utf8_len(key, keylen);
 	if (chars < 1 || chars > PUT_MAX_KEY_CHARS) {
 		buf_reset(&p->tmp);
 		buf_printf(&p->tmp, "partition key of %zu characters: it must have 1 to %d",
 		    chars, PUT_MAX_KEY_CHARS);
 		return putter_reject(p, data, len, source, line, "InvalidPartitionKey", p->tmp.data, ctx);
 	}
-	if (ehk && phash_parse_dec(ehk, strlen(ehk), &v) != 0) {
+	if (ehk && u128_parse_dec(ehk, strlen(ehk), &v) != 0) {
 		buf_reset(&p->tmp);
 		buf_adds(&p->tmp, "explicit hash key ");
-		json_escape(&p->tmp, ehk, strlen(ehk));
+		json_escape_str(&p->tmp, ehk);
 		buf_adds(&p->tmp, " is not a decimal number from 0 to 2^128-1");
 		return putter_reject(p, data, len, source, line, "InvalidExplicitHashKey", p->tmp.data, ctx);
 	}

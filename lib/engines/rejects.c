@@ -63,13 +63,13 @@ rejects_format(struct buf *out, const struct reject *rj)
 	size_t bad;
 
 	buf_adds(out, "{\"source\":");
-	json_escape(out, rj->source ? rj->source : "", rj->source ? strlen(rj->source) : 0);
+	json_escape_str(out, rj->source);
 	if (rj->line)
 		buf_printf(out, ",\"line\":%llu", (unsigned long long)rj->line);
 	buf_adds(out, ",\"error\":");
-	json_escape(out, rj->error ? rj->error : "Rejected", strlen(rj->error ? rj->error : "Rejected"));
+	json_escape_str(out, rj->error ? rj->error : "Rejected");
 	buf_adds(out, ",\"reason\":");
-	json_escape(out, rj->reason ? rj->reason : "", rj->reason ? strlen(rj->reason) : 0);
+	json_escape_str(out, rj->reason);
 	if (rj->extra && *rj->extra) {
 		buf_addc(out, ',');
 		buf_adds(out, rj->extra);

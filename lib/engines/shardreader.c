@@ -74,15 +74,6 @@ sreq_new(struct sshard *s)
 	return q;
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct sshard *
 find(const struct shardreader *r, const char *id)
 {
@@ -491,7 +482,7 @@ on_get(void *ctx, const struct aws_result *res)
 			s->st = S_CAUGHTUP;
 		/* --until in the past and nothing more to read: no later record can qualify */
 		if (r->cfg.until_ms && raw == 0 && rs->millis_behind <= 0 &&
-		    wall_ms() > r->cfg.until_ms)
+		    cs_wall_ms() > r->cfg.until_ms)
 			s->st = S_STOPPED;
 		/* at most one read per interval, counted from the start of this
 		 * one; a shard that answered with records, or that is still

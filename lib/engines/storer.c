@@ -494,7 +494,7 @@ storer_new(struct aws_client *c, const struct storer_conf *conf, storer_reject_f
 	s->ctx = ctx;
 	keytab_init(&s->keys);
 	s->rng = retry_seed();
-	json_escape(&t, s->table, strlen(s->table));
+	json_escape_str(&t, s->table);
 	s->body_overhead = t.len + sizeof "{\"RequestItems\":{:[]}}";
 	buf_free(&t);
 	return s;

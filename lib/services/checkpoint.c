@@ -162,7 +162,7 @@ checkpoint_format(const struct checkpoint *ck, struct buf *out)
 	size_t i;
 
 	buf_adds(out, "{\"stream\":");
-	json_escape(out, ck->stream, strlen(ck->stream));
+	json_escape_str(out, ck->stream);
 	buf_adds(out, ",\"shards\":{");
 	for (i = 0; i < ck->n; i++) {
 		const struct checkpoint_entry *e = &ck->e[i];
@@ -170,10 +170,10 @@ checkpoint_format(const struct checkpoint *ck, struct buf *out)
 		if (i)
 			buf_addc(out, ',');
 		buf_adds(out, "\n  ");
-		json_escape(out, e->shard, strlen(e->shard));
+		json_escape_str(out, e->shard);
 		buf_adds(out, ":{\"sequenceNumber\":");
 		if (e->seq)
-			json_escape(out, e->seq, strlen(e->seq));
+			json_escape_str(out, e->seq);
 		else
 			buf_adds(out, "null");
 		if (e->seq && e->subseq >= 0)

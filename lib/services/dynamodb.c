@@ -8,7 +8,7 @@ void
 ddb_describe_request(struct buf *out, const char *table)
 {
 	buf_adds(out, "{\"TableName\":");
-	json_escape(out, table, strlen(table));
+	json_escape_str(out, table);
 	buf_addc(out, '}');
 }
 
@@ -16,7 +16,7 @@ void
 ddb_batch_begin(struct buf *out, const char *table)
 {
 	buf_adds(out, "{\"RequestItems\":{");
-	json_escape(out, table, strlen(table));
+	json_escape_str(out, table);
 	buf_adds(out, ":[");
 }
 
@@ -41,27 +41,16 @@ ddb_put_new_request(struct buf *out, const char *table, const char *item, size_t
     const char *hash)
 {
 	buf_adds(out, "{\"TableName\":");
-	json_escape(out, table, strlen(table));
+	json_escape_str(out, table);
 	buf_adds(out, ",\"Item\":");
 	buf_add(out, item, len);
 	buf_adds(out, ",\"ConditionExpression\":\"attribute_not_exists(#k)\","
 	    "\"ExpressionAttributeNames\":{\"#k\":");
-	json_escape(out, hash, strlen(hash));
+	json_escape_str(out, hash);
 	buf_adds(out, "}}");
 }
 
 #define GET(d, obj, lit) json_obj_get((d), (obj), lit, sizeof lit - 1)
-
-static char *
-str_dup(const struct json_doc *d, int t)
-{
-	struct buf b = BUF_INIT;
-
-	json_str_decode(d, t, &b);
-	if (!b.data)
-		return cs_strdup("");
-	return buf_detach(&b);
-}
 
 /* the AttributeType of NAME in the AttributeDefinitions array DEFS, or 0 */
 static char
@@ -129,7 +118,7 @@ ddb_parse_describe(const char *body, size_t len, struct ddb_keyschema *ks, struc
 			cs_err_set(err, "DescribeTable: KeySchema has two keys of one type");
 			goto out;
 		}
-		*name = str_dup(&d, n);
+		*name = json_str_dup(&d, n);
 		*type = attr_type(&d, defs, *name);
 		if (!**name || !*type) {
 			cs_err_set(err, "DescribeTable: key attribute '%s' has no known AttributeType", *name);

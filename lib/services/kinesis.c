@@ -4,29 +4,12 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
 
 #include "json.h"
 #include "kinesis.h"
+#include "md5.h"
 
 /* --- small JSON helpers over json.h -------------------------------------- */
-
-/* A malloc'd copy of string member KEY of object OBJ; NULL when absent or not a string. */
-static char *
-get_str(const struct json_doc *d, int obj, const char *key)
-{
-	int t = json_obj_get(d, obj, key, strlen(key));
-	struct buf b = BUF_INIT;
-
-	if (t < 0 || d->tok[t].type != JSON_STRING)
-		return NULL;
-	if (!d->tok[t].escaped)
-		return cs_strndup(d->text + d->tok[t].start, d->tok[t].len);
-	json_str_decode(d, t, &b);
-	if (!b.data)
-		return cs_strdup("");
-	return buf_detach(&b);
-}
 
 /* The number member KEY of OBJ as a double; 0 with *found 0 when absent. */
 static double
@@ -102,10 +85,10 @@ kinesis_list_shards_body(struct buf *out, const char *stream, const char *token)
 	buf_reset(out);
 	if (token) {
 		buf_adds(out, "{\"NextToken\":");
-		json_escape(out, token, strlen(token));
+		json_escape_str(out, token);
 	} else {
 		buf_adds(out, "{\"StreamName\":");
-		json_escape(out, stream, strlen(stream));
+		json_escape_str(out, stream);
 	}
 	buf_adds(out, ",\"MaxResults\":1000}");
 }
@@ -139,18 +122,18 @@ kinesis_parse_list_shards(const char *body, size_t len, struct kinesis_shard **s
 			goto out;
 		}
 		nadd++;
-		s->id = get_str(&d, t, "ShardId");
-		s->parent = get_str(&d, t, "ParentShardId");
-		s->adjacent_parent = get_str(&d, t, "AdjacentParentShardId");
+		s->id = json_get_str(&d, t, "ShardId");
+		s->parent = json_get_str(&d, t, "ParentShardId");
+		s->adjacent_parent = json_get_str(&d, t, "AdjacentParentShardId");
 		sub = json_obj_get(&d, t, "HashKeyRange", 12);
 		if (sub >= 0 && d.tok[sub].type == JSON_OBJECT) {
-			s->hash_start = get_str(&d, sub, "StartingHashKey");
-			s->hash_end = get_str(&d, sub, "EndingHashKey");
+			s->hash_start = json_get_str(&d, sub, "StartingHashKey");
+			s->hash_end = json_get_str(&d, sub, "EndingHashKey");
 		}
 		sub = json_obj_get(&d, t, "SequenceNumberRange", 19);
 		if (sub >= 0 && d.tok[sub].type == JSON_OBJECT) {
-			s->seq_start = get_str(&d, sub, "StartingSequenceNumber");
-			s->seq_end = get_str(&d, sub, "EndingSequenceNumber");
+			s->seq_start = json_get_str(&d, sub, "StartingSequenceNumber");
+			s->seq_end = json_get_str(&d, sub, "EndingSequenceNumber");
 		}
 		if (!s->id || !*s->id || !s->hash_start || !s->hash_end || !s->seq_start) {
 			cs_err_set(err, "ListShards: malformed answer: a shard lacks its id, "
@@ -158,7 +141,7 @@ kinesis_parse_list_shards(const char *body, size_t len, struct kinesis_shard **s
 			goto out;
 		}
 	}
-	*next_token = get_str(&d, 0, "NextToken");
+	*next_token = json_get_str(&d, 0, "NextToken");
 	if (nadd) {
 		*shards = cs_realloc(*shards, (*n + nadd) * sizeof **shards);
 		memcpy(*shards + *n, add, nadd * sizeof *add);
@@ -254,13 +237,13 @@ kinesis_get_shard_iterator_body(struct buf *out, const char *stream, const char 
 {
 	buf_reset(out);
 	buf_adds(out, "{\"StreamName\":");
-	json_escape(out, stream, strlen(stream));
+	json_escape_str(out, stream);
 	buf_adds(out, ",\"ShardId\":");
-	json_escape(out, shard, strlen(shard));
+	json_escape_str(out, shard);
 	buf_printf(out, ",\"ShardIteratorType\":\"%s\"", kinesis_iter_type_name(pos->type));
 	if (pos->type == KINESIS_AT_SEQUENCE_NUMBER || pos->type == KINESIS_AFTER_SEQUENCE_NUMBER) {
 		buf_adds(out, ",\"StartingSequenceNumber\":");
-		json_escape(out, pos->seq, strlen(pos->seq));
+		json_escape_str(out, pos->seq);
 	} else if (pos->type == KINESIS_AT_TIMESTAMP) {
 		int64_t ms = pos->timestamp_ms;
 
@@ -281,7 +264,7 @@ kinesis_parse_shard_iterator(const char *body, size_t len, char **iterator, stru
 	json_doc_init(&d, 8);
 	if (parse_object(&d, body, len, "GetShardIterator", err) < 0)
 		goto out;
-	*iterator = get_str(&d, 0, "ShardIterator");
+	*iterator = json_get_str(&d, 0, "ShardIterator");
 	if (!*iterator || !**iterator) {
 		free(*iterator);
 		*iterator = NULL;
@@ -323,7 +306,7 @@ kinesis_get_records_body(struct buf *out, const char *iterator, unsigned limit)
 {
 	buf_reset(out);
 	buf_adds(out, "{\"ShardIterator\":");
-	json_escape(out, iterator, strlen(iterator));
+	json_escape_str(out, iterator);
 	if (limit)
 		buf_printf(out, ",\"Limit\":%u", limit);
 	buf_addc(out, '}');
@@ -361,67 +344,6 @@ kinesis_records_free(struct kinesis_records *rs)
 	rs->millis_behind = -1;
 	rs->skip_subseq = -1;
 	json_doc_init(&rs->doc, 32);
-}
-
-static const signed char b64rev[256] = {
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
-	-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
-	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-};
-
-/*
- * Base64 (padded) S[0..n) appended to B: the hot path of GetRecords, so
- * four characters at a time straight into the buffer.  -1 on bad input
- * (B's length unchanged).
- */
-static int
-b64_decode(struct buf *b, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i, pad = 0, full;
-	unsigned char *o;
-	int a, c, d, e;
-
-	if (n % 4)
-		return -1;
-	if (n && p[n - 1] == '=')
-		pad = n >= 2 && p[n - 2] == '=' ? 2 : 1;
-	buf_grow(b, n / 4 * 3);
-	o = (unsigned char *)b->data + b->len;
-	full = pad ? n - 4 : n;
-	for (i = 0; i < full; i += 4) {
-		a = b64rev[p[i]], c = b64rev[p[i + 1]], d = b64rev[p[i + 2]], e = b64rev[p[i + 3]];
-		if ((a | c | d | e) < 0)
-			return -1;
-		*o++ = (unsigned char)(a << 2 | c >> 4);
-		*o++ = (unsigned char)(c << 4 | d >> 2);
-		*o++ = (unsigned char)(d << 6 | e);
-	}
-	if (pad) {
-		a = b64rev[p[i]], c = b64rev[p[i + 1]];
-		d = pad == 1 ? b64rev[p[i + 2]] : 0;
-		if ((a | c | d) < 0)
-			return -1;
-		*o++ = (unsigned char)(a << 2 | c >> 4);
-		if (pad == 1)
-			*o++ = (unsigned char)(c << 4 | d >> 2);
-	}
-	b->len = (size_t)((char *)o - b->data);
-	b->data[b->len] = '\0';
-	return 0;
 }
 
 /* Append string token T (decoded) to the arena with a NUL; its offset and length. */
@@ -466,10 +388,10 @@ parse_record(struct kinesis_records *rs, const struct json_doc *d, int t, struct
 	r->data_off = rs->arena.len;
 	if (d->tok[data].escaped) {
 		json_str_decode(d, data, &tmp);
-		bad = b64_decode(&rs->arena, tmp.data ? tmp.data : "", tmp.len);
+		bad = cs_base64_decode(&rs->arena, tmp.data ? tmp.data : "", tmp.len);
 		buf_free(&tmp);
 	} else {
-		bad = b64_decode(&rs->arena, d->text + d->tok[data].start, d->tok[data].len);
+		bad = cs_base64_decode(&rs->arena, d->text + d->tok[data].start, d->tok[data].len);
 	}
 	if (bad) {
 		rs->arena.len = r->data_off;
@@ -506,7 +428,7 @@ kinesis_parse_get_records(const char *body, size_t len, struct kinesis_records *
 	for (t = arr + 1, k = 0; k < d->tok[arr].size; k++, t = (int)d->tok[t].next)
 		if (parse_record(rs, d, t, err) < 0)
 			goto out;
-	rs->next_iterator = get_str(d, 0, "NextShardIterator");
+	rs->next_iterator = json_get_str(d, 0, "NextShardIterator");
 	if (rs->next_iterator && !*rs->next_iterator) {
 		free(rs->next_iterator);
 		rs->next_iterator = NULL;
@@ -538,51 +460,22 @@ kinesis_seq_cmp(const char *a, const char *b)
 	return strcmp(a, b);
 }
 
-typedef unsigned __int128 u128;
-
-static void
-u128_dec(char out[48], u128 v)
-{
-	char tmp[48];
-	int i = 0, j = 0;
-
-	do {
-		tmp[i++] = (char)('0' + (int)(v % 10));
-		v /= 10;
-	} while (v);
-	while (i)
-		out[j++] = tmp[--i];
-	out[j] = '\0';
-}
-
 /* A decimal string to a 128-bit number; -1 when it is not one. */
 static int
 dec_u128(const char *s, u128 *out)
 {
-	u128 v = 0;
-
-	if (!s || !*s)
-		return -1;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (((u128)0 - 1) - (u128)(*s - '0')) / 10)
-			return -1;
-		v = v * 10 + (u128)(*s - '0');
-	}
-	*out = v;
-	return 0;
+	return s ? u128_parse_dec(s, strlen(s), out) : -1;
 }
 
-static u128
-md5_u128(const char *key, size_t keylen)
+u128
+kinesis_key_hash(const char *key, size_t keylen)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0, i;
+	unsigned char md[16];
 	u128 v = 0;
+	unsigned i;
 
-	EVP_Digest(key, keylen, md, &mdlen, EVP_md5(), NULL);
-	for (i = 0; i < 16 && i < mdlen; i++)
+	md5(key, keylen, md);
+	for (i = 0; i < 16; i++)
 		v = v << 8 | md[i];
 	return v;
 }
@@ -590,7 +483,7 @@ md5_u128(const char *key, size_t keylen)
 void
 kinesis_hash_key(char out[48], const char *key, size_t keylen)
 {
-	u128_dec(out, md5_u128(key, keylen));
+	u128_fmt_dec(out, kinesis_key_hash(key, keylen));
 }
 
 /* The open shard whose hash key range holds H, or -1. */
@@ -614,7 +507,7 @@ shard_for_u128(const struct kinesis_shard *s, size_t n, u128 h)
 long
 kinesis_shard_for_key(const struct kinesis_shard *s, size_t n, const char *key, size_t keylen)
 {
-	return shard_for_u128(s, n, md5_u128(key, keylen));
+	return shard_for_u128(s, n, kinesis_key_hash(key, keylen));
 }
 
 long

@@ -17,6 +17,7 @@
 #include "aws.h"
 #include "cs.h"
 #include "json.h"
+#include "u128.h"
 
 /* One shard as ListShards describes it.  Strings are owned (malloc'd). */
 struct kinesis_shard {
@@ -175,7 +176,9 @@ long kinesis_shard_for_key(const struct kinesis_shard *s, size_t n, const char *
     size_t keylen);
 /* The same for an explicit hash key HASH (decimal); -1 also when HASH is not one. */
 long kinesis_shard_for_hash(const struct kinesis_shard *s, size_t n, const char *hash);
-/* The MD5 of KEY as a decimal string (up to 39 digits) into OUT. */
+/* The MD5 of partition key KEY as a 128-bit big-endian number: where the key goes. */
+u128 kinesis_key_hash(const char *key, size_t keylen);
+/* The same as a decimal string (up to 39 digits) into OUT. */
 void kinesis_hash_key(char out[48], const char *key, size_t keylen);
 
 #endif

@@ -9,7 +9,7 @@ putrecords_begin(struct buf *o, const char *stream, size_t n, size_t bytes)
 	buf_reset(o);
 	buf_grow(o, bytes / 3 * 4 + n * 64 + 256);
 	buf_adds(o, strncmp(stream, "arn:", 4) == 0 ? "{\"StreamARN\":" : "{\"StreamName\":");
-	json_escape(o, stream, strlen(stream));
+	json_escape_str(o, stream);
 	buf_adds(o, ",\"Records\":[");
 }
 
@@ -61,32 +61,18 @@ putrecords_parse(struct json_doc *d, const char *body, size_t len, size_t n)
 	return arr + 1;
 }
 
-/* the string member KEY of object token OBJ, decoded into OUT ("" when absent); 1 when present */
-static int
-member(const struct json_doc *d, int obj, const char *key, struct buf *out)
-{
-	int t = json_obj_get(d, obj, key, strlen(key));
-
-	buf_reset(out);
-	buf_adds(out, "");
-	if (t < 0 || d->tok[t].type != JSON_STRING)
-		return 0;
-	json_str_decode(d, t, out);
-	return 1;
-}
-
 int
 putrecords_entry(const struct json_doc *d, int *t, struct buf *a, struct buf *b)
 {
 	int obj = *t, failed;
 
 	*t = (int)d->tok[obj].next;
-	failed = member(d, obj, "ErrorCode", a) && a->len;
+	failed = json_get_str_buf(d, obj, "ErrorCode", a) && a->len;
 	if (failed)
-		member(d, obj, "ErrorMessage", b);
+		json_get_str_buf(d, obj, "ErrorMessage", b);
 	else {
-		member(d, obj, "ShardId", a);
-		member(d, obj, "SequenceNumber", b);
+		json_get_str_buf(d, obj, "ShardId", a);
+		json_get_str_buf(d, obj, "SequenceNumber", b);
 	}
 	return failed;
 }

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "md5.h"
 #include "shardmap.h"
 
 void
@@ -55,8 +54,8 @@ shardmap_set(struct shardmap *m, struct kinesis_shard *s, size_t n)
 		struct shardmap_range *r = &m->r[m->n];
 
 		if (s[i].seq_end || !s[i].hash_start || !s[i].hash_end ||
-		    phash_parse_dec(s[i].hash_start, strlen(s[i].hash_start), &r->lo) < 0 ||
-		    phash_parse_dec(s[i].hash_end, strlen(s[i].hash_end), &r->hi) < 0 || r->lo > r->hi)
+		    u128_parse_dec(s[i].hash_start, strlen(s[i].hash_start), &r->lo) < 0 ||
+		    u128_parse_dec(s[i].hash_end, strlen(s[i].hash_end), &r->hi) < 0 || r->lo > r->hi)
 			continue;
 		r->shard = i;
 		m->n++;
@@ -131,21 +130,14 @@ shardmap_reload(struct shardmap *m, struct aws_client *c, const char *stream)
 	reload_page(m);
 }
 
-phash_u128
+u128
 shardmap_key_hash(const char *key, size_t keylen)
 {
-	unsigned char md[16];
-	phash_u128 v = 0;
-	unsigned i;
-
-	md5(key, keylen, md);
-	for (i = 0; i < 16; i++)
-		v = v << 8 | md[i];
-	return v;
+	return kinesis_key_hash(key, keylen);
 }
 
 long
-shardmap_find(const struct shardmap *m, phash_u128 h)
+shardmap_find(const struct shardmap *m, u128 h)
 {
 	size_t lo = 0, hi = m->n;
 
@@ -175,15 +167,15 @@ shardmap_by_id(const struct shardmap *m, const char *id)
 }
 
 int
-shardmap_holds(const struct shardmap *m, size_t i, phash_u128 h)
+shardmap_holds(const struct shardmap *m, size_t i, u128 h)
 {
-	phash_u128 lo, hi;
+	u128 lo, hi;
 	const struct kinesis_shard *s;
 
 	if (i >= m->nshards)
 		return 0;
 	s = &m->shards[i];
 	return s->hash_start && s->hash_end &&
-	    phash_parse_dec(s->hash_start, strlen(s->hash_start), &lo) == 0 &&
-	    phash_parse_dec(s->hash_end, strlen(s->hash_end), &hi) == 0 && h >= lo && h <= hi;
+	    u128_parse_dec(s->hash_start, strlen(s->hash_start), &lo) == 0 &&
+	    u128_parse_dec(s->hash_end, strlen(s->hash_end), &hi) == 0 && h >= lo && h <= hi;
 }

@@ -15,10 +15,10 @@
 
 #include "aws.h"
 #include "kinesis.h"
-#include "phash.h"
+#include "u128.h"
 
 struct shardmap_range {
-	phash_u128 lo, hi;
+	u128 lo, hi;
 	size_t shard;            /* index in shards */
 };
 
@@ -52,12 +52,12 @@ int shardmap_load(struct shardmap *m, struct aws_client *c, const char *stream, 
 void shardmap_reload(struct shardmap *m, struct aws_client *c, const char *stream);
 
 /* The hash key of a partition key: MD5 as a 128-bit number. */
-phash_u128 shardmap_key_hash(const char *key, size_t keylen);
+u128 shardmap_key_hash(const char *key, size_t keylen);
 /* The shard (an index in m->shards) whose open range holds H, or -1. */
-long shardmap_find(const struct shardmap *m, phash_u128 h);
+long shardmap_find(const struct shardmap *m, u128 h);
 /* The shard named ID (an index in m->shards), or -1. */
 long shardmap_by_id(const struct shardmap *m, const char *id);
 /* 1 when shard index I's hash key range holds H. */
-int shardmap_holds(const struct shardmap *m, size_t i, phash_u128 h);
+int shardmap_holds(const struct shardmap *m, size_t i, u128 h);
 
 #endif

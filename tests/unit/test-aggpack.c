@@ -59,11 +59,11 @@ main(void)
 	four_shards(&m);
 	is_int(m.n, 4, "four open shards in the map, the closed one left out");
 	ok(shardmap_find(&m, 0) == 1, "hash 0 on the first open shard");
-	ok(shardmap_find(&m, ~(phash_u128)0) == 4, "the largest hash on the last");
+	ok(shardmap_find(&m, ~(u128)0) == 4, "the largest hash on the last");
 	{
-		phash_u128 h;
+		u128 h;
 
-		phash_parse_dec("170141183460469231731687303715884105728", 39, &h);
+		u128_parse_dec("170141183460469231731687303715884105728", 39, &h);
 		ok(shardmap_find(&m, h) == 3 && shardmap_find(&m, h - 1) == 2, "a range's first hash is its own");
 	}
 	ok(shardmap_by_id(&m, "shardId-000000000003") == 3, "by id");
@@ -86,7 +86,7 @@ main(void)
 		x.keylen = strlen(u[i].key);
 		x.ehk = NULL;
 		if (i % 10 == 3) {
-			phash_fmt_dec(u[i].ehk, (phash_u128)seed << 64 | seed);
+			u128_fmt_dec(u[i].ehk, (u128)seed << 64 | seed);
 			x.ehk = u[i].ehk;
 		}
 		x.data = u[i].len > sizeof u[i].data ? NULL : u[i].data;
@@ -109,7 +109,7 @@ main(void)
 	for (i = 0; i < aggpack_count(p); i++) {
 		struct agg_entry e;
 		void *ctx[3000];
-		phash_u128 eh;
+		u128 eh;
 
 		aggpack_entry(p, i, &e, ctx);
 		sum += e.len + e.keylen;
@@ -127,7 +127,7 @@ main(void)
 		}
 		if (e.len > 4000)
 			bad_place++;
-		if (strcmp(e.key, "a") != 0 || !e.ehk || phash_parse_dec(e.ehk, strlen(e.ehk), &eh) != 0 ||
+		if (strcmp(e.key, "a") != 0 || !e.ehk || u128_parse_dec(e.ehk, strlen(e.ehk), &eh) != 0 ||
 		    !shardmap_holds(&m, (size_t)e.shard, eh))
 			bad_place++;
 		if (kpl_deaggregate(e.data, e.len, &a, &err) != 0 || a.n != e.n) {
@@ -136,11 +136,11 @@ main(void)
 		}
 		for (j = 0; j < a.n; j++) {
 			struct urec *r = ctx[j];
-			phash_u128 h;
+			u128 h;
 
 			h = a.rec[j].ehk ? 0 : shardmap_key_hash(a.rec[j].key, a.rec[j].keylen);
 			if (a.rec[j].ehk)
-				phash_parse_dec(a.rec[j].ehk, a.rec[j].ehklen, &h);
+				u128_parse_dec(a.rec[j].ehk, a.rec[j].ehklen, &h);
 			if (!shardmap_holds(&m, (size_t)e.shard, h) || a.rec[j].keylen != strlen(r->key) ||
 			    memcmp(a.rec[j].key, r->key, a.rec[j].keylen) != 0 || a.rec[j].len != r->len)
 				bad_place++;

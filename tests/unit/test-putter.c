@@ -2,13 +2,15 @@
  * test-putter.c - the batching engine in dry-run mode (no service):
  * batch limits (500 records, 5 MiB), record limits (1 MiB, key of 1 to 256
  * characters, explicit hash key), DONE once per record in input order;
- * and the helper phash.
+ * and the helpers of partition keys: the default key, 128-bit decimals, UTF-8 length.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "phash.h"
+#include "json.h"
+#include "putkey.h"
 #include "putter.h"
+#include "u128.h"
 #include "tap.h"
 
 struct seen {
@@ -150,21 +152,21 @@ main(void)
 	ok(s.batches == 3 && s.sizes[0] == 7 && s.sizes[2] == 6, "a batch size of 7: 7, 7, 6");
 	putter_free(p);
 
-	/* phash */
+	/* the default key (putkey), 128-bit decimals (u128), UTF-8 length (json) */
 	{
 		char k1[17], k2[17];
-		phash_u128 v;
+		u128 v;
 		char d[40];
 
-		phash_default_key(k1, "abc", 3);
-		phash_default_key(k2, "abd", 3);
+		putkey_default_key(k1, "abc", 3);
+		putkey_default_key(k2, "abd", 3);
 		ok(strlen(k1) == 16 && strcmp(k1, k2) != 0, "default keys: 16 hex digits, differ");
-		ok(phash_parse_dec("0", 1, &v) == 0 && v == 0, "decimal 0");
-		ok(phash_parse_dec("12a", 3, &v) != 0 && phash_parse_dec("", 0, &v) != 0, "bad decimals");
-		phash_parse_dec("340282366920938463463374607431768211455", 39, &v);
-		phash_fmt_dec(d, v);
+		ok(u128_parse_dec("0", 1, &v) == 0 && v == 0, "decimal 0");
+		ok(u128_parse_dec("12a", 3, &v) != 0 && u128_parse_dec("", 0, &v) != 0, "bad decimals");
+		u128_parse_dec("340282366920938463463374607431768211455", 39, &v);
+		u128_fmt_dec(d, v);
 		is_str(d, "340282366920938463463374607431768211455", "2^128-1 round trip");
-		is_int(phash_utf8_len("a\xc3\xbc\xe6\x97\xa5", 6), 3, "UTF-8 characters counted");
+		is_int(utf8_len("a\xc3\xbc\xe6\x97\xa5", 6), 3, "UTF-8 characters counted");
 	}
 
 	free(big);
