@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cs.h"
+#include "hash.h"
 #include "keytab.h"
 
 #define KEYTAB_INITIAL 1024
@@ -10,14 +11,7 @@
 uint64_t
 keytab_hash(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)p[i];
-		h *= 1099511628211ULL;
-	}
-	return h;
+	return hash_fnv1a(p, n);
 }
 
 void
