@@ -913,7 +913,7 @@ main(int argc, char **argv)
 		char host[256];
 
 		dopts.endpoint_url = NULL;
-		if (!(ddb = aws_client_new(&dopts, "dynamodb", &err))) {
+		if (!(ddb = cs_opts_client(&dopts, "dynamodb", &err))) {
 			cs_warnx("%s", err.msg);
 			t.failed[CS_EXIT_SERVICE] = 1;
 			goto out;
