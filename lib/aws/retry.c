@@ -87,6 +87,26 @@ retry_is_retryable(int http_status, const char *code)
 }
 
 int
+retry_is_fatal(int http_status, const char *code)
+{
+	static const char *const codes[] = {
+		"ResourceNotFoundException", "AccessDeniedException", "UnrecognizedClientException",
+		"InvalidSignatureException", "MissingAuthenticationTokenException",
+		"IncompleteSignatureException", "ExpiredTokenException", "InvalidClientTokenId",
+		"MissingAuthenticationToken", "AccessDenied", "SignatureDoesNotMatch",
+		"NetworkError", "CredentialsError", "SigningError",
+	};
+	size_t i;
+
+	if (!code || !code[0])
+		return http_status == 0; /* no answer at all after every retry, or no credentials */
+	for (i = 0; i < sizeof codes / sizeof codes[0]; i++)
+		if (strcmp(code, codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
 retry_is_clock_skew(const char *code, const char *message)
 {
 	if (!code)

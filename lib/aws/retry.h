@@ -30,6 +30,14 @@ int retry_allowed(const struct retry_policy *p, unsigned attempts, uint64_t elap
 int retry_is_throttle(const char *code);
 /* 1 when a failure is worth retrying: HTTP_STATUS 0 means a network error. */
 int retry_is_retryable(int http_status, const char *code);
+/*
+ * 1 when a failure that outlived the retries concerns every request
+ * alike, so that no later one can succeed: no answer at all (network, no
+ * credentials), the credentials or the signature refused, the table or
+ * stream missing.  The one "failed for good" classifier; cs-put's putter
+ * adds to it (lib/engines/putter.c says why).
+ */
+int retry_is_fatal(int http_status, const char *code);
 /* 1 when CODE says our clock is off (RequestTimeTooSkewed, InvalidSignatureException "Signature expired", ...). */
 int retry_is_clock_skew(const char *code, const char *message);
 /* A seed for the jitter generator; xorshift64 step. */

@@ -777,8 +777,15 @@ is_fatal(const struct putter *p, const struct aws_result *res)
 
 	if (p->hard || strcmp(res->err.code, "Interrupted") == 0)
 		return 0; /* a signal, not the service, ended it */
-	if (st == 0)
-		return 1; /* no answer within the budget, or no credentials */
+	if (st == 0 || retry_is_fatal(st, res->err.code))
+		return 1; /* no answer within the budget, no credentials, no stream */
+	/*
+	 * More than the shared classifier, on purpose: every entry of a
+	 * PutRecords request was checked before it was sent (size, key,
+	 * explicit hash key), so any other client error is about what all
+	 * requests share (the stream, the account), not one record.  cs-store
+	 * cannot say that of a BatchWriteItem, and splits instead.
+	 */
 	return st >= 400 && st < 500 && !retry_is_throttle(res->err.code);
 }
 

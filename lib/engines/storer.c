@@ -345,25 +345,15 @@ mark_unprocessed(void *ctx, const char *key, size_t len)
 			b->recs[i]->unprocessed = 1;
 }
 
-/* errors after which no request can succeed: stop the run */
+/*
+ * errors after which no request can succeed: stop the run.  Only these: a
+ * BatchWriteItem refused with another client error may have been spoilt
+ * by one of its items (it is then split, see on_failure).
+ */
 static int
 is_fatal(const struct cs_err *e)
 {
-	static const char *const codes[] = {
-		"ResourceNotFoundException", "AccessDeniedException", "UnrecognizedClientException",
-		"InvalidSignatureException", "MissingAuthenticationTokenException",
-		"IncompleteSignatureException", "ExpiredTokenException", "InvalidClientTokenId",
-		"MissingAuthenticationToken", "AccessDenied", "SignatureDoesNotMatch",
-		"NetworkError", "CredentialsError", "SigningError",
-	};
-	size_t i;
-
-	if (!e->code[0])
-		return e->http_status == 0; /* no answer at all after every retry, or no credentials */
-	for (i = 0; i < sizeof codes / sizeof codes[0]; i++)
-		if (strcmp(e->code, codes[i]) == 0)
-			return 1;
-	return 0;
+	return retry_is_fatal(e->http_status, e->code);
 }
 
 static void
