@@ -375,9 +375,8 @@ run_files(struct app *a, char **files, int nfiles)
 			enum input_status st;
 
 			if (putinput_held_due(&a->pin)) {
-				if (putinput_held_due(&a->pin) > cs_now_ms())
-					break;
-				putinput_release(&a->pin);
+				if (putinput_release_due(&a->pin))
+					break;  /* not due yet */
 				continue;
 			}
 			cs_err_clear(&err);
@@ -408,11 +407,7 @@ run_files(struct app *a, char **files, int nfiles)
 		if (!reading && putter_outstanding(a->p) == 0)
 			break;
 		if (putinput_held_due(&a->pin)) {
-			uint64_t now = cs_now_ms(), due = putinput_held_due(&a->pin);
-
-			timeout = due > now ? (int)(due - now) : 0;
-			if (timeout > 200)
-				timeout = 200;
+			timeout = putinput_wait_ms(&a->pin, 200);
 		} else if (reading && putter_accepting(a->p) && wait_fd < 0) {
 			timeout = 0;
 		}

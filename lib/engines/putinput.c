@@ -24,25 +24,30 @@ putinput_free(struct putinput *pi)
 	buf_free(&pi->ehk);
 	buf_free(&pi->data);
 	buf_free(&pi->scratch);
-	buf_free(&pi->hdata);
-	buf_free(&pi->hkey);
-	buf_free(&pi->hehk);
 }
 
 void
 putinput_release(struct putinput *pi)
 {
-	if (!pi->held_due)
-		return;
-	pi->held_due = 0;
-	putter_add(pi->cfg.p, pi->hdata.data, pi->hdata.len, pi->hkey.data, pi->hkey.len,
-	    pi->hehk.len ? pi->hehk.data : NULL, pi->hsource, pi->hline, NULL);
+	pacer_release(&pi->pacer, pi->cfg.p);
+}
+
+int
+putinput_release_due(struct putinput *pi)
+{
+	return pacer_release_due(&pi->pacer, pi->cfg.p, cs_now_ms());
 }
 
 uint64_t
 putinput_held_due(const struct putinput *pi)
 {
-	return pi->held_due;
+	return pacer_held_due(&pi->pacer);
+}
+
+int
+putinput_wait_ms(const struct putinput *pi, int cap)
+{
+	return pacer_wait_ms(&pi->pacer, cs_now_ms(), cap);
 }
 
 int
@@ -50,6 +55,7 @@ putinput_take(struct putinput *pi, const char *s, size_t n, const char *source, 
     int may_hold)
 {
 	struct cs_err err;
+	const struct json_doc *doc = NULL;   /* the record, when putkey parsed it */
 	const char *data = s;
 	size_t len = n;
 	uint64_t due;
@@ -70,24 +76,20 @@ putinput_take(struct putinput *pi, const char *s, size_t n, const char *source, 
 			putter_reject(pi->cfg.p, data, len, source, line, err.code, err.msg, NULL);
 			return 0;
 		}
+		if (pi->cfg.keyexpr || pi->cfg.ehkexpr)
+			doc = putkey_doc(pi->cfg.keys);
 	} else if (putkey_get(pi->cfg.keys, s, n, &pi->key, &pi->ehk, &err) != 0) {
 		putter_reject(pi->cfg.p, s, n, source, line, err.code, err.msg, NULL);
 		return 0;
+	} else {
+		doc = putkey_doc(pi->cfg.keys);
 	}
 	if (!pi->key.data)
 		buf_adds(&pi->key, "");
-	due = pacer_on(&pi->pacer) ? pacer_due(&pi->pacer, data, len) : 0;
+	due = pacer_on(&pi->pacer) ? pacer_due_doc(&pi->pacer, data, len, doc) : 0;
 	if (due && due > cs_now_ms() && may_hold) {
-		buf_reset(&pi->hdata);
-		buf_add(&pi->hdata, data, len);
-		buf_reset(&pi->hkey);
-		buf_add(&pi->hkey, pi->key.data, pi->key.len);
-		buf_reset(&pi->hehk);
-		if (pi->ehk.len)
-			buf_add(&pi->hehk, pi->ehk.data, pi->ehk.len);
-		pi->hsource = source;
-		pi->hline = line;
-		pi->held_due = due;
+		pacer_hold(&pi->pacer, due, data, len, pi->key.data, pi->key.len, pi->ehk.data,
+		    pi->ehk.len, source, line);
 		return 1;
 	}
 	putter_add(pi->cfg.p, data, len, pi->key.data, pi->key.len,

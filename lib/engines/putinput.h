@@ -3,8 +3,9 @@
  * explicit hash key (from putkey, or from a cs-tail -J envelope), the
  * checks (a bad line, an envelope that is not one, a line too long go to
  * the putter's rejects with their reason), and the pacing of --rate and
- * --replay-speed: a record not due yet is held back (one at a time) until
- * putinput_release().
+ * --replay-speed (lib/engines/pace.h): a record not due yet is held back
+ * (one at a time) by the pacer until it is due.  A line is parsed once:
+ * the document putkey made of the record serves the pacing too.
  */
 #ifndef CS_PUTINPUT_H
 #define CS_PUTINPUT_H
@@ -31,11 +32,6 @@ struct putinput {
 	struct pacer pacer;
 	struct json_doc doc;
 	struct buf key, ehk, data, scratch;
-	/* a record read but not handed over yet (pacing): when it is due, 0 when none */
-	uint64_t held_due;
-	struct buf hdata, hkey, hehk;
-	const char *hsource;
-	uint64_t hline;
 };
 
 void putinput_init(struct putinput *pi, const struct putinput_config *cfg);
@@ -55,5 +51,9 @@ void putinput_toolong(struct putinput *pi, const char *s, size_t n, const char *
 uint64_t putinput_held_due(const struct putinput *pi);
 /* Hand the held record (if any) to the putter now. */
 void putinput_release(struct putinput *pi);
+/* Hand it over if it is due now; 1 while one is still held back (read no further). */
+int putinput_release_due(struct putinput *pi);
+/* The ms until the held record is due, at most CAP; -1 when none is held. */
+int putinput_wait_ms(const struct putinput *pi, int cap);
 
 #endif

@@ -197,6 +197,12 @@ putkey_default_key(char out[17], const void *data, size_t n)
 }
 
 
+const struct json_doc *
+putkey_doc(const struct putkey *k)
+{
+	return k->parsed ? &k->doc : NULL;
+}
+
 int
 putkey_get(struct putkey *k, const char *data, size_t n, struct buf *key, struct buf *ehk,
     struct cs_err *err)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "cs.h"
+#include "json.h"
 
 struct putkey;
 
@@ -29,6 +30,12 @@ int putkey_is_expr(const struct putkey *k);
  */
 /* The default partition key of a record: 16 lower-case hex digits of hash64 (out: 17 bytes). */
 void putkey_default_key(char out[17], const void *data, size_t n);
+/*
+ * The record as putkey_get() last parsed it (the data it was given), or
+ * NULL when it did not parse it (the default key needs no parse): so that
+ * one parse serves the key and the pacing.
+ */
+const struct json_doc *putkey_doc(const struct putkey *k);
 int putkey_get(struct putkey *k, const char *data, size_t n, struct buf *key,
     struct buf *ehk, struct cs_err *err);
 
