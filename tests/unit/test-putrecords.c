@@ -1,0 +1,76 @@
+/*
+ * test-putrecords.c - the PutRecords request body and answer as the
+ * Kinesis layer builds and reads them, and cs-put's keys in flight
+ * (keyorder): a key in one batch at a time, a held record holding back
+ * the later ones of its key.
+ */
+#include <string.h>
+
+#include "keyorder.h"
+#include "putrecords.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	struct buf o = BUF_INIT, a = BUF_INIT, b = BUF_INIT;
+	struct json_doc d;
+	struct keyorder k;
+	const char *ans;
+	int t;
+
+	putrecords_begin(&o, "click-stream", 2, 10);
+	putrecords_add(&o, 0, "hi", 2, "k\"1", 3, NULL);
+	putrecords_add(&o, 1, "", 0, "k2", 2, "42");
+	putrecords_end(&o);
+	is_str(o.data, "{\"StreamName\":\"click-stream\",\"Records\":[{\"Data\":\"aGk=\","
+	    "\"PartitionKey\":\"k\\\"1\"},{\"Data\":\"\",\"PartitionKey\":\"k2\","
+	    "\"ExplicitHashKey\":\"42\"}]}", "the body: name, data in base64, keys escaped");
+	putrecords_begin(&o, "arn:aws:kinesis:us-east-1:1:stream/s", 0, 0);
+	ok(strncmp(o.data, "{\"StreamARN\":", 13) == 0, "an ARN goes as StreamARN");
+
+	ok(putrecords_all_ok("{\"FailedRecordCount\":0,\"Records\":[]}", 36), "nothing failed, unparsed");
+	ok(!putrecords_all_ok("{\"FailedRecordCount\":01}", 24), "not when the count goes on");
+	ok(!putrecords_all_ok("{\"FailedRecordCount\":1}", 23), "not when one failed");
+
+	json_doc_init(&d, 8);
+	ans = "{\"FailedRecordCount\":1,\"Records\":[{\"ShardId\":\"shardId-1\",\"SequenceNumber\":\"9\"},"
+	    "{\"ErrorCode\":\"ProvisionedThroughputExceededException\",\"ErrorMessage\":\"slow\"},"
+	    "{\"ErrorCode\":\"InternalFailure\"}]}";
+	ok(putrecords_parse(&d, ans, strlen(ans), 2) < 0, "an answer of 3 entries to 2 records refused");
+	t = putrecords_parse(&d, ans, strlen(ans), 3);
+	ok(t > 0, "an answer of 3 entries to 3 records");
+	ok(putrecords_entry(&d, &t, &a, &b) == 0 && strcmp(a.data, "shardId-1") == 0 &&
+	    strcmp(b.data, "9") == 0, "the first accepted: shard and sequence number");
+	ok(putrecords_entry(&d, &t, &a, &b) == 1 &&
+	    strcmp(a.data, "ProvisionedThroughputExceededException") == 0 &&
+	    strcmp(b.data, "slow") == 0, "the second failed: code and message");
+	ok(putrecords_entry(&d, &t, &a, &b) == 1 && strcmp(a.data, "InternalFailure") == 0 &&
+	    b.data && b.len == 0, "the third failed without a message: \"\"");
+	ok(putrecords_parse(&d, "[]", 2, 0) < 0, "not an object: refused");
+	json_doc_free(&d);
+
+	keyorder_init(&k);
+	keyorder_begin(&k);
+	ok(keyorder_take(&k, "a", 1, keyorder_hash("a", 1), 1), "build 1 takes a record of a");
+	ok(keyorder_take(&k, "a", 1, keyorder_hash("a", 1), 1), "and another of a (same batch)");
+	ok(!keyorder_take(&k, "b", 1, keyorder_hash("b", 1), 0), "a record of b waits (not ready)");
+	ok(!keyorder_take(&k, "b", 1, keyorder_hash("b", 1), 1), "so the later ones of b wait too");
+	keyorder_end(&k);
+	is_int(keyorder_inflight(&k), 1, "one key in flight");
+	keyorder_begin(&k);
+	ok(!keyorder_take(&k, "a", 1, keyorder_hash("a", 1), 1), "build 2: a is in flight elsewhere");
+	ok(keyorder_take(&k, "b", 1, keyorder_hash("b", 1), 1), "b may go now");
+	keyorder_end(&k);
+	keyorder_done(&k, "a", 1, keyorder_hash("a", 1));
+	keyorder_done(&k, "a", 1, keyorder_hash("a", 1));
+	keyorder_begin(&k);
+	ok(keyorder_take(&k, "a", 1, keyorder_hash("a", 1), 1), "a answered: it may go again");
+	keyorder_end(&k);
+	keyorder_free(&k);
+
+	buf_free(&o);
+	buf_free(&a);
+	buf_free(&b);
+	return done_testing();
+}
