@@ -65,13 +65,14 @@ drive(struct bx_runner *r, struct trigger *tg)
 	}
 }
 
+/* a line of record SEQ: a whole record (SUBSEQ -1), or piece SUBSEQ of an aggregate */
 static void
-add(struct trigger *tg, const char *seq, int last_piece)
+add(struct trigger *tg, const char *seq, long subseq, int last_piece)
 {
 	char line[64];
 
-	snprintf(line, sizeof line, "{\"seq\":%s}\n", seq);
-	tg_add(tg, line, strlen(line), seq, last_piece);
+	snprintf(line, sizeof line, "{\"seq\":%.40s}\n", seq);
+	tg_add(tg, line, strlen(line), seq, subseq, last_piece);
 }
 
 static struct trigger *
