@@ -348,7 +348,7 @@ run_files(struct app *a, char **files, int nfiles)
 	uint64_t t0 = cs_now_ms(), last_progress = t0;
 
 	/* the names of the inputs outlive their reader: the putter keeps them */
-	input_init(&in, files, nfiles, ND_DEFAULT_MAXLINE);
+	input_init(&in, files, nfiles, NDJSON_DEFAULT_MAXLINE);
 	for (;;) {
 		int wait_fd = -1, timeout = 200;
 

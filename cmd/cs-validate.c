@@ -148,12 +148,12 @@ progress(struct cli *V, int final)
  * fill.  A fast input is never waiting, so this costs nothing there.
  */
 static void
-flush_if_idle(struct cli *V, struct nd_reader *rd)
+flush_if_idle(struct cli *V, struct ndjson_reader *rd)
 {
 	struct pollfd p = { .fd = rd->fd, .events = POLLIN };
 	struct cs_err err;
 
-	if (nd_ready(rd) || poll(&p, 1, 0) != 0)
+	if (ndjson_ready(rd) || poll(&p, 1, 0) != 0)
 		return;
 	cs_err_clear(&err);
 	if (validator_pending(V->val) && validator_flush(V->val, &err)) {
@@ -176,14 +176,14 @@ validate_file(struct cli *V, const char *path)
 {
 	struct stat st;
 	int stream;
-	struct nd_reader rd;
+	struct ndjson_reader rd;
 	struct cs_err err;
 	const char *line;
 	size_t len;
-	enum nd_status ns;
+	enum ndjson_status ns;
 
 	cs_err_clear(&err);
-	if (nd_open(&rd, path, V->maxline, &err)) {
+	if (ndjson_open(&rd, path, V->maxline, &err)) {
 		cs_warnx("%s", err.msg);
 		V->input_failed = 1;
 		return;
@@ -194,17 +194,17 @@ validate_file(struct cli *V, const char *path)
 			flush_if_idle(V, &rd);
 		if (V->stop)
 			break;
-		ns = nd_next(&rd, &line, &len);
-		if (ns == ND_LINE) {
+		ns = ndjson_next(&rd, &line, &len);
+		if (ns == NDJSON_LINE) {
 			cs_err_clear(&err);
 			check_rc(V, validator_line(V->val, rd.name, rd.lineno, line, len, &err), &err);
-		} else if (ns == ND_TOOLONG) {
+		} else if (ns == NDJSON_TOOLONG) {
 			cs_err_clear(&err);
 			check_rc(V, validator_toolong(V->val, rd.name, rd.lineno, line, len,
 			    rd.toolong_len, rd.maxline, &err), &err);
-		} else if (ns == ND_AGAIN) {
+		} else if (ns == NDJSON_AGAIN) {
 			continue;
-		} else if (ns == ND_READERR) {
+		} else if (ns == NDJSON_READERR) {
 			cs_warn("cannot read '%s'", rd.name);
 			V->input_failed = 1;
 			break;
@@ -217,7 +217,7 @@ validate_file(struct cli *V, const char *path)
 	}
 	if (V->opts.verbose)
 		cs_warnx("%s: %llu lines", rd.name, (unsigned long long)rd.lineno);
-	nd_close(&rd);
+	ndjson_close(&rd);
 }
 
 /* the counters of the summary, for the metrics file and --stats-json */
@@ -321,7 +321,7 @@ main(int argc, char **argv)
 	memset(&V, 0, sizeof V);
 	cs_opts_init(&V.opts);
 	V.default_rules = 1;
-	V.maxline = ND_DEFAULT_MAXLINE;
+	V.maxline = NDJSON_DEFAULT_MAXLINE;
 	V.where_src = cs_calloc((size_t)argc, sizeof *V.where_src);
 	V.require = cs_calloc((size_t)argc, sizeof *V.require);
 

@@ -33,7 +33,7 @@ enum input_status
 input_next(struct input *in, const char **line, size_t *len, struct cs_err *err)
 {
 	for (;;) {
-		enum nd_status st;
+		enum ndjson_status st;
 
 		if (!in->open) {
 			const char *f;
@@ -41,26 +41,26 @@ input_next(struct input *in, const char **line, size_t *len, struct cs_err *err)
 			if (in->next == in->nfiles)
 				return INPUT_END;
 			f = in->files[in->next++];
-			if (nd_open(&in->r, f, in->maxline, err) != 0)
+			if (ndjson_open(&in->r, f, in->maxline, err) != 0)
 				return INPUT_ERROR;
 			in->open = 1;
 			in->source = strcmp(f, "-") == 0 ? "<stdin>" : f;
 		}
-		if (!nd_ready(&in->r) && !readable(in->r.fd))
+		if (!ndjson_ready(&in->r) && !readable(in->r.fd))
 			return INPUT_WAIT;
-		st = nd_next(&in->r, line, len);
+		st = ndjson_next(&in->r, line, len);
 		switch (st) {
-		case ND_LINE:
+		case NDJSON_LINE:
 			return INPUT_LINE;
-		case ND_TOOLONG:
+		case NDJSON_TOOLONG:
 			return INPUT_TOOLONG;
-		case ND_AGAIN:
+		case NDJSON_AGAIN:
 			return INPUT_AGAIN;
-		case ND_READERR:
+		case NDJSON_READERR:
 			cs_err_set(err, "cannot read '%s': %s", in->r.name, strerror(errno));
 			input_close(in);
 			return INPUT_ERROR;
-		case ND_EOF:
+		case NDJSON_EOF:
 			input_close(in);
 			break;
 		}
@@ -82,7 +82,7 @@ name_of(const struct input *in, int i)
 int
 input_unread(const struct input *in, struct buf *where, struct buf *later)
 {
-	const struct nd_reader *r = &in->r;
+	const struct ndjson_reader *r = &in->r;
 	int i = in->next;
 
 	/* the open file has no line left: what follows starts with the next file */
@@ -120,6 +120,6 @@ input_close(struct input *in)
 {
 	if (!in->open)
 		return;
-	nd_close(&in->r);
+	ndjson_close(&in->r);
 	in->open = 0;
 }

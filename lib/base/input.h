@@ -17,7 +17,7 @@
 
 enum input_status {
 	INPUT_LINE,     /* *line, *len: the line r.lineno of SOURCE */
-	INPUT_TOOLONG,  /* as ND_TOOLONG: *line, *len its first bytes, r.toolong_len its length */
+	INPUT_TOOLONG,  /* as NDJSON_TOOLONG: *line, *len its first bytes, r.toolong_len its length */
 	INPUT_WAIT,     /* no whole line yet: wait for input_fd() to be readable, then ask again */
 	INPUT_AGAIN,    /* a read was interrupted by a signal: check the flags, then ask again */
 	INPUT_ERROR,    /* an input could not be opened or read (err); ask again for the next one */
@@ -29,7 +29,7 @@ struct input {
 	int nfiles, next;       /* next: the index of the file after the open one */
 	size_t maxline;
 	int open;               /* r is open */
-	struct nd_reader r;     /* the file being read: r.name, r.lineno */
+	struct ndjson_reader r;     /* the file being read: r.name, r.lineno */
 	const char *source;     /* its name, "<stdin>" or the path: it outlives the reader */
 };
 

@@ -8,25 +8,25 @@
 
 #include "ndjson.h"
 
-#define ND_CHUNK (64u << 10)
+#define NDJSON_CHUNK (64u << 10)
 
 void
-nd_init_fd(struct nd_reader *r, int fd, const char *name, size_t maxline)
+ndjson_init_fd(struct ndjson_reader *r, int fd, const char *name, size_t maxline)
 {
 	memset(r, 0, sizeof *r);
 	r->fd = fd;
 	r->name = cs_strdup(name);
-	r->maxline = maxline ? maxline : ND_DEFAULT_MAXLINE;
+	r->maxline = maxline ? maxline : NDJSON_DEFAULT_MAXLINE;
 	r->at_start = 1;
 }
 
 int
-nd_open(struct nd_reader *r, const char *path, size_t maxline, struct cs_err *err)
+ndjson_open(struct ndjson_reader *r, const char *path, size_t maxline, struct cs_err *err)
 {
 	int fd;
 
 	if (!path || strcmp(path, "-") == 0) {
-		nd_init_fd(r, 0, "<stdin>", maxline);
+		ndjson_init_fd(r, 0, "<stdin>", maxline);
 		return 0;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -34,13 +34,13 @@ nd_open(struct nd_reader *r, const char *path, size_t maxline, struct cs_err *er
 		cs_err_set(err, "cannot open '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	nd_init_fd(r, fd, path, maxline);
+	ndjson_init_fd(r, fd, path, maxline);
 	r->own_fd = 1;
 	return 0;
 }
 
 void
-nd_close(struct nd_reader *r)
+ndjson_close(struct ndjson_reader *r)
 {
 	if (r->own_fd && r->fd >= 0)
 		close(r->fd);
@@ -52,30 +52,30 @@ nd_close(struct nd_reader *r)
 }
 
 int
-nd_ready(const struct nd_reader *r)
+ndjson_ready(const struct ndjson_reader *r)
 {
 	return r->eof || (r->end > r->pos && memchr(r->buf + r->pos, '\n', r->end - r->pos));
 }
 
-/* read more input after the unread part; 0, ND_AGAIN or ND_READERR */
+/* read more input after the unread part; 0, NDJSON_AGAIN or NDJSON_READERR */
 static int
-fill(struct nd_reader *r)
+fill(struct ndjson_reader *r)
 {
 	ssize_t got;
-	size_t want = r->maxline + 1 + ND_CHUNK;
+	size_t want = r->maxline + 1 + NDJSON_CHUNK;
 
-	if (r->pos > 0 && (r->pos == r->end || r->cap - r->end < ND_CHUNK)) {
+	if (r->pos > 0 && (r->pos == r->end || r->cap - r->end < NDJSON_CHUNK)) {
 		memmove(r->buf, r->buf + r->pos, r->end - r->pos);
 		r->end -= r->pos;
 		r->pos = 0;
 	}
-	if (r->cap - r->end < ND_CHUNK) {
-		size_t cap = r->cap ? r->cap * 2 : 2 * ND_CHUNK;
+	if (r->cap - r->end < NDJSON_CHUNK) {
+		size_t cap = r->cap ? r->cap * 2 : 2 * NDJSON_CHUNK;
 
 		if (cap > want)
 			cap = want;
-		if (cap < r->end + ND_CHUNK)
-			cap = r->end + ND_CHUNK;
+		if (cap < r->end + NDJSON_CHUNK)
+			cap = r->end + NDJSON_CHUNK;
 		r->buf = cs_realloc(r->buf, cap);
 		r->cap = cap;
 	}
@@ -85,11 +85,11 @@ fill(struct nd_reader *r)
 		struct pollfd p = { .fd = r->fd, .events = POLLIN };
 
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
-			return ND_READERR;
-		return ND_AGAIN;
+			return NDJSON_READERR;
+		return NDJSON_AGAIN;
 	}
 	if (got < 0)
-		return errno == EINTR ? ND_AGAIN : ND_READERR;
+		return errno == EINTR ? NDJSON_AGAIN : NDJSON_READERR;
 	if (got == 0)
 		r->eof = 1;
 	r->end += (size_t)got;
@@ -109,9 +109,9 @@ blank(const char *s, size_t n)
 }
 
 static void
-keep_prefix(struct nd_reader *r, const char *s, size_t n)
+keep_prefix(struct ndjson_reader *r, const char *s, size_t n)
 {
-	size_t room = ND_PREFIX_MAX - r->prefixlen;
+	size_t room = NDJSON_PREFIX_MAX - r->prefixlen;
 
 	if (n > room)
 		n = room;
@@ -119,8 +119,8 @@ keep_prefix(struct nd_reader *r, const char *s, size_t n)
 	r->prefixlen += n;
 }
 
-enum nd_status
-nd_next(struct nd_reader *r, const char **line, size_t *len)
+enum ndjson_status
+ndjson_next(struct ndjson_reader *r, const char **line, size_t *len)
 {
 	for (;;) {
 		char *p = r->buf ? r->buf + r->pos : NULL;
@@ -150,7 +150,7 @@ nd_next(struct nd_reader *r, const char **line, size_t *len)
 				r->lineno++;
 				*line = r->prefix;
 				*len = r->prefixlen;
-				return ND_TOOLONG;
+				return NDJSON_TOOLONG;
 			}
 			keep_prefix(r, p, avail);
 			r->toolong_len += avail;
@@ -165,7 +165,7 @@ nd_next(struct nd_reader *r, const char **line, size_t *len)
 			continue;
 		}
 		if (!nl && r->eof && avail == 0)
-			return ND_EOF;
+			return NDJSON_EOF;
 		n = nl ? (size_t)(nl - p) : avail;
 		if (n > r->maxline + (n > 0 && p[n - 1] == '\r')) {
 			if (!nl && !r->eof) {
@@ -184,7 +184,7 @@ nd_next(struct nd_reader *r, const char **line, size_t *len)
 			r->lineno++;
 			*line = r->prefix;
 			*len = r->prefixlen;
-			return ND_TOOLONG;
+			return NDJSON_TOOLONG;
 		}
 		r->pos += nl ? n + 1 : n;
 		r->lineno++;
@@ -194,6 +194,6 @@ nd_next(struct nd_reader *r, const char **line, size_t *len)
 			continue;
 		*line = p;
 		*len = n;
-		return ND_LINE;
+		return NDJSON_LINE;
 	}
 }

@@ -4,7 +4,7 @@
  * One line = one record.  The reader strips the LF and a CR before it,
  * a UTF-8 byte order mark at the very start, and skips lines that are
  * empty (or only blanks).  A line longer than the cap is skipped whole
- * and reported as ND_TOOLONG, never cut into a false record.  The line
+ * and reported as NDJSON_TOOLONG, never cut into a false record.  The line
  * number of the last line returned is in r->lineno (1-based, counting
  * skipped lines too), so every problem can be named "FILE:LINE".
  */
@@ -16,18 +16,18 @@
 
 #include "cs.h"
 
-#define ND_DEFAULT_MAXLINE (2u << 20) /* above Kinesis's 1 MiB record limit */
-#define ND_PREFIX_MAX 1024            /* bytes of an overlong line kept for the report */
+#define NDJSON_DEFAULT_MAXLINE (2u << 20) /* above Kinesis's 1 MiB record limit */
+#define NDJSON_PREFIX_MAX 1024            /* bytes of an overlong line kept for the report */
 
-enum nd_status {
-	ND_AGAIN = -2,   /* read() was interrupted by a signal: check flags, call again */
-	ND_READERR = -1, /* read error: errno is set */
-	ND_EOF = 0,
-	ND_LINE = 1,     /* *line, *len: the line, without its end */
-	ND_TOOLONG = 2,  /* the line was over the cap and was skipped; *line, *len: its first bytes */
+enum ndjson_status {
+	NDJSON_AGAIN = -2,   /* read() was interrupted by a signal: check flags, call again */
+	NDJSON_READERR = -1, /* read error: errno is set */
+	NDJSON_EOF = 0,
+	NDJSON_LINE = 1,     /* *line, *len: the line, without its end */
+	NDJSON_TOOLONG = 2,  /* the line was over the cap and was skipped; *line, *len: its first bytes */
 };
 
-struct nd_reader {
+struct ndjson_reader {
 	int fd;
 	int own_fd;
 	char *name;       /* "<stdin>" or the path */
@@ -39,19 +39,19 @@ struct nd_reader {
 	int at_start;     /* nothing read yet: a BOM may follow */
 	uint64_t bytes;   /* bytes read so far */
 	int discarding;   /* inside an overlong line */
-	char prefix[ND_PREFIX_MAX];
+	char prefix[NDJSON_PREFIX_MAX];
 	size_t prefixlen;
-	uint64_t toolong_len; /* after ND_TOOLONG: the whole line's length (its LF excluded) */
+	uint64_t toolong_len; /* after NDJSON_TOOLONG: the whole line's length (its LF excluded) */
 };
 
 /* Open PATH ("-" or NULL: standard input).  -1 with err on failure. */
-int nd_open(struct nd_reader *r, const char *path, size_t maxline, struct cs_err *err);
+int ndjson_open(struct ndjson_reader *r, const char *path, size_t maxline, struct cs_err *err);
 /* Read from an already open descriptor, named NAME in messages (not closed). */
-void nd_init_fd(struct nd_reader *r, int fd, const char *name, size_t maxline);
+void ndjson_init_fd(struct ndjson_reader *r, int fd, const char *name, size_t maxline);
 /* The next line.  *line points into the reader's buffer, valid until the next call. */
-enum nd_status nd_next(struct nd_reader *r, const char **line, size_t *len);
-/* 1 when a whole line (or EOF) is buffered, so nd_next() will not block. */
-int nd_ready(const struct nd_reader *r);
-void nd_close(struct nd_reader *r);
+enum ndjson_status ndjson_next(struct ndjson_reader *r, const char **line, size_t *len);
+/* 1 when a whole line (or EOF) is buffered, so ndjson_next() will not block. */
+int ndjson_ready(const struct ndjson_reader *r);
+void ndjson_close(struct ndjson_reader *r);
 
 #endif

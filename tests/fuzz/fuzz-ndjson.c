@@ -2,7 +2,7 @@
  * fuzz-ndjson.c - arbitrary bytes through the line reader and the JSON
  * scanner.  The first byte picks the line cap (small caps exercise the
  * overlong path).  Checked: no line holds a LF, a line fits the cap, an
- * overlong line's prefix fits ND_PREFIX_MAX and its length exceeds the
+ * overlong line's prefix fits NDJSON_PREFIX_MAX and its length exceeds the
  * cap, line numbers grow, every input byte is read once; a parsed
  * document is valid UTF-8 and its tokens stay inside the text.
  */
@@ -59,19 +59,19 @@ check_doc(const struct json_doc *d, const char *s, size_t n)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct nd_reader r;
+	struct ndjson_reader r;
 	struct json_doc d;
 	const char *line;
 	size_t len, maxline;
 	uint64_t last = 0;
-	enum nd_status st;
+	enum ndjson_status st;
 	int fd;
 
 	if (size < 1)
 		return 0;
 	maxline = 1 + data[0] % 64 * 8;
 	if (data[0] & 0x80)
-		maxline = ND_DEFAULT_MAXLINE;
+		maxline = NDJSON_DEFAULT_MAXLINE;
 	data++, size--;
 	fd = memfd_create("fuzz", 0);
 	if (fd < 0)
@@ -79,18 +79,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size && write(fd, data, size) != (ssize_t)size)
 		abort();
 	lseek(fd, 0, SEEK_SET);
-	nd_init_fd(&r, fd, "fuzz", maxline);
+	ndjson_init_fd(&r, fd, "fuzz", maxline);
 	json_doc_init(&d, 32);
-	while ((st = nd_next(&r, &line, &len)) != ND_EOF) {
-		if (st == ND_AGAIN)
+	while ((st = ndjson_next(&r, &line, &len)) != NDJSON_EOF) {
+		if (st == NDJSON_AGAIN)
 			continue;
-		if (st == ND_READERR)
+		if (st == NDJSON_READERR)
 			abort();
 		if (r.lineno <= last)
 			abort();
 		last = r.lineno;
-		if (st == ND_TOOLONG) {
-			if (len > ND_PREFIX_MAX || r.toolong_len <= maxline || len > r.toolong_len)
+		if (st == NDJSON_TOOLONG) {
+			if (len > NDJSON_PREFIX_MAX || r.toolong_len <= maxline || len > r.toolong_len)
 				abort();
 			continue;
 		}
@@ -104,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r.bytes != size)
 		abort();
 	json_doc_free(&d);
-	nd_close(&r);
+	ndjson_close(&r);
 	close(fd);
 	return 0;
 }

@@ -11,7 +11,7 @@
 
 /* a reader over the bytes S[0..n) */
 static void
-open_bytes(struct nd_reader *r, const char *s, size_t n, size_t maxline)
+open_bytes(struct ndjson_reader *r, const char *s, size_t n, size_t maxline)
 {
 	int fd = memfd_create("test", 0);
 
@@ -20,7 +20,7 @@ open_bytes(struct nd_reader *r, const char *s, size_t n, size_t maxline)
 		exit(1);
 	}
 	lseek(fd, 0, SEEK_SET);
-	nd_init_fd(r, fd, "mem", maxline);
+	ndjson_init_fd(r, fd, "mem", maxline);
 	r->own_fd = 1;
 }
 
@@ -29,19 +29,19 @@ static const char *
 lines(const char *s, size_t n, size_t maxline)
 {
 	static struct buf out;
-	struct nd_reader r;
+	struct ndjson_reader r;
 	const char *line;
 	size_t len;
-	enum nd_status st;
+	enum ndjson_status st;
 
 	buf_reset(&out);
 	open_bytes(&r, s, n, maxline);
-	while ((st = nd_next(&r, &line, &len)) != ND_EOF) {
-		if (st == ND_LINE) {
+	while ((st = ndjson_next(&r, &line, &len)) != NDJSON_EOF) {
+		if (st == NDJSON_LINE) {
 			buf_printf(&out, "%llu:", (unsigned long long)r.lineno);
 			buf_add(&out, line, len);
 			buf_addc(&out, '|');
-		} else if (st == ND_TOOLONG) {
+		} else if (st == NDJSON_TOOLONG) {
 			buf_printf(&out, "%llu:LONG %llu %zu|", (unsigned long long)r.lineno,
 			    (unsigned long long)r.toolong_len, len);
 		} else {
@@ -49,7 +49,7 @@ lines(const char *s, size_t n, size_t maxline)
 			break;
 		}
 	}
-	nd_close(&r);
+	ndjson_close(&r);
 	return out.data ? out.data : "";
 }
 
@@ -58,7 +58,7 @@ lines(const char *s, size_t n, size_t maxline)
 int
 main(void)
 {
-	struct nd_reader r;
+	struct ndjson_reader r;
 	struct cs_err err;
 	char *big;
 	const char *line;
@@ -86,28 +86,28 @@ main(void)
 	memset(big, 'x', n);
 	memcpy(big + n, "\nok\n", 4);
 	open_bytes(&r, big, n + 4, 1u << 20);
-	ok(nd_next(&r, &line, &len) == ND_TOOLONG, "a 3 MiB line over a 1 MiB cap");
+	ok(ndjson_next(&r, &line, &len) == NDJSON_TOOLONG, "a 3 MiB line over a 1 MiB cap");
 	is_int(r.toolong_len, n, "its whole length is known");
-	is_int(len, ND_PREFIX_MAX, "its first bytes are kept");
-	ok(nd_next(&r, &line, &len) == ND_LINE && len == 2 && memcmp(line, "ok", 2) == 0,
+	is_int(len, NDJSON_PREFIX_MAX, "its first bytes are kept");
+	ok(ndjson_next(&r, &line, &len) == NDJSON_LINE && len == 2 && memcmp(line, "ok", 2) == 0,
 	    "the next line is intact");
 	is_int(r.lineno, 2, "and is line 2");
-	ok(nd_next(&r, &line, &len) == ND_EOF, "then the end");
+	ok(ndjson_next(&r, &line, &len) == NDJSON_EOF, "then the end");
 	is_int(r.bytes, n + 4, "every byte was read");
-	nd_close(&r);
+	ndjson_close(&r);
 
 	/* a long line under the cap, across the reader's chunks */
 	memset(big, 'y', 300000);
 	memcpy(big + 300000, "\n", 1);
 	open_bytes(&r, big, 300001, 0);
-	ok(nd_next(&r, &line, &len) == ND_LINE && len == 300000, "a 300 kB line under the default cap");
-	nd_close(&r);
+	ok(ndjson_next(&r, &line, &len) == NDJSON_LINE && len == 300000, "a 300 kB line under the default cap");
+	ndjson_close(&r);
 	free(big);
 
 	{
 		/* a non-blocking pipe (left so by a parent): waited on like a blocking one */
 		int fds[2], calls = 0;
-		enum nd_status st;
+		enum ndjson_status st;
 		pid_t pid;
 
 		if (pipe2(fds, O_NONBLOCK) == 0) {
@@ -121,24 +121,24 @@ main(void)
 				_exit(0);
 			}
 			close(fds[1]);
-			nd_init_fd(&r, fds[0], "pipe", 0);
-			while ((st = nd_next(&r, &line, &len)) == ND_AGAIN && calls < 1000)
+			ndjson_init_fd(&r, fds[0], "pipe", 0);
+			while ((st = ndjson_next(&r, &line, &len)) == NDJSON_AGAIN && calls < 1000)
 				calls++;
-			ok(st == ND_LINE && len == 1 && line[0] == 'a',
-			    "a non-blocking pipe: the line, once it comes (%d ND_AGAIN)", calls);
-			while ((st = nd_next(&r, &line, &len)) == ND_AGAIN && calls < 2000)
+			ok(st == NDJSON_LINE && len == 1 && line[0] == 'a',
+			    "a non-blocking pipe: the line, once it comes (%d NDJSON_AGAIN)", calls);
+			while ((st = ndjson_next(&r, &line, &len)) == NDJSON_AGAIN && calls < 2000)
 				calls++;
-			ok(st == ND_EOF && calls < 20, "then the end, without spinning (%d ND_AGAIN)", calls);
-			nd_close(&r);
+			ok(st == NDJSON_EOF && calls < 20, "then the end, without spinning (%d NDJSON_AGAIN)", calls);
+			ndjson_close(&r);
 			close(fds[0]);
 			waitpid(pid, NULL, 0);
 		}
 	}
 
 	cs_err_clear(&err);
-	ok(nd_open(&r, "/nonexistent/x", 0, &err) == -1, "a missing file");
+	ok(ndjson_open(&r, "/nonexistent/x", 0, &err) == -1, "a missing file");
 	is_str(err.msg, "cannot open '/nonexistent/x': No such file or directory", "its message");
-	ok(nd_open(&r, "-", 0, &err) == 0 && strcmp(r.name, "<stdin>") == 0, "'-' is <stdin>");
-	nd_close(&r);
+	ok(ndjson_open(&r, "-", 0, &err) == 0 && strcmp(r.name, "<stdin>") == 0, "'-' is <stdin>");
+	ndjson_close(&r);
 	return done_testing();
 }
