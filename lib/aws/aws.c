@@ -753,7 +753,7 @@ stream_done(void *ctx, struct http_response *resp)
 	r.attempts = 1;
 	c->sending--;
 	if (c->verbose)
-		cs_warnx("POST %s %s -> %ld (%.0f ms, stream ended)", c->endpoint, s->op,
+		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms, stream ended)", c->endpoint, s->op,
 		    resp->status, resp->seconds * 1000);
 	if (resp->status == 200 && !resp->error[0]) {
 		r.ok = 1;

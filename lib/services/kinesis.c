@@ -581,7 +581,7 @@ kinesis_parse_subscribe_event(const char *body, size_t len, struct kinesis_recor
 	for (t = arr + 1, k = 0; k < d->tok[arr].size; k++, t = (int)d->tok[t].next)
 		if (parse_record(rs, d, t, err) < 0)
 			goto out;
-	ev->continuation = get_str(d, 0, "ContinuationSequenceNumber");
+	ev->continuation = json_get_str(d, 0, "ContinuationSequenceNumber");
 	if (ev->continuation && !*ev->continuation) {
 		free(ev->continuation);
 		ev->continuation = NULL;
@@ -592,7 +592,7 @@ kinesis_parse_subscribe_event(const char *body, size_t len, struct kinesis_recor
 	if (arr >= 0 && d->tok[arr].type == JSON_ARRAY) {
 		ev->has_children = 1;
 		for (t = arr + 1, k = 0; k < d->tok[arr].size; k++, t = (int)d->tok[t].next) {
-			char *id = d->tok[t].type == JSON_OBJECT ? get_str(d, t, "ShardId") : NULL;
+			char *id = d->tok[t].type == JSON_OBJECT ? json_get_str(d, t, "ShardId") : NULL;
 
 			if (!id) {
 				cs_err_set(err, "SubscribeToShardEvent: malformed event: a child shard without ShardId");
@@ -625,7 +625,7 @@ answer_str(const struct buf *resp, const char *obj, const char *key, char **out,
 		goto done;
 	o = obj ? json_obj_get(&d, 0, obj, strlen(obj)) : 0;
 	if (o >= 0 && d.tok[o].type == JSON_OBJECT)
-		*out = get_str(&d, o, key);
+		*out = json_get_str(&d, o, key);
 	if (!*out)
 		cs_err_set(err, "%s: malformed answer: no %s", op, key);
 	else

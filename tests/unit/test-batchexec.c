@@ -68,7 +68,7 @@ batch(const char *const *lines, size_t n)
 	bx_batch_init(b, "shardId-000000000001");
 	for (i = 0; i < n; i++) {
 		snprintf(seq, sizeof seq, "%zu", 100 + i);
-		bx_batch_add(b, lines[i], strlen(lines[i]), seq, 1);
+		bx_batch_add(b, lines[i], strlen(lines[i]), seq, -1, 1);
 	}
 	return b;
 }
