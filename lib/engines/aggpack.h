@@ -38,7 +38,7 @@ struct agg_user {
 	const char *data;
 	size_t len;
 	void *ctx;               /* the caller's */
-	const phash_u128 *hash;  /* its hash key worked out before (aggpack_hash), or NULL */
+	const u128 *hash;  /* its hash key worked out before (aggpack_hash), or NULL */
 };
 
 /* One Kinesis record of the request, as aggpack_entry gives it. */

@@ -616,7 +616,7 @@ build(struct putter *p, uint64_t now)
 		size_t size = r->len + r->keylen;
 		int take = r->ready_ms <= now, full = 0, entry = 0;
 		long shard = -1;
-		phash_u128 h;
+		u128 h;
 		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
 
 		next = r->next;
@@ -631,7 +631,7 @@ build(struct putter *p, uint64_t now)
 				r->hash_lo = (uint64_t)h;
 				r->hashed = 1;
 			}
-			h = (phash_u128)r->hash_hi << 64 | r->hash_lo;
+			h = (u128)r->hash_hi << 64 | r->hash_lo;
 			u.hash = &h;
 			/* a shard found out of allowance in this build: its later records wait too, unlooked at */
 			shard = p->cfg.map ? shardmap_find(p->cfg.map, h) : -1;

@@ -117,7 +117,7 @@ main(void)
 	if (!r)
 		return done_testing();
 	memset(&s, 0, sizeof s);
-	bx_submit(r, batch(lines, 2), on_done, &s);
+	bx_submit(r, batch(lines, 2), on_done, NULL, &s);
 	drain(r);
 	ok(s.done == 1 && s.failed == 0, "one batch done, nothing failed");
 	is_str(slurp("out"), "{\"n\":1}\n{\"n\":2}\n", "the command read the batch's lines");
@@ -133,7 +133,7 @@ main(void)
 	cfg.on_failure = fail;
 	r = bx_new(&cfg, &err);
 	memset(&s, 0, sizeof s);
-	bx_submit(r, batch(lines, 2), on_done, &s);
+	bx_submit(r, batch(lines, 2), on_done, NULL, &s);
 	drain(r);
 	ok(s.done == 1 && s.failed == 2, "the batch done, its 2 records failed");
 	is_int(bx_stats(r)->runs, 3, "1 + 2 runs");
@@ -150,7 +150,7 @@ main(void)
 	cfg.failure_log.fn = on_log;
 	r = bx_new(&cfg, &err);
 	memset(&s, 0, sizeof s);
-	bx_submit(r, batch(lines, 4), on_done, &s);
+	bx_submit(r, batch(lines, 4), on_done, NULL, &s);
 	drain(r);
 	ok(s.done == 1 && s.failed == 1, "bisected: 1 of 4 records failed");
 	ok(strstr(logged.data ? logged.data : "", "\"count\":1") &&
@@ -165,8 +165,8 @@ main(void)
 	cfg.parallel = 1;
 	r = bx_new(&cfg, &err);
 	memset(&s, 0, sizeof s);
-	bx_submit(r, batch(lines, 1), on_done, &s);
-	bx_submit(r, batch(lines, 1), on_done, &s);
+	bx_submit(r, batch(lines, 1), on_done, NULL, &s);
+	bx_submit(r, batch(lines, 1), on_done, NULL, &s);
 	bx_drain(r);
 	drain(r);
 	ok(s.done == 2, "both batches done (%d), the queued one abandoned", s.done);
