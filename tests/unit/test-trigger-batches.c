@@ -17,7 +17,7 @@
 static char dir[] = "/tmp/cs-test-trigger.XXXXXX";
 
 struct seen {
-	int batches;
+	int batches, nck;
 	size_t sizes[16];
 	char last[16][32];
 	int ends;
@@ -25,16 +25,26 @@ struct seen {
 };
 
 static void
-on_done(void *ctx, const struct bx_batch *b, const char *last, long last_subseq)
+on_done(void *ctx, const struct bx_batch *b)
 {
 	struct seen *s = ctx;
 
-	(void)last_subseq;
-	if (s->batches < 16) {
+	if (s->batches < 16)
 		s->sizes[s->batches] = b->n;
-		snprintf(s->last[s->batches], sizeof s->last[0], "%s", last ? last : "(none)");
-	}
 	s->batches++;
+}
+
+/* the checkpoint may move: kept in the order told */
+static void
+on_checkpoint(void *ctx, const char *shard, const char *seq, long subseq)
+{
+	struct seen *s = ctx;
+
+	(void)shard;
+	(void)subseq;
+	if (s->nck < 16)
+		snprintf(s->last[s->nck], sizeof s->last[0], "%s", seq);
+	s->nck++;
 }
 
 static void
@@ -87,6 +97,7 @@ trigger(struct bx_runner *r, struct seen *s, unsigned size, unsigned window)
 	c.stream = "click-stream";
 	c.bx = r;
 	c.done = on_done;
+	c.checkpoint = on_checkpoint;
 	c.end = on_end;
 	c.ctx = s;
 	return tg_new(&c);
