@@ -14,6 +14,18 @@
 #                                 that needs more says so in a line
 #                                 "# test-limit: S" near its top)
 #
+# Two marker lines near the top of a test (in its first 10 lines) steer this:
+#   # test-slow: S               the test takes about S seconds on a loaded
+#                                2-core machine: the tests so marked start
+#                                first, longest first (the others follow in
+#                                name order), so that no long test is left
+#                                to run alone at the end
+#   # kinesis: kinesalite only (why)
+#                                a t2*/t3* test whose use of Kinesis is
+#                                incidental (man pages, a browser, the HTTP
+#                                side of --listen, a local lock) runs on
+#                                kinesalite only, not again on kinesis-mock
+#
 # Each test runs in a session and process group of its own (setsid): one
 # that runs past TEST_LIMIT is killed with everything it started (SIGKILL to
 # the group, which no handler and no hung leak checker can hold up) and
@@ -33,7 +45,9 @@ for f in build/asan/unit/test-* tests/t[0-9]*.sh tests/fuzz/check.sh; do
 	runs=$f
 	case $f in
 	tests/t[23]*.sh) # the cs-put and cs-tail tests that talk to Kinesis
-		grep -q -e services_need -e services_start "$f" && runs="$f $f@kinesis-mock" ;;
+		grep -q -e services_need -e services_start "$f" &&
+			! sed -n 1,10p "$f" | grep -q '^# kinesis: kinesalite only' &&
+			runs="$f $f@kinesis-mock" ;;
 	esac
 	for r in $runs; do
 		if [ $# -gt 0 ]; then
@@ -47,6 +61,16 @@ for f in build/asan/unit/test-* tests/t[0-9]*.sh tests/fuzz/check.sh; do
 		tests+=("$r")
 	done
 done
+
+# the run order: the slow tests first, longest first (sort -s keeps name
+# order otherwise); the report below stays in name order
+slow() {
+	case $1 in *.sh*) sed -n '1,10s/^# test-slow: \([0-9][0-9]*\).*/\1/p' "${1%@*}" ;; esac
+}
+mapfile -t order < <(for r in "${tests[@]}"; do
+	s=$(slow "$r")
+	printf '%s\t%s\n' "${s:-0}" "$r"
+done | sort -s -t "$(printf '\t')" -k1,1nr | cut -f2-)
 
 svc=$(mktemp -d "${TMPDIR:-/tmp}/cs-services.XXXXXX")
 if ! scripts/services.sh start "$svc" all >"$out/services.log" 2>&1; then
@@ -99,7 +123,7 @@ export -f run_one
 export out
 export TEST_LIMIT=${TEST_LIMIT:-120}
 
-printf '%s\n' "${tests[@]}" | xargs -P "${JOBS:-2}" -I{} bash -c 'run_one "$@"' _ {}
+printf '%s\n' "${order[@]}" | xargs -P "${JOBS:-2}" -I{} bash -c 'run_one "$@"' _ {}
 
 passed=0 failed=0 skipped=0 bad=()
 for f in "${tests[@]}"; do

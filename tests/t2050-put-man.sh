@@ -1,4 +1,5 @@
 #!/bin/sh
+# kinesis: kinesalite only (checks the man page's text and examples; Kinesis only incidental)
 # cs-put: the man page is clean, documents every option, and its EXAMPLES
 # print what they say, run against a private kinesalite.
 . "$(dirname "$0")/lib.sh"

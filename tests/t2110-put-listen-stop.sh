@@ -1,4 +1,5 @@
 #!/bin/sh
+# kinesis: kinesalite only (tests the HTTP side of --listen: stop and slow clients)
 # cs-put --listen under attack (issue 10, defects 1 and 2): SIGTERM under
 # keep-alive load answers what was received, refuses the rest, prints the
 # summary and exits 0, every time and at once; slow clients from one

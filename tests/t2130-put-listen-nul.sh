@@ -1,4 +1,5 @@
 #!/bin/sh
+# kinesis: kinesalite only (tests request-target parsing of --listen)
 # cs-put --listen: a request target holding a NUL byte, raw or as %00, names
 # no resource: "POST /report<NUL>x" is not answered as POST /report, and
 # nothing is put; "/report" and "/report?query" still are.

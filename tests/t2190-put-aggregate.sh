@@ -1,4 +1,5 @@
 #!/bin/sh
+# test-slow: 120 (on kinesis-mock; about 30 on kinesalite)
 # test-limit: 240 (seconds: 20,000 records and a reshard, twice slower under ASan on a busy machine)
 # cs-put --aggregate: KPL aggregates per shard across a reshard, read back
 # exactly by cs-tail and by AWS Labs' aws-kinesis-agg (npm); limits, plain

@@ -1,4 +1,5 @@
 #!/bin/sh
+# test-slow: 65 (on kinesis-mock; about 25 on kinesalite)
 # cs-tail: a multi-shard stream read back complete and in order; starting
 # positions; output forms; KPL aggregates; errors.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# test-slow: 60
 # cs-tail --checkpoint: killed with SIGKILL again and again, restarted,
 # nothing skipped; the checkpoint file always whole.
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# test-slow: 45
 # cs-tail --exec: batches through a command; a poisoned record isolated by
 # bisection, retried, written to the on-failure file, the shard moving on;
 # the checkpoint following finished batches; signals and SIGKILL.

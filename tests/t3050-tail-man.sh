@@ -1,4 +1,5 @@
 #!/bin/sh
+# kinesis: kinesalite only (checks the man page's text and examples; Kinesis only incidental)
 # cs-tail: the man page is clean and its EXAMPLES do what they say.
 # Each ".Bd -literal" block of EXAMPLES whose first line starts with "$ "
 # is run with sh against a one-shard stream holding three of the sample's

@@ -1,4 +1,5 @@
 #!/bin/bash
+# kinesis: kinesalite only (tests the lock on the checkpoint file)
 # Two cs-tail runs on one --checkpoint: the second is refused at once with a
 # clear message (the first holds CK.lock); the first keeps working; once it
 # has exited the checkpoint is free again.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test-slow: 35
 # cs-tail --lease-table, several workers on one stream (--failover-time
 # 3000): balance (2 leases each for 3 workers on 6 shards within 3
 # failover periods); failover (kill -9: every lease of the dead worker

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test-slow: 170
 # test-limit: 450 (seconds: tests/run.sh kills it after that; see there)
 # t5000-e2e-crash: 50,000 records through cs-put, cs-tail --exec with a
 # checkpoint, cs-validate and cs-store, while the consumer's whole process

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test-slow: 95
 # test-limit: 300 (seconds: tests/run.sh kills it after that; see there)
 # t5010-e2e-faults: the whole flow (cs-put, cs-tail --exec with a checkpoint,
 # cs-validate, cs-store) through tests/stubs/faultproxy.py, a loopback proxy

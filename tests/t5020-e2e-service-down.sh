@@ -1,4 +1,5 @@
 #!/bin/bash
+# test-slow: 165
 # test-limit: 450 (seconds: tests/run.sh kills it after that; see there)
 # t5020-e2e-service-down: kinesalite or dynalite stopped in the middle of a
 # run and started again on the same port.  The services keep their data on

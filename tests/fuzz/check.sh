@@ -1,4 +1,5 @@
 #!/bin/sh
+# test-slow: 55
 # test-limit: 240 (seconds: tests/run.sh kills it after that; see there)
 # check.sh - the short fuzz run of 'make check': each harness for a few
 # seconds (FUZZ_CHECK_SECONDS), as one TAP test per harness.
