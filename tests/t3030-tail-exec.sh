@@ -72,14 +72,18 @@ assert fs[0][\"reason\"] == \"exit status 3 after 1 attempts\"
 "
 '
 
+# the window is long enough to hold the three puts even on a loaded machine
+# (each put_one starts a cs-put: up to a second or more under ASan and load,
+# with kinesis-mock slower than kinesalite); a window of 1.5 s cut the batch
+# after two records there.  The reads in between are 200 ms apart.
 test_expect_success 'a batch window gathers records of several reads' '
 	W=$(unique_name window) &&
 	create_stream "$W" 1 &&
 	: >env.log && rm -f delivered &&
-	{ cs-tail --endpoint-url "$E" -s "$W" --exec "sh $TRASH/cmd.sh" --batch-size 50 --batch-window 1500 & echo $! >pid; } &&
+	{ cs-tail --endpoint-url "$E" -s "$W" --exec "sh $TRASH/cmd.sh" --batch-size 50 --batch-window 6000 & echo $! >pid; } &&
 	sleep 0.5 &&
 	for i in 1 2 3; do put_one "$W" k "{\"n\":$i}"; sleep 0.3; done &&
-	test_wait_for 10 "test -s delivered" &&
+	test_wait_for 15 "test -s delivered" &&
 	kill -TERM $(cat pid) &&
 	test_wait_for 10 "! kill -0 $(cat pid) 2>/dev/null" &&
 	test_line_count delivered 3 &&
