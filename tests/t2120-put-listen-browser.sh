@@ -1,4 +1,5 @@
 #!/bin/sh
+# test-slow: 40
 # kinesis: kinesalite only (tests the browser and HTTP side of --listen)
 # cs-put --listen as a collector that web pages use (issue 16): headless
 # Chromium loads a page from another loopback port that includes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test-slow: 35
 # t5040-e2e-secrets: neither the secret access key nor the session token
 # appears in anything the tools write (stdout, stderr, rejects, results,
 # checkpoints, on-failure files), with -v -v -v, on success and on every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# test-slow: 45
 # t5060-e2e-demo: scripts/demo.sh (what 'make demo' runs) works from start
 # to end: the sample's answer, the counts that add up, everything it
 # started stopped.  It runs the tools under test (the sanitizer build,
