@@ -1,4 +1,5 @@
 #!/bin/sh
+# test-slow: 85
 # test-limit: 300
 # cs-tail --consumer: enhanced fan-out on kinesis-mock (RegisterStreamConsumer,
 # SubscribeToShard over HTTP/2, one connection for every shard): every record
