@@ -435,6 +435,8 @@ on_lease(void *ctx, enum lease_event ev, const struct lease *l, const char *deta
 		/* stop at once: nothing of it is checkpointed; the new owner reads it again */
 		if (t->sr)
 			sr_drop(t->sr, l->key);
+		if (t->fo)
+			fo_drop(t->fo, l->key);
 		if (t->tg)
 			tg_drop(t->tg, l->key);
 		if (t->o.verbose)
@@ -878,8 +880,6 @@ main(int argc, char **argv)
 		cs_usage_error("--deregister goes with --consumer");
 	if (t.consumer && cfg.limit)
 		cs_usage_error("--limit is for GetRecords, not --consumer");
-	if (t.consumer && t.lease_table)
-		cs_usage_error("--consumer does not go with --lease-table (not there yet)");
 	cs_opts_finish(&t.o);
 	cs_opts_warn_aws_config(&t.o);
 	cs_signals(cs_count_signal);

@@ -5,6 +5,7 @@
 
 #include "eventstream.h"
 #include "fanout.h"
+#include "kpl.h"
 
 #define FO_STALL_S 60            /* a subscription silent this long is dead (the service sends every 5 s) */
 #define FO_IN_USE_WAIT_MS 5000   /* ResourceInUseException: the wait the service documents */
@@ -21,6 +22,7 @@ enum fstate {
 	F_STOPPED,        /* --until reached, or the reader stopped */
 	F_FINISHED,       /* read to its end */
 	F_SKIPPED,        /* finished before this run, or closed at start with --from latest */
+	F_UNOWNED,        /* shared reading: not ours to read now (no lease) */
 };
 
 struct fshard {
@@ -31,6 +33,7 @@ struct fshard {
 	struct kinesis_position pos;   /* the first subscription's start */
 	char *pos_seq;
 	long skip_subseq;         /* >= 0: resumed inside the aggregate at pos_seq (checkpoint) */
+	char *skip_seq;           /* resume_at: drop this record when it comes first (not an aggregate) */
 	char *cont;                    /* ContinuationSequenceNumber of the last event handled */
 	struct aws_stream *stream;
 	int ended, end_ok;             /* the stream ended (DONE called) */
@@ -136,6 +139,8 @@ merge(struct fanout *f, const struct kinesis_shard *ks, size_t nks)
 {
 	size_t i;
 
+	if (f->cfg.on_shards)
+		f->cfg.on_shards(f->cfg.gate_ctx, ks, nks);
 	for (i = 0; i < nks; i++) {
 		struct fshard *s = find(f, ks[i].id);
 		const struct checkpoint_entry *e;
@@ -155,7 +160,7 @@ merge(struct fanout *f, const struct kinesis_shard *ks, size_t nks)
 		s->adj = ks[i].adjacent_parent ? cs_strdup(ks[i].adjacent_parent) : NULL;
 		s->closed = ks[i].seq_end != NULL;
 		s->known_at_start = !f->listed_once;
-		s->st = F_WAIT_PARENTS;
+		s->st = f->cfg.may_read ? F_UNOWNED : F_WAIT_PARENTS;
 		buf_init(&s->in);
 		kinesis_records_init(&s->rs);
 		kinesis_subscribe_event_init(&s->ev);
@@ -198,6 +203,9 @@ parent_done(const struct fanout *f, const char *id)
 	e = ck_entry(f, id);
 	if (e && e->finished)
 		return 1;
+	/* shared: a parent without a lease was cleaned up, or never to be read */
+	if (f->cfg.may_read && !e)
+		return 1;
 	p = find(f, id);
 	if (!p)
 		return 1;   /* past the retention period, or not ours (--shards) */
@@ -224,11 +232,18 @@ choose_start(struct fanout *f, struct fshard *s)
 	s->pos_seq = NULL;
 	memset(&s->pos, 0, sizeof s->pos);
 	s->skip_subseq = -1;
+	free(s->skip_seq);
+	s->skip_seq = NULL;
 	if (e && e->seq && e->subseq >= 0) {
 		/* stopped inside a KPL aggregate: from it again, its first user records left out */
 		s->pos.type = KINESIS_AT_SEQUENCE_NUMBER;
 		s->pos_seq = cs_strdup(e->seq);
 		s->skip_subseq = e->subseq;
+	} else if (e && e->seq && e->resume_at) {
+		/* a lease's checkpoint, maybe of an aggregate only partly handled: AT it */
+		s->pos.type = KINESIS_AT_SEQUENCE_NUMBER;
+		s->pos_seq = cs_strdup(e->seq);
+		s->skip_seq = cs_strdup(e->seq);
 	} else if (e && e->seq) {
 		s->pos.type = KINESIS_AFTER_SEQUENCE_NUMBER;
 		s->pos_seq = cs_strdup(e->seq);
@@ -279,6 +294,30 @@ drop_stream(struct fshard *s)
 	s->ended = 0;
 	buf_reset(&s->in);
 	s->in_off = 0;
+}
+
+/*
+ * Shared reading: the shard is no longer ours.  The subscription goes at once
+ * with what it brought and was not handed on; whoever reads it next starts
+ * from the lease's checkpoint, not from our continuation.
+ */
+static void
+drop(struct fshard *s)
+{
+	drop_stream(s);
+	free(s->cont);
+	s->cont = NULL;
+	s->fails = 0;
+	s->st = F_UNOWNED;
+}
+
+static int
+ours(struct fanout *f, struct fshard *s)
+{
+	if (!f->cfg.may_read || f->stopping || f->cfg.may_read(f->cfg.gate_ctx, s->id))
+		return 1;
+	drop(s);
+	return 0;
 }
 
 static void
@@ -397,6 +436,19 @@ handle_event(struct fanout *f, struct fshard *s, const struct es_message *m)
 			rs->skip_subseq = s->skip_subseq;
 		s->skip_subseq = -1;
 	}
+	if (s->skip_seq && rs->n) {
+		const struct kinesis_record *first = &rs->rec[0];
+
+		/* resumed AT a lease's checkpoint: that record was done, unless only part of an aggregate */
+		if (first->seq_len == strlen(s->skip_seq) &&
+		    memcmp(KREC_SEQ(rs, first), s->skip_seq, first->seq_len) == 0 &&
+		    !kpl_is_aggregate(KREC_DATA(rs, first), first->data_len)) {
+			memmove(rs->rec, rs->rec + 1, (rs->n - 1) * sizeof *rs->rec);
+			rs->n--;
+		}
+		free(s->skip_seq);
+		s->skip_seq = NULL;
+	}
 	raw = rs->n;
 	if (f->cfg.until_ms) {
 		for (i = 0; i < rs->n; i++)
@@ -484,6 +536,8 @@ handle_message(struct fanout *f, struct fshard *s, const struct es_message *m)
 static void
 drain(struct fanout *f, struct fshard *s)
 {
+	if (!ours(f, s))
+		return;   /* its records are another worker's now */
 	while (s->st == F_LIVE && s->in_off < s->in.len) {
 		struct es_message m;
 		struct cs_err e;
@@ -577,6 +631,7 @@ fo_free(struct fanout *f)
 		free(s->parent);
 		free(s->adj);
 		free(s->pos_seq);
+		free(s->skip_seq);
 		free(s->cont);
 		buf_free(&s->in);
 		kinesis_records_free(&s->rs);
@@ -593,6 +648,15 @@ static int
 active(enum fstate st)
 {
 	return st == F_READY || st == F_LIVE || st == F_HELD || st == F_HELD_END;
+}
+
+void
+fo_drop(struct fanout *f, const char *shard)
+{
+	struct fshard *s = find(f, shard);
+
+	if (s && (s->st == F_WAIT_PARENTS || active(s->st)))
+		drop(s);
 }
 
 int
@@ -620,6 +684,18 @@ fo_step(struct fanout *f, int *fatal, struct cs_err *err)
 			}
 			f->relist_due = now + 1000;   /* a passing failure: try again soon */
 		}
+	}
+	if (f->cfg.may_read) {
+		for (i = 0; i < f->n; i++) {
+			struct fshard *s = f->s[i];
+			int may = f->cfg.may_read(f->cfg.gate_ctx, s->id);
+
+			if (s->st == F_UNOWNED && may)
+				s->st = F_WAIT_PARENTS;
+			else if (!may && (s->st == F_WAIT_PARENTS || active(s->st)))
+				drop(s);
+		}
+		busy = 1;   /* shared: leases come and go; only a stop ends the reading */
 	}
 	do {
 		changed = 0;
@@ -734,7 +810,8 @@ fo_shard_lag(const struct fanout *f, size_t i, struct sr_lag *lag)
 	lag->shard = f->s[i]->id;
 	lag->millis_behind = f->s[i]->millis_behind;
 	lag->last_arrival_ms = f->s[i]->last_arrival_ms;
-	lag->active = f->s[i]->st != F_FINISHED && f->s[i]->st != F_SKIPPED;
+	lag->active = f->s[i]->st != F_FINISHED && f->s[i]->st != F_SKIPPED &&
+	    f->s[i]->st != F_UNOWNED;
 	return 0;
 }
 

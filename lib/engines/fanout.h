@@ -18,6 +18,11 @@
  * event or a reset connection ends that subscription with a note and it is
  * tried again, with backoff, from the same place.
  *
+ * Shared reading (cfg->may_read, a lease table) as with polling: only the
+ * shards may_read() allows are subscribed to, each from the checkpoint; one
+ * it stops allowing (or fo_drop()) loses its subscription at once, what
+ * that brought and was not handed on discarded.
+ *
  * Driven by the caller's loop like the shard reader: fo_step() starts what
  * is due and handles what arrived; aws_run() on the streams' client waits.
  */
@@ -45,6 +50,8 @@ void fo_free(struct fanout *f);
 int fo_step(struct fanout *f, int *fatal, struct cs_err *err);
 void fo_release(struct fanout *f, const char *shard);
 void fo_stop(struct fanout *f);
+/* Shared reading: drop SHARD's subscription at once, what it brought unread (see may_read). */
+void fo_drop(struct fanout *f, const char *shard);
 /* How far behind shard I is, as sr_shard_lag says it (MillisBehindLatest of its last event). */
 int fo_shard_lag(const struct fanout *f, size_t i, struct sr_lag *lag);
 size_t fo_nshards(const struct fanout *f);
