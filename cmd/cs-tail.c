@@ -6,7 +6,7 @@
  * One loop: the shard reader (lib/engines/shardreader.c) starts requests,
  * aws_run() waits for answers or a child's end.  The answers' records go
  * to on_records_print, which writes them, or with --exec straight to the
- * trigger (lib/engines/trigger.c), which formats and batches them for the
+ * trigger (lib/engines/batchqueue.c), which formats and batches them for the
  * runner (lib/engines/batchexec.c); this file only wires them together
  * and counts.  The checkpoint follows what was handed over (throttled by
  * checkpoint_sync).  One stop sequence, stop().  Signal handlers only set
@@ -35,7 +35,7 @@
 #include "report.h"
 #include "shardreader.h"
 #include "tailfmt.h"
-#include "trigger.h"
+#include "batchqueue.h"
 
 static const char usage_tool[] =
     "usage: cs-tail -s STREAM [OPTIONS]\n"
@@ -166,7 +166,7 @@ struct tail {
 	char *consumer_arn;
 	struct fanout *fo;             /* instead of sr, with --consumer */
 	struct checkpoint *ck;
-	struct bx_runner *bx;
+	struct batchexec_runner *bx;
 	struct trigger *tg;
 	struct tailfmt fmt;            /* plain output; --exec: the trigger formats */
 	struct buf out;
@@ -201,13 +201,13 @@ stop(struct tail *t, int status)
 	t->failed[status] = 1;
 	t->stop = 1;
 	if (t->tg)
-		tg_stop(t->tg);
+		batchqueue_stop(t->tg);
 	if (t->sr)
-		sr_stop(t->sr);
+		shardreader_stop(t->sr);
 	if (t->fo)
 		fo_stop(t->fo);
 	if (t->bx)
-		bx_drain(t->bx);
+		batchexec_drain(t->bx);
 }
 
 /* The exit status, by the one rule of cs_exit_status (a usage error, found before the run, first). */
@@ -245,7 +245,7 @@ format_record(struct tail *t, const char *shard, const struct kinesis_records *r
 }
 
 /* Plain output: write the records, then let the checkpoint follow. */
-static enum sr_verdict
+static enum shardreader_verdict
 on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
 {
 	struct tail *t = ctx;
@@ -254,7 +254,7 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 	size_t i, lines;
 
 	if (t->stop)
-		return SR_CONTINUE;
+		return SHARDREADER_CONTINUE;
 	buf_reset(&t->out);
 	for (i = 0; i < rs->n; i++) {
 		const struct kinesis_record *r = &rs->rec[i];
@@ -305,7 +305,7 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 		if (!quiet)
 			cs_warn("cannot write to stdout");
 		stop(t, quiet ? 0 : CS_EXIT_OUTPUT);
-		return SR_CONTINUE;
+		return SHARDREADER_CONTINUE;
 	}
 	t->bytes += t->out.len;
 	if (t->ck) {
@@ -317,10 +317,10 @@ on_records_print(void *ctx, const char *shard, struct kinesis_records *rs, int a
 	}
 	if (t->stop)
 		stop(t, 0);
-	return SR_CONTINUE;
+	return SHARDREADER_CONTINUE;
 }
 
-/* --- --exec: the trigger (lib/trigger.h) reads, formats and batches; here the results -- */
+/* --- --exec: the trigger (lib/batchqueue.h) reads, formats and batches; here the results -- */
 
 static void
 warn_line(void *ctx, const char *msg)
@@ -331,7 +331,7 @@ warn_line(void *ctx, const char *msg)
 
 /* A batch done: count it, warn of its failures, let the checkpoint follow. */
 static void
-batch_done(void *ctx, const struct bx_batch *b)
+batch_done(void *ctx, const struct batchexec_batch *b)
 {
 	struct tail *t = ctx;
 
@@ -434,11 +434,11 @@ on_lease(void *ctx, enum lease_event ev, const struct lease *l, const char *deta
 	case LEASE_LOST:
 		/* stop at once: nothing of it is checkpointed; the new owner reads it again */
 		if (t->sr)
-			sr_drop(t->sr, l->key);
+			shardreader_drop(t->sr, l->key);
 		if (t->fo)
 			fo_drop(t->fo, l->key);
 		if (t->tg)
-			tg_drop(t->tg, l->key);
+			batchqueue_drop(t->tg, l->key);
 		if (t->o.verbose)
 			cs_warnx("%s/%s: lease lost: %s", t->stream, l->key, detail ? detail : "");
 		break;
@@ -477,10 +477,10 @@ on_shards(void *ctx, const struct kinesis_shard *ks, size_t n)
 
 /* the lag of shard I, from the polling or the fan-out reader; -1 past the last */
 static int
-shard_lag(const struct tail *t, size_t i, struct sr_lag *lag)
+shard_lag(const struct tail *t, size_t i, struct shardreader_lag *lag)
 {
 	if (t->sr)
-		return sr_shard_lag(t->sr, i, lag);
+		return shardreader_shard_lag(t->sr, i, lag);
 	if (t->fo)
 		return fo_shard_lag(t->fo, i, lag);
 	return -1;
@@ -490,7 +490,7 @@ shard_lag(const struct tail *t, size_t i, struct sr_lag *lag)
 static int64_t
 max_behind(const struct tail *t, const char **shard)
 {
-	struct sr_lag lag;
+	struct shardreader_lag lag;
 	int64_t max = -1;
 	size_t i;
 
@@ -514,7 +514,7 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	struct tail *t = arg;
 	struct aws_stats as = { 0 };
 	struct buf l = BUF_INIT;
-	struct sr_lag lag;
+	struct shardreader_lag lag;
 	int64_t now;
 	size_t i, held;
 
@@ -523,7 +523,7 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_records_read_total",
 	    "Records read from the shards (user records: KPL aggregates split).", NULL, 0);
 	cs_metrics_set(m, "cs_tail_records_read_total", "",
-	    t->sr ? (double)sr_records(t->sr) : t->fo ? (double)fo_records(t->fo) : 0);
+	    t->sr ? (double)shardreader_records(t->sr) : t->fo ? (double)fo_records(t->fo) : 0);
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_records_handled_total",
 	    "Records written to stdout, or handed to the --exec command by the batches done.",
 	    NULL, 0);
@@ -572,7 +572,7 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 		cs_metrics_set(m, "cs_tail_leases_held", l.data, (double)held);
 	}
 	if (t->exec) {
-		const struct bx_stats *bs = t->bx ? bx_stats(t->bx) : NULL;
+		const struct batchexec_stats *bs = t->bx ? batchexec_stats(t->bx) : NULL;
 
 		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_batches_total",
 		    "--exec batches done, by result: ok, failed (to the on-failure output), "
@@ -618,7 +618,7 @@ fanout_note(void *ctx, const char *msg)
  */
 static int
 open_fanout(struct tail *t, struct aws_client *c, struct aws_client *lc,
-    const struct sr_config *cfg, struct cs_err *err)
+    const struct shardreader_config *cfg, struct cs_err *err)
 {
 	char *stream_arn = NULL, *renew;
 	int registered = 0;
@@ -646,8 +646,8 @@ open_fanout(struct tail *t, struct aws_client *c, struct aws_client *lc,
 static void
 summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0, int final)
 {
-	unsigned long long records = t->sr ? sr_records(t->sr) : t->fo ? fo_records(t->fo) : 0;
-	size_t nshards = t->sr ? sr_nshards(t->sr) : t->fo ? fo_nshards(t->fo) : 0;
+	unsigned long long records = t->sr ? shardreader_records(t->sr) : t->fo ? fo_records(t->fo) : 0;
+	size_t nshards = t->sr ? shardreader_nshards(t->sr) : t->fo ? fo_nshards(t->fo) : 0;
 	double secs = (double)(cs_now_ms() - t0) / 1000.0;
 	double rate = secs > 0 ? (double)records / secs : 0;
 	unsigned long requests = 0, retries = 0;
@@ -681,7 +681,7 @@ summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0
 	buf_printf(&b, "%llu records from %zu shards: %llu lines (%llu bytes) ", records, nshards,
 	    t->written, t->bytes);
 	if (t->bx) {
-		const struct bx_stats *bs = bx_stats(t->bx);
+		const struct batchexec_stats *bs = batchexec_stats(t->bx);
 
 		buf_printf(&b, "in %lu batches, %lu failed (%llu lines to the on-failure output), "
 		    "%lu runs, %lu re-runs", t->batches, t->failed_batches, t->failed_lines,
@@ -763,7 +763,7 @@ int
 main(int argc, char **argv)
 {
 	struct tail t;
-	struct sr_config cfg;
+	struct shardreader_config cfg;
 	struct option *lo;
 	struct aws_client *c = NULL, *lc = NULL, *ddb = NULL;
 	struct cs_err err;
@@ -772,7 +772,7 @@ main(int argc, char **argv)
 	char *help;
 	char **shards = NULL;
 	size_t nshards = 0, i;
-	int opt, fatal = 0, interrupted = 0, sr_failed = 0;
+	int opt, fatal = 0, interrupted = 0, shardreader_failed = 0;
 	uint64_t stop_deadline = 0, next_progress = 0, t0 = cs_now_ms();
 
 	cs_setprog(argv[0]);
@@ -951,18 +951,18 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (t.exec) {
-		struct bx_config bc = { t.exec, t.stream, t.parallel, t.max_retries, t.bisect, 200,
+		struct batchexec_config bc = { t.exec, t.stream, t.parallel, t.max_retries, t.bisect, 200,
 		    t.on_failure, cs_raw_log, t.shell, t.lambda, t.report_failures, t.max_age, t.stream_arn };
 		const char *sh;
 		int pipefail;
 
-		if (!(t.bx = bx_new(&bc, &err))) {
+		if (!(t.bx = batchexec_new(&bc, &err))) {
 			cs_warnx("%s", err.msg);
 			t.failed[t.shell && strncmp(err.msg, "shell ", 6) == 0 ? CS_EXIT_USAGE :
 			    CS_EXIT_OUTPUT] = 1;
 			goto out;
 		}
-		sh = bx_shell(t.bx, &pipefail);
+		sh = batchexec_shell(t.bx, &pipefail);
 		if (!pipefail && strchr(t.exec, '|'))
 			cs_warnx("%s has no pipefail: a failing command of a pipeline in --exec "
 			    "fails the batch only when it is the last one", sh);
@@ -980,12 +980,12 @@ main(int argc, char **argv)
 		cfg.gate_ctx = &t;
 	}
 	if (t.bx) {
-		struct tg_config tc = { t.batch_size, t.batch_window, t.stream, t.envelope, t.bx,
+		struct batchqueue_config tc = { t.batch_size, t.batch_window, t.stream, t.envelope, t.bx,
 		    batch_done, shard_done, warn_line, &t, batch_checkpoint, t.per_shard,
 		    t.lambda ? &t.src : NULL };
 
-		t.tg = tg_new(&tc);
-		cfg.on_records = tg_records;
+		t.tg = batchqueue_new(&tc);
+		cfg.on_records = batchqueue_records;
 		cfg.ctx = t.tg;
 	} else {
 		cfg.on_records = on_records_print;
@@ -999,15 +999,15 @@ main(int argc, char **argv)
 			goto out;
 		}
 		if (t.tg)
-			tg_set_releaser(t.tg, release_fanout, t.fo);
-	} else if (!(t.sr = sr_new(c, lc, &cfg, &err))) {
+			batchqueue_set_releaser(t.tg, release_fanout, t.fo);
+	} else if (!(t.sr = shardreader_new(c, lc, &cfg, &err))) {
 		cs_warnx("%s", err.msg);
 		t.failed[strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE :
 		    strcmp(err.code, "Interrupted") == 0 ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE] = 1;
 		goto out;
 	}
 	if (t.tg && t.sr)
-		tg_set_reader(t.tg, t.sr);
+		batchqueue_set_reader(t.tg, t.sr);
 
 	for (;;) {
 		int wait, w;
@@ -1027,9 +1027,9 @@ main(int argc, char **argv)
 			aws_run(ddb, 0, -1);
 			lwait = lease_step(t.lm, &fatal, &err);
 		}
-		wait = t.fo ? fo_step(t.fo, &fatal, &err) : sr_step(t.sr, &fatal, &err);
-		if (fatal && !sr_failed) {
-			sr_failed = 1;
+		wait = t.fo ? fo_step(t.fo, &fatal, &err) : shardreader_step(t.sr, &fatal, &err);
+		if (fatal && !shardreader_failed) {
+			shardreader_failed = 1;
 			cs_warnx("%s", err.msg);
 			stop(&t, CS_EXIT_SERVICE);
 		}
@@ -1041,24 +1041,24 @@ main(int argc, char **argv)
 				wait = 50;
 		}
 		if (t.bx) {
-			w = bx_poll(t.bx, &fatal, &err);
+			w = batchexec_poll(t.bx, &fatal, &err);
 			if (fatal) {
 				cs_warnx("%s", err.msg);
 				stop(&t, CS_EXIT_OUTPUT);
 			}
 			if (w >= 0 && (wait < 0 || w < wait))
 				wait = w;
-			w = interrupted || fatal ? -1 : tg_tick(t.tg);
+			w = interrupted || fatal ? -1 : batchqueue_tick(t.tg);
 			if (w >= 0 && (wait < 0 || w < wait))
 				wait = w;
-			if (stop_deadline && cs_now_ms() >= stop_deadline && bx_running(t.bx)) {
+			if (stop_deadline && cs_now_ms() >= stop_deadline && batchexec_running(t.bx)) {
 				cs_warnx("abandoning %zu running batches after the grace period",
-				    bx_running(t.bx));
-				bx_abandon(t.bx);
+				    batchexec_running(t.bx));
+				batchexec_abandon(t.bx);
 				stop_deadline = 0;
 				continue;
 			}
-			if (bx_busy(t.bx)) {
+			if (batchexec_busy(t.bx)) {
 				if (wait < 0 || wait > 200)
 					wait = 200;
 			} else if (wait < 0 && !aws_inflight(c)) {
@@ -1080,7 +1080,7 @@ main(int argc, char **argv)
 			if (wait > 250)
 				wait = 250;
 		}
-		aws_run(c, wait, t.bx ? bx_fd(t.bx) : -1);
+		aws_run(c, wait, t.bx ? batchexec_fd(t.bx) : -1);
 	}
 	if (t.ck) {
 		if (checkpoint_commit(t.ck, &err) < 0) {
@@ -1100,12 +1100,12 @@ main(int argc, char **argv)
 out:
 	cs_report_snapshot(t.report);
 	t.report_frozen = 1;
-	if (t.bx && bx_free(t.bx, &err) < 0) {
+	if (t.bx && batchexec_free(t.bx, &err) < 0) {
 		cs_warnx("%s", err.msg);
 		t.failed[CS_EXIT_OUTPUT] = 1;
 	}
-	tg_free(t.tg);
-	sr_free(t.sr);
+	batchqueue_free(t.tg);
+	shardreader_free(t.sr);
 	fo_free(t.fo);
 	if (t.consumer_arn && t.deregister) {
 		if (kinesis_consumer_deregister(lc, t.consumer_arn, &err) < 0) {

@@ -23,7 +23,7 @@
 extern char **environ;
 
 void
-bx_batch_init(struct bx_batch *b, const char *shard)
+batchexec_batch_init(struct batchexec_batch *b, const char *shard)
 {
 	memset(b, 0, sizeof *b);
 	b->shard = cs_strdup(shard);
@@ -31,7 +31,7 @@ bx_batch_init(struct bx_batch *b, const char *shard)
 }
 
 void
-bx_batch_free(struct bx_batch *b)
+batchexec_batch_free(struct batchexec_batch *b)
 {
 	size_t i;
 
@@ -43,11 +43,11 @@ bx_batch_free(struct bx_batch *b)
 	memset(b, 0, sizeof *b);
 }
 
-struct bx_item *
-bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, long subseq,
+struct batchexec_item *
+batchexec_batch_add(struct batchexec_batch *b, const char *line, size_t len, const char *seq, long subseq,
     int ck_ok)
 {
-	struct bx_item *it;
+	struct batchexec_item *it;
 
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
@@ -66,10 +66,10 @@ bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq, 
 }
 
 void
-bx_batch_copy(struct bx_batch *b, const struct bx_batch *from, size_t i)
+batchexec_batch_copy(struct batchexec_batch *b, const struct batchexec_batch *from, size_t i)
 {
-	const struct bx_item *f = &from->it[i];
-	struct bx_item *it = bx_batch_add(b, from->lines.data + f->off, f->len, f->seq, f->subseq,
+	const struct batchexec_item *f = &from->it[i];
+	struct batchexec_item *it = batchexec_batch_add(b, from->lines.data + f->off, f->len, f->seq, f->subseq,
 	    f->ck_ok);
 
 	it->arrival_ms = f->arrival_ms;
@@ -84,9 +84,9 @@ struct range {
 enum jstate { J_QUEUED, J_RUNNING, J_WAITING, J_DONE };
 
 struct job {
-	struct bx_batch *b;
-	bx_done_fn done;
-	bx_progress_fn progress;
+	struct batchexec_batch *b;
+	batchexec_done_fn done;
+	batchexec_progress_fn progress;
 	void *ctx;
 	struct range *st;   /* the ranges still to run; the last one is next */
 	size_t nst, capst;
@@ -94,13 +94,13 @@ struct job {
 	uint64_t due;
 	pid_t pid;
 	int pidfd;
-	int cancel;         /* bx_cancel: not started (again); abandoned once not running */
+	int cancel;         /* batchexec_cancel: not started (again); abandoned once not running */
 	int outfd;          /* the run's standard output, when it is read (event or report) */
 	struct job *next;
 };
 
-struct bx_runner {
-	struct bx_config cfg;
+struct batchexec_runner {
+	struct batchexec_config cfg;
 	int epfd;
 	int failfd;
 	struct job *head, *tail;
@@ -110,7 +110,7 @@ struct bx_runner {
 	char *shell;        /* the shell's path */
 	const char *shname; /* its argv[0]: the path's last part */
 	int pipefail;       /* it takes -o pipefail */
-	struct bx_stats stats;
+	struct batchexec_stats stats;
 	struct json_doc doc;   /* scratch, for the answers */
 	struct buf answer;     /* the last run's answer */
 };
@@ -180,16 +180,16 @@ probe_pipefail(const char *shell, const char *shname)
 }
 
 const char *
-bx_shell(const struct bx_runner *r, int *pipefail)
+batchexec_shell(const struct batchexec_runner *r, int *pipefail)
 {
 	*pipefail = r->pipefail;
 	return r->shell;
 }
 
-struct bx_runner *
-bx_new(const struct bx_config *cfg, struct cs_err *err)
+struct batchexec_runner *
+batchexec_new(const struct batchexec_config *cfg, struct cs_err *err)
 {
-	struct bx_runner *r = cs_calloc(1, sizeof *r);
+	struct batchexec_runner *r = cs_calloc(1, sizeof *r);
 
 	r->cfg = *cfg;
 	if (!r->cfg.parallel)
@@ -238,25 +238,25 @@ bx_new(const struct bx_config *cfg, struct cs_err *err)
 }
 
 int
-bx_fd(const struct bx_runner *r)
+batchexec_fd(const struct batchexec_runner *r)
 {
 	return r->epfd;
 }
 
-const struct bx_stats *
-bx_stats(const struct bx_runner *r)
+const struct batchexec_stats *
+batchexec_stats(const struct batchexec_runner *r)
 {
 	return &r->stats;
 }
 
 size_t
-bx_busy(const struct bx_runner *r)
+batchexec_busy(const struct batchexec_runner *r)
 {
 	return r->busy;
 }
 
 size_t
-bx_running(const struct bx_runner *r)
+batchexec_running(const struct batchexec_runner *r)
 {
 	return r->running;
 }
@@ -275,7 +275,7 @@ push(struct job *j, size_t lo, size_t hi)
 }
 
 void
-bx_submit(struct bx_runner *r, struct bx_batch *b, bx_done_fn done, bx_progress_fn progress,
+batchexec_submit(struct batchexec_runner *r, struct batchexec_batch *b, batchexec_done_fn done, batchexec_progress_fn progress,
     void *ctx)
 {
 	struct job *j = cs_calloc(1, sizeof *j);
@@ -320,10 +320,10 @@ guard_term(int sig)
 
 /* Start the run of the job's current range.  -1 with err. */
 static int
-start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
+start_run(struct batchexec_runner *r, struct job *j, struct cs_err *err)
 {
 	struct range *g = &j->st[j->nst - 1];
-	const struct bx_item *first = &j->b->it[g->lo], *last = &j->b->it[g->hi - 1];
+	const struct batchexec_item *first = &j->b->it[g->lo], *last = &j->b->it[g->hi - 1];
 	size_t nenv = 0, i, extra = 6;
 	char **envp, num[32];
 	pid_t me = getpid(), pid;
@@ -341,7 +341,7 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
 
 		buf_adds(&ev, LAMBDA_EVENT_OPEN);
 		for (i = g->lo; i < g->hi; i++) {
-			const struct bx_item *it = &j->b->it[i];
+			const struct batchexec_item *it = &j->b->it[i];
 
 			if (i > g->lo)
 				buf_adds(&ev, LAMBDA_EVENT_SEP);
@@ -463,10 +463,10 @@ start_run(struct bx_runner *r, struct job *j, struct cs_err *err)
  * INVOKES runs).  The items are done then.
  */
 static int
-write_failure(struct bx_runner *r, struct job *j, size_t lo, size_t hi, const char *reason,
+write_failure(struct batchexec_runner *r, struct job *j, size_t lo, size_t hi, const char *reason,
     enum lambda_condition c, unsigned invokes, struct cs_err *err)
 {
-	const struct bx_item *first = &j->b->it[lo], *last = &j->b->it[hi - 1];
+	const struct batchexec_item *first = &j->b->it[lo], *last = &j->b->it[hi - 1];
 	struct lambda_batch_info bi = { j->b->shard, first->seq, last->seq, first->arrival_ms,
 	    last->arrival_ms, hi - lo, r->cfg.stream_arn };
 	struct buf b = BUF_INIT;
@@ -486,7 +486,7 @@ write_failure(struct bx_runner *r, struct job *j, size_t lo, size_t hi, const ch
 	lambda_failure_members(&b, c, invokes, &bi);
 	buf_adds(&b, ",\"records\":[");
 	for (i = lo; i < hi; i++) {
-		const struct bx_item *it = &j->b->it[i];
+		const struct batchexec_item *it = &j->b->it[i];
 
 		if (i > lo)
 			buf_addc(&b, ',');
@@ -523,7 +523,7 @@ delivered(struct job *j, size_t lo, size_t hi)
 }
 
 static unsigned
-backoff(const struct bx_runner *r, unsigned attempt)
+backoff(const struct batchexec_runner *r, unsigned attempt)
 {
 	uint64_t w = (uint64_t)r->cfg.backoff_ms << (attempt > 16 ? 16 : attempt - 1);
 
@@ -532,7 +532,7 @@ backoff(const struct bx_runner *r, unsigned attempt)
 
 /* A failure that cannot be written: the batch stays undone, nothing more is started. */
 static int
-unwritten(struct bx_runner *r, struct job *j)
+unwritten(struct batchexec_runner *r, struct job *j)
 {
 	/*
 	 * The records are nowhere: the batch stays undone (handed back
@@ -546,7 +546,7 @@ unwritten(struct bx_runner *r, struct job *j)
 
 /* The answer of the run that just ended into r->answer (at most ANSWER_MAX + 1 bytes). */
 static void
-read_answer(struct bx_runner *r, struct job *j)
+read_answer(struct batchexec_runner *r, struct job *j)
 {
 	struct stat st;
 	size_t n;
@@ -569,7 +569,7 @@ read_answer(struct bx_runner *r, struct job *j)
 static const char *
 item_seq(void *ctx, size_t i)
 {
-	const struct bx_item *it = ctx;
+	const struct batchexec_item *it = ctx;
 
 	return it[i].seq;
 }
@@ -581,7 +581,7 @@ item_seq(void *ctx, size_t i)
  * are spent, written to the on-failure output.
  */
 static int
-partial(struct bx_runner *r, struct job *j, size_t k, struct cs_err *err)
+partial(struct batchexec_runner *r, struct job *j, size_t k, struct cs_err *err)
 {
 	struct range g = j->st[j->nst - 1], *top;
 	char reason[256];
@@ -618,7 +618,7 @@ partial(struct bx_runner *r, struct job *j, size_t k, struct cs_err *err)
 
 /* A run of J ended with wait status ST. */
 static int
-run_ended(struct bx_runner *r, struct job *j, int st, struct cs_err *err)
+run_ended(struct batchexec_runner *r, struct job *j, int st, struct cs_err *err)
 {
 	struct range g = j->st[j->nst - 1];
 	struct lambda_answer a;
@@ -655,7 +655,7 @@ run_ended(struct bx_runner *r, struct job *j, int st, struct cs_err *err)
 		push(j, mid, g.hi);
 		push(j, g.lo, mid);
 	} else if (g.attempt <= r->cfg.max_retries) {
-		/* shutting down: abandoned by bx_poll, not failed, so a restart runs it again */
+		/* shutting down: abandoned by batchexec_poll, not failed, so a restart runs it again */
 		j->state = J_WAITING;
 		j->due = cs_now_ms() + backoff(r, g.attempt);
 		return 0;
@@ -696,7 +696,7 @@ run_ended(struct bx_runner *r, struct job *j, int st, struct cs_err *err)
  * shard moves on.  -1 with err when that cannot be written.
  */
 static int
-expire(struct bx_runner *r, struct job *j, struct cs_err *err)
+expire(struct batchexec_runner *r, struct job *j, struct cs_err *err)
 {
 	struct timespec ts;
 	int64_t limit;
@@ -727,7 +727,7 @@ expire(struct bx_runner *r, struct job *j, struct cs_err *err)
 }
 
 int
-bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err)
+batchexec_poll(struct batchexec_runner *r, int *fatal, struct cs_err *err)
 {
 	struct job *j, **pp, *done = NULL, **dtail = &done;
 	uint64_t now;
@@ -790,7 +790,7 @@ bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err)
 }
 
 void
-bx_cancel(struct bx_runner *r, const char *shard)
+batchexec_cancel(struct batchexec_runner *r, const char *shard)
 {
 	struct job *j;
 
@@ -802,7 +802,7 @@ bx_cancel(struct bx_runner *r, const char *shard)
 		j->cancel = 1;
 		if (j->state != J_RUNNING)
 			continue;
-		/* the shard is another worker's now: its running command goes, as with bx_abandon */
+		/* the shard is another worker's now: its running command goes, as with batchexec_abandon */
 		kill(-j->pid, SIGKILL);
 		kill(j->pid, SIGKILL);
 		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
@@ -814,18 +814,18 @@ bx_cancel(struct bx_runner *r, const char *shard)
 			close(j->outfd);
 		j->outfd = -1;
 		r->running--;
-		j->state = J_QUEUED;   /* handed back as abandoned by the next bx_poll */
+		j->state = J_QUEUED;   /* handed back as abandoned by the next batchexec_poll */
 	}
 }
 
 void
-bx_drain(struct bx_runner *r)
+batchexec_drain(struct batchexec_runner *r)
 {
 	r->draining = 1;
 }
 
 void
-bx_abandon(struct bx_runner *r)
+batchexec_abandon(struct batchexec_runner *r)
 {
 	struct job *j;
 	int st;
@@ -845,18 +845,18 @@ bx_abandon(struct bx_runner *r)
 			close(j->outfd);
 		j->outfd = -1;
 		r->running--;
-		j->state = J_QUEUED;   /* handed back as abandoned by the next bx_poll */
+		j->state = J_QUEUED;   /* handed back as abandoned by the next batchexec_poll */
 	}
 }
 
 int
-bx_free(struct bx_runner *r, struct cs_err *err)
+batchexec_free(struct batchexec_runner *r, struct cs_err *err)
 {
 	int rc = 0;
 
 	if (!r)
 		return 0;
-	bx_abandon(r);
+	batchexec_abandon(r);
 	while (r->head) {
 		struct job *j = r->head;
 

@@ -8,7 +8,7 @@
  * pipefail a failure of any stage of a pipeline fails the batch (`sh -c`
  * would only see the last stage, and records would be lost silently).
  * A shell that has no pipefail (dash) is run as `SHELL -c CMD`, and
- * bx_shell() says so, for the caller to warn.
+ * batchexec_shell() says so, for the caller to warn.
  *
  * Each run is a child in a process group of its own, under a small guard
  * process that dies with us (PR_SET_PDEATHSIG) and then kills the whole
@@ -42,7 +42,7 @@
 
 #include "cs.h"
 
-struct bx_item {
+struct batchexec_item {
 	size_t off, len;   /* the line in lines, its newline included */
 	char *seq;         /* the record's sequence number */
 	long subseq;       /* a user record of a KPL aggregate but its last: its index; else -1 */
@@ -52,10 +52,10 @@ struct bx_item {
 	uint64_t tag;      /* the caller's, copied along */
 };
 
-struct bx_batch {
+struct batchexec_batch {
 	char *shard;
 	struct buf lines;
-	struct bx_item *it;
+	struct batchexec_item *it;
 	size_t n, cap;
 	uint64_t started_ms; /* monotonic: when its first run started (0: never ran) */
 	/* when done */
@@ -63,18 +63,18 @@ struct bx_batch {
 	int abandoned;     /* stopped before it was done (shutdown) */
 };
 
-void bx_batch_init(struct bx_batch *b, const char *shard);
-void bx_batch_free(struct bx_batch *b);
+void batchexec_batch_init(struct batchexec_batch *b, const char *shard);
+void batchexec_batch_free(struct batchexec_batch *b);
 /*
  * Append one record: LINE (with its newline), its sequence number and
  * sub-sequence number.  The new item (arrival_ms, tag 0).
  */
-struct bx_item *bx_batch_add(struct bx_batch *b, const char *line, size_t len, const char *seq,
+struct batchexec_item *batchexec_batch_add(struct batchexec_batch *b, const char *line, size_t len, const char *seq,
     long subseq, int ck_ok);
 /* Append item I of batch FROM to B, all of it. */
-void bx_batch_copy(struct bx_batch *b, const struct bx_batch *from, size_t i);
+void batchexec_batch_copy(struct batchexec_batch *b, const struct batchexec_batch *from, size_t i);
 
-struct bx_config {
+struct batchexec_config {
 	const char *cmd;
 	const char *stream;
 	unsigned parallel;        /* runs at once (>= 1) */
@@ -91,54 +91,54 @@ struct bx_config {
 };
 
 /* Called when a batch is done: delivered, or its failures written.  The runner no longer uses B. */
-typedef void (*bx_done_fn)(void *ctx, struct bx_batch *b);
+typedef void (*batchexec_done_fn)(void *ctx, struct batchexec_batch *b);
 /* Items [LO, HI) of B are done (delivered, or written to the on-failure output), before the batch is. */
-typedef void (*bx_progress_fn)(void *ctx, struct bx_batch *b, size_t lo, size_t hi);
+typedef void (*batchexec_progress_fn)(void *ctx, struct batchexec_batch *b, size_t lo, size_t hi);
 
-struct bx_runner;
+struct batchexec_runner;
 
-struct bx_runner *bx_new(const struct bx_config *cfg, struct cs_err *err);
+struct batchexec_runner *batchexec_new(const struct batchexec_config *cfg, struct cs_err *err);
 /*
  * The shell that runs CMD (a path), and in *PIPEFAIL whether it runs with
- * -o pipefail (found out once, in bx_new, by a run of `SHELL -o pipefail -c :`).
+ * -o pipefail (found out once, in batchexec_new, by a run of `SHELL -o pipefail -c :`).
  */
-const char *bx_shell(const struct bx_runner *r, int *pipefail);
+const char *batchexec_shell(const struct batchexec_runner *r, int *pipefail);
 /* Close the on-failure file; -1 with err when a write failed.  Kills what still runs. */
-int bx_free(struct bx_runner *r, struct cs_err *err);
+int batchexec_free(struct batchexec_runner *r, struct cs_err *err);
 /*
  * Queue B (consumed until DONE is called).  Batches run in the order
  * submitted as slots free.  PROGRESS (may be NULL) is told of the items
  * done as they are.
  */
-void bx_submit(struct bx_runner *r, struct bx_batch *b, bx_done_fn done, bx_progress_fn progress,
+void batchexec_submit(struct batchexec_runner *r, struct batchexec_batch *b, batchexec_done_fn done, batchexec_progress_fn progress,
     void *ctx);
 /* An fd that becomes readable when a child ends (for aws_run's extra fd). */
-int bx_fd(const struct bx_runner *r);
+int batchexec_fd(const struct batchexec_runner *r);
 /*
  * Reap ended runs, start due ones, call DONE of finished batches.
  * Returns the ms until a retry is due, or -1.  -1 with err->msg set and
  * *fatal on a failure to write the on-failure output or to start a run.
  */
-int bx_poll(struct bx_runner *r, int *fatal, struct cs_err *err);
+int batchexec_poll(struct batchexec_runner *r, int *fatal, struct cs_err *err);
 /* Runs of CMD started, and of them the re-runs of a failed range (retries, bisect halves not counted). */
-struct bx_stats {
+struct batchexec_stats {
 	unsigned long runs;
 	unsigned long reruns;
 };
-const struct bx_stats *bx_stats(const struct bx_runner *r);
+const struct batchexec_stats *batchexec_stats(const struct batchexec_runner *r);
 /* Batches queued, running or waiting to retry. */
-size_t bx_busy(const struct bx_runner *r);
+size_t batchexec_busy(const struct batchexec_runner *r);
 /* Runs in progress (children alive). */
-size_t bx_running(const struct bx_runner *r);
+size_t batchexec_running(const struct batchexec_runner *r);
 /* Shutdown: start nothing new; drop queued and waiting batches (DONE with abandoned set). */
-void bx_drain(struct bx_runner *r);
+void batchexec_drain(struct batchexec_runner *r);
 /*
  * SHARD's batches are not ours any more (its lease was lost): a running
  * one is killed (its whole group), and they all come back abandoned at
- * the next bx_poll, none started again.
+ * the next batchexec_poll, none started again.
  */
-void bx_cancel(struct bx_runner *r, const char *shard);
+void batchexec_cancel(struct batchexec_runner *r, const char *shard);
 /* Kill every running command's group and abandon their batches. */
-void bx_abandon(struct bx_runner *r);
+void batchexec_abandon(struct batchexec_runner *r);
 
 #endif

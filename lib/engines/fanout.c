@@ -51,7 +51,7 @@ struct fshard {
 
 struct fanout {
 	struct aws_client *c, *lc;
-	struct sr_config cfg;
+	struct shardreader_config cfg;
 	char *consumer_arn;
 	fo_note_fn note;
 	struct fshard **s;
@@ -418,7 +418,7 @@ handle_event(struct fanout *f, struct fshard *s, const struct es_message *m)
 	struct cs_err e;
 	size_t raw, i;
 	int until_hit = 0, at_end;
-	enum sr_verdict v = SR_CONTINUE;
+	enum shardreader_verdict v = SHARDREADER_CONTINUE;
 
 	cs_err_clear(&e);
 	if (kinesis_parse_subscribe_event((const char *)m->payload, m->payload_len, rs, ev, &e) < 0) {
@@ -484,7 +484,7 @@ handle_event(struct fanout *f, struct fshard *s, const struct es_message *m)
 		drop_stream(s);
 		s->st = F_STOPPED;
 	} else if (at_end) {
-		if (v == SR_HOLD) {
+		if (v == SHARDREADER_HOLD) {
 			drop_stream(s);   /* nothing more will come */
 			s->st = F_HELD_END;
 		} else {
@@ -497,7 +497,7 @@ handle_event(struct fanout *f, struct fshard *s, const struct es_message *m)
 	    wall_ms() > f->cfg.until_ms) {
 		drop_stream(s);
 		s->st = F_STOPPED;
-	} else if (v == SR_HOLD) {
+	} else if (v == SHARDREADER_HOLD) {
 		if (s->stream)
 			aws_stream_pause(s->stream, 1);
 		s->st = F_HELD;
@@ -587,7 +587,7 @@ drain(struct fanout *f, struct fshard *s)
 /* --- the reader -------------------------------------------------------------- */
 
 struct fanout *
-fo_new(struct aws_client *c, struct aws_client *lc, const struct sr_config *cfg,
+fo_new(struct aws_client *c, struct aws_client *lc, const struct shardreader_config *cfg,
     const char *consumer_arn, fo_note_fn note_fn, struct cs_err *err)
 {
 	struct fanout *f = cs_calloc(1, sizeof *f);
@@ -803,7 +803,7 @@ fo_stop(struct fanout *f)
 }
 
 int
-fo_shard_lag(const struct fanout *f, size_t i, struct sr_lag *lag)
+fo_shard_lag(const struct fanout *f, size_t i, struct shardreader_lag *lag)
 {
 	if (i >= f->n)
 		return -1;

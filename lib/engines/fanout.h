@@ -4,7 +4,7 @@
  * multiplexed on one HTTP/2 connection, the records pushed by the service
  * as an event stream.  It feeds the same consumer interface as the polling
  * shard reader (shardreader.h): the records of each event go to
- * cfg->on_records, which may hold the shard (SR_HOLD: the stream is paused,
+ * cfg->on_records, which may hold the shard (SHARDREADER_HOLD: the stream is paused,
  * HTTP/2 flow control holding the service back, until fo_release()).
  *
  * As with polling: parents read to their end before their children
@@ -39,21 +39,21 @@ typedef void (*fo_note_fn)(void *ctx, const char *msg);
 
 /*
  * A reader over C (the streams: made HTTP/2 with aws_client_use_http2) and
- * LC (blocking ListShards).  CFG as for sr_new (limit and min_interval_ms
+ * LC (blocking ListShards).  CFG as for shardreader_new (limit and min_interval_ms
  * unused); CONSUMER_ARN the registered consumer.  -1 with err when the
  * shard list cannot be had, or --shards names a shard that is not there.
  */
-struct fanout *fo_new(struct aws_client *c, struct aws_client *lc, const struct sr_config *cfg,
+struct fanout *fo_new(struct aws_client *c, struct aws_client *lc, const struct shardreader_config *cfg,
     const char *consumer_arn, fo_note_fn note, struct cs_err *err);
 void fo_free(struct fanout *f);
-/* As sr_step: the ms until something is due, -1 when done (or on a fatal error). */
+/* As shardreader_step: the ms until something is due, -1 when done (or on a fatal error). */
 int fo_step(struct fanout *f, int *fatal, struct cs_err *err);
 void fo_release(struct fanout *f, const char *shard);
 void fo_stop(struct fanout *f);
 /* Shared reading: drop SHARD's subscription at once, what it brought unread (see may_read). */
 void fo_drop(struct fanout *f, const char *shard);
-/* How far behind shard I is, as sr_shard_lag says it (MillisBehindLatest of its last event). */
-int fo_shard_lag(const struct fanout *f, size_t i, struct sr_lag *lag);
+/* How far behind shard I is, as shardreader_shard_lag says it (MillisBehindLatest of its last event). */
+int fo_shard_lag(const struct fanout *f, size_t i, struct shardreader_lag *lag);
 size_t fo_nshards(const struct fanout *f);
 unsigned long long fo_records(const struct fanout *f);
 /* Subscriptions made so far (renewals and retries included). */

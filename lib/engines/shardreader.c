@@ -43,7 +43,7 @@ struct sshard {
 
 struct shardreader {
 	struct aws_client *c, *lc;
-	struct sr_config cfg;
+	struct shardreader_config cfg;
 	struct sshard **s;
 	size_t n, cap;
 	int listed_once;
@@ -304,7 +304,7 @@ drop(struct sshard *s)
 }
 
 void
-sr_drop(struct shardreader *r, const char *shard)
+shardreader_drop(struct shardreader *r, const char *shard)
 {
 	struct sshard *s = find(r, shard);
 
@@ -373,7 +373,7 @@ on_get(void *ctx, const struct aws_result *res)
 	uint64_t now = cs_now_ms();
 	size_t raw, i;
 	int until_hit = 0, at_end;
-	enum sr_verdict v = SR_CONTINUE;
+	enum shardreader_verdict v = SHARDREADER_CONTINUE;
 
 	cs_err_clear(&e);
 	if (q->gen != s->gen) {
@@ -470,14 +470,14 @@ on_get(void *ctx, const struct aws_result *res)
 	if (until_hit) {
 		s->st = S_STOPPED;
 	} else if (at_end) {
-		if (v == SR_HOLD)
+		if (v == SHARDREADER_HOLD)
 			s->st = S_HELD_END;
 		else
 			shard_finished(s);
 	} else if (r->stopping) {
 		s->st = S_STOPPED;
 	} else {
-		s->st = v == SR_HOLD ? S_HELD : S_IDLE;
+		s->st = v == SHARDREADER_HOLD ? S_HELD : S_IDLE;
 		if (r->cfg.exit_at_end && raw == 0 && rs->millis_behind <= 0)
 			s->st = S_CAUGHTUP;
 		/* --until in the past and nothing more to read: no later record can qualify */
@@ -495,7 +495,7 @@ on_get(void *ctx, const struct aws_result *res)
 }
 
 struct shardreader *
-sr_new(struct aws_client *c, struct aws_client *lc, const struct sr_config *cfg,
+shardreader_new(struct aws_client *c, struct aws_client *lc, const struct shardreader_config *cfg,
     struct cs_err *err)
 {
 	struct shardreader *r = cs_calloc(1, sizeof *r);
@@ -510,14 +510,14 @@ sr_new(struct aws_client *c, struct aws_client *lc, const struct sr_config *cfg,
 		r->cfg.relist_ms = 10000;
 	buf_init(&r->req);
 	if (relist(r, err) < 0) {
-		sr_free(r);
+		shardreader_free(r);
 		return NULL;
 	}
 	for (i = 0; i < cfg->nshards; i++) {
 		if (!find(r, cfg->shards[i])) {
 			cs_err_set(err, "stream '%s' has no shard '%s'", cfg->stream, cfg->shards[i]);
 			snprintf(err->code, sizeof err->code, "NoSuchShard");
-			sr_free(r);
+			shardreader_free(r);
 			return NULL;
 		}
 	}
@@ -525,7 +525,7 @@ sr_new(struct aws_client *c, struct aws_client *lc, const struct sr_config *cfg,
 }
 
 void
-sr_free(struct shardreader *r)
+shardreader_free(struct shardreader *r)
 {
 	size_t i;
 
@@ -552,7 +552,7 @@ sr_free(struct shardreader *r)
 
 
 int
-sr_step(struct shardreader *r, int *fatal, struct cs_err *err)
+shardreader_step(struct shardreader *r, int *fatal, struct cs_err *err)
 {
 	uint64_t now = cs_now_ms();
 	int64_t wait = -1;
@@ -638,7 +638,7 @@ sr_step(struct shardreader *r, int *fatal, struct cs_err *err)
 }
 
 void
-sr_release(struct shardreader *r, const char *shard)
+shardreader_release(struct shardreader *r, const char *shard)
 {
 	struct sshard *s = find(r, shard);
 
@@ -654,7 +654,7 @@ sr_release(struct shardreader *r, const char *shard)
 }
 
 void
-sr_stop(struct shardreader *r)
+shardreader_stop(struct shardreader *r)
 {
 	size_t i;
 
@@ -666,7 +666,7 @@ sr_stop(struct shardreader *r)
 }
 
 int
-sr_shard_lag(const struct shardreader *r, size_t i, struct sr_lag *lag)
+shardreader_shard_lag(const struct shardreader *r, size_t i, struct shardreader_lag *lag)
 {
 	if (i >= r->n)
 		return -1;
@@ -679,13 +679,13 @@ sr_shard_lag(const struct shardreader *r, size_t i, struct sr_lag *lag)
 }
 
 size_t
-sr_nshards(const struct shardreader *r)
+shardreader_nshards(const struct shardreader *r)
 {
 	return r->n;
 }
 
 unsigned long long
-sr_records(const struct shardreader *r)
+shardreader_records(const struct shardreader *r)
 {
 	return r->records;
 }

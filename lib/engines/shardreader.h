@@ -8,11 +8,11 @@
  * after the last record read.
  *
  * The reader hands the records of each GetRecords answer to a callback;
- * the callback may hold the shard (SR_HOLD: no more reads on it until
- * sr_release()), which is how a slow consumer (cs-tail --exec) pushes back
+ * the callback may hold the shard (SHARDREADER_HOLD: no more reads on it until
+ * shardreader_release()), which is how a slow consumer (cs-tail --exec) pushes back
  * and how a shard's end waits until its last records are handled.
  *
- * Driven by the caller's loop: sr_step() starts what is due and returns
+ * Driven by the caller's loop: shardreader_step() starts what is due and returns
  * how long the caller may wait in aws_run() before calling it again.
  */
 #ifndef CS_SHARDREADER_H
@@ -25,21 +25,21 @@
 #include "checkpoint.h"
 #include "kinesis.h"
 
-enum sr_verdict {
-	SR_CONTINUE = 0,   /* records handled: read on */
-	SR_HOLD = 1,       /* keep the shard still until sr_release() */
+enum shardreader_verdict {
+	SHARDREADER_CONTINUE = 0,   /* records handled: read on */
+	SHARDREADER_HOLD = 1,       /* keep the shard still until shardreader_release() */
 };
 
 /*
  * Records of shard SHARD (RS->n may be 0).  AT_END: the shard is closed
  * and this was its last answer; once the callback has returned
- * SR_CONTINUE (or the shard was released), the shard is finished and its
+ * SHARDREADER_CONTINUE (or the shard was released), the shard is finished and its
  * children may start.
  */
-typedef enum sr_verdict (*sr_records_fn)(void *ctx, const char *shard,
+typedef enum shardreader_verdict (*shardreader_records_fn)(void *ctx, const char *shard,
     struct kinesis_records *rs, int at_end);
 
-struct sr_config {
+struct shardreader_config {
 	const char *stream;
 	/* where shards without a checkpoint start: trim horizon, latest, a time, a sequence number */
 	struct kinesis_position start;
@@ -52,7 +52,7 @@ struct sr_config {
 	unsigned relist_ms;          /* re-list shards while following (10000) */
 	const struct checkpoint *ck; /* positions to resume from (may be NULL); only read */
 	int verbose;
-	sr_records_fn on_records;
+	shardreader_records_fn on_records;
 	void *ctx;
 	/*
 	 * Shared reading (a lease table): a shard is read only while
@@ -77,9 +77,9 @@ struct shardreader;
  * callbacks).  Lists the shards once: -1 with err when that fails (the
  * stream does not exist, ...).  Unknown --shards are an error too.
  */
-struct shardreader *sr_new(struct aws_client *c, struct aws_client *lc,
-    const struct sr_config *cfg, struct cs_err *err);
-void sr_free(struct shardreader *r);
+struct shardreader *shardreader_new(struct aws_client *c, struct aws_client *lc,
+    const struct shardreader_config *cfg, struct cs_err *err);
+void shardreader_free(struct shardreader *r);
 /*
  * Start the reads and iterator requests that are due.  Returns the ms
  * until something is next due (for aws_run's timeout), or -1 when
@@ -87,28 +87,28 @@ void sr_free(struct shardreader *r);
  * -e) and nothing is in flight.  -1 with *FATAL set and err filled on an
  * error that stops the run.
  */
-int sr_step(struct shardreader *r, int *fatal, struct cs_err *err);
+int shardreader_step(struct shardreader *r, int *fatal, struct cs_err *err);
 /* Let a held shard read on. */
-void sr_release(struct shardreader *r, const char *shard);
+void shardreader_release(struct shardreader *r, const char *shard);
 /* Shared reading: stop reading SHARD at once, its answers in flight discarded (see may_read). */
-void sr_drop(struct shardreader *r, const char *shard);
-/* Stop reading: no new requests; sr_step returns -1 once nothing is in flight. */
-void sr_stop(struct shardreader *r);
+void shardreader_drop(struct shardreader *r, const char *shard);
+/* Stop reading: no new requests; shardreader_step returns -1 once nothing is in flight. */
+void shardreader_stop(struct shardreader *r);
 /*
  * How far behind shard I (0, 1, ... in the order they were listed) is: -1 past
  * the last shard.  MILLIS_BEHIND is the last answer's MillisBehindLatest (-1
  * before an answer, or when the service gave none); LAST_ARRIVAL_MS the
  * approximate arrival (unix ms) of the last record handed on (0: none yet).
  */
-struct sr_lag {
+struct shardreader_lag {
 	const char *shard;
 	int64_t millis_behind;
 	int64_t last_arrival_ms;
 	int active;           /* being read: not finished, before or in this run, and ours to read */
 };
-int sr_shard_lag(const struct shardreader *r, size_t i, struct sr_lag *lag);
+int shardreader_shard_lag(const struct shardreader *r, size_t i, struct shardreader_lag *lag);
 /* Number of shards read so far and records delivered. */
-size_t sr_nshards(const struct shardreader *r);
-unsigned long long sr_records(const struct shardreader *r);
+size_t shardreader_nshards(const struct shardreader *r);
+unsigned long long shardreader_records(const struct shardreader *r);
 
 #endif

@@ -20,13 +20,13 @@ struct seen {
 };
 
 static void
-on_done(void *ctx, struct bx_batch *b)
+on_done(void *ctx, struct batchexec_batch *b)
 {
 	struct seen *s = ctx;
 
 	s->done++;
 	s->failed += b->failed;
-	bx_batch_free(b);
+	batchexec_batch_free(b);
 	free(b);
 }
 
@@ -43,32 +43,32 @@ on_log(void *ctx, const char *line, size_t len)
 
 /* poll the runner until it has nothing left, at most 10 s */
 static void
-drain(struct bx_runner *r)
+drain(struct batchexec_runner *r)
 {
 	struct cs_err err;
 	int fatal = 0, i;
 
 	for (i = 0; i < 1000; i++) {
-		int w = bx_poll(r, &fatal, &err);
-		struct pollfd p = { bx_fd(r), POLLIN, 0 };
+		int w = batchexec_poll(r, &fatal, &err);
+		struct pollfd p = { batchexec_fd(r), POLLIN, 0 };
 
-		if (!bx_busy(r) || fatal)
+		if (!batchexec_busy(r) || fatal)
 			break;
 		poll(&p, 1, w < 0 || w > 10 ? 10 : w);
 	}
 }
 
-static struct bx_batch *
+static struct batchexec_batch *
 batch(const char *const *lines, size_t n)
 {
-	struct bx_batch *b = cs_malloc(sizeof *b);
+	struct batchexec_batch *b = cs_malloc(sizeof *b);
 	char seq[32];
 	size_t i;
 
-	bx_batch_init(b, "shardId-000000000001");
+	batchexec_batch_init(b, "shardId-000000000001");
 	for (i = 0; i < n; i++) {
 		snprintf(seq, sizeof seq, "%zu", 100 + i);
-		bx_batch_add(b, lines[i], strlen(lines[i]), seq, -1, 1);
+		batchexec_batch_add(b, lines[i], strlen(lines[i]), seq, -1, 1);
 	}
 	return b;
 }
@@ -95,8 +95,8 @@ int
 main(void)
 {
 	static const char *const lines[] = { "{\"n\":1}\n", "{\"n\":2}\n", "{\"bad\":3}\n", "{\"n\":4}\n" };
-	struct bx_config cfg;
-	struct bx_runner *r;
+	struct batchexec_config cfg;
+	struct batchexec_runner *r;
 	struct seen s;
 	struct cs_err err;
 	char cmd[512], fail[300];
@@ -112,35 +112,35 @@ main(void)
 	cfg.stream = "click-stream";
 	cfg.parallel = 2;
 	cfg.backoff_ms = 1;
-	r = bx_new(&cfg, &err);
+	r = batchexec_new(&cfg, &err);
 	ok(r != NULL, "a runner");
 	if (!r)
 		return done_testing();
 	memset(&s, 0, sizeof s);
-	bx_submit(r, batch(lines, 2), on_done, NULL, &s);
+	batchexec_submit(r, batch(lines, 2), on_done, NULL, &s);
 	drain(r);
 	ok(s.done == 1 && s.failed == 0, "one batch done, nothing failed");
 	is_str(slurp("out"), "{\"n\":1}\n{\"n\":2}\n", "the command read the batch's lines");
 	is_str(slurp("env"), "click-stream shardId-000000000001 2 100 101 1\n",
 	    "stream, shard, size, first and last sequence number, attempt");
-	is_int(bx_stats(r)->runs, 1, "one run");
-	ok(bx_free(r, &err) == 0, "freed");
+	is_int(batchexec_stats(r)->runs, 1, "one run");
+	ok(batchexec_free(r, &err) == 0, "freed");
 
 	/* failing: retried, then the on-failure line */
 	snprintf(fail, sizeof fail, "%s/failed", dir);
 	cfg.cmd = "cat >/dev/null; exit 3";
 	cfg.max_retries = 2;
 	cfg.on_failure = fail;
-	r = bx_new(&cfg, &err);
+	r = batchexec_new(&cfg, &err);
 	memset(&s, 0, sizeof s);
-	bx_submit(r, batch(lines, 2), on_done, NULL, &s);
+	batchexec_submit(r, batch(lines, 2), on_done, NULL, &s);
 	drain(r);
 	ok(s.done == 1 && s.failed == 2, "the batch done, its 2 records failed");
-	is_int(bx_stats(r)->runs, 3, "1 + 2 runs");
-	is_int(bx_stats(r)->reruns, 2, "2 of them re-runs");
+	is_int(batchexec_stats(r)->runs, 3, "1 + 2 runs");
+	is_int(batchexec_stats(r)->reruns, 2, "2 of them re-runs");
 	ok(strstr(slurp("failed"), "\"count\":2") && strstr(slurp("failed"), "{\"n\":2}"),
 	    "the on-failure line holds the records");
-	ok(bx_free(r, &err) == 0, "freed");
+	ok(batchexec_free(r, &err) == 0, "freed");
 
 	/* bisect: only the bad record fails */
 	cfg.cmd = "! grep -q bad";
@@ -148,9 +148,9 @@ main(void)
 	cfg.bisect = 1;
 	cfg.on_failure = NULL;
 	cfg.failure_log.fn = on_log;
-	r = bx_new(&cfg, &err);
+	r = batchexec_new(&cfg, &err);
 	memset(&s, 0, sizeof s);
-	bx_submit(r, batch(lines, 4), on_done, NULL, &s);
+	batchexec_submit(r, batch(lines, 4), on_done, NULL, &s);
 	drain(r);
 	ok(s.done == 1 && s.failed == 1, "bisected: 1 of 4 records failed");
 	ok(strstr(logged.data ? logged.data : "", "\"count\":1") &&
@@ -158,19 +158,19 @@ main(void)
 	    "without a file the failure line goes to the log, the bad record alone");
 	ok(logged.len && logged.data[logged.len - 1] == '\n' &&
 	    !memchr(logged.data, '\n', logged.len - 1), "one line");
-	ok(bx_free(r, &err) == 0, "freed");
+	ok(batchexec_free(r, &err) == 0, "freed");
 
 	/* a shutdown abandons what waits */
 	cfg.cmd = "cat >/dev/null";
 	cfg.parallel = 1;
-	r = bx_new(&cfg, &err);
+	r = batchexec_new(&cfg, &err);
 	memset(&s, 0, sizeof s);
-	bx_submit(r, batch(lines, 1), on_done, NULL, &s);
-	bx_submit(r, batch(lines, 1), on_done, NULL, &s);
-	bx_drain(r);
+	batchexec_submit(r, batch(lines, 1), on_done, NULL, &s);
+	batchexec_submit(r, batch(lines, 1), on_done, NULL, &s);
+	batchexec_drain(r);
 	drain(r);
 	ok(s.done == 2, "both batches done (%d), the queued one abandoned", s.done);
-	ok(bx_free(r, &err) == 0, "freed");
+	ok(batchexec_free(r, &err) == 0, "freed");
 
 	buf_free(&logged);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

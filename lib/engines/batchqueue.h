@@ -1,5 +1,6 @@
 /*
- * trigger.h - cs-tail --exec's batching, the way a Lambda trigger does it:
+ * batchqueue.h - the per-shard batch queue of cs-tail --exec, batching the
+ * way a Lambda trigger does:
  * the records of each shard are queued, cut into batches of batch_size
  * (or fewer once batch_window ms have passed since the oldest of them
  * came, or at the shard's end), and handed to the batch runner
@@ -12,11 +13,11 @@
  * at once, and the records of one key stay in order.  The checkpoint then
  * moves only past records that are done, and every record before them.
  *
- * It pushes back on the shard reader: a shard is held (SR_HOLD) once a
+ * It pushes back on the shard reader: a shard is held (SHARDREADER_HOLD) once a
  * whole batch waits behind the running one, and at its end until its last
- * batch is done; it is released (sr_release) when its queue is low again.
+ * batch is done; it is released (shardreader_release) when its queue is low again.
  *
- * It is the shard reader's consumer (tg_records is an sr_records_fn):
+ * It is the shard reader's consumer (batchqueue_records is a shardreader_records_fn):
  * each record is formatted as cs-tail's output lines (lib/tailfmt.h), or
  * as one record of Lambda's event (lib/lambda.h), and queued; the caller
  * only wires reader, trigger and runner together.
@@ -29,8 +30,8 @@
  * counting); when a closed shard's last record is done, end() is called
  * (the checkpoint may mark the shard finished).
  */
-#ifndef CS_TRIGGER_H
-#define CS_TRIGGER_H
+#ifndef CS_BATCHQUEUE_H
+#define CS_BATCHQUEUE_H
 
 #include <stddef.h>
 
@@ -43,71 +44,71 @@
  * B done (delivered, or its failures written; or abandoned by a shutdown,
  * B->abandoned set).  B is freed after.
  */
-typedef void (*tg_done_fn)(void *ctx, const struct bx_batch *b);
+typedef void (*batchqueue_done_fn)(void *ctx, const struct batchexec_batch *b);
 /* The checkpoint of SHARD may move to SEQ (inside it, after user record SUBSEQ, when >= 0). */
-typedef void (*tg_checkpoint_fn)(void *ctx, const char *shard, const char *seq, long subseq);
+typedef void (*batchqueue_checkpoint_fn)(void *ctx, const char *shard, const char *seq, long subseq);
 /* Every record of the closed shard SHARD is done. */
-typedef void (*tg_end_fn)(void *ctx, const char *shard);
+typedef void (*batchqueue_end_fn)(void *ctx, const char *shard);
 /* A record that could not be formatted as it should (it was queued as it is): MSG, one line. */
-typedef void (*tg_warn_fn)(void *ctx, const char *msg);
+typedef void (*batchqueue_warn_fn)(void *ctx, const char *msg);
 
-struct tg_config {
+struct batchqueue_config {
 	unsigned batch_size;       /* records per batch (>= 1) */
 	unsigned batch_window;     /* ms to wait to fill a batch (0: none) */
 	const char *stream;        /* for the output lines (tailfmt) */
 	int envelope;              /* -J: every record as its envelope */
-	struct bx_runner *bx;      /* borrowed */
-	tg_done_fn done;
-	tg_end_fn end;
-	tg_warn_fn warn;
+	struct batchexec_runner *bx;      /* borrowed */
+	batchqueue_done_fn done;
+	batchqueue_end_fn end;
+	batchqueue_warn_fn warn;
 	void *ctx;
-	tg_checkpoint_fn checkpoint;
+	batchqueue_checkpoint_fn checkpoint;
 	unsigned lanes;            /* batches of one shard at once, by key (0: 1) */
 	const struct lambda_source *lambda;   /* NULL: NDJSON lines; else Lambda's event records */
 };
 
 struct trigger;
 
-struct trigger *tg_new(const struct tg_config *cfg);
-void tg_free(struct trigger *tg);
+struct trigger *batchqueue_new(const struct batchqueue_config *cfg);
+void batchqueue_free(struct trigger *tg);
 /*
  * The reader whose shards are held and released (borrowed; set once the
- * reader exists, since the reader is created with tg_records as its
+ * reader exists, since the reader is created with batchqueue_records as its
  * consumer).  Without a reader nothing is released (for tests).
  */
-void tg_set_reader(struct trigger *tg, struct shardreader *sr);
+void batchqueue_set_reader(struct trigger *tg, struct shardreader *sr);
 /* The same for another reader with the same consumer interface (fanout.h). */
-void tg_set_releaser(struct trigger *tg, void (*rel)(void *rctx, const char *shard),
+void batchqueue_set_releaser(struct trigger *tg, void (*rel)(void *rctx, const char *shard),
     void *rctx);
 
 /* The shard reader's consumer: an answer's records, formatted and queued (CTX: the trigger). */
-enum sr_verdict tg_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end);
+enum shardreader_verdict batchqueue_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end);
 
 /*
- * The same by lines: tg_begin(), then tg_add() for each line, then
- * tg_end(), whose verdict is the one for the shard reader.
+ * The same by lines: batchqueue_begin(), then batchqueue_add() for each line, then
+ * batchqueue_end(), whose verdict is the one for the shard reader.
  */
-void tg_begin(struct trigger *tg, const char *shard);
+void batchqueue_begin(struct trigger *tg, const char *shard);
 /* Queue LINE[0..len) (its newline included) of record SEQ; LAST_PIECE: the record's last line. */
-void tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
+void batchqueue_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
     int last_piece);
 /* The lane (0..lanes-1) the records of partition key KEY[0..n) go to. */
-unsigned tg_lane_of(const char *key, size_t n, unsigned lanes);
+unsigned batchqueue_lane_of(const char *key, size_t n, unsigned lanes);
 /* AT_END: the shard is closed and that was its last answer. */
-enum sr_verdict tg_end(struct trigger *tg, int at_end);
+enum shardreader_verdict batchqueue_end(struct trigger *tg, int at_end);
 
 /* Records copied from the queues into batches so far: each record once (a cut costs what it takes). */
-unsigned long long tg_copied(const struct trigger *tg);
+unsigned long long batchqueue_copied(const struct trigger *tg);
 /* Start the batches that are due; the ms until the first batch window ends, or -1. */
-int tg_tick(struct trigger *tg);
+int batchqueue_tick(struct trigger *tg);
 /*
  * Shared reading: SHARD is not ours any more (its lease was lost).  Its
  * queued records are dropped and forgotten; its batches with the runner
- * are cancelled (killed when running, bx_cancel) and move no checkpoint
+ * are cancelled (killed when running, batchexec_cancel) and move no checkpoint
  * (the next owner reads them again).
  */
-void tg_drop(struct trigger *tg, const char *shard);
+void batchqueue_drop(struct trigger *tg, const char *shard);
 /* Shutdown: no batch is started any more (the queues stay as they are). */
-void tg_stop(struct trigger *tg);
+void batchqueue_stop(struct trigger *tg);
 
 #endif

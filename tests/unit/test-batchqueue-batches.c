@@ -1,5 +1,5 @@
 /*
- * test-trigger-batches.c - cs-tail --exec's batching engine (lib/engines/trigger.h)
+ * test-batchqueue-batches.c - cs-tail --exec's batching engine (lib/engines/batchqueue.h)
  * over a real runner: batches of batch_size in order, each shard one batch
  * at a time, the shard held once a whole batch waits; the sequence number
  * a checkpoint may move to after each batch; a KPL aggregate's pieces kept
@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "trigger.h"
+#include "batchqueue.h"
 
-static char dir[] = "/tmp/cs-test-trigger.XXXXXX";
+static char dir[] = "/tmp/cs-test-batchqueue.XXXXXX";
 
 struct seen {
 	int batches, nck;
@@ -25,7 +25,7 @@ struct seen {
 };
 
 static void
-on_done(void *ctx, const struct bx_batch *b)
+on_done(void *ctx, const struct batchexec_batch *b)
 {
 	struct seen *s = ctx;
 
@@ -58,18 +58,18 @@ on_end(void *ctx, const char *shard)
 
 /* run runner and trigger until nothing is left, at most 10 s */
 static void
-drive(struct bx_runner *r, struct trigger *tg)
+drive(struct batchexec_runner *r, struct trigger *tg)
 {
 	struct cs_err err;
 	int fatal = 0, i;
 
 	for (i = 0; i < 1000; i++) {
-		int w = bx_poll(r, &fatal, &err), t = tg_tick(tg);
-		struct pollfd p = { bx_fd(r), POLLIN, 0 };
+		int w = batchexec_poll(r, &fatal, &err), t = batchqueue_tick(tg);
+		struct pollfd p = { batchexec_fd(r), POLLIN, 0 };
 
 		if (t >= 0 && (w < 0 || t < w))
 			w = t;
-		if (!bx_busy(r) && t < 0)
+		if (!batchexec_busy(r) && t < 0)
 			break;
 		poll(&p, 1, w < 0 || w > 10 ? 10 : w);
 	}
@@ -82,13 +82,13 @@ add(struct trigger *tg, const char *seq, long subseq, int last_piece)
 	char line[64];
 
 	snprintf(line, sizeof line, "{\"seq\":%.40s}\n", seq);
-	tg_add(tg, line, strlen(line), seq, subseq, last_piece);
+	batchqueue_add(tg, line, strlen(line), seq, subseq, last_piece);
 }
 
 static struct trigger *
-trigger(struct bx_runner *r, struct seen *s, unsigned size, unsigned window)
+trigger(struct batchexec_runner *r, struct seen *s, unsigned size, unsigned window)
 {
-	struct tg_config c;
+	struct batchqueue_config c;
 
 	memset(&c, 0, sizeof c);
 	memset(s, 0, sizeof *s);
@@ -100,19 +100,19 @@ trigger(struct bx_runner *r, struct seen *s, unsigned size, unsigned window)
 	c.checkpoint = on_checkpoint;
 	c.end = on_end;
 	c.ctx = s;
-	return tg_new(&c);
+	return batchqueue_new(&c);
 }
 
 int
 main(void)
 {
-	struct bx_config bc;
-	struct bx_runner *r;
+	struct batchexec_config bc;
+	struct batchexec_runner *r;
 	struct trigger *tg;
 	struct seen s;
 	struct cs_err err;
 	char cmd[300], path[300], text[512];
-	enum sr_verdict v;
+	enum shardreader_verdict v;
 	FILE *f;
 	size_t n;
 	int i;
@@ -125,18 +125,18 @@ main(void)
 	bc.stream = "click-stream";
 	bc.parallel = 4;
 	bc.backoff_ms = 1;
-	if (!(r = bx_new(&bc, &err)))
+	if (!(r = batchexec_new(&bc, &err)))
 		return 1;
 
 	/* 7 records, batches of 3 */
 	tg = trigger(r, &s, 3, 0);
-	tg_begin(tg, "shardId-000000000000");
+	batchqueue_begin(tg, "shardId-000000000000");
 	for (i = 1; i <= 7; i++) {
 		snprintf(text, sizeof text, "%d", i);
 		add(tg, text, -1, 1);
 	}
-	v = tg_end(tg, 0);
-	is_int(v, SR_HOLD, "a whole batch waits behind the running one: the shard is held");
+	v = batchqueue_end(tg, 0);
+	is_int(v, SHARDREADER_HOLD, "a whole batch waits behind the running one: the shard is held");
 	drive(r, tg);
 	is_int(s.batches, 3, "three batches");
 	ok(s.sizes[0] == 3 && s.sizes[1] == 3 && s.sizes[2] == 1, "of 3, 3 and 1 records");
@@ -151,57 +151,57 @@ main(void)
 	is_str(text, "{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3}\n{\"seq\":4}\n{\"seq\":5}\n{\"seq\":6}\n"
 	    "{\"seq\":7}\n", "the command saw every line once, in order");
 	is_int(s.ends, 0, "an open shard does not end");
-	tg_free(tg);
+	batchqueue_free(tg);
 
 	/* a KPL aggregate's pieces stay together; few records: read on */
 	tg = trigger(r, &s, 2, 0);
-	tg_begin(tg, "shardId-000000000000");
+	batchqueue_begin(tg, "shardId-000000000000");
 	add(tg, "10", 0, 0);
 	add(tg, "10", 1, 1);
 	add(tg, "11", -1, 1);
-	v = tg_end(tg, 0);
-	is_int(v, SR_CONTINUE, "less than a batch waits: read on");
+	v = batchqueue_end(tg, 0);
+	is_int(v, SHARDREADER_CONTINUE, "less than a batch waits: read on");
 	drive(r, tg);
 	ok(s.batches == 2 && s.sizes[0] == 2 && s.sizes[1] == 1, "the aggregate's two pieces in one batch");
 	ok(strcmp(s.last[0], "10") == 0 && strcmp(s.last[1], "11") == 0, "checkpoints after whole records");
-	tg_free(tg);
+	batchqueue_free(tg);
 
 	/* the batch window: a small batch waits for it, then goes */
 	tg = trigger(r, &s, 100, 150);
-	tg_begin(tg, "shardId-000000000000");
+	batchqueue_begin(tg, "shardId-000000000000");
 	add(tg, "20", -1, 1);
-	tg_end(tg, 0);
-	i = tg_tick(tg);
+	batchqueue_end(tg, 0);
+	i = batchqueue_tick(tg);
 	ok(i > 0 && i <= 150, "waiting for the window (%d ms left)", i);
 	is_int(s.batches, 0, "nothing sent yet");
 	usleep(200 * 1000);
 	drive(r, tg);
 	is_int(s.batches, 1, "sent once the window passed");
-	tg_free(tg);
+	batchqueue_free(tg);
 
 	/* a closed shard: its end once its last batch is done */
 	tg = trigger(r, &s, 10, 0);
-	tg_begin(tg, "shardId-000000000009");
+	batchqueue_begin(tg, "shardId-000000000009");
 	add(tg, "30", -1, 1);
-	v = tg_end(tg, 1);
-	is_int(v, SR_HOLD, "the shard's end is held until its last batch is done");
+	v = batchqueue_end(tg, 1);
+	is_int(v, SHARDREADER_HOLD, "the shard's end is held until its last batch is done");
 	is_int(s.ends, 0, "not ended yet");
 	drive(r, tg);
 	ok(s.batches == 1 && s.ends == 1 && strcmp(s.end_shard, "shardId-000000000009") == 0,
 	    "ended after its last batch");
-	tg_free(tg);
+	batchqueue_free(tg);
 
 	/* stopped: nothing more is started */
 	tg = trigger(r, &s, 1, 0);
-	tg_stop(tg);
-	tg_begin(tg, "shardId-000000000000");
+	batchqueue_stop(tg);
+	batchqueue_begin(tg, "shardId-000000000000");
 	add(tg, "40", -1, 1);
-	tg_end(tg, 0);
+	batchqueue_end(tg, 0);
 	drive(r, tg);
-	is_int(s.batches, 0, "after tg_stop no batch starts");
-	tg_free(tg);
+	is_int(s.batches, 0, "after batchqueue_stop no batch starts");
+	batchqueue_free(tg);
 
-	bx_free(r, &err);
+	batchexec_free(r, &err);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		return 1;

@@ -1,48 +1,48 @@
 /*
- * trigger.c - per-shard batches for the --exec runner (see trigger.h).
+ * batchqueue.c - per-shard batches for the --exec runner (see batchqueue.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "trigger.h"
+#include "batchqueue.h"
 
 /* one lane of a shard: records of its keys waiting for the command */
-struct tg_lane {
-	struct bx_batch q;       /* records read; q.it[head ..] are not in a batch yet */
+struct batchqueue_lane {
+	struct batchexec_batch q;       /* records read; q.it[head ..] are not in a batch yet */
 	size_t head;             /* the first of them: those before went into batches */
 	uint64_t first_ms;       /* when the oldest of them was queued */
-	struct bx_batch *running; /* its batch with the runner, or NULL */
+	struct batchexec_batch *running; /* its batch with the runner, or NULL */
 };
 
 /* a record queued, in the order read: the checkpoint moves past those done */
-struct tg_entry {
+struct batchqueue_entry {
 	char *seq;
 	long subseq;             /* a user record of a KPL aggregate but its last: its index; else -1 */
 	unsigned char ck_ok;     /* the last piece of a Kinesis record */
 	unsigned char done;
 };
 
-struct tg_shard {
+struct batchqueue_shard {
 	char *id;
-	struct tg_lane *lane;    /* cfg.lanes of them */
-	struct tg_entry *led;    /* entries [head, n) are at positions base, base + 1, ... */
+	struct batchqueue_lane *lane;    /* cfg.lanes of them */
+	struct batchqueue_entry *led;    /* entries [head, n) are at positions base, base + 1, ... */
 	size_t head, n, cap;
 	uint64_t base;
 	int held;                /* the reader holds the shard for us */
 	int end;                 /* its last records were delivered */
-	struct tg_shard *next;
+	struct batchqueue_shard *next;
 };
 
 struct trigger {
-	struct tg_config cfg;
+	struct batchqueue_config cfg;
 	struct shardreader *sr;  /* NULL: nothing to release (or rel below) */
 	void (*rel)(void *rctx, const char *shard);  /* another reader's release */
 	void *rctx;
 	struct tailfmt fmt;
 	struct buf out;          /* one record's lines at a time (the queue copies them) */
 	struct buf last;         /* scratch: the sequence number the checkpoint moves to */
-	struct tg_shard *xs;
-	struct tg_shard *cur;    /* the shard whose records are being queued */
+	struct batchqueue_shard *xs;
+	struct batchqueue_shard *cur;    /* the shard whose records are being queued */
 	unsigned cur_lane;       /* ... the lane of the record being queued */
 	int64_t cur_arrival;     /* ... and its arrival */
 	int stop;
@@ -50,7 +50,7 @@ struct trigger {
 };
 
 struct trigger *
-tg_new(const struct tg_config *cfg)
+batchqueue_new(const struct batchqueue_config *cfg)
 {
 	struct trigger *tg = cs_calloc(1, sizeof *tg);
 
@@ -64,31 +64,31 @@ tg_new(const struct tg_config *cfg)
 }
 
 void
-tg_set_reader(struct trigger *tg, struct shardreader *sr)
+batchqueue_set_reader(struct trigger *tg, struct shardreader *sr)
 {
 	tg->sr = sr;
 }
 
 void
-tg_set_releaser(struct trigger *tg, void (*rel)(void *rctx, const char *shard), void *rctx)
+batchqueue_set_releaser(struct trigger *tg, void (*rel)(void *rctx, const char *shard), void *rctx)
 {
 	tg->rel = rel;
 	tg->rctx = rctx;
 }
 
 void
-tg_free(struct trigger *tg)
+batchqueue_free(struct trigger *tg)
 {
 	size_t i;
 
 	if (!tg)
 		return;
 	while (tg->xs) {
-		struct tg_shard *x = tg->xs;
+		struct batchqueue_shard *x = tg->xs;
 
 		tg->xs = x->next;
 		for (i = 0; i < tg->cfg.lanes; i++)
-			bx_batch_free(&x->lane[i].q);
+			batchexec_batch_free(&x->lane[i].q);
 		for (i = x->head; i < x->n; i++)
 			free(x->led[i].seq);
 		free(x->led);
@@ -103,13 +103,13 @@ tg_free(struct trigger *tg)
 }
 
 void
-tg_stop(struct trigger *tg)
+batchqueue_stop(struct trigger *tg)
 {
 	tg->stop = 1;
 }
 
 unsigned
-tg_lane_of(const char *key, size_t n, unsigned lanes)
+batchqueue_lane_of(const char *key, size_t n, unsigned lanes)
 {
 	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
 	size_t i;
@@ -123,10 +123,10 @@ tg_lane_of(const char *key, size_t n, unsigned lanes)
 	return (unsigned)(h % lanes);
 }
 
-static struct tg_shard *
+static struct batchqueue_shard *
 shard(struct trigger *tg, const char *id)
 {
-	struct tg_shard *x;
+	struct batchqueue_shard *x;
 	unsigned i;
 
 	for (x = tg->xs; x; x = x->next)
@@ -136,7 +136,7 @@ shard(struct trigger *tg, const char *id)
 	x->id = cs_strdup(id);
 	x->lane = cs_calloc(tg->cfg.lanes, sizeof *x->lane);
 	for (i = 0; i < tg->cfg.lanes; i++)
-		bx_batch_init(&x->lane[i].q, id);
+		batchexec_batch_init(&x->lane[i].q, id);
 	x->next = tg->xs;
 	tg->xs = x;
 	return x;
@@ -144,7 +144,7 @@ shard(struct trigger *tg, const char *id)
 
 /* L's records read and not in a batch yet */
 static size_t
-lane_queued(const struct tg_lane *l)
+lane_queued(const struct batchqueue_lane *l)
 {
 	return l->q.n - l->head;
 }
@@ -157,13 +157,13 @@ lane_queued(const struct tg_lane *l)
  * record is moved at most about once).
  */
 static void
-take(struct trigger *tg, struct tg_lane *l, size_t n, struct bx_batch *b)
+take(struct trigger *tg, struct batchqueue_lane *l, size_t n, struct batchexec_batch *b)
 {
-	struct bx_batch *q = &l->q;
+	struct batchexec_batch *q = &l->q;
 	size_t i, off, rest;
 
 	for (i = l->head; i < l->head + n; i++) {
-		bx_batch_copy(b, q, i);
+		batchexec_batch_copy(b, q, i);
 		tg->copied++;
 		free(q->it[i].seq);
 		q->it[i].seq = NULL;
@@ -188,7 +188,7 @@ take(struct trigger *tg, struct tg_lane *l, size_t n, struct bx_batch *b)
 }
 
 static size_t
-queued(const struct trigger *tg, const struct tg_shard *x, size_t *most)
+queued(const struct trigger *tg, const struct batchqueue_shard *x, size_t *most)
 {
 	size_t n = 0, m = 0;
 	unsigned i;
@@ -206,7 +206,7 @@ queued(const struct trigger *tg, const struct tg_shard *x, size_t *most)
 }
 
 static int
-running(const struct trigger *tg, const struct tg_shard *x)
+running(const struct trigger *tg, const struct batchqueue_shard *x)
 {
 	unsigned i;
 
@@ -216,10 +216,10 @@ running(const struct trigger *tg, const struct tg_shard *x)
 	return 0;
 }
 
-static void dispatch(struct trigger *tg, struct tg_shard *x);
+static void dispatch(struct trigger *tg, struct batchqueue_shard *x);
 
 void
-tg_begin(struct trigger *tg, const char *id)
+batchqueue_begin(struct trigger *tg, const char *id)
 {
 	tg->cur = shard(tg, id);
 	tg->cur_lane = 0;
@@ -227,12 +227,12 @@ tg_begin(struct trigger *tg, const char *id)
 }
 
 void
-tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
+batchqueue_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
     int last_piece)
 {
-	struct tg_shard *x = tg->cur;
-	struct tg_lane *l = &x->lane[tg->cur_lane];
-	struct bx_item *it;
+	struct batchqueue_shard *x = tg->cur;
+	struct batchqueue_lane *l = &x->lane[tg->cur_lane];
+	struct batchexec_item *it;
 
 	if (lane_queued(l) == 0)
 		l->first_ms = cs_now_ms();
@@ -251,16 +251,16 @@ tg_add(struct trigger *tg, const char *line, size_t len, const char *seq, long s
 	x->led[x->n].subseq = subseq;
 	x->led[x->n].ck_ok = (unsigned char)!!last_piece;
 	x->led[x->n].done = 0;
-	it = bx_batch_add(&l->q, line, len, seq, subseq, last_piece);
+	it = batchexec_batch_add(&l->q, line, len, seq, subseq, last_piece);
 	it->arrival_ms = tg->cur_arrival;
 	it->tag = x->base + (x->n - x->head);
 	x->n++;
 }
 
-enum sr_verdict
-tg_end(struct trigger *tg, int at_end)
+enum shardreader_verdict
+batchqueue_end(struct trigger *tg, int at_end)
 {
-	struct tg_shard *x = tg->cur;
+	struct batchqueue_shard *x = tg->cur;
 	size_t most;
 
 	tg->cur = NULL;
@@ -270,29 +270,29 @@ tg_end(struct trigger *tg, int at_end)
 	queued(tg, x, &most);
 	if (at_end || most >= tg->cfg.batch_size) {
 		x->held = 1;
-		return SR_HOLD;
+		return SHARDREADER_HOLD;
 	}
-	return SR_CONTINUE;
+	return SHARDREADER_CONTINUE;
 }
 
 static void
 queue_line(void *ctx, const char *line, size_t len, const char *seq, long subseq, int last_piece)
 {
-	tg_add(ctx, line, len, seq, subseq, last_piece);
+	batchqueue_add(ctx, line, len, seq, subseq, last_piece);
 }
 
-enum sr_verdict
-tg_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
+enum shardreader_verdict
+batchqueue_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
 {
 	struct trigger *tg = ctx;
 	struct cs_err err;
 	size_t i;
 
-	tg_begin(tg, shard);
+	batchqueue_begin(tg, shard);
 	for (i = 0; i < rs->n; i++) {
 		const struct kinesis_record *r = &rs->rec[i];
 
-		tg->cur_lane = tg_lane_of(KREC_KEY(rs, r), r->key_len, tg->cfg.lanes);
+		tg->cur_lane = batchqueue_lane_of(KREC_KEY(rs, r), r->key_len, tg->cfg.lanes);
 		tg->cur_arrival = r->arrival_ms;
 		buf_reset(&tg->out);
 		if (tg->cfg.lambda) {
@@ -300,7 +300,7 @@ tg_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
 			lambda_record(&tg->out, tg->cfg.lambda, shard, KREC_SEQ(rs, r), KREC_KEY(rs, r),
 			    r->key_len, r->arrival_ms, KREC_DATA(rs, r), r->data_len);
 			buf_addc(&tg->out, '\n');
-			tg_add(tg, tg->out.data, tg->out.len, KREC_SEQ(rs, r), -1, 1);
+			batchqueue_add(tg, tg->out.data, tg->out.len, KREC_SEQ(rs, r), -1, 1);
 			continue;
 		}
 		if (tailfmt_record(&tg->fmt, &tg->out, shard, rs, r, queue_line, tg, &err) < 0 &&
@@ -313,15 +313,15 @@ tg_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
 			buf_free(&m);
 		}
 	}
-	return tg_end(tg, at_end);
+	return batchqueue_end(tg, at_end);
 }
 
 /* Items [LO, HI) of B done: the checkpoint moves past what is done with all before it. */
 static void
-batch_progress(void *ctx, struct bx_batch *b, size_t lo, size_t hi)
+batch_progress(void *ctx, struct batchexec_batch *b, size_t lo, size_t hi)
 {
 	struct trigger *tg = ctx;
-	struct tg_shard *x = shard(tg, b->shard);
+	struct batchqueue_shard *x = shard(tg, b->shard);
 	long subseq = -1;
 	int moved = 0;
 	size_t i;
@@ -333,7 +333,7 @@ batch_progress(void *ctx, struct bx_batch *b, size_t lo, size_t hi)
 			x->led[x->head + (pos - x->base)].done = 1;
 	}
 	while (x->head < x->n && x->led[x->head].done) {
-		struct tg_entry *e = &x->led[x->head];
+		struct batchqueue_entry *e = &x->led[x->head];
 
 		if (e->ck_ok || e->subseq >= 0) {
 			/* a piece of an aggregate: the checkpoint stops inside it */
@@ -353,39 +353,39 @@ batch_progress(void *ctx, struct bx_batch *b, size_t lo, size_t hi)
 }
 
 static void
-batch_done(void *ctx, struct bx_batch *b)
+batch_done(void *ctx, struct batchexec_batch *b)
 {
 	struct trigger *tg = ctx;
-	struct tg_shard *x = shard(tg, b->shard);
+	struct batchqueue_shard *x = shard(tg, b->shard);
 	unsigned i;
 
 	for (i = 0; i < tg->cfg.lanes; i++)
 		if (x->lane[i].running == b)
 			x->lane[i].running = NULL;
 	tg->cfg.done(tg->cfg.ctx, b);
-	bx_batch_free(b);
+	batchexec_batch_free(b);
 	free(b);
 	if (!tg->stop)
 		dispatch(tg, x);
 }
 
 static void
-release(struct trigger *tg, struct tg_shard *x)
+release(struct trigger *tg, struct batchqueue_shard *x)
 {
 	x->held = 0;
 	if (tg->sr)
-		sr_release(tg->sr, x->id);
+		shardreader_release(tg->sr, x->id);
 	else if (tg->rel)
 		tg->rel(tg->rctx, x->id);
 }
 
 /* Start lane L's next batch when it is due. */
 static void
-dispatch_lane(struct trigger *tg, struct tg_shard *x, struct tg_lane *l)
+dispatch_lane(struct trigger *tg, struct batchqueue_shard *x, struct batchqueue_lane *l)
 {
 	unsigned size = tg->cfg.batch_size, window = tg->cfg.batch_window;
-	const struct bx_item *front = l->q.it + l->head;
-	struct bx_batch *b;
+	const struct batchexec_item *front = l->q.it + l->head;
+	struct batchexec_batch *b;
 	size_t n, nq = lane_queued(l);
 
 	if (l->running || !nq)
@@ -399,17 +399,17 @@ dispatch_lane(struct trigger *tg, struct tg_shard *x, struct tg_lane *l)
 	if (!front[n - 1].ck_ok)
 		n = nq < size ? nq : size;
 	b = cs_malloc(sizeof *b);
-	bx_batch_init(b, x->id);
+	batchexec_batch_init(b, x->id);
 	/* the first N go, the rest stays queued */
 	take(tg, l, n, b);
 	l->first_ms = cs_now_ms();
 	l->running = b;
-	bx_submit(tg->cfg.bx, b, batch_done, batch_progress, tg);
+	batchexec_submit(tg->cfg.bx, b, batch_done, batch_progress, tg);
 }
 
 /* Start X's batches that are due; release the shard when its queues are low. */
 static void
-dispatch(struct trigger *tg, struct tg_shard *x)
+dispatch(struct trigger *tg, struct batchqueue_shard *x)
 {
 	size_t most;
 	unsigned i;
@@ -429,9 +429,9 @@ dispatch(struct trigger *tg, struct tg_shard *x)
 }
 
 void
-tg_drop(struct trigger *tg, const char *id)
+batchqueue_drop(struct trigger *tg, const char *id)
 {
-	struct tg_shard *x;
+	struct batchqueue_shard *x;
 	size_t i;
 	int running = 0;
 
@@ -439,8 +439,8 @@ tg_drop(struct trigger *tg, const char *id)
 		if (strcmp(x->id, id) != 0)
 			continue;
 		for (i = 0; i < tg->cfg.lanes; i++) {
-			bx_batch_free(&x->lane[i].q);
-			bx_batch_init(&x->lane[i].q, x->id);
+			batchexec_batch_free(&x->lane[i].q);
+			batchexec_batch_init(&x->lane[i].q, x->id);
 			x->lane[i].head = 0;
 			running |= x->lane[i].running != NULL;
 		}
@@ -452,20 +452,20 @@ tg_drop(struct trigger *tg, const char *id)
 		x->end = 0;
 		x->held = 0;
 		if (running)
-			bx_cancel(tg->cfg.bx, x->id);
+			batchexec_cancel(tg->cfg.bx, x->id);
 	}
 }
 
 unsigned long long
-tg_copied(const struct trigger *tg)
+batchqueue_copied(const struct trigger *tg)
 {
 	return tg->copied;
 }
 
 int
-tg_tick(struct trigger *tg)
+batchqueue_tick(struct trigger *tg)
 {
-	struct tg_shard *x;
+	struct batchqueue_shard *x;
 	int64_t wait = -1;
 	uint64_t now = cs_now_ms();
 	unsigned i;
@@ -475,7 +475,7 @@ tg_tick(struct trigger *tg)
 		if (!tg->cfg.batch_window)
 			continue;
 		for (i = 0; i < tg->cfg.lanes; i++) {
-			const struct tg_lane *l = &x->lane[i];
+			const struct batchqueue_lane *l = &x->lane[i];
 			int64_t w;
 
 			if (!lane_queued(l) || l->running)

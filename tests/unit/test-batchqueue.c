@@ -1,5 +1,5 @@
 /*
- * test-trigger.c - cs-tail --exec's batching: one GetRecords answer of
+ * test-batchqueue.c - cs-tail --exec's batching: one GetRecords answer of
  * 10,000 records cut into batches of 100, through a real command: every
  * record once, in order, the pieces of one record never split, and each
  * record copied once from the queue into its batch (a cut used to copy the
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trigger.h"
+#include "batchqueue.h"
 #include "tap.h"
 
 #define N 10000
@@ -21,7 +21,7 @@ static unsigned long batches, records, bad_size, split;
 static char last_seq[32];
 
 static void
-done(void *ctx, const struct bx_batch *b)
+done(void *ctx, const struct batchexec_batch *b)
 {
 	(void)ctx;
 	batches++;
@@ -51,10 +51,10 @@ end(void *ctx, const char *shard)
 int
 main(void)
 {
-	char dir[] = "/tmp/cs-test-trigger.XXXXXX", cmd[128], seq[32], line[64];
-	struct bx_config bc = { 0 };
-	struct tg_config tc = { 0 };
-	struct bx_runner *bx;
+	char dir[] = "/tmp/cs-test-batchqueue.XXXXXX", cmd[128], seq[32], line[64];
+	struct batchexec_config bc = { 0 };
+	struct batchqueue_config tc = { 0 };
+	struct batchexec_runner *bx;
 	struct trigger *tg;
 	struct cs_err err;
 	unsigned long i, pieces = 0;
@@ -70,7 +70,7 @@ main(void)
 	bc.backoff_ms = 200;
 	bc.shell = "sh"; /* starts faster than bash; no pipeline here */
 	cs_err_clear(&err);
-	bx = bx_new(&bc, &err);
+	bx = batchexec_new(&bc, &err);
 	ok(bx != NULL, "runner: %s", err.msg);
 	if (!bx)
 		return done_testing();
@@ -80,26 +80,26 @@ main(void)
 	tc.done = done;
 	tc.end = end;
 	tc.checkpoint = checkpoint;
-	tg = tg_new(&tc);
+	tg = batchqueue_new(&tc);
 
 	/* one answer: every 7th record is a KPL aggregate of three lines */
-	tg_begin(tg, "shardId-000000000000");
+	batchqueue_begin(tg, "shardId-000000000000");
 	for (i = 0; i < N; i++) {
 		int k, n = i % 7 == 0 ? 3 : 1;
 
 		snprintf(seq, sizeof seq, "%lu", 1000000 + i);
 		for (k = 0; k < n; k++) {
 			snprintf(line, sizeof line, "%lu.%d\n", i, k);
-			tg_add(tg, line, strlen(line), seq, k == n - 1 ? -1 : k, k == n - 1);
+			batchqueue_add(tg, line, strlen(line), seq, k == n - 1 ? -1 : k, k == n - 1);
 			pieces++;
 		}
 	}
-	tg_end(tg, 0);
-	while ((bx_busy(bx) || records < pieces) && !fatal && rounds < 200000) {
-		struct pollfd p = { bx_fd(bx), POLLIN, 0 };
+	batchqueue_end(tg, 0);
+	while ((batchexec_busy(bx) || records < pieces) && !fatal && rounds < 200000) {
+		struct pollfd p = { batchexec_fd(bx), POLLIN, 0 };
 
-		bx_poll(bx, &fatal, &err);
-		tg_tick(tg);
+		batchexec_poll(bx, &fatal, &err);
+		batchqueue_tick(tg);
 		poll(&p, 1, 5);
 		rounds++;
 	}
@@ -110,7 +110,7 @@ main(void)
 	is_int(split, 0, "no record's pieces split between batches");
 	snprintf(seq, sizeof seq, "%lu", 1000000 + N - 1UL);
 	ok(strcmp(last_seq, seq) == 0, "the last batch ends at the last record (%s)", last_seq);
-	is_int(tg_copied(tg), pieces, "each line copied once into its batch, not the queue at every cut");
+	is_int(batchqueue_copied(tg), pieces, "each line copied once into its batch, not the queue at every cut");
 
 	/* the command saw every line, in order */
 	snprintf(cmd, sizeof cmd, "%s/out", dir);
@@ -136,8 +136,8 @@ main(void)
 		is_int(got, pieces, "as many lines out as in");
 		is_int(bad, 0, "in order");
 	}
-	tg_free(tg);
-	bx_free(bx, &err);
+	batchqueue_free(tg);
+	batchexec_free(bx, &err);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		return 1;
