@@ -48,12 +48,12 @@ test_expect_success 'a second run finds the consumer, and reads the same' '
 test_expect_success 'one connection for every shard; renewed subscriptions (CS_TAIL_RENEW_MS) while records come: no gap, no repeat' '
 	{ CS_TAIL_RENEW_MS=1500 cs-tail --endpoint-url "$KM" -s "$S" -J --consumer app2 --stats \
 	    >follow 2>ferr & echo $! >pid; } &&
-	test_wait_for 30 "test \$(grep -c \"\" follow) -ge 600" &&
+	test_wait_for 60 "test \$(grep -c \"\" follow) -ge 600" &&
 	n=$(tcp_to_km $(cat pid)) &&
 	echo "connections to kinesis-mock: $n (one for the 3 subscriptions, one for ListShards)" &&
 	test "$n" -ge 1 && test "$n" -le 2 &&
 	for i in 1 2 3 4; do put_km "$S" $((600 + (i - 1) * 50)) 50 && sleep 1 || exit 1; done &&
-	test_wait_for 30 "test \$(grep -c \"\" follow) -ge 800" &&
+	test_wait_for 90 "test \$(grep -c \"\" follow) -ge 800" &&
 	sleep 2 &&
 	kill -TERM $(cat pid) &&
 	test_wait_for 10 "! kill -0 $(cat pid) 2>/dev/null" &&
