@@ -51,7 +51,10 @@ test_expect_success 'one connection for every shard; renewed subscriptions (CS_T
 	test_wait_for 60 "test \$(grep -c \"\" follow) -ge 600" &&
 	n=$(tcp_to_km $(cat pid)) &&
 	echo "connections to kinesis-mock: $n (one for the 3 subscriptions, one for ListShards)" &&
-	test "$n" -ge 1 && test "$n" -le 2 &&
+	# and, for a moment after every subscription ended at once (a renewal
+	# whose ResourceInUseException waits overlapped), the old connection
+	# idle in the pool beside the fresh one: never one per shard
+	test "$n" -ge 1 && test "$n" -le 3 &&
 	for i in 1 2 3 4; do put_km "$S" $((600 + (i - 1) * 50)) 50 && sleep 1 || exit 1; done &&
 	test_wait_for 90 "test \$(grep -c \"\" follow) -ge 800" &&
 	sleep 2 &&
