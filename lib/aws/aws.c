@@ -309,11 +309,8 @@ wipe_headers(struct buf h[6])
 {
 	size_t i;
 
-	for (i = 0; i < 6; i++) {
-		if (h[i].data)
-			memset(h[i].data, 0, h[i].len); /* it held a token */
-		buf_free(&h[i]);
-	}
+	for (i = 0; i < 6; i++)
+		buf_wipe_free(&h[i]); /* it held a token */
 }
 
 static void
@@ -380,8 +377,7 @@ aws_redact_token(struct buf *msg)
 			buf_adds(&out, "(redacted)");
 		i = j;
 	}
-	memset(msg->data, 0, msg->len);
-	buf_free(msg);
+	buf_wipe_free(msg);
 	*msg = out;
 }
 

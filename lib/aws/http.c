@@ -1,6 +1,5 @@
 /* http.c - HTTP over libcurl with keep-alive and requests in flight (see http.h). */
 #include <curl/curl.h>
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -166,8 +165,8 @@ http_client_new(const struct http_options *o)
 static void
 xfer_free(struct xfer *x, int wipe)
 {
-	if (wipe && x->resp.body.data)
-		OPENSSL_cleanse(x->resp.body.data, x->resp.body.cap);
+	if (wipe)
+		buf_wipe_free(&x->resp.body);
 	curl_slist_free_all(x->hdrs);
 	http_response_free(&x->resp);
 	free(x);

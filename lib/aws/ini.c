@@ -1,6 +1,5 @@
 /* ini.c - the INI dialect of the shared AWS config and credentials files (see ini.h). */
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -216,9 +215,7 @@ ini_load(struct ini *ini, const char *path, struct cs_err *err)
 	ini_parse(ini, b.data ? b.data : "", b.len);
 	rc = 1;
 out:
-	if (b.data)
-		OPENSSL_cleanse(b.data, b.len);
-	buf_free(&b);
+	buf_wipe_free(&b);
 	return rc;
 }
 

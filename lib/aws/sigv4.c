@@ -353,8 +353,7 @@ canonical_headers(struct buf *ch, struct buf *sh, const struct sigv4_input *in,
 	}
 	for (i = 0; i < n; i++) {
 		free(h[i].name);
-		OPENSSL_cleanse(h[i].value, strlen(h[i].value));
-		free(h[i].value);
+		cs_wipe_free(h[i].value);
 	}
 	free(h);
 }
@@ -378,9 +377,7 @@ canonical_request(const struct sigv4_input *in, struct sigv4_output *out, struct
 	buf_add(b, signed_hdrs->data, signed_hdrs->len);
 	buf_addc(b, '\n');
 	buf_adds(b, out->payload_hash);
-	if (ch.data)
-		OPENSSL_cleanse(ch.data, ch.len);
-	buf_free(&ch);
+	buf_wipe_free(&ch);
 }
 
 /* Step 2: the string to sign. */
@@ -409,10 +406,9 @@ signing_key(unsigned char key[32], const struct sigv4_input *in, const char *dat
 		goto out;
 	rc = 0;
 out:
-	OPENSSL_cleanse(k.data, k.len);
+	buf_wipe_free(&k);
 	OPENSSL_cleanse(a, sizeof a);
 	OPENSSL_cleanse(b, sizeof b);
-	buf_free(&k);
 	return rc;
 }
 
@@ -449,9 +445,7 @@ void
 sigv4_output_free(struct sigv4_output *out)
 {
 	/* the canonical request holds the session token */
-	if (out->canonical_request.data)
-		OPENSSL_cleanse(out->canonical_request.data, out->canonical_request.cap);
-	buf_free(&out->canonical_request);
+	buf_wipe_free(&out->canonical_request);
 	buf_free(&out->string_to_sign);
 	buf_free(&out->authorization);
 	memset(out, 0, sizeof *out);

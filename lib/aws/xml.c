@@ -5,7 +5,6 @@
  * element becomes a node linked to its parent and siblings.  Errors say
  * what is wrong and the byte offset, never the text (it may hold a key).
  */
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -403,11 +402,8 @@ xml_parse(struct xml_doc *d, const char *text, size_t len, struct cs_err *err)
 	p.texts = texts;
 	p.err = err;
 	rc = parse(&p);
-	for (i = 0; i < XML_MAX_DEPTH; i++) {
-		if (texts[i].data)
-			OPENSSL_cleanse(texts[i].data, texts[i].cap);
-		buf_free(&texts[i]);
-	}
+	for (i = 0; i < XML_MAX_DEPTH; i++)
+		buf_wipe_free(&texts[i]);
 	/* elements left open (after an error) have no text yet */
 	for (i = 0; i < d->count; i++)
 		if (!d->n[i].text)
@@ -424,10 +420,7 @@ xml_free(struct xml_doc *d)
 
 	for (i = 0; i < d->count; i++) {
 		free(d->n[i].name);
-		if (d->n[i].text) {
-			OPENSSL_cleanse(d->n[i].text, strlen(d->n[i].text));
-			free(d->n[i].text);
-		}
+		cs_wipe_free(d->n[i].text);
 	}
 	free(d->n);
 	memset(d, 0, sizeof *d);
