@@ -67,6 +67,21 @@ collapse(const char *s, size_t n)
 	return out;
 }
 
+/* "key = value" in LINE[0..len): the key and value, trimmed; -1 when there is no '=' or no key */
+static int
+split_kv(const char *line, size_t len, const char **k, size_t *klen, const char **v, size_t *vlen)
+{
+	const char *eq = memchr(line, '=', len);
+
+	if (!eq)
+		return -1;
+	*klen = (size_t)(eq - line);
+	*k = trim(line, klen);
+	*vlen = len - (size_t)(eq + 1 - line);
+	*v = trim(eq + 1, vlen);
+	return *klen ? 0 : -1;
+}
+
 /* key or section marker (KEY NULL) */
 static struct ini_entry *
 add(struct ini *ini, const char *section, const char *key, size_t keylen,
@@ -129,18 +144,11 @@ ini_parse(struct ini *ini, const char *text, size_t n)
 
 			if (in_sub) {
 				/* "endpoint_url = URL" under "kinesis =": key "kinesis.endpoint_url" */
-				const char *eq = memchr(line, '=', len);
 				size_t klen, vlen;
 				const char *k, *v;
 				char *parent;
 
-				if (!eq)
-					continue;
-				klen = (size_t)(eq - line);
-				k = trim(line, &klen);
-				vlen = len - (size_t)(eq + 1 - line);
-				v = trim(eq + 1, &vlen);
-				if (klen == 0)
+				if (split_kv(line, len, &k, &klen, &v, &vlen) < 0)
 					continue;
 				buf_printf(&b, "%s.%.*s", e->key, (int)klen, k);
 				parent = buf_detach(&b);
@@ -175,19 +183,12 @@ ini_parse(struct ini *ini, const char *text, size_t n)
 		if (!section) {
 			continue;
 		} else {
-			const char *eq = memchr(line, '=', len);
 			size_t klen, vlen;
 			const char *k, *v;
 
 			last = -1;
 			in_sub = 0;
-			if (!eq)
-				continue;
-			klen = (size_t)(eq - line);
-			k = trim(line, &klen);
-			vlen = len - (size_t)(eq + 1 - line);
-			v = trim(eq + 1, &vlen);
-			if (klen == 0)
+			if (split_kv(line, len, &k, &klen, &v, &vlen) < 0)
 				continue;
 			add(ini, section, k, klen, v, vlen);
 			last = (long)ini->n - 1;
