@@ -242,10 +242,15 @@ creds_invalidate(struct creds_provider *p)
 	p->src = SRC_NONE;
 }
 
-/* Run the whole chain: the first source that answers wins. */
+/*
+ * Fetch credentials: with none in hand, down the whole chain (the first
+ * source that answers wins); else a refresh, from the source that gave
+ * the current ones only.
+ */
 static int
-find(struct creds_provider *p, struct cs_err *err)
+fetch(struct creds_provider *p, struct cs_err *err)
 {
+	int only = p->have ? p->src : SRC_NONE;
 	struct buf tried = BUF_INIT;
 	struct aws_creds c;
 	size_t i;
@@ -253,40 +258,22 @@ find(struct creds_provider *p, struct cs_err *err)
 
 	memset(&c, 0, sizeof c);
 	for (i = 0; i < sizeof chain / sizeof chain[0]; i++) {
+		if (only != SRC_NONE && (int)chain[i].src != only)
+			continue;
 		rc = chain[i].fn(p, &c, &tried, err);
 		if (rc != 0)
 			break;
 	}
 	if (rc > 0) {
+		aws_creds_clear(&p->cur);
 		p->cur = c;
 		p->have = 1;
 		p->src = chain[i].src;
-	} else if (rc == 0) {
-		cs_err_set(err, "no AWS credentials: tried %s", tried.data);
-	}
-	buf_free(&tried);
-	return rc > 0 ? 0 : -1;
-}
-
-/* Ask the source that gave the current credentials again. */
-static int
-refresh(struct creds_provider *p, struct cs_err *err)
-{
-	struct buf tried = BUF_INIT;
-	struct aws_creds c;
-	size_t i;
-	int rc = 0;
-
-	memset(&c, 0, sizeof c);
-	for (i = 0; i < sizeof chain / sizeof chain[0]; i++)
-		if ((int)chain[i].src == p->src)
-			rc = chain[i].fn(p, &c, &tried, err);
-	if (rc > 0) {
-		aws_creds_clear(&p->cur);
-		p->cur = c;
-	} else if (rc == 0) {
+	} else if (rc == 0 && only != SRC_NONE) {
 		cs_err_set(err, "cannot refresh the AWS credentials from %s: no longer there: %s",
 		    p->cur.source, tried.data);
+	} else if (rc == 0) {
+		cs_err_set(err, "no AWS credentials: tried %s", tried.data);
 	}
 	buf_free(&tried);
 	return rc > 0 ? 0 : -1;
@@ -301,7 +288,7 @@ creds_get(struct creds_provider *p, const struct aws_creds **out, struct cs_err 
 	if (p->have && p->cur.expires_ms != 0 && p->cur.expires_ms - now < REFRESH_BEFORE_MS) {
 		struct cs_err rerr;
 
-		if (refresh(p, &rerr) < 0) {
+		if (fetch(p, &rerr) < 0) {
 			if (p->cur.expires_ms <= now) {
 				cs_err_set(err, "AWS credentials from %s have expired: %s", p->cur.source,
 				    rerr.msg);
@@ -311,7 +298,7 @@ creds_get(struct creds_provider *p, const struct aws_creds **out, struct cs_err 
 			/* still valid for a while: use them, try again next time */
 		}
 	}
-	if (!p->have && find(p, err) < 0)
+	if (!p->have && fetch(p, err) < 0)
 		return -1;
 	*out = &p->cur;
 	return 0;
