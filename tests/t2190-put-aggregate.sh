@@ -126,7 +126,7 @@ test_expect_success 'with retries allowed the same faults lose nothing' '
 	stub_stop fp2 &&
 	cat err5 &&
 	grep -q "3000 delivered" err5 &&
-	! grep -q " 0 entries re-sent" err5 &&
+	grep -q " [1-9][0-9]* entries re-sent" err5 &&
 	test $(grep -c PutRecordSuccessful res5) = 3000
 '
 
