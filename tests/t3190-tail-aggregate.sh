@@ -49,6 +49,7 @@ test_expect_success 'cs-tail -J keeps a user record explicit hash key; cs-put -E
 	Y=$(unique_name ehk2) &&
 	create_stream "$Y" 2 &&
 	put -s "$Y" -E --results ehk-res ehk-tail &&
+	test_line_count ehk-res 2 &&
 	! grep -v "shardId-000000000000" ehk-res
 '
 
