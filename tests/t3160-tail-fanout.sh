@@ -122,7 +122,7 @@ test_expect_success 'after a reshard: parents before children, every record once
 test_expect_success '--deregister removes the consumer at exit' '
 	tail_ -s "$S" -e --consumer gone --deregister -v >/dev/null 2>err &&
 	grep -q "consumer .gone. deregistered" err &&
-	test_wait_for 10 "! km DescribeStreamConsumer \"{\\\"StreamARN\\\":\\\"arn:aws:kinesis:$AWS_REGION:000000000000:stream/$S\\\",\\\"ConsumerName\\\":\\\"gone\\\"}\" >/dev/null 2>&1"
+	test_wait_for 10 "km DescribeStreamConsumer \"{\\\"StreamARN\\\":\\\"arn:aws:kinesis:$AWS_REGION:000000000000:stream/$S\\\",\\\"ConsumerName\\\":\\\"gone\\\"}\" 2>/dev/null | grep -q ResourceNotFoundException"
 '
 
 test_expect_success 'usage: --deregister needs --consumer; --limit is for polling' '
