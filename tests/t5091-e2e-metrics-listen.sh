@@ -52,7 +52,7 @@ test_expect_success 'setup: a stream of 4 shards, a collector' '
 	create_stream "$S" 4 &&
 	port=$("$SRC_DIR/scripts/services.sh" freeport) &&
 	echo $port >port &&
-	start_listen $port
+	start_listen $port --metrics-file final.prom
 '
 
 test_expect_success 'scraped during a load: valid text; after it, exact counts' '
@@ -80,7 +80,11 @@ test_expect_success 'scraped during a load: valid text; after it, exact counts' 
 
 test_expect_success 'SIGTERM: the metrics file is written at exit' '
 	kill -TERM "$(cat pid)" &&
-	test_wait_for 20 "! kill -0 $(cat pid) 2>/dev/null"
+	test_wait_for 20 "! kill -0 $(cat pid) 2>/dev/null" &&
+	test "$(metric final.prom "cs_put_exit_status")" = 0 &&
+	test "$(metric final.prom "cs_put_records_total{result=\"delivered\"}")" = 120 &&
+	test "$(metric final.prom "cs_put_http_requests_total{code=\"400\"}")" = 15 &&
+	promtool check metrics <final.prom
 '
 
 test_expect_success '--metrics-listen: /metrics on its own address, not on the public one' '
