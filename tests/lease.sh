@@ -10,13 +10,22 @@ RENEW=$((F / 3))      # their renewal period
 
 now_ms() { date +%s%3N; }
 
-# start worker NAME in the background (pid in NAME.pid, stdout NAME.out, stderr NAME.err)
+# start worker NAME in the background (pid in NAME.pid, stdout NAME.out, stderr NAME.err;
+# once it has exited, its status in NAME.rc, written by a shell that waits for it)
 worker() { # NAME [OPTIONS...]
 	_w=$1
 	shift
-	cs-tail -s "$STREAM" --lease-table "$LT" --worker-id "$_w" --failover-time "$F" -v "$@" \
-	    >>"$_w.out" 2>>"$_w.err" </dev/null &
-	echo $! >"$_w.pid"
+	rm -f "$_w.pid" "$_w.rc"
+	(
+		cs-tail -s "$STREAM" --lease-table "$LT" --worker-id "$_w" --failover-time "$F" -v "$@" \
+		    >>"$_w.out" 2>>"$_w.err" </dev/null &
+		echo $! >"$_w.pid.tmp" && mv "$_w.pid.tmp" "$_w.pid"
+		wait $!
+		echo $? >"$_w.rc"
+	) &
+	_i=0
+	while [ ! -s "$_w.pid" ] && [ $_i -lt 200 ]; do sleep 0.01; _i=$((_i + 1)); done
+	test -s "$_w.pid"
 }
 
 # the same, every batch of --exec that ends logged in batches.log: "START END WORKER SHARD
@@ -29,12 +38,13 @@ exec_worker() { # NAME CMD [OPTIONS...]
 
 alive() { kill -0 "$(cat "$1.pid")" 2>/dev/null; } # NAME
 
-# SIGTERM worker NAME and wait until it exits (its status in NAME.rc)
+# SIGTERM worker NAME and wait until it exits, with status 6 (interrupted, cs-tail(1))
 stop_worker() { # NAME
 	kill -TERM "$(cat "$1.pid")" 2>/dev/null
 	_i=0
-	while alive "$1" && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
-	! alive "$1"
+	while { alive "$1" || [ ! -s "$1.rc" ]; } && [ $_i -lt 200 ]; do sleep 0.05; _i=$((_i + 1)); done
+	! alive "$1" &&
+	{ [ "$(cat "$1.rc" 2>/dev/null)" = 6 ] || { echo "worker $1 exited $(cat "$1.rc" 2>/dev/null) after SIGTERM, not 6" >&2; return 1; }; }
 }
 
 # every lease: "SHARD OWNER COUNTER CHECKPOINT" ("-" for no owner), sorted by shard
@@ -60,10 +70,11 @@ wait_ms() { # MS CONDITION
 	echo $(($(now_ms) - _t0))
 }
 
-# stop every worker still running
+# stop every worker still running (each must exit 6); one killed before is left alone
 stop_all() {
+	_rc=0
 	for _p in *.pid; do
-		[ -f "$_p" ] && stop_worker "${_p%.pid}"
+		[ -f "$_p" ] && alive "${_p%.pid}" && { stop_worker "${_p%.pid}" || _rc=1; }
 	done
-	return 0
+	return $_rc
 }
