@@ -1,7 +1,6 @@
 /* fanout.c - every shard of a stream through SubscribeToShard (see fanout.h). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "eventstream.h"
 #include "fanout.h"
@@ -65,15 +64,6 @@ struct fanout {
 	unsigned long subscriptions;
 	struct buf req;
 };
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static struct fshard *
 find(const struct fanout *f, const char *id)
@@ -494,7 +484,7 @@ handle_event(struct fanout *f, struct fshard *s, const struct es_message *m)
 		drop_stream(s);
 		s->st = F_CAUGHTUP;
 	} else if (f->cfg.until_ms && raw == 0 && rs->millis_behind <= 0 &&
-	    wall_ms() > f->cfg.until_ms) {
+	    cs_wall_ms() > f->cfg.until_ms) {
 		drop_stream(s);
 		s->st = F_STOPPED;
 	} else if (v == SHARDREADER_HOLD) {
