@@ -625,9 +625,7 @@ aws_submit(struct aws_client *c, const char *op, const char *body, size_t len,
 
 	k->c = c;
 	snprintf(k->op, sizeof k->op, "%s", op);
-	k->body = cs_malloc(len + 1);
-	memcpy(k->body, body, len);
-	k->body[len] = '\0';
+	k->body = cs_strndup(body, len);
 	k->len = len;
 	k->done = done;
 	k->ctx = ctx;
@@ -791,9 +789,7 @@ aws_stream_start(struct aws_client *c, const char *op, const char *body, size_t 
 	s = cs_calloc(1, sizeof *s);
 	s->c = c;
 	snprintf(s->op, sizeof s->op, "%s", op);
-	s->body = cs_malloc(len + 1);
-	memcpy(s->body, body, len);
-	s->body[len] = '\0';
+	s->body = cs_strndup(body, len);
 	s->len = len;
 	s->on_data = on_data;
 	s->done = done;
