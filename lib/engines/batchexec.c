@@ -789,32 +789,41 @@ batchexec_poll(struct batchexec_runner *r, int *fatal, struct cs_err *err)
 	return *fatal ? -1 : (int)wait;
 }
 
+/*
+ * Kill J's running command (its whole group) and reap it: the batch is
+ * handed back as abandoned by the next batchexec_poll.
+ */
+static void
+kill_run(struct batchexec_runner *r, struct job *j)
+{
+	int st;
+
+	kill(-j->pid, SIGKILL);
+	kill(j->pid, SIGKILL);
+	while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (j->pidfd >= 0)
+		close(j->pidfd);
+	j->pidfd = -1;
+	if (j->outfd >= 0)
+		close(j->outfd);
+	j->outfd = -1;
+	r->running--;
+	j->state = J_QUEUED;
+}
+
 void
 batchexec_cancel(struct batchexec_runner *r, const char *shard)
 {
 	struct job *j;
 
-	int st;
-
 	for (j = r->head; j; j = j->next) {
 		if (strcmp(j->b->shard, shard) != 0)
 			continue;
 		j->cancel = 1;
-		if (j->state != J_RUNNING)
-			continue;
-		/* the shard is another worker's now: its running command goes, as with batchexec_abandon */
-		kill(-j->pid, SIGKILL);
-		kill(j->pid, SIGKILL);
-		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
-			;
-		if (j->pidfd >= 0)
-			close(j->pidfd);
-		j->pidfd = -1;
-		if (j->outfd >= 0)
-			close(j->outfd);
-		j->outfd = -1;
-		r->running--;
-		j->state = J_QUEUED;   /* handed back as abandoned by the next batchexec_poll */
+		/* the shard is another worker's now: its running command goes */
+		if (j->state == J_RUNNING)
+			kill_run(r, j);
 	}
 }
 
@@ -828,25 +837,11 @@ void
 batchexec_abandon(struct batchexec_runner *r)
 {
 	struct job *j;
-	int st;
 
 	r->draining = 1;
-	for (j = r->head; j; j = j->next) {
-		if (j->state != J_RUNNING)
-			continue;
-		kill(-j->pid, SIGKILL);
-		kill(j->pid, SIGKILL);
-		while (waitpid(j->pid, &st, 0) < 0 && errno == EINTR)
-			;
-		if (j->pidfd >= 0)
-			close(j->pidfd);
-		j->pidfd = -1;
-		if (j->outfd >= 0)
-			close(j->outfd);
-		j->outfd = -1;
-		r->running--;
-		j->state = J_QUEUED;   /* handed back as abandoned by the next batchexec_poll */
-	}
+	for (j = r->head; j; j = j->next)
+		if (j->state == J_RUNNING)
+			kill_run(r, j);
 }
 
 int
