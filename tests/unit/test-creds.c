@@ -725,8 +725,22 @@ test_roles(void)
 	    "[profile webnorole]\nweb_identity_token_file = %s/none\n"
 	    "[profile sso]\nsso_session = s\nsso_account_id = 1\nsso_role_name = r\n"
 	    "[profile ssohalf]\nsso_start_url = https://x/start\nsso_account_id = 1\n"
-	    "[sso-session s]\nsso_start_url = https://x/start\nsso_region = us-east-1\n",
-	    dir, dir);
+	    "[sso-session s]\nsso_start_url = https://x/start\nsso_region = us-east-1\n"
+	    /* cs(7)'s chain table, 3a to 3e: each profile also has every kind below its own */
+	    "[profile order-a]\nrole_arn = arn:aws:iam::1:role/w\nweb_identity_token_file = %s/none\n"
+	    "source_profile = static\nsso_session = s\nsso_account_id = 1\nsso_role_name = r\n"
+	    "aws_access_key_id = AKIDORDERA\naws_secret_access_key = SECRETMARK-ordera\n"
+	    "credential_process = /bin/false\n"
+	    "[profile order-b]\nrole_arn = arn:aws:iam::1:role/x\nsource_profile = static\n"
+	    "sso_session = s\nsso_account_id = 1\nsso_role_name = r\n"
+	    "aws_access_key_id = AKIDORDERB\naws_secret_access_key = SECRETMARK-orderb\n"
+	    "credential_process = /bin/false\n"
+	    "[profile order-c]\nsso_session = s\nsso_account_id = 1\nsso_role_name = r\n"
+	    "aws_access_key_id = AKIDORDERC\naws_secret_access_key = SECRETMARK-orderc\n"
+	    "credential_process = /bin/false\n"
+	    "[profile order-d]\naws_access_key_id = AKIDORDERD\n"
+	    "aws_secret_access_key = SECRETMARK-orderd\ncredential_process = /bin/false\n",
+	    dir, dir, dir);
 	write_file("config", conf.data, 0600);
 	buf_free(&conf);
 
@@ -763,8 +777,12 @@ test_roles(void)
 	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "AWS_ROLE_ARN is not"),
 	    "web identity: the token file without AWS_ROLE_ARN: %s", err.msg);
 	setenv("AWS_ROLE_ARN", "arn:aws:iam::1:role/w", 1);
+	/* AWS_PROFILE names a profile with keys: web identity (2) still comes before it (3) */
+	setenv("AWS_PROFILE", "static", 1);
 	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "'/nonexistent/token'"),
-	    "web identity from the environment: the file is named: %s", err.msg);
+	    "web identity from the environment: the file is named, before AWS_PROFILE's keys: %s",
+	    err.msg);
+	unsetenv("AWS_PROFILE");
 	ok(lookup("static", &c, &err) == 0 && strcmp(c.access_key, "AKIDSTATIC") == 0,
 	    "web identity from the environment: skipped with --profile");
 	aws_creds_clear(&c);
@@ -777,6 +795,18 @@ test_roles(void)
 	    "sso: the cache file named as the SDKs name it: %s", err.msg);
 	ok(lookup("ssohalf", &c, &err) == -1 && strstr(err.msg, "needs sso_start_url, sso_region"),
 	    "sso: a profile without sso_region and sso_role_name: %s", err.msg);
+
+	/* within a profile, the kind is taken in cs(7)'s order: 3a, 3b, 3c, 3d, 3e */
+	ok(lookup("order-a", &c, &err) == -1 && strstr(err.msg, "web identity of profile 'order-a'"),
+	    "order: role_arn + web_identity_token_file (3a) before source_profile: %s", err.msg);
+	ok(lookup("order-b", &c, &err) == -1 &&
+	    strstr(err.msg, "of profile 'order-b' (with profile static): no answer from STS"),
+	    "order: role_arn + source_profile (3b) before IAM Identity Center: %s", err.msg);
+	ok(lookup("order-c", &c, &err) == -1 && strstr(err.msg, "no cached token"),
+	    "order: IAM Identity Center (3c) before static keys: %s", err.msg);
+	ok(lookup("order-d", &c, &err) == 0 && strcmp(c.access_key, "AKIDORDERD") == 0,
+	    "order: static keys (3d) before credential_process (3e)");
+	aws_creds_clear(&c);
 	remove_file("config");
 	remove_file("credentials");
 }
