@@ -257,7 +257,8 @@ test_expect_success 'web identity: a token STS refuses is said, the token is not
 	printf "not-the-token-t6000\n" >badtoken &&
 	test_expect_code 5 put webbad --profile webbad -s "$stream" in &&
 	grep -q "InvalidIdentityToken" out/webbad.err &&
-	grep -q "token file .$PWD/badtoken." out/webbad.err
+	grep -q "token file .$PWD/badtoken." out/webbad.err &&
+	! grep -q "not-the-token-t6000" out/webbad.err
 '
 
 # the SDKs name the cached token after the SHA-1 of the session name (legacy: of the start URL)

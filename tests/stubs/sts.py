@@ -16,7 +16,8 @@ POST / (form, Query protocol):
         needs that ExternalId.  Else 403 with the XML error shape.
   Action=AssumeRoleWithWebIdentity   must be unsigned; WebIdentityToken must
         equal the current content of --token-file (read at each request:
-        the tests rotate it).  Else 400 InvalidIdentityToken.
+        the tests rotate it).  Else 400 InvalidIdentityToken, whose message
+        quotes the token received.
   RoleArn and RoleSessionName are required (400 ValidationError).
 GET /federation/credentials?account_id=A&role_name=R
         header x-amz-sso_bearer_token must equal --sso-token (else 401
@@ -41,6 +42,7 @@ import signal
 import sys
 import threading
 import urllib.parse
+from xml.sax.saxutils import escape
 
 
 def sigv4_ok(method, path, query, headers, body, secret_of):
@@ -136,7 +138,7 @@ def main():
             self.answer(status, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/'
                         '2011-06-15/"><Error><Type>Sender</Type><Code>%s</Code><Message>%s'
                         '</Message></Error><RequestId>stub</RequestId></ErrorResponse>'
-                        % (code, msg))
+                        % (code, escape(msg)))
 
         def do_GET(self):
             u = urllib.parse.urlsplit(self.path)
@@ -188,7 +190,9 @@ def main():
                 if sig is not None:
                     status, code, msg = 400, "InvalidRequest", "must not be signed"
                 elif tokstate != "ok":
-                    status, code, msg = 400, "InvalidIdentityToken", "token not accepted"
+                    # quotes what it got, as a careless service might: cs must not repeat it
+                    status, code, msg = 400, "InvalidIdentityToken", \
+                        "token not accepted: %s" % got
             else:
                 status, code, msg = 400, "InvalidAction", "unknown action"
             if status == 200 and (not role or not session):
