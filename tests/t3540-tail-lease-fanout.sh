@@ -1,4 +1,5 @@
 #!/bin/sh
+# kinesis: kinesis-mock only (its stream is on kinesis-mock in every run: enhanced fan-out)
 # cs-tail --lease-table with --consumer: two workers sharing a stream of
 # kinesis-mock through enhanced fan-out, the lease table on dynalite.  Each
 # subscribes only to the shards it holds the lease of, from the lease's
