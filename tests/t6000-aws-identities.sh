@@ -121,7 +121,7 @@ else
 	for t in 'the base user alone may not write' 'an assume-role chain of two profiles' \
 	    'a wrong secret in the chain' 'credential_source = Environment' \
 	    'credential_source = Environment never uses' 'a source_profile loop'; do
-		test_skip "moto: $t" "python3 module moto (or boto3) not installed"
+		test_skip_optional "moto: $t" "python3 module moto (or boto3) not installed"
 	done
 fi
 
