@@ -75,6 +75,30 @@ test_expect_success 'the limits: per address 64 by default, connections sized to
 	grep -q "; $((fds - 64)) connections at most, 64 per address" err
 '
 
+test_expect_success '--max-connections-per-ip 2: a third connection from the address is closed at once' '
+	start_listen --max-connections-per-ip 2 -v &&
+	python3 - $port <<-\EOF &&
+	import socket, sys, time
+	port = int(sys.argv[1])
+	two = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+	time.sleep(0.3)
+	third = socket.create_connection(("127.0.0.1", port))
+	third.settimeout(5)
+	try:
+	    got = third.recv(1)
+	except ConnectionResetError:
+	    got = b""
+	assert got == b"", got
+	for s in two:   # the first two are still served
+	    s.settimeout(5)
+	    s.sendall(b"OPTIONS /report HTTP/1.1\r\nHost: a\r\n\r\n")
+	    answer = s.recv(100)
+	    assert answer.startswith(b"HTTP/1.1 2"), answer
+	EOF
+	kill -TERM $pid && wait $pid &&
+	grep -q " connections at most, 2 per address" err
+'
+
 test_expect_success '1,100 slow clients from 127.0.0.2: clients from 127.0.0.1 still answered, p99 < 1 s' '
 	start_listen &&
 	python3 "$TEST_DIR/listen/slow-clients.py" 127.0.0.1 $port 1100 20 >slow
