@@ -153,8 +153,20 @@ test_expect_success 'the parent at SHARD_END was cleaned up once both children h
 	test "$(dynamodb Scan "{\"TableName\":\"$KT\"}" | jq .Count)" = 2
 '
 
+test_expect_success '--max-leases 1: one lease of two held, the other left to others' '
+	STREAM=$(unique_name max) LT=$(unique_name max-leases) &&
+	create_stream "$STREAM" 2 &&
+	put_records "$STREAM" 0 20 &&
+	worker m1 -J --max-leases 1 &&
+	test_wait_for 30 "test \$(held_by m1) = 1 && test -s m1.out" &&
+	sleep $((2 * F / 1000)) &&
+	test "$(held_by m1)" = 1 &&
+	stop_worker m1 &&
+	test $(jq -r .shardId m1.out | sort -u | wc -l) = 1
+'
+
 test_expect_success 'no sanitizer report' '
-	! grep -n "Sanitizer\|runtime error" w1.err w2.err k1.err
+	! grep -n "Sanitizer\|runtime error" w1.err w2.err k1.err m1.err
 '
 
 test_done
