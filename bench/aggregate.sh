@@ -56,15 +56,11 @@ proxy() {
 }
 stat_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
-n_stream=0
 # count NAME SINK CS-PUT-OPTIONS...: a fresh stream, all records through the counting proxy
 count() {
 	name=$1 sink=$2
 	shift 2
-	n_stream=$((n_stream + 1))
-	S=bench-agg-$n_stream
-	scripts/services.sh restart "$tmp/svc" kinesis >&2
-	scripts/services.sh create-stream "$E" "$S" "$SHARDS"
+	bench_fresh_stream "$SHARDS"
 	proxy "$name" --unlimited $sink
 	echo "aggregate: $name" >&2
 	bench_time bin/cs-put -s "$S" --endpoint-url "$P" -k .ip --stats "$@" "$tmp/in.ndjson" \
@@ -89,10 +85,7 @@ a_kb=$(stat_of "$tmp/agg.stats" billed_kb)
 rate() {
 	name=$1 n=$2
 	shift 2
-	n_stream=$((n_stream + 1))
-	S=bench-agg-$n_stream
-	scripts/services.sh restart "$tmp/svc" kinesis >&2
-	scripts/services.sh create-stream "$E" "$S" 1
+	bench_fresh_stream 1
 	proxy "$name" --records 1000 --bytes 1048576
 	head -n "$n" "$tmp/in.ndjson" >"$tmp/rate.ndjson"
 	echo "aggregate: $name, $n records through the limits" >&2

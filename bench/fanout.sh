@@ -31,19 +31,9 @@ echo "fanout: putting $RECORDS records into $SHARDS shards" >&2
 gen-records --count "$RECORDS" --seed 1 --bad-ratio 0 >"$tmp/in.ndjson"
 cs-put -q -s "$S" --endpoint-url "$E" "$tmp/in.ndjson" >&2
 
-# run NAME CMD...: CMD timed, its stdout counted; sets wall cpu
-run() {
-	name=$1
-	shift
-	echo "fanout: $name" >&2
-	bench_time "$@" >"$tmp/out" 2>>"$tmp/log"
-	n=$(wc -l <"$tmp/out")
-	[ "$n" = "$RECORDS" ] || { echo "fanout: $name read $n records, not $RECORDS" >&2; cat "$tmp/log" >&2; exit 1; }
-}
-
-run "polling" cs-tail -s "$S" -e --endpoint-url "$E"
+bench_read "polling" cs-tail -s "$S" -e --endpoint-url "$E"
 poll_wall=$wall poll_cpu=$cpu
-run "fan-out" cs-tail -s "$S" -e --endpoint-url "$E" --consumer bench
+bench_read "fan-out" cs-tail -s "$S" -e --endpoint-url "$E" --consumer bench
 efo_wall=$wall efo_cpu=$cpu
 
 # three readers at once, of each kind (fan-out: three consumers, registered

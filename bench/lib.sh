@@ -12,6 +12,10 @@
 #   bench_own_services KIND     private kinesalite or dynalite in $tmp/svc
 #   bench_services              bench/run.sh's services, else private ones
 #   bench_time CMD...           CMD timed: sets wall user sys cpu rss_kb
+#   bench_read NAME CMD...      a reader timed, its stdout ($tmp/out) checked
+#                               to hold $RECORDS lines
+#   bench_fresh_stream SHARDS   kinesalite of bench_own_services restarted
+#                               (empty), a stream $S of SHARDS shards in it
 #   bench_count_stream E S      records in stream S, over every shard
 #   bench_wait_listen PORT LOG  until cs-put --listen answers on PORT
 #   ratio, at_most, us_per, per_s, boto3_version: the figures of a report
@@ -81,6 +85,28 @@ bench_time() { # CMD...
 	/usr/bin/time -f '%e %U %S %M' -o "$tmp/time" "$@" || return
 	read -r wall user sys rss_kb <"$tmp/time"
 	cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+}
+
+# run reader NAME, CMD..., timed: its stdout in $tmp/out must hold $RECORDS
+# records, else the log is shown and the bench stops; sets what bench_time does
+bench_read() { # NAME CMD...
+	_name=$1
+	shift
+	echo "$bench: $_name" >&2
+	bench_time "$@" >"$tmp/out" 2>>"$tmp/log"
+	_n=$(wc -l <"$tmp/out")
+	[ "$_n" = "$RECORDS" ] ||
+	    { echo "$bench: $_name read $_n records, not $RECORDS" >&2; cat "$tmp/log" >&2; exit 1; }
+}
+
+# a fresh kinesalite (the one of bench_own_services kinesis, restarted: it
+# slows down as it fills) and in it a new stream, named in S
+bench_streams=0
+bench_fresh_stream() { # SHARDS
+	bench_streams=$((bench_streams + 1))
+	S=bench-$bench-$bench_streams
+	scripts/services.sh restart "$tmp/svc" kinesis >&2
+	scripts/services.sh create-stream "$E" "$S" "$1"
 }
 
 bench_count_stream() { # ENDPOINT STREAM: records in it, over every shard

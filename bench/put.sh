@@ -29,14 +29,10 @@ gen-records --count "$RECORDS" --seed "$SEED" >"$tmp/in.ndjson"
 bytes=$(wc -c <"$tmp/in.ndjson")
 
 # run NAME CMD...: a fresh stream in a fresh kinesalite, CMD timed; sets wall cpu
-streams=0
 run() {
 	name=$1
 	shift
-	streams=$((streams + 1))
-	S=bench-put-$streams
-	scripts/services.sh restart "$tmp/svc" kinesis >&2
-	scripts/services.sh create-stream "$E" "$S" "$SHARDS"
+	bench_fresh_stream "$SHARDS"
 	echo "put: $name" >&2
 	cmd=()
 	for a in "$@"; do cmd+=("${a//@STREAM@/$S}"); done

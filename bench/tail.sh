@@ -45,20 +45,10 @@ for i in range(0, len(lines), 500):
 PY
 fi
 
-# run NAME CMD...: CMD timed, its stdout counted; sets wall cpu
-run() {
-	name=$1
-	shift
-	echo "tail: $name" >&2
-	bench_time "$@" >"$tmp/out" 2>>"$tmp/log"
-	n=$(wc -l <"$tmp/out")
-	[ "$n" = "$RECORDS" ] || { echo "tail: $name read $n records, not $RECORDS" >&2; cat "$tmp/log" >&2; exit 1; }
-}
-
-run "cs-tail -e" cs-tail -s "$S" -e --endpoint-url "$E"
+bench_read "cs-tail -e" cs-tail -s "$S" -e --endpoint-url "$E"
 sort "$tmp/out" >"$tmp/cs.sorted"
 cs_wall=$wall cs_cpu=$cpu
-run "boto3 peer" /usr/bin/python3 bench/tail_peer.py "$E" "$S"
+bench_read "boto3 peer" /usr/bin/python3 bench/tail_peer.py "$E" "$S"
 sort "$tmp/out" >"$tmp/peer.sorted"
 peer_wall=$wall peer_cpu=$cpu
 cmp -s "$tmp/cs.sorted" "$tmp/peer.sorted" || { echo "tail: cs-tail and the peer read different records" >&2; exit 1; }
