@@ -57,8 +57,9 @@ machine() {
 	cc=$(${CC:-cc} --version 2>/dev/null | head -n 1)
 	curlv=$(curl --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2)
 	jqv=$(jq --version 2>/dev/null || echo 'not installed')
-	boto=$(python3 -c 'import boto3; print(boto3.__version__)' 2>/dev/null || echo 'not installed')
-	py=$(python3 --version 2>/dev/null | cut -d' ' -f2)
+	# the boto3 peers run with Debian's python3 (bench_need boto3), whatever python3 is first on PATH
+	boto=$(/usr/bin/python3 -c 'import boto3; print(boto3.__version__)' 2>/dev/null || echo 'not installed')
+	py=$(/usr/bin/python3 --version 2>/dev/null | cut -d' ' -f2)
 	node=$(node --version 2>/dev/null)
 	csv=$(bin/cs-validate --version 2>/dev/null | head -n 1)
 	echo "# Benchmark results"
