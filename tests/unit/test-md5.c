@@ -1,4 +1,4 @@
-/* test-md5.c - MD5: the RFC 1321 test suite, and agreement with OpenSSL on many lengths and splits. */
+/* test-md5.c - MD5: the RFC 1321 test suite, and agreement with OpenSSL's EVP_md5() on many lengths. */
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -29,7 +29,7 @@ main(void)
 	};
 	unsigned char d[16], want[16], data[1000];
 	char h[33];
-	unsigned mdlen, i, n, bad = 0, badsplit = 0;
+	unsigned mdlen, i, n, bad = 0;
 	unsigned long long seed = 1;
 
 	for (i = 0; i < sizeof suite / sizeof suite[0]; i++) {
@@ -42,20 +42,10 @@ main(void)
 		data[i] = (unsigned char)(seed >> 56);
 	}
 	for (n = 0; n <= sizeof data; n++) {
-		struct md5 m;
-		unsigned cut = n ? (n * 7919u) % n : 0, cut2 = cut + (n - cut) / 2;
-
 		EVP_Digest(data, n, want, &mdlen, EVP_md5(), NULL);
 		md5(data, n, d);
 		bad += memcmp(d, want, 16) != 0;
-		md5_init(&m);
-		md5_update(&m, data, cut);
-		md5_update(&m, data + cut, cut2 - cut);
-		md5_update(&m, data + cut2, n - cut2);
-		md5_final(&m, d);
-		badsplit += memcmp(d, want, 16) != 0;
 	}
 	is_int(bad, 0, "as OpenSSL's for every length 0 to 1000");
-	is_int(badsplit, 0, "the same in three pieces");
 	return done_testing();
 }
