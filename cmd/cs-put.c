@@ -272,39 +272,31 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 		unsigned long in_flight, conns;
 
 		listen_load(a->listener, &in_flight, &conns);
-		cs_metrics_declare(m, CS_METRIC_GAUGE, "cs_put_http_requests_in_flight",
-		    "Requests received and not answered yet.", NULL, 0);
-		cs_metrics_set(m, "cs_put_http_requests_in_flight", "", (double)in_flight);
-		cs_metrics_declare(m, CS_METRIC_GAUGE, "cs_put_http_connections_open",
-		    "Client connections open.", NULL, 0);
-		cs_metrics_set(m, "cs_put_http_connections_open", "", (double)conns);
+		cs_metrics_declare_set(m, CS_METRIC_GAUGE, "cs_put_http_requests_in_flight",
+		    "Requests received and not answered yet.", (double)in_flight);
+		cs_metrics_declare_set(m, CS_METRIC_GAUGE, "cs_put_http_connections_open",
+		    "Client connections open.", (double)conns);
 	}
-	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_records_read_total",
-	    "Records taken in (lines read, or records of the requests received).", NULL, 0);
-	cs_metrics_set(m, "cs_put_records_read_total", "", (double)s->records);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_put_records_read_total",
+	    "Records taken in (lines read, or records of the requests received).", (double)s->records);
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_records_total",
 	    "Records by result: delivered (in the stream) or rejected.", NULL, 0);
 	cs_metrics_set(m, "cs_put_records_total", "result=\"delivered\"", (double)s->delivered);
 	cs_metrics_set(m, "cs_put_records_total", "result=\"rejected\"", (double)s->rejected);
-	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_delivered_bytes_total",
-	    "Data bytes of the records delivered.", NULL, 0);
-	cs_metrics_set(m, "cs_put_delivered_bytes_total", "", (double)s->bytes);
-	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_putrecords_calls_total",
-	    "PutRecords requests, re-sends included.", NULL, 0);
-	cs_metrics_set(m, "cs_put_putrecords_calls_total", "", (double)s->batches);
-	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_entries_resent_total",
-	    "Records re-sent after a partial failure of PutRecords.", NULL, 0);
-	cs_metrics_set(m, "cs_put_entries_resent_total", "", (double)s->entry_retries);
-	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_entries_throttled_total",
-	    "Records refused with a throttling error code (and re-sent).", NULL, 0);
-	cs_metrics_set(m, "cs_put_entries_throttled_total", "", (double)s->throttled);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_put_delivered_bytes_total",
+	    "Data bytes of the records delivered.", (double)s->bytes);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_put_putrecords_calls_total",
+	    "PutRecords requests, re-sends included.", (double)s->batches);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_put_entries_resent_total",
+	    "Records re-sent after a partial failure of PutRecords.", (double)s->entry_retries);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_put_entries_throttled_total",
+	    "Records refused with a throttling error code (and re-sent).", (double)s->throttled);
 	if (a->aggregate) {
-		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_kinesis_records_total",
-		    "Kinesis records accepted: KPL aggregates and records sent plain.", NULL, 0);
-		cs_metrics_set(m, "cs_put_kinesis_records_total", "", (double)s->kinesis_records);
-		cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_put_aggregated_records_total",
-		    "Records delivered inside a KPL aggregate.", NULL, 0);
-		cs_metrics_set(m, "cs_put_aggregated_records_total", "", (double)s->aggregated);
+		cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_put_kinesis_records_total",
+		    "Kinesis records accepted: KPL aggregates and records sent plain.",
+		    (double)s->kinesis_records);
+		cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_put_aggregated_records_total",
+		    "Records delivered inside a KPL aggregate.", (double)s->aggregated);
 	}
 	if (a->c)
 		cs_report_aws(m, prefix, aws_client_stats(a->c));

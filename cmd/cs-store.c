@@ -221,9 +221,8 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	struct app *a = arg;
 	const struct storer_stats *s = storer_stats(a->s);
 
-	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_store_records_read_total",
-	    "Records read from the inputs.", NULL, 0);
-	cs_metrics_set(m, "cs_store_records_read_total", "", (double)a->records);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_store_records_read_total",
+	    "Records read from the inputs.", (double)a->records);
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_store_records_total",
 	    "Records by result: written (acknowledged by DynamoDB), collapsed (replaced by a later "
 	    "record of their key before being sent), exists (--new-only: kept), skipped, rejected.",
@@ -234,12 +233,10 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	cs_metrics_set(m, "cs_store_records_total", "result=\"skipped\"", (double)a->skipped);
 	cs_metrics_set(m, "cs_store_records_total", "result=\"rejected\"",
 	    (double)(s->rejected + a->early_rejects));
-	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_store_batch_writes_total",
-	    "BatchWriteItem requests completed.", NULL, 0);
-	cs_metrics_set(m, "cs_store_batch_writes_total", "", (double)s->requests);
-	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_store_items_resent_total",
-	    "Items re-sent after DynamoDB returned them unprocessed.", NULL, 0);
-	cs_metrics_set(m, "cs_store_items_resent_total", "", (double)s->resent_items);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_store_batch_writes_total",
+	    "BatchWriteItem requests completed.", (double)s->requests);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_store_items_resent_total",
+	    "Items re-sent after DynamoDB returned them unprocessed.", (double)s->resent_items);
 	cs_report_aws(m, prefix, aws_client_stats(a->c));
 	if (a->rj)
 		cs_report_rejects(m, prefix, a->rj);

@@ -230,9 +230,8 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	size_t i, nr;
 
 	(void)prefix;
-	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_validate_records_read_total",
-	    "Records read from the inputs.", NULL, 0);
-	cs_metrics_set(m, "cs_validate_records_read_total", "", (double)validator_nread(V->val));
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_validate_records_read_total",
+	    "Records read from the inputs.", (double)validator_nread(V->val));
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_validate_records_total",
 	    "Records handled, by result: eligible (written out) or rejected.", NULL, 0);
 	cs_metrics_set(m, "cs_validate_records_total", "result=\"eligible\"",

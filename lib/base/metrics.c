@@ -153,6 +153,14 @@ cs_metrics_set(struct cs_metrics *m, const char *name, const char *labels, doubl
 }
 
 void
+cs_metrics_declare_set(struct cs_metrics *m, enum cs_metric_type type, const char *name,
+    const char *help, double v)
+{
+	cs_metrics_declare(m, type, name, help, NULL, 0);
+	cs_metrics_set(m, name, "", v);
+}
+
+void
 cs_metrics_add(struct cs_metrics *m, const char *name, const char *labels, double v)
 {
 	struct series *s;

@@ -36,6 +36,13 @@ void cs_metrics_free(struct cs_metrics *m);
 void cs_metrics_declare(struct cs_metrics *m, enum cs_metric_type type, const char *name,
     const char *help, const double *buckets, size_t nbuckets);
 
+/*
+ * Declare counter or gauge NAME (as cs_metrics_declare) and set its
+ * unlabelled series to V: the one call a tool's fill function makes for
+ * each plain number it copies in.
+ */
+void cs_metrics_declare_set(struct cs_metrics *m, enum cs_metric_type type, const char *name,
+    const char *help, double v);
 /* Set, or add to, the value of series NAME{LABELS} (the family must be declared). */
 void cs_metrics_set(struct cs_metrics *m, const char *name, const char *labels, double v);
 void cs_metrics_add(struct cs_metrics *m, const char *name, const char *labels, double v);

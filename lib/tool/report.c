@@ -64,13 +64,11 @@ cs_report_new(const char *prefix, const char *metrics_file, int stats_json,
 	r->last_write = cs_now_ms();
 	r->period_ms = CS_REPORT_PERIOD_MS;
 	name(&n, prefix, "_start_time_seconds");
-	cs_metrics_declare(r->m, CS_METRIC_GAUGE, n.data, "When the run began, in unix seconds.",
-	    NULL, 0);
-	cs_metrics_set(r->m, n.data, "", r->started);
+	cs_metrics_declare_set(r->m, CS_METRIC_GAUGE, n.data,
+	    "When the run began, in unix seconds.", r->started);
 	name(&n, prefix, "_last_success_timestamp_seconds");
-	cs_metrics_declare(r->m, CS_METRIC_GAUGE, n.data,
-	    "The last time records were delivered or handled, in unix seconds (0: not yet).", NULL, 0);
-	cs_metrics_set(r->m, n.data, "", 0);
+	cs_metrics_declare_set(r->m, CS_METRIC_GAUGE, n.data,
+	    "The last time records were delivered or handled, in unix seconds (0: not yet).", 0);
 	buf_free(&n);
 	return r;
 }
@@ -201,9 +199,8 @@ cs_report_final(struct cs_report *r, int exit_status)
 		return 0;
 	refill(r);
 	name(&n, r->prefix, "_exit_status");
-	cs_metrics_declare(r->m, CS_METRIC_GAUGE, n.data,
-	    "The exit status of the run (written at its end; see cs(7), EXIT STATUS).", NULL, 0);
-	cs_metrics_set(r->m, n.data, "", exit_status);
+	cs_metrics_declare_set(r->m, CS_METRIC_GAUGE, n.data,
+	    "The exit status of the run (written at its end; see cs(7), EXIT STATUS).", exit_status);
 	if (r->path && write_file(r) != 0)
 		rc = -1;
 	if (r->stats_json) {
@@ -224,17 +221,14 @@ cs_report_aws(struct cs_metrics *m, const char *prefix, const struct aws_stats *
 	struct buf n = BUF_INIT;
 
 	name(&n, prefix, "_requests_total");
-	cs_metrics_declare(m, CS_METRIC_COUNTER, n.data, "HTTP requests sent to AWS, re-sends included.",
-	    NULL, 0);
-	cs_metrics_set(m, n.data, "", s ? (double)s->requests : 0);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, n.data,
+	    "HTTP requests sent to AWS, re-sends included.", s ? (double)s->requests : 0);
 	name(&n, prefix, "_request_retries_total");
-	cs_metrics_declare(m, CS_METRIC_COUNTER, n.data, "Requests that were re-sends of a failed one.",
-	    NULL, 0);
-	cs_metrics_set(m, n.data, "", s ? (double)s->retries : 0);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, n.data,
+	    "Requests that were re-sends of a failed one.", s ? (double)s->retries : 0);
 	name(&n, prefix, "_throttled_total");
-	cs_metrics_declare(m, CS_METRIC_COUNTER, n.data,
-	    "Answers with a throttling error (the request was retried).", NULL, 0);
-	cs_metrics_set(m, n.data, "", s ? (double)s->throttled : 0);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, n.data,
+	    "Answers with a throttling error (the request was retried).", s ? (double)s->throttled : 0);
 	buf_free(&n);
 }
 

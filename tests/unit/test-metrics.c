@@ -110,11 +110,11 @@ test_file(void)
 
 	ok(mkdtemp(dir) != NULL, "a temporary folder");
 	snprintf(path, sizeof path, "%s/cs.prom", dir);
-	cs_metrics_declare(m, CS_METRIC_GAUGE, "cs_x", "X.", NULL, 0);
-	cs_metrics_set(m, "cs_x", "", 3);
+	cs_metrics_declare_set(m, CS_METRIC_GAUGE, "cs_x", "X.", 2);
+	cs_metrics_declare_set(m, CS_METRIC_COUNTER, "cs_x", "Y.", 3);
 	is_int(cs_metrics_write_file(m, path, &err), 0, "write the file");
 	is_int(cs_read_file(path, 0, &b, &not_opened), 0, "read it back");
-	is_str(b.data, "# HELP cs_x X.\n# TYPE cs_x gauge\ncs_x 3\n", "what the file holds");
+	is_str(b.data, "# HELP cs_x X.\n# TYPE cs_x gauge\ncs_x 3\n", "what the file holds (declare_set: declared once, set each time)");
 	snprintf(bad, sizeof bad, "%s.tmp.%ld", path, (long)getpid());
 	ok(stat(bad, &st) != 0, "no temporary file is left behind");
 	snprintf(bad, sizeof bad, "%s/missing/cs.prom", dir);
