@@ -666,14 +666,7 @@ main(int argc, char **argv)
 	status = cs_exit_status(service_failed, a.out_failed, interrupted, a.input_failed,
 	    putter_stats(a.p)->rejected && !a.listen);
 	metricsd_stop(a.metricsd);
-	if (a.report) {
-		if (cs_report_final(a.report, status) && status == CS_EXIT_OK)
-			status = CS_EXIT_OUTPUT;
-		cs_report_free(a.report);
-	}
-	if (a.unread.len)
-		cs_warnx("%s", a.unread.data);
-	buf_free(&a.unread);
+	status = cs_report_end(a.report, status, &a.unread);
 	putter_free(a.p);
 	listen_free(a.listener);
 	geoip_close(a.geo);

@@ -489,14 +489,7 @@ main(int argc, char **argv)
 		a.out_failed = 1;
 	status = cs_exit_status(stopped == 2, a.out_failed, stopped == 1, a.input_failed,
 	    storer_stats(a.s)->rejected || a.early_rejects);
-	if (a.report) {
-		if (cs_report_final(a.report, status) && status == CS_EXIT_OK)
-			status = CS_EXIT_OUTPUT;
-		cs_report_free(a.report);
-	}
-	if (a.unread.len)
-		cs_warnx("%s", a.unread.data);
-	buf_free(&a.unread);
+	status = cs_report_end(a.report, status, &a.unread);
 
 	storer_free(a.s);
 	aws_client_free(a.c);

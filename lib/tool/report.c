@@ -215,6 +215,20 @@ cs_report_final(struct cs_report *r, int exit_status)
 	return rc;
 }
 
+int
+cs_report_end(struct cs_report *r, int status, struct buf *unread)
+{
+	if (r) {
+		if (cs_report_final(r, status) && status == CS_EXIT_OK)
+			status = CS_EXIT_OUTPUT;
+		cs_report_free(r);
+	}
+	if (unread->len)
+		cs_warnx("%s", unread->data);
+	buf_free(unread);
+	return status;
+}
+
 void
 cs_report_aws(struct cs_metrics *m, const char *prefix, const struct aws_stats *s)
 {

@@ -59,6 +59,14 @@ void cs_report_cached(void *r, struct buf *out);
  * when the metrics file could not be written (said on stderr).
  */
 int cs_report_final(struct cs_report *r, int exit_status);
+/*
+ * The end of a run that reads inputs: cs_report_final (R may be NULL), then
+ * R freed, then UNREAD, where the input stopped before its end ("stopped
+ * before FILE:LINE", empty when it did not), said on stderr and freed.
+ * Returns STATUS, or CS_EXIT_OUTPUT when it was CS_EXIT_OK and the metrics
+ * file could not be written.
+ */
+int cs_report_end(struct cs_report *r, int status, struct buf *unread);
 
 /* Shared fillers: an AWS client's requests, and the rejects by error code. */
 void cs_report_aws(struct cs_metrics *m, const char *prefix, const struct aws_stats *s);
