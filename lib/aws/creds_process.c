@@ -207,13 +207,12 @@ stderr_line(const struct buf *errtext, const struct buf *answer, struct buf *lin
 		return;
 	}
 	secrets_of(answer->data ? answer->data : "", answer->len, vals, &nvals, 8);
-	/* room for the redactions: a scratch copy as large as the text plus one */
-	scratch = cs_malloc(text.len * 2 + 64);
-	memcpy(scratch, text.data, text.len + 1);
+	/* every redaction below leaves the text as long or shorter: done in place */
+	scratch = text.data;
 	for (i = 0; i < nvals; i++)
-		creds_scrub(scratch, text.len * 2 + 64, vals[i].data);
+		creds_scrub(scratch, vals[i].data);
 	for (i = 0; i < 2; i++)
-		creds_scrub(scratch, text.len * 2 + 64, env[i]);
+		creds_scrub(scratch, env[i]);
 	{
 		/* a key-like run after the word secret or token */
 		char *w = scratch;
@@ -248,8 +247,6 @@ stderr_line(const struct buf *errtext, const struct buf *answer, struct buf *lin
 	} else {
 		buf_adds(line, scratch);
 	}
-	OPENSSL_cleanse(scratch, text.len * 2 + 64);
-	free(scratch);
 	for (i = 0; i < 8; i++)
 		buf_wipe_free(&vals[i]);
 	buf_wipe_free(&text);

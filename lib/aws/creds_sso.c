@@ -260,7 +260,7 @@ creds_sso(struct creds_provider *p, const struct awsconf *c, const char *name,
 
 		aws_parse_error_reason(resp.body.data ? resp.body.data : "", resp.body.len,
 		    resp.status, resp.reason, &serr);
-		creds_scrub(serr.msg, sizeof serr.msg, token.data);
+		creds_scrub(serr.msg, token.data);
 		cs_err_set(err, "%s: the portal at %s answered %s", what.data, url.data, serr.msg);
 		goto out;
 	}

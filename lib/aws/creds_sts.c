@@ -92,27 +92,26 @@ creds_sts_endpoint(const struct creds_provider *p, const char *region)
 	return awsconf_endpoint_profile(NULL, "sts", region, p->profile);
 }
 
-/* Replace each occurrence of SECRET (when 8 bytes or more) in MSG with "(redacted)". */
+/* see credsint.h: the text never grows, and the search goes on after each replacement */
 void
-creds_scrub(char *msg, size_t size, const char *secret)
+creds_scrub(char *msg, const char *secret)
 {
-	size_t n = secret ? strlen(secret) : 0;
-	char *at;
+	static const char red[] = "(redacted)";
+	size_t n = secret ? strlen(secret) : 0, r = sizeof red - 1;
+	char *at = msg;
 
 	if (n < 8)
 		return;
-	while ((at = strstr(msg, secret)) != NULL) {
-		static const char red[] = "(redacted)";
-		size_t tail = strlen(at + n);
-
-		if (n >= sizeof red - 1) {
-			memcpy(at, red, sizeof red - 1);
-			memmove(at + sizeof red - 1, at + n, tail + 1);
+	while ((at = strstr(at, secret)) != NULL) {
+		if (n >= r) {
+			memcpy(at, red, r);
+			memmove(at + r, at + n, strlen(at + n) + 1);
+			at += r;
 		} else {
-			/* a short secret: blank it out in place */
+			/* a short secret: blanked out in place */
 			memset(at, '*', n);
+			at += n;
 		}
-		(void)size;
 	}
 }
 
@@ -217,8 +216,8 @@ sts_call(struct creds_provider *p, const char *action, const struct buf *body,
 		aws_parse_error_reason(resp.body.data ? resp.body.data : "", resp.body.len,
 		    resp.status, resp.reason, &serr);
 		if (sign) {
-			creds_scrub(serr.msg, sizeof serr.msg, sign->secret_key);
-			creds_scrub(serr.msg, sizeof serr.msg, sign->session_token);
+			creds_scrub(serr.msg, sign->secret_key);
+			creds_scrub(serr.msg, sign->session_token);
 		}
 		cs_err_set(err, "%s: STS at %s answered %s", what, url, serr.msg);
 		snprintf(err->code, sizeof err->code, "%s", serr.code);
@@ -288,7 +287,7 @@ creds_sts_web_identity(struct creds_provider *p, const struct sts_role *r, const
 	common_params(&form, "AssumeRoleWithWebIdentity", r);
 	form_add(&form, "WebIdentityToken", token);
 	rc = sts_call(p, "AssumeRoleWithWebIdentity", &form, NULL, what, source, out, err);
-	creds_scrub(err->msg, sizeof err->msg, token);
+	creds_scrub(err->msg, token);
 	buf_wipe_free(&form);
 	return rc;
 }

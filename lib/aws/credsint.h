@@ -84,8 +84,11 @@ int creds_sts_assume_role(struct creds_provider *p, const struct sts_role *r,
 /* AssumeRoleWithWebIdentity with TOKEN, unsigned. */
 int creds_sts_web_identity(struct creds_provider *p, const struct sts_role *r, const char *token,
     const char *what, const char *source, struct aws_creds *out, struct cs_err *err);
-/* Replace each occurrence in MSG of SECRET (8 bytes or more) with "(redacted)". */
-void creds_scrub(char *msg, size_t size, const char *secret);
+/*
+ * Replace in place each occurrence in MSG of SECRET (8 bytes or more) with
+ * "(redacted)", or with as many '*' when SECRET is shorter than that.
+ */
+void creds_scrub(char *msg, const char *secret);
 /* creds_webid.c: a web identity TOKEN_FILE read (again) and sent with ROLE; LABEL names it */
 int creds_webid(struct creds_provider *p, const struct sts_role *r, const char *token_file,
     const char *what, const char *source, struct aws_creds *out, struct cs_err *err);

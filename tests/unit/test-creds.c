@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "creds.h"
+#include "credsint.h"
 #include "http.h"
 #include "tap.h"
 
@@ -811,6 +812,25 @@ test_roles(void)
 	remove_file("credentials");
 }
 
+/* creds_scrub: every occurrence, in place, and an end even when the secret looks like its mask */
+static void
+test_scrub(void)
+{
+	char m1[] = "a SECRETMARK-s1 b SECRETMARK-s1", m2[] = "key=short123 ok", m3[] = "x ******** y",
+	    m4[] = "x (redacted) y", m5[] = "short";
+
+	creds_scrub(m1, "SECRETMARK-s1");
+	is_str(m1, "a (redacted) b (redacted)", "scrub: each occurrence");
+	creds_scrub(m2, "short123");
+	is_str(m2, "key=******** ok", "scrub: a secret shorter than (redacted) blanked in place");
+	creds_scrub(m3, "********");
+	is_str(m3, "x ******** y", "scrub: a secret of stars ends");
+	creds_scrub(m4, "(redacted)");
+	is_str(m4, "x (redacted) y", "scrub: a secret that is its own mask ends");
+	creds_scrub(m5, "short");
+	is_str(m5, "short", "scrub: under 8 bytes left alone");
+}
+
 static void
 test_nothing(void)
 {
@@ -851,6 +871,7 @@ main(int argc, char **argv)
 	unsetenv("all_proxy");
 	unsetenv("ALL_PROXY");
 
+	test_scrub();
 	test_nothing();
 	test_env();
 	test_files();
