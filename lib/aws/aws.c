@@ -73,30 +73,6 @@ static const struct {
 	{ "dynamodb", "DynamoDB_20120810", "application/x-amz-json-1.0" },
 };
 
-/* split an endpoint URL into the Host header value and the path */
-static int
-split_url(const char *url, char **host, char **path)
-{
-	const char *p = strstr(url, "://"), *slash;
-	size_t hl;
-
-	if (!p)
-		return -1;
-	p += 3;
-	slash = strchr(p, '/');
-	hl = slash ? (size_t)(slash - p) : strlen(p);
-	if (hl == 0 || memchr(p, '@', hl) || memchr(p, '?', hl))
-		return -1;
-	*host = cs_strndup(p, hl);
-	/* curl leaves the default port out of Host: do the same */
-	if (strncmp(url, "http://", 7) == 0 && hl > 3 && strcmp(*host + hl - 3, ":80") == 0)
-		(*host)[hl - 3] = '\0';
-	if (strncmp(url, "https://", 8) == 0 && hl > 4 && strcmp(*host + hl - 4, ":443") == 0)
-		(*host)[hl - 4] = '\0';
-	*path = cs_strdup(slash && slash[1] ? slash : "/");
-	return 0;
-}
-
 void
 aws_config_init(struct aws_config *cfg)
 {
@@ -130,7 +106,7 @@ aws_client_new(const struct aws_config *o, const char *service, struct cs_err *e
 	if (!c->region)
 		goto fail;
 	c->endpoint = awsconf_endpoint_profile(o->endpoint_url, service, c->region, o->profile);
-	if (split_url(c->endpoint, &c->host, &c->path)) {
+	if (http_url_split(c->endpoint, &c->host, &c->path)) {
 		cs_err_set(err, "bad endpoint URL '%s'", c->endpoint);
 		goto fail;
 	}

@@ -47,28 +47,13 @@ form_add(struct buf *b, const char *name, const char *value)
 
 /* the Host header and path of URL; -1 when it is not http(s)://HOST[/PATH] */
 static int
-url_parts(const char *url, struct buf *host, struct buf *path)
+url_parts(const char *url, char **host, char **path)
 {
-	const char *p = strstr(url, "://"), *slash;
-	size_t hl;
-
-	if (!p || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return -1;
-	p += 3;
-	slash = strchr(p, '/');
-	hl = slash ? (size_t)(slash - p) : strlen(p);
-	if (hl == 0 || memchr(p, '@', hl) || memchr(p, '?', hl))
+	if (http_url_split(url, host, path) < 0)
 		return -1;
-	buf_add(host, p, hl);
-	/* curl leaves the default port out of Host: so does the signature */
-	if (strncmp(url, "http://", 7) == 0 && hl > 3 && strcmp(host->data + hl - 3, ":80") == 0)
-		host->data[host->len -= 3] = '\0';
-	if (strncmp(url, "https://", 8) == 0 && hl > 4 && strcmp(host->data + hl - 4, ":443") == 0)
-		host->data[host->len -= 4] = '\0';
-	buf_adds(path, slash && slash[1] ? slash : "/");
-	if (strchr(path->data, '?'))
-		return -1;
-	return 0;
+	return strchr(*path, '?') ? -1 : 0;
 }
 
 char *
@@ -165,9 +150,10 @@ sts_call(struct creds_provider *p, const char *action, const struct buf *body,
     const struct aws_creds *sign, const char *what, const char *source, struct aws_creds *out,
     struct cs_err *err)
 {
-	struct buf host = BUF_INIT, path = BUF_INIT, h[4];
+	struct buf h[4];
 	const char *hp[4];
 	char *region = creds_sts_region(p), *url = creds_sts_endpoint(p, region);
+	char *host = NULL, *path = NULL;
 	struct sigv4_output so;
 	struct http_response resp;
 	size_t nh = 0, i;
@@ -183,9 +169,9 @@ sts_call(struct creds_provider *p, const char *action, const struct buf *body,
 	}
 	buf_printf(&h[nh++], "Content-Type: %s", STS_CTYPE);
 	if (sign) {
-		struct sigv4_header sh[2] = { { "Host", host.data }, { "Content-Type", STS_CTYPE } };
+		struct sigv4_header sh[2] = { { "Host", host }, { "Content-Type", STS_CTYPE } };
 		struct sigv4_input in = {
-			.method = "POST", .path = path.data, .query = NULL,
+			.method = "POST", .path = path, .query = NULL,
 			.headers = sh, .nheaders = 2,
 			.body = body->data, .body_len = body->len,
 			.region = region, .service = "sts",
@@ -233,8 +219,8 @@ out:
 	for (i = 0; i < 4; i++)
 		buf_wipe_free(&h[i]);
 	sigv4_output_free(&so);
-	buf_free(&host);
-	buf_free(&path);
+	free(host);
+	free(path);
 	free(region);
 	free(url);
 	return rc;

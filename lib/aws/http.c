@@ -409,6 +409,29 @@ http_wakeup(struct http_client *c)
 	curl_multi_wakeup(c->multi);
 }
 
+int
+http_url_split(const char *url, char **host, char **path)
+{
+	const char *p = strstr(url, "://"), *slash;
+	size_t hl;
+
+	if (!p)
+		return -1;
+	p += 3;
+	slash = strchr(p, '/');
+	hl = slash ? (size_t)(slash - p) : strlen(p);
+	if (hl == 0 || memchr(p, '@', hl) || memchr(p, '?', hl))
+		return -1;
+	*host = cs_strndup(p, hl);
+	/* curl leaves the default port out of Host: do the same */
+	if (strncmp(url, "http://", 7) == 0 && hl > 3 && strcmp(*host + hl - 3, ":80") == 0)
+		(*host)[hl - 3] = '\0';
+	if (strncmp(url, "https://", 8) == 0 && hl > 4 && strcmp(*host + hl - 4, ":443") == 0)
+		(*host)[hl - 4] = '\0';
+	*path = cs_strdup(slash && slash[1] ? slash : "/");
+	return 0;
+}
+
 struct simple_ctx {
 	struct http_response *out;
 	int done;

@@ -74,6 +74,13 @@ int http_inflight(const struct http_client *c);
 /* Cut http_run's wait short from another thread or a signal handler. */
 void http_wakeup(struct http_client *c);
 
+/*
+ * The Host header value curl sends for URL (without the default port of
+ * its scheme), and its path ("/" when none), malloc'ed, for signing.  -1
+ * when URL has no "://", or an empty host or one with '@' or '?' in it.
+ */
+int http_url_split(const char *url, char **host, char **path);
+
 /* A blocking request with its own short-lived connection (metadata services). */
 int http_simple(const char *method, const char *url, const char *const *headers,
     size_t nheaders, const char *body, size_t len, long timeout_ms,
