@@ -102,8 +102,9 @@ test_expect_success '--max-connections-per-ip 2: a third connection from the add
 test_expect_success '1,100 slow clients from 127.0.0.2: clients from 127.0.0.1 still answered, p99 < 1 s' '
 	start_listen &&
 	python3 "$TEST_DIR/listen/slow-clients.py" 127.0.0.1 $port 1100 20 >slow
-	kill -TERM $pid; wait $pid
+	kill -TERM $pid; wait $pid; rc=$?
 	cat slow &&
+	test $rc -eq 0 &&
 	grep -q "^answered 20 of 20, p99 [0-9]* ms" slow &&
 	p99=$(sed "s/.*p99 \([0-9]*\) ms.*/\1/" slow) &&
 	test "$p99" -lt 1000
@@ -112,8 +113,9 @@ test_expect_success '1,100 slow clients from 127.0.0.2: clients from 127.0.0.1 s
 test_expect_success 'with --max-connections 200, 300 slow clients from one address leave room for others' '
 	start_listen --max-connections 200 &&
 	python3 "$TEST_DIR/listen/slow-clients.py" 127.0.0.1 $port 300 10 >slow
-	kill -TERM $pid; wait $pid
+	kill -TERM $pid; wait $pid; rc=$?
 	cat slow &&
+	test $rc -eq 0 &&
 	grep -q "^answered 10 of 10" slow
 '
 

@@ -58,7 +58,8 @@ test_expect_success 'with --exec too: a second run is refused, and runs no batch
 	test ! -e batches2 &&
 	grep -q "in use by another reader" second.err &&
 	kill -TERM $pid &&
-	wait $pid
+	{ wait $pid; rc=$?; } &&
+	test $rc -eq 6 &&
 	test_line_count batches 28
 '
 
