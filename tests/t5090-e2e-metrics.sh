@@ -137,6 +137,15 @@ test_expect_success 'node_exporter reads the files through its textfile collecto
 	grep "^cs_put_exit_status 6\$" scrape
 '
 
+test_expect_success '--metrics-interval: at least 100 (cs(7)), else a usage error' '
+	for t in cs-put cs-tail cs-store cs-validate; do
+		test_expect_code 2 $t --metrics-interval 99 </dev/null 2>err &&
+		grep -q "metrics-interval" err || return 1
+	done &&
+	cs-validate --metrics-file v100.prom --metrics-interval 100 </dev/null &&
+	test "$(metric v100.prom cs_validate_exit_status)" = 0
+'
+
 test_expect_success '--metrics-file in a folder that does not exist: said, exit 4' '
 	test_expect_code 4 cs-put $P -s "$S" --metrics-file nowhere/x.prom good 2>err &&
 	grep "cannot write .nowhere/x.prom.tmp" err
