@@ -75,6 +75,33 @@ test_expect_success 'the limits: per address 64 by default, connections sized to
 	grep -q "; $((fds - 64)) connections at most, 64 per address" err
 '
 
+test_expect_success 'SIGTERM waits for a record being retried; a second signal gives it up: 503 Interrupted, exit 0' '
+	stub_run faultproxy.py p500 --upstream "$CS_KINESIS_ENDPOINT" --error 1 || exit 1
+	port=$("$SRC_DIR/scripts/services.sh" freeport) || exit 1
+	cs-put -s "$S" --endpoint-url "$STUB" --listen "127.0.0.1:$port" --no-enrich \
+	    --retry-budget 60000 2>err2 &
+	pid=$!
+	url=http://127.0.0.1:$port/report
+	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS $url" &&
+	{ curl -s -o ans -w "%{http_code}\n" -X POST --data-binary "{\"n\":1}" "$url" >code & } &&
+	test_wait_for 10 "grep -q . p500.log" &&
+	kill -TERM $pid &&
+	sleep 1 &&
+	kill -0 $pid &&
+	test ! -s code &&
+	t0=$(date +%s%N) &&
+	kill -TERM $pid &&
+	{ wait $pid; rc=$?; } &&
+	t1=$(date +%s%N) &&
+	stub_stop p500 &&
+	test_wait_for 5 "test -s code" &&
+	cat code ans &&
+	test $rc -eq 0 &&
+	test $(( (t1 - t0) / 1000000 )) -lt 3000 &&
+	echo 503 >want && test_cmp want code &&
+	grep -q "\"Code\":\"Interrupted\"" ans
+'
+
 test_expect_success '--max-connections-per-ip 2: a third connection from the address is closed at once' '
 	start_listen --max-connections-per-ip 2 -v &&
 	python3 - $port <<-\EOF &&
