@@ -7,7 +7,9 @@
  * metadata).
  *
  * Credentials with an expiry are fetched again from the same source when
- * they expire within five minutes.
+ * they expire within five minutes; when that fails while they are still
+ * valid, not again for 30 seconds: a source that is down (STS timing out
+ * after 10 s) must not hold up every request.
  */
 #include <openssl/crypto.h>
 #include <stdlib.h>
@@ -19,6 +21,8 @@
 #include "json.h"
 
 #define REFRESH_BEFORE_MS (5 * 60 * 1000)
+/* after a failed refresh, the credentials in hand serve this long before the next try */
+#define REFRESH_RETRY_MS (30 * 1000)
 
 enum source {
 	SRC_NONE,
@@ -240,6 +244,7 @@ creds_invalidate(struct creds_provider *p)
 	aws_creds_clear(&p->cur);
 	p->have = 0;
 	p->src = SRC_NONE;
+	p->retry_at_ms = 0;
 }
 
 /*
@@ -285,7 +290,8 @@ creds_get(struct creds_provider *p, const struct aws_creds **out, struct cs_err 
 	int64_t now = cs_wall_ms();
 
 	*out = NULL;
-	if (p->have && p->cur.expires_ms != 0 && p->cur.expires_ms - now < REFRESH_BEFORE_MS) {
+	if (p->have && p->cur.expires_ms != 0 && p->cur.expires_ms - now < REFRESH_BEFORE_MS &&
+	    (now >= p->retry_at_ms || p->cur.expires_ms <= now)) {
 		struct cs_err rerr;
 
 		if (fetch(p, &rerr) < 0) {
@@ -295,7 +301,8 @@ creds_get(struct creds_provider *p, const struct aws_creds **out, struct cs_err 
 				creds_invalidate(p);
 				return -1;
 			}
-			/* still valid for a while: use them, try again next time */
+			/* still valid for a while: use them, try again a little later */
+			p->retry_at_ms = now + REFRESH_RETRY_MS;
 		}
 	}
 	if (!p->have && fetch(p, err) < 0)

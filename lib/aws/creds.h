@@ -41,7 +41,9 @@ void creds_provider_region(struct creds_provider *p, const char *region);
 void creds_provider_ca_bundle(struct creds_provider *p, const char *ca_bundle);
 /*
  * Current credentials, found or refreshed as needed (refreshed when they
- * expire within 5 minutes).  The pointer stays valid until the next call.
+ * expire within 5 minutes; after a failed refresh, those in hand are
+ * returned while valid, and the next refresh is tried 30 s later).  The
+ * pointer stays valid until the next call.
  * -1 with err naming every source tried when none gives credentials.
  */
 int creds_get(struct creds_provider *p, const struct aws_creds **out, struct cs_err *err);

@@ -27,6 +27,7 @@ struct creds_provider {
 	int have;
 	int src;                /* the chain entry that gave cur */
 	char *ca_bundle;        /* the config file's ca_bundle, else NULL */
+	int64_t retry_at_ms;    /* after a failed refresh: no other before this (unix ms) */
 };
 
 /* the provider functions of the chain */

@@ -367,6 +367,9 @@ test_process(void)
 	    "nosecret) echo '{\"Version\": 1, \"AccessKeyId\": \"A\"}' ;;\n"
 	    "badexp) echo '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"SECRETMARK-x\", \"Expiration\": \"soon\"}' ;;\n"
 	    "stdin) echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDSTDIN'$(cat | wc -c)'\", \"SecretAccessKey\": \"SECRETMARK-in\"}' ;;\n"
+	    "flaky) if [ $n -eq 1 ]; then exp=$(date -u -d '+60 seconds' +%%Y-%%m-%%dT%%H:%%M:%%SZ); "
+	    "printf '{\"Version\": 1, \"AccessKeyId\": \"AKIDFLAKY\", \"SecretAccessKey\": \"SECRETMARK-f\", "
+	    "\"Expiration\": \"%%s\"}\\n' $exp; else echo 'vault down' >&2; exit 1; fi ;;\n"
 	    "static) echo '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC'$n'\", \"SecretAccessKey\": \"SECRETMARK-proc\"}' ;;\n"
 	    "*) exp=$(date -u -d \"+$1 seconds\" +%%Y-%%m-%%dT%%H:%%M:%%SZ)\n"
 	    "   printf '{\"Version\": 1, \"AccessKeyId\": \"AKIDPROC%%s\", \"SecretAccessKey\": \"SECRETMARK-proc\", "
@@ -382,10 +385,11 @@ test_process(void)
 	    "[profile nosecret]\ncredential_process = %s nosecret\n"
 	    "[profile badexp]\ncredential_process = %s badexp\n"
 	    "[profile static]\ncredential_process = \"%s\" static\n"
+	    "[profile flaky]\ncredential_process = %s flaky\n"
 	    "[profile missing]\ncredential_process = %s/no-such-program\n"
 	    "[profile stdin]\ncredential_process = %s stdin\n"
 	    "[profile noisy]\ncredential_process = %s noisy\n",
-	    script, script, script, script, script, script, script, script, dir, script, script);
+	    script, script, script, script, script, script, script, script, script, dir, script, script);
 	write_file("config", conf.data, 0600);
 
 	if (ok(lookup(NULL, &c, &err) == 0, "process: found (%s)", err.msg)) {
@@ -420,6 +424,21 @@ test_process(void)
 	    "process: credentials expiring in a minute");
 	ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "AKIDPROC2") == 0,
 	    "process: are fetched again by the next get");
+	creds_provider_free(p);
+
+	/* a refresh that fails while the credentials are valid: they serve, and no new try at once */
+	remove_file("proc.count");
+	p = creds_provider_new("flaky");
+	ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "AKIDFLAKY") == 0,
+	    "process: flaky: credentials expiring in a minute");
+	ok(creds_get(p, &cp, &err) == 0 && strcmp(cp->access_key, "AKIDFLAKY") == 0,
+	    "process: flaky: its refresh fails, the valid credentials still serve");
+	ok(creds_get(p, &cp, &err) == 0 && creds_get(p, &cp, &err) == 0,
+	    "process: flaky: and serve the gets after");
+	log = read_file("proc.count");
+	n = atoi(log);
+	free(log);
+	is_int(n, 2, "process: flaky: one failed refresh, not one per get");
 	creds_provider_free(p);
 
 	{
