@@ -123,7 +123,7 @@ test_expect_success 'the file is rewritten while the tool runs, and at exit afte
 '
 
 test_expect_success 'node_exporter reads the files through its textfile collector' '
-	mkdir tf && cp store.prom val.prom live.prom tf/ &&
+	mkdir tf && cp store.prom val.prom live.prom exec.prom tf/ &&
 	port=$("$SRC_DIR/scripts/services.sh" freeport) &&
 	{ prometheus-node-exporter --web.listen-address=127.0.0.1:$port \
 	    --collector.disable-defaults --collector.textfile \
@@ -134,7 +134,9 @@ test_expect_success 'node_exporter reads the files through its textfile collecto
 	grep "^cs_put_records_total{result=\"delivered\"} 10\$" scrape &&
 	grep "^cs_store_exit_status 0\$" scrape &&
 	grep "^cs_validate_rejects_total{reason=\"InvalidJSON\"} 1\$" scrape &&
-	grep "^cs_put_exit_status 6\$" scrape
+	grep "^cs_put_exit_status 6\$" scrape &&
+	grep "^cs_tail_exit_status 1\$" scrape &&
+	grep "^cs_tail_batch_duration_seconds_count [1-9]" scrape
 '
 
 test_expect_success '--metrics-interval: at least 100 (cs(7)), else a usage error' '
