@@ -102,6 +102,39 @@ test_expect_success 'SIGTERM waits for a record being retried; a second signal g
 	grep -q "\"Code\":\"Interrupted\"" ans
 '
 
+test_expect_success 'a connection silent for 10 s is closed: before its request, half-way through its headers, kept alive after one' '
+	start_listen &&
+	python3 - $port <<-\EOF &&
+	import socket, sys, threading, time
+	port = int(sys.argv[1])
+	def closed_after(first):
+	    s = socket.create_connection(("127.0.0.1", port))
+	    s.settimeout(30)
+	    if first:
+	        s.sendall(first)
+	    if first.endswith(b"\r\n\r\n"):   # a whole request: read its answer first
+	        assert s.recv(4096).startswith(b"HTTP/1.1 2")
+	    t0 = time.time()
+	    try:
+	        while s.recv(4096):
+	            pass
+	    except ConnectionResetError:
+	        pass
+	    return time.time() - t0
+	cases = [b"", b"POST /report HTTP/1.1\r\nHost: a\r\n",
+	         b"OPTIONS /report HTTP/1.1\r\nHost: a\r\n\r\n"]
+	took = [None] * len(cases)
+	def run(i):
+	    took[i] = closed_after(cases[i])
+	ts = [threading.Thread(target=run, args=(i,)) for i in range(len(cases))]
+	[t.start() for t in ts]
+	[t.join() for t in ts]
+	print("closed after", ["%.1f s" % t for t in took])
+	assert all(9 <= t <= 15 for t in took), took
+	EOF
+	kill -TERM $pid && wait $pid
+'
+
 test_expect_success '--max-connections-per-ip 2: a third connection from the address is closed at once' '
 	start_listen --max-connections-per-ip 2 -v &&
 	python3 - $port <<-\EOF &&
