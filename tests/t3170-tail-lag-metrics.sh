@@ -59,4 +59,13 @@ test_expect_success 'caught up: back under a second, every record once' '
 	promtool check metrics <m.prom
 '
 
+test_expect_success 'the lag on the progress line, and in --stats when stopped behind' '
+	script -qfec "cs-tail --endpoint-url $KM -s $S --limit 1 -n 20 --stats >/dev/null" \
+	    /dev/null >tty &&
+	tr "\r" "\n" <tty >lines &&
+	cat lines &&
+	grep -q "^cs-tail: .* s behind (shardId-000000000000)" lines &&
+	grep -q "cs-tail: 20 records from 1 shards: .*; at most [0-9.]* s behind (shardId-000000000000)" lines
+'
+
 test_done
