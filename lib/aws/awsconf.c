@@ -209,27 +209,34 @@ env_true(const char *name)
 	return v && strcasecmp(v, "true") == 0;
 }
 
-/* the services section's sub-key: "[services NAME]" then "SERVICE =" then "  KEY = v" */
+/* the services section's sub-key: "[services NAME]" then "SERVICE =" then "  KEY = v"; borrowed */
+static const char *
+service_value(const struct awsconf *c, const char *profile, const char *service, const char *key)
+{
+	struct buf sect = BUF_INIT, k = BUF_INIT;
+	const char *name = awsconf_value(c, awsconf_profile_name(profile), "services"), *v = NULL;
+
+	if (name && *name) {
+		buf_printf(&sect, "services %s", name);
+		buf_printf(&k, "%s.%s", service, key);
+		v = ini_get(&c->conf, sect.data, k.data);
+	}
+	buf_free(&sect);
+	buf_free(&k);
+	return v;
+}
+
 char *
 awsconf_service_value(const char *profile, const char *service, const char *key)
 {
 	struct awsconf c;
 	struct cs_err err;
-	struct buf sect = BUF_INIT, k = BUF_INIT;
-	const char *name, *v = NULL;
-	char *out = NULL;
+	const char *v;
+	char *out;
 
 	awsconf_load(&c, &err);
-	name = awsconf_value(&c, awsconf_profile_name(profile), "services");
-	if (name && *name) {
-		buf_printf(&sect, "services %s", name);
-		buf_printf(&k, "%s.%s", service, key);
-		v = ini_get(&c.conf, sect.data, k.data);
-		if (v)
-			out = cs_strdup(v);
-	}
-	buf_free(&sect);
-	buf_free(&k);
+	v = service_value(&c, profile, service, key);
+	out = v ? cs_strdup(v) : NULL;
 	awsconf_free(&c);
 	return out;
 }
@@ -240,7 +247,6 @@ awsconf_endpoint_profile(const char *cli, const char *service, const char *regio
 {
 	struct buf var = BUF_INIT, url = BUF_INIT;
 	const char *v, *s;
-	char *p;
 
 	if (cli && *cli)
 		return cs_strdup(cli);
@@ -262,14 +268,22 @@ awsconf_endpoint_profile(const char *cli, const char *service, const char *regio
 		buf_free(&var);
 		if (v)
 			return cs_strdup(v);
-		p = awsconf_service_value(profile, service, "endpoint_url");
-		if (p && *p)
-			return p;
-		free(p);
-		p = awsconf_get(profile, "endpoint_url");
-		if (p && *p)
-			return p;
-		free(p);
+		{
+			/* the services section's, else the profile's: the files read once */
+			struct awsconf c;
+			struct cs_err err;
+			char *p = NULL;
+
+			awsconf_load(&c, &err);
+			v = service_value(&c, profile, service, "endpoint_url");
+			if (!v || !*v)
+				v = awsconf_value(&c, awsconf_profile_name(profile), "endpoint_url");
+			if (v && *v)
+				p = cs_strdup(v);
+			awsconf_free(&c);
+			if (p)
+				return p;
+		}
 	}
 	if (!region || !*region)
 		return NULL;
@@ -288,14 +302,16 @@ int
 awsconf_retry(const char *profile, unsigned *max_attempts, struct cs_err *err)
 {
 	const char *from = "AWS_MAX_ATTEMPTS", *v = cs_getenv("AWS_MAX_ATTEMPTS");
-	char *cfg = NULL, *mode = NULL;
+	const char *name = awsconf_profile_name(profile);
+	struct awsconf c;
+	struct cs_err lerr;
 	unsigned long long n;
 	int rc = -1;
 
 	*max_attempts = 0;
+	awsconf_load(&c, &lerr);
 	if (!v) {
-		cfg = awsconf_get(profile, "max_attempts");
-		v = cfg;
+		v = awsconf_value(&c, name, "max_attempts");
 		from = "max_attempts in the config file";
 	}
 	if (v && (cs_parse_uint(v, 1000, &n) < 0 || n == 0)) {
@@ -307,8 +323,7 @@ awsconf_retry(const char *profile, unsigned *max_attempts, struct cs_err *err)
 	v = cs_getenv("AWS_RETRY_MODE");
 	from = "AWS_RETRY_MODE";
 	if (!v) {
-		mode = awsconf_get(profile, "retry_mode");
-		v = mode;
+		v = awsconf_value(&c, name, "retry_mode");
 		from = "retry_mode in the config file";
 	}
 	/* each mode maps onto the one retry policy (cs(7), RETRIES) */
@@ -319,8 +334,7 @@ awsconf_retry(const char *profile, unsigned *max_attempts, struct cs_err *err)
 	}
 	rc = 0;
 out:
-	free(cfg);
-	free(mode);
+	awsconf_free(&c);
 	return rc;
 }
 
