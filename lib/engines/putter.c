@@ -3,7 +3,9 @@
  * Its parts live apart: the records in a pool (lib/base/pool.h), their
  * results in input order in a ring (lib/base/seqring.h), the keys in
  * flight in lib/engines/keyorder.h, the request body and the answer in
- * the Kinesis layer (lib/services/putrecords.h).
+ * the Kinesis layer (lib/services/putrecords.h); aggregating, the KPL
+ * aggregates in lib/engines/aggpack.h and each shard's pacing to its
+ * write limits in lib/engines/shardrate.h.
  */
 #include <poll.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@
 #include "putter.h"
 #include "retry.h"
 #include "seqring.h"
+#include "shardrate.h"
 #include "u128.h"
 
 enum { R_PENDING, R_INFLIGHT, R_DONE };
@@ -119,97 +122,8 @@ struct putter {
 	struct buf tmp;
 	struct pool pool;        /* the records */
 	struct aggpack *agg;     /* AGGREGATE_BYTES: the packer */
-	/* AGGREGATE_BYTES: each shard's write allowance, a token bucket of one second's worth */
-	struct shard_rate {
-		double bytes, recs;
-		uint64_t ms;
-	} *rates;
-	size_t nrates;
-	unsigned long rates_loads;  /* the map they are of (its loads) */
-	unsigned long *blocked;     /* blocked[s] == blocked_gen: shard s out of allowance this build */
-	size_t nblocked;
-	unsigned long blocked_gen;
+	struct shardrate rate;   /* AGGREGATE_BYTES: each shard paced to its write limits */
 };
-
-/* Kinesis's write limits per shard (PutRecords beyond them is throttled) */
-#define SHARD_BYTES_PER_S (1024.0 * 1024.0)
-#define SHARD_RECORDS_PER_S 1000.0
-#define RATE_WAKE_MS 100.0
-
-/* Shard S's allowance at NOW, NULL when not known (no map, or a shard not in it). */
-static struct shard_rate *
-shard_rate(struct putter *p, long s, uint64_t now)
-{
-	struct shardmap *m = p->cfg.map;
-	struct shard_rate *r;
-	double dt;
-
-	if (s < 0 || !m)
-		return NULL;
-	if (p->rates_loads != m->loads || p->nrates < m->nshards) {
-		free(p->rates);
-		p->nrates = m->nshards;
-		p->rates = cs_calloc(p->nrates + 1, sizeof *p->rates);
-		p->rates_loads = m->loads;
-	}
-	if ((size_t)s >= p->nrates)
-		return NULL;
-	r = &p->rates[s];
-	if (!r->ms) {
-		r->bytes = SHARD_BYTES_PER_S;
-		r->recs = SHARD_RECORDS_PER_S;
-	} else if (now > r->ms) {
-		dt = (double)(now - r->ms) / 1000.0;
-		r->bytes = r->bytes + dt * SHARD_BYTES_PER_S;
-		if (r->bytes > SHARD_BYTES_PER_S)
-			r->bytes = SHARD_BYTES_PER_S;
-		r->recs = r->recs + dt * SHARD_RECORDS_PER_S;
-		if (r->recs > SHARD_RECORDS_PER_S)
-			r->recs = SHARD_RECORDS_PER_S;
-	}
-	r->ms = now;
-	return r;
-}
-
-/*
- * 0 when sending BYTES more (and one more Kinesis record when ENTRY) to
- * shard S now would go past its write limits: *WAKE is then when it
- * would not.  Aggregating, cs-put paces each shard as the KPL does: what
- * it sends beyond the limits would only come back throttled, and the
- * backoff of the retries would leave the shard idle.
- */
-static int
-rate_allows(struct putter *p, long s, int entry, size_t bytes, uint64_t now, uint64_t *wake)
-{
-	struct shard_rate *r = shard_rate(p, s, now);
-	double need_b, need_r, ms, want = (double)bytes;
-
-	/* a new aggregate waits for room to fill it: aggregates of a few records would cost units */
-	if (entry && want < (double)p->cfg.aggregate_bytes)
-		want = (double)p->cfg.aggregate_bytes;
-	if (!r || (want <= r->bytes && (!entry || r->recs >= 1.0)))
-		return 1;
-	need_b = want > r->bytes ? (want - r->bytes) / SHARD_BYTES_PER_S : 0;
-	need_r = entry && r->recs < 1.0 ? (1.0 - r->recs) / SHARD_RECORDS_PER_S : 0;
-	ms = 1000.0 * (need_b > need_r ? need_b : need_r) + 1;
-	/* not sooner than RATE_WAKE_MS: the shards' aggregates then share requests */
-	if (ms < RATE_WAKE_MS)
-		ms = RATE_WAKE_MS;
-	*wake = now + (uint64_t)ms;
-	return 0;
-}
-
-static void
-rate_charge(struct putter *p, long s, int entry, size_t bytes, uint64_t now)
-{
-	struct shard_rate *r = shard_rate(p, s, now);
-
-	if (!r)
-		return;
-	r->bytes -= (double)bytes;
-	if (entry)
-		r->recs -= 1.0;
-}
 
 static void
 rec_free(struct putter *p, struct rec *r)
@@ -241,6 +155,7 @@ putter_new(const struct put_config *cfg, struct aws_client *c)
 	if (p->cfg.aggregate_bytes && p->cfg.map) {
 		/* a request holds thousands of user records: room for a few requests' worth */
 		p->agg = aggpack_new(p->cfg.aggregate_bytes);
+		shardrate_init(&p->rate, p->cfg.map, p->cfg.aggregate_bytes);
 		p->window = (size_t)(p->cfg.parallel + 1) * AGG_BATCH_RECORDS;
 	} else {
 		p->cfg.aggregate_bytes = 0;
@@ -279,8 +194,7 @@ putter_free(struct putter *p)
 		keyorder_free(&p->keys);
 	pool_free(&p->pool);
 	aggpack_free(p->agg);
-	free(p->rates);
-	free(p->blocked);
+	shardrate_free(&p->rate);
 	free(p->fail_code);
 	buf_free(&p->body);
 	buf_free(&p->tmp);
@@ -605,12 +519,7 @@ build(struct putter *p, uint64_t now)
 		keyorder_begin(&p->keys);
 	if (p->agg) {
 		aggpack_begin(p->agg, p->cfg.map);
-		if (p->nblocked < p->cfg.map->nshards) {
-			free(p->blocked);
-			p->nblocked = p->cfg.map->nshards;
-			p->blocked = cs_calloc(p->nblocked, sizeof *p->blocked);
-		}
-		p->blocked_gen++;
+		shardrate_begin(&p->rate);
 	}
 	for (r = p->head; r; r = next) {
 		size_t size = r->len + r->keylen;
@@ -635,7 +544,7 @@ build(struct putter *p, uint64_t now)
 			u.hash = &h;
 			/* a shard found out of allowance in this build: its later records wait too, unlooked at */
 			shard = p->cfg.map ? shardmap_find(p->cfg.map, h) : -1;
-			if (shard >= 0 && (size_t)shard < p->nblocked && p->blocked[shard] == p->blocked_gen) {
+			if (shardrate_blocked(&p->rate, shard)) {
 				take = 0;
 				goto decided;
 			}
@@ -644,16 +553,13 @@ build(struct putter *p, uint64_t now)
 			shard = aggpack_cost_shard(p->agg);
 			full = b && ((entry && b->n >= p->cfg.max_records) ||
 			    b->bytes + size > PUT_MAX_BATCH_BYTES);
-			if (!full && !rate_allows(p, shard, entry, size, now, &wake)) {
+			if (!full && !shardrate_allows(&p->rate, shard, entry, size, now, &wake)) {
 				take = 0;
 				if (!p->wake_ms || wake < p->wake_ms)
 					p->wake_ms = wake;
-				if (shard >= 0 && (size_t)shard < p->nblocked) {
-					p->blocked[shard] = p->blocked_gen;
-					/* every shard out of allowance: nothing further can go */
-					if (++shards_blocked >= p->cfg.map->n)
-						break;
-				}
+				/* every shard out of allowance: nothing further can go */
+				if (shardrate_block(&p->rate, shard) && ++shards_blocked >= p->cfg.map->n)
+					break;
 				/* other shards' records may still go, but not at any cost of looking */
 				if (++rate_misses > 4096)
 					break;
@@ -693,7 +599,7 @@ decided:
 		p->pending_bytes -= r->len + r->keylen;
 		batch_push(b, r);
 		if (p->agg) {
-			rate_charge(p, shard, entry, size, now);
+			shardrate_charge(&p->rate, shard, entry, size, now);
 			aggpack_add(p->agg, &u);
 			b->n = aggpack_count(p->agg);
 			b->bytes = aggpack_bytes(p->agg);

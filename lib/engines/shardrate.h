@@ -1,0 +1,61 @@
+/*
+ * shardrate.h - each shard's write allowance, for cs-put --aggregate: a
+ * token bucket per shard of a shardmap holding one second's worth of
+ * Kinesis's write limits (1 MiB and 1,000 records a second).  Aggregating,
+ * cs-put paces each shard as the KPL does: what it sends beyond the limits
+ * would only come back throttled, and the backoff of the retries would
+ * leave the shard idle.
+ *
+ * A shard found out of allowance while a request is built is marked
+ * blocked until the next build: its later records wait too, unlooked at.
+ */
+#ifndef CS_SHARDRATE_H
+#define CS_SHARDRATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shardmap.h"
+
+struct shardrate {
+	const struct shardmap *map;  /* borrowed; the buckets start anew when it is read again */
+	size_t fill;                 /* bytes a new Kinesis record waits for room for */
+	struct shardrate_bucket {
+		double bytes, recs;
+		uint64_t ms;
+	} *b;
+	size_t nb;
+	unsigned long loads;         /* the map's loads the buckets are of */
+	unsigned long *blocked;      /* blocked[s] == gen: shard s out of allowance this build */
+	size_t nblocked;
+	unsigned long gen;
+};
+
+/*
+ * MAP: the shards; FILL: the bytes a new Kinesis record (an aggregate)
+ * waits for room for, so that aggregates of a few records do not cost units.
+ */
+void shardrate_init(struct shardrate *sr, const struct shardmap *map, size_t fill);
+void shardrate_free(struct shardrate *sr);
+
+/*
+ * 0 when sending BYTES more (and one more Kinesis record when ENTRY) to
+ * shard S (its index in the map; <0: not known, always allowed) at NOW
+ * would go past its write limits: *WAKE is then when it would not (not
+ * sooner than SHARDRATE_WAKE_MS, so that the shards' aggregates share
+ * requests).
+ */
+#define SHARDRATE_WAKE_MS 100
+int shardrate_allows(struct shardrate *sr, long s, int entry, size_t bytes, uint64_t now,
+    uint64_t *wake);
+/* Take what was sent to shard S from its allowance. */
+void shardrate_charge(struct shardrate *sr, long s, int entry, size_t bytes, uint64_t now);
+
+/* A new request is built: no shard is blocked. */
+void shardrate_begin(struct shardrate *sr);
+/* 1 when shard S was blocked in this build. */
+int shardrate_blocked(const struct shardrate *sr, long s);
+/* Block shard S for the rest of this build: 1, or 0 when S is not one of the map's. */
+int shardrate_block(struct shardrate *sr, long s);
+
+#endif
