@@ -172,6 +172,10 @@ sso_session = corp
 sso_account_id = 111122223333
 sso_role_name = Developer
 services = local
+[profile ssoenv]
+sso_session = corp
+sso_account_id = 111122223333
+sso_role_name = Developer
 [profile legacy]
 sso_start_url = https://t6000.awsapps.com/start
 sso_region = us-east-1
@@ -279,6 +283,13 @@ test_expect_success 'IAM Identity Center: a legacy sso_start_url profile' '
 	sso_cache https://t6000.awsapps.com/start "$(date -u -d "+1 hour" +%Y-%m-%dT%H:%M:%SZ)" &&
 	HOME=$PWD/home put ssolegacy --profile legacy -s "$stream" in &&
 	grep -q "2 delivered" out/ssolegacy.err
+'
+test_expect_success 'IAM Identity Center: the portal at AWS_ENDPOINT_URL_SSO' '
+	sso_cache corp "$(date -u -d "+1 hour" +%Y-%m-%dT%H:%M:%SZ)" &&
+	: >sts.log &&
+	HOME=$PWD/home AWS_ENDPOINT_URL_SSO=$STS put ssoenv --profile ssoenv -s "$stream" in &&
+	grep -q "2 delivered" out/ssoenv.err &&
+	grep -q "^GetRoleCredentials account=111122223333 role=Developer token=ok -> 200" sts.log
 '
 test_expect_success 'IAM Identity Center: an expired token says to run aws sso login' '
 	sso_cache corp "2020-01-01T00:00:00Z" &&
