@@ -41,6 +41,18 @@ creds_response_wipe_free(struct http_response *r)
 	http_response_free(r);
 }
 
+int
+creds_name_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || (s[i] && strchr("+=,.@_-", s[i]))))
+			return 0;
+	return n > 0;
+}
+
 void
 aws_creds_clear(struct aws_creds *c)
 {

@@ -149,20 +149,6 @@ out:
 
 /* --- 4. EC2 instance metadata, IMDSv2 ------------------------------------ */
 
-static int
-role_name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 128)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || strchr("+=,.@_-", s[i])))
-			return 0;
-	return 1;
-}
-
 int
 creds_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, struct cs_err *err)
 {
@@ -238,7 +224,7 @@ creds_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, s
 		rc = 0;
 		goto out;
 	}
-	if (!role_name_ok(resp.body.data, n)) {
+	if (n > 128 || !creds_name_ok(resp.body.data, n)) {
 		cs_err_set(err, "EC2 instance metadata at %s: the role name is not valid", base.data);
 		goto out;
 	}

@@ -153,16 +153,6 @@ out:
 	return rc;
 }
 
-static int
-url_safe(const char *s)
-{
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		    strchr("+=,.@_-", *s)))
-			return 0;
-	return 1;
-}
-
 int
 creds_sso(struct creds_provider *p, const struct awsconf *c, const char *name,
     struct aws_creds *out, struct cs_err *err)
@@ -213,7 +203,8 @@ creds_sso(struct creds_provider *p, const struct awsconf *c, const char *name,
 		    name, c->conf_path);
 		goto out;
 	}
-	if (!url_safe(account) || !url_safe(role) || !url_safe(region)) {
+	if (!creds_name_ok(account, strlen(account)) || !creds_name_ok(role, strlen(role)) ||
+	    !creds_name_ok(region, strlen(region))) {
 		cs_err_set(err, "AWS profile '%s': sso_account_id, sso_role_name or sso_region holds "
 		    "a character they cannot have", name);
 		goto out;

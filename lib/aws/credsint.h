@@ -35,6 +35,11 @@ typedef int (*creds_source_fn)(struct creds_provider *p, struct aws_creds *out,
     struct buf *tried, struct cs_err *err);
 
 void creds_response_wipe_free(struct http_response *r);
+/*
+ * 1 when S[0..n) is not empty and holds only the characters of IAM names
+ * (letters, digits, "+=,.@_-"): safe in a URL path or query as it is.
+ */
+int creds_name_ok(const char *s, size_t n);
 void creds_tried_add(struct buf *tried, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void creds_set(struct aws_creds *c, const char *ak, const char *sk, const char *tok, int64_t exp,
     const char *source);
