@@ -22,27 +22,15 @@
 #define STS_VERSION "2011-06-15"
 #define STS_CTYPE "application/x-www-form-urlencoded; charset=utf-8"
 
-/* RFC 3986 percent-encoding of a form value (unreserved characters kept) */
+/* NAME=VALUE of a form, VALUE percent-encoded (unreserved characters kept) */
 static void
 form_add(struct buf *b, const char *name, const char *value)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	const unsigned char *v;
-
 	if (b->len)
 		buf_addc(b, '&');
 	buf_adds(b, name);
 	buf_addc(b, '=');
-	for (v = (const unsigned char *)value; *v; v++) {
-		if ((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z') || (*v >= '0' && *v <= '9') ||
-		    *v == '-' || *v == '_' || *v == '.' || *v == '~') {
-			buf_addc(b, (char)*v);
-		} else {
-			buf_addc(b, '%');
-			buf_addc(b, hex[*v >> 4]);
-			buf_addc(b, hex[*v & 15]);
-		}
-	}
+	sigv4_uri_encode(b, value, strlen(value), NULL);
 }
 
 /* the Host header and path of URL; -1 when it is not http(s)://HOST[/PATH] */

@@ -62,9 +62,9 @@ hex_val(unsigned char c)
 	return c - 'A' + 10;
 }
 
-/* Percent-encode S[0..n) onto B per RFC 3986 (upper-case hex); KEEP lists extra bytes left as they are. */
-static void
-uri_encode(struct buf *b, const char *s, size_t n, const char *keep)
+/* see sigv4.h */
+void
+sigv4_uri_encode(struct buf *b, const char *s, size_t n, const char *keep)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t i;
@@ -172,7 +172,7 @@ canonical_uri(struct buf *b, const char *path, int normalize)
 	n = strlen(path);
 	if (normalize) {
 		normalize_path(&tmp, path, n);
-		uri_encode(b, tmp.data, tmp.len, "/");
+		sigv4_uri_encode(b, tmp.data, tmp.len, "/");
 	} else {
 		if (path[0] != '/')
 			buf_addc(b, '/');
@@ -185,7 +185,7 @@ canonical_uri(struct buf *b, const char *path, int normalize)
 				buf_addc(b, (char)(path[i + 2] >= 'a' ? path[i + 2] - 32 : path[i + 2]));
 				i += 2;
 			} else {
-				uri_encode(b, path + i, 1, "/");
+				sigv4_uri_encode(b, path + i, 1, "/");
 			}
 		}
 	}
@@ -226,13 +226,13 @@ canonical_query(struct buf *b, const char *query)
 			buf_reset(&raw);
 			buf_reset(&enc);
 			uri_decode(&raw, s, eq ? (size_t)(eq - s) : len);
-			uri_encode(&enc, raw.data, raw.len, NULL);
+			sigv4_uri_encode(&enc, raw.data, raw.len, NULL);
 			p[np].key = cs_strdup(enc.data ? enc.data : "");
 			buf_reset(&raw);
 			buf_reset(&enc);
 			if (eq)
 				uri_decode(&raw, eq + 1, len - (size_t)(eq + 1 - s));
-			uri_encode(&enc, raw.data ? raw.data : "", raw.len, NULL);
+			sigv4_uri_encode(&enc, raw.data ? raw.data : "", raw.len, NULL);
 			p[np].value = cs_strdup(enc.data ? enc.data : "");
 			np++;
 		}

@@ -54,5 +54,11 @@ struct sigv4_output {
 void sigv4_output_init(struct sigv4_output *out);
 void sigv4_output_free(struct sigv4_output *out);
 int sigv4_sign(const struct sigv4_input *in, struct sigv4_output *out, struct cs_err *err);
+/*
+ * S[0..n) percent-encoded onto B as SigV4 encodes (RFC 3986: every byte
+ * but the unreserved ones, upper-case hex); KEEP lists other bytes left
+ * as they are (NULL: none).  Also what a Query-protocol form value needs.
+ */
+void sigv4_uri_encode(struct buf *b, const char *s, size_t n, const char *keep);
 
 #endif
