@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "batchqueue.h"
+#include "hash.h"
 
 /* one lane of a shard: records of its keys waiting for the command */
 struct batchqueue_lane {
@@ -111,16 +112,7 @@ batchqueue_stop(struct trigger *tg)
 unsigned
 batchqueue_lane_of(const char *key, size_t n, unsigned lanes)
 {
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-	size_t i;
-
-	if (lanes <= 1)
-		return 0;
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)key[i];
-		h *= 1099511628211ULL;
-	}
-	return (unsigned)(h % lanes);
+	return lanes <= 1 ? 0 : (unsigned)(hash_fnv1a(key, n) % lanes);
 }
 
 static struct batchqueue_shard *
