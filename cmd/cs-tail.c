@@ -167,7 +167,7 @@ struct tail {
 	struct fanout *fo;             /* instead of sr, with --consumer */
 	struct checkpoint *ck;
 	struct batchexec_runner *bx;
-	struct trigger *tg;
+	struct batchqueue *tg;
 	struct tailfmt fmt;            /* plain output; --exec: the trigger formats */
 	struct buf out;
 	int stop;                      /* -n reached, or stdout closed */

@@ -34,7 +34,7 @@ struct batchqueue_shard {
 	struct batchqueue_shard *next;
 };
 
-struct trigger {
+struct batchqueue {
 	struct batchqueue_config cfg;
 	struct shardreader *sr;  /* NULL: nothing to release (or rel below) */
 	void (*rel)(void *rctx, const char *shard);  /* another reader's release */
@@ -50,10 +50,10 @@ struct trigger {
 	unsigned long long copied; /* records copied from a queue into a batch */
 };
 
-struct trigger *
+struct batchqueue *
 batchqueue_new(const struct batchqueue_config *cfg)
 {
-	struct trigger *tg = cs_calloc(1, sizeof *tg);
+	struct batchqueue *tg = cs_calloc(1, sizeof *tg);
 
 	tg->cfg = *cfg;
 	if (!tg->cfg.lanes)
@@ -65,20 +65,20 @@ batchqueue_new(const struct batchqueue_config *cfg)
 }
 
 void
-batchqueue_set_reader(struct trigger *tg, struct shardreader *sr)
+batchqueue_set_reader(struct batchqueue *tg, struct shardreader *sr)
 {
 	tg->sr = sr;
 }
 
 void
-batchqueue_set_releaser(struct trigger *tg, void (*rel)(void *rctx, const char *shard), void *rctx)
+batchqueue_set_releaser(struct batchqueue *tg, void (*rel)(void *rctx, const char *shard), void *rctx)
 {
 	tg->rel = rel;
 	tg->rctx = rctx;
 }
 
 void
-batchqueue_free(struct trigger *tg)
+batchqueue_free(struct batchqueue *tg)
 {
 	size_t i;
 
@@ -104,7 +104,7 @@ batchqueue_free(struct trigger *tg)
 }
 
 void
-batchqueue_stop(struct trigger *tg)
+batchqueue_stop(struct batchqueue *tg)
 {
 	tg->stop = 1;
 }
@@ -116,7 +116,7 @@ batchqueue_lane_of(const char *key, size_t n, unsigned lanes)
 }
 
 static struct batchqueue_shard *
-shard(struct trigger *tg, const char *id)
+shard(struct batchqueue *tg, const char *id)
 {
 	struct batchqueue_shard *x;
 	unsigned i;
@@ -149,7 +149,7 @@ lane_queued(const struct batchqueue_lane *l)
  * record is moved at most about once).
  */
 static void
-take(struct trigger *tg, struct batchqueue_lane *l, size_t n, struct batchexec_batch *b)
+take(struct batchqueue *tg, struct batchqueue_lane *l, size_t n, struct batchexec_batch *b)
 {
 	struct batchexec_batch *q = &l->q;
 	size_t i, off, rest;
@@ -180,7 +180,7 @@ take(struct trigger *tg, struct batchqueue_lane *l, size_t n, struct batchexec_b
 }
 
 static size_t
-queued(const struct trigger *tg, const struct batchqueue_shard *x, size_t *most)
+queued(const struct batchqueue *tg, const struct batchqueue_shard *x, size_t *most)
 {
 	size_t n = 0, m = 0;
 	unsigned i;
@@ -198,7 +198,7 @@ queued(const struct trigger *tg, const struct batchqueue_shard *x, size_t *most)
 }
 
 static int
-running(const struct trigger *tg, const struct batchqueue_shard *x)
+running(const struct batchqueue *tg, const struct batchqueue_shard *x)
 {
 	unsigned i;
 
@@ -208,10 +208,10 @@ running(const struct trigger *tg, const struct batchqueue_shard *x)
 	return 0;
 }
 
-static void dispatch(struct trigger *tg, struct batchqueue_shard *x);
+static void dispatch(struct batchqueue *tg, struct batchqueue_shard *x);
 
 void
-batchqueue_begin(struct trigger *tg, const char *id)
+batchqueue_begin(struct batchqueue *tg, const char *id)
 {
 	tg->cur = shard(tg, id);
 	tg->cur_lane = 0;
@@ -219,7 +219,7 @@ batchqueue_begin(struct trigger *tg, const char *id)
 }
 
 void
-batchqueue_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
+batchqueue_add(struct batchqueue *tg, const char *line, size_t len, const char *seq, long subseq,
     int last_piece)
 {
 	struct batchqueue_shard *x = tg->cur;
@@ -250,7 +250,7 @@ batchqueue_add(struct trigger *tg, const char *line, size_t len, const char *seq
 }
 
 enum shardreader_verdict
-batchqueue_end(struct trigger *tg, int at_end)
+batchqueue_end(struct batchqueue *tg, int at_end)
 {
 	struct batchqueue_shard *x = tg->cur;
 	size_t most;
@@ -276,7 +276,7 @@ queue_line(void *ctx, const char *line, size_t len, const char *seq, long subseq
 enum shardreader_verdict
 batchqueue_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end)
 {
-	struct trigger *tg = ctx;
+	struct batchqueue *tg = ctx;
 	struct cs_err err;
 	size_t i;
 
@@ -312,7 +312,7 @@ batchqueue_records(void *ctx, const char *shard, struct kinesis_records *rs, int
 static void
 batch_progress(void *ctx, struct batchexec_batch *b, size_t lo, size_t hi)
 {
-	struct trigger *tg = ctx;
+	struct batchqueue *tg = ctx;
 	struct batchqueue_shard *x = shard(tg, b->shard);
 	long subseq = -1;
 	int moved = 0;
@@ -347,7 +347,7 @@ batch_progress(void *ctx, struct batchexec_batch *b, size_t lo, size_t hi)
 static void
 batch_done(void *ctx, struct batchexec_batch *b)
 {
-	struct trigger *tg = ctx;
+	struct batchqueue *tg = ctx;
 	struct batchqueue_shard *x = shard(tg, b->shard);
 	unsigned i;
 
@@ -362,7 +362,7 @@ batch_done(void *ctx, struct batchexec_batch *b)
 }
 
 static void
-release(struct trigger *tg, struct batchqueue_shard *x)
+release(struct batchqueue *tg, struct batchqueue_shard *x)
 {
 	x->held = 0;
 	if (tg->sr)
@@ -373,7 +373,7 @@ release(struct trigger *tg, struct batchqueue_shard *x)
 
 /* Start lane L's next batch when it is due. */
 static void
-dispatch_lane(struct trigger *tg, struct batchqueue_shard *x, struct batchqueue_lane *l)
+dispatch_lane(struct batchqueue *tg, struct batchqueue_shard *x, struct batchqueue_lane *l)
 {
 	unsigned size = tg->cfg.batch_size, window = tg->cfg.batch_window;
 	const struct batchexec_item *front = l->q.it + l->head;
@@ -401,7 +401,7 @@ dispatch_lane(struct trigger *tg, struct batchqueue_shard *x, struct batchqueue_
 
 /* Start X's batches that are due; release the shard when its queues are low. */
 static void
-dispatch(struct trigger *tg, struct batchqueue_shard *x)
+dispatch(struct batchqueue *tg, struct batchqueue_shard *x)
 {
 	size_t most;
 	unsigned i;
@@ -421,7 +421,7 @@ dispatch(struct trigger *tg, struct batchqueue_shard *x)
 }
 
 void
-batchqueue_drop(struct trigger *tg, const char *id)
+batchqueue_drop(struct batchqueue *tg, const char *id)
 {
 	struct batchqueue_shard *x;
 	size_t i;
@@ -449,13 +449,13 @@ batchqueue_drop(struct trigger *tg, const char *id)
 }
 
 unsigned long long
-batchqueue_copied(const struct trigger *tg)
+batchqueue_copied(const struct batchqueue *tg)
 {
 	return tg->copied;
 }
 
 int
-batchqueue_tick(struct trigger *tg)
+batchqueue_tick(struct batchqueue *tg)
 {
 	struct batchqueue_shard *x;
 	int64_t wait = -1;

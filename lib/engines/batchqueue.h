@@ -67,48 +67,48 @@ struct batchqueue_config {
 	const struct lambda_source *lambda;   /* NULL: NDJSON lines; else Lambda's event records */
 };
 
-struct trigger;
+struct batchqueue;
 
-struct trigger *batchqueue_new(const struct batchqueue_config *cfg);
-void batchqueue_free(struct trigger *tg);
+struct batchqueue *batchqueue_new(const struct batchqueue_config *cfg);
+void batchqueue_free(struct batchqueue *tg);
 /*
  * The reader whose shards are held and released (borrowed; set once the
  * reader exists, since the reader is created with batchqueue_records as its
  * consumer).  Without a reader nothing is released (for tests).
  */
-void batchqueue_set_reader(struct trigger *tg, struct shardreader *sr);
+void batchqueue_set_reader(struct batchqueue *tg, struct shardreader *sr);
 /* The same for another reader with the same consumer interface (fanout.h). */
-void batchqueue_set_releaser(struct trigger *tg, void (*rel)(void *rctx, const char *shard),
+void batchqueue_set_releaser(struct batchqueue *tg, void (*rel)(void *rctx, const char *shard),
     void *rctx);
 
-/* The shard reader's consumer: an answer's records, formatted and queued (CTX: the trigger). */
+/* The shard reader's consumer: an answer's records, formatted and queued (CTX: the batch queue). */
 enum shardreader_verdict batchqueue_records(void *ctx, const char *shard, struct kinesis_records *rs, int at_end);
 
 /*
  * The same by lines: batchqueue_begin(), then batchqueue_add() for each line, then
  * batchqueue_end(), whose verdict is the one for the shard reader.
  */
-void batchqueue_begin(struct trigger *tg, const char *shard);
+void batchqueue_begin(struct batchqueue *tg, const char *shard);
 /* Queue LINE[0..len) (its newline included) of record SEQ; LAST_PIECE: the record's last line. */
-void batchqueue_add(struct trigger *tg, const char *line, size_t len, const char *seq, long subseq,
+void batchqueue_add(struct batchqueue *tg, const char *line, size_t len, const char *seq, long subseq,
     int last_piece);
 /* The lane (0..lanes-1) the records of partition key KEY[0..n) go to. */
 unsigned batchqueue_lane_of(const char *key, size_t n, unsigned lanes);
 /* AT_END: the shard is closed and that was its last answer. */
-enum shardreader_verdict batchqueue_end(struct trigger *tg, int at_end);
+enum shardreader_verdict batchqueue_end(struct batchqueue *tg, int at_end);
 
 /* Records copied from the queues into batches so far: each record once (a cut costs what it takes). */
-unsigned long long batchqueue_copied(const struct trigger *tg);
+unsigned long long batchqueue_copied(const struct batchqueue *tg);
 /* Start the batches that are due; the ms until the first batch window ends, or -1. */
-int batchqueue_tick(struct trigger *tg);
+int batchqueue_tick(struct batchqueue *tg);
 /*
  * Shared reading: SHARD is not ours any more (its lease was lost).  Its
  * queued records are dropped and forgotten; its batches with the runner
  * are cancelled (killed when running, batchexec_cancel) and move no checkpoint
  * (the next owner reads them again).
  */
-void batchqueue_drop(struct trigger *tg, const char *shard);
+void batchqueue_drop(struct batchqueue *tg, const char *shard);
 /* Shutdown: no batch is started any more (the queues stay as they are). */
-void batchqueue_stop(struct trigger *tg);
+void batchqueue_stop(struct batchqueue *tg);
 
 #endif

@@ -58,7 +58,7 @@ on_end(void *ctx, const char *shard)
 
 /* run runner and trigger until nothing is left, at most 10 s */
 static void
-drive(struct batchexec_runner *r, struct trigger *tg)
+drive(struct batchexec_runner *r, struct batchqueue *tg)
 {
 	struct cs_err err;
 	int fatal = 0, i;
@@ -77,7 +77,7 @@ drive(struct batchexec_runner *r, struct trigger *tg)
 
 /* a line of record SEQ: a whole record (SUBSEQ -1), or piece SUBSEQ of an aggregate */
 static void
-add(struct trigger *tg, const char *seq, long subseq, int last_piece)
+add(struct batchqueue *tg, const char *seq, long subseq, int last_piece)
 {
 	char line[64];
 
@@ -85,7 +85,7 @@ add(struct trigger *tg, const char *seq, long subseq, int last_piece)
 	batchqueue_add(tg, line, strlen(line), seq, subseq, last_piece);
 }
 
-static struct trigger *
+static struct batchqueue *
 trigger(struct batchexec_runner *r, struct seen *s, unsigned size, unsigned window)
 {
 	struct batchqueue_config c;
@@ -108,7 +108,7 @@ main(void)
 {
 	struct batchexec_config bc;
 	struct batchexec_runner *r;
-	struct trigger *tg;
+	struct batchqueue *tg;
 	struct seen s;
 	struct cs_err err;
 	char cmd[300], path[300], text[512];

@@ -55,7 +55,7 @@ main(void)
 	struct batchexec_config bc = { 0 };
 	struct batchqueue_config tc = { 0 };
 	struct batchexec_runner *bx;
-	struct trigger *tg;
+	struct batchqueue *tg;
 	struct cs_err err;
 	unsigned long i, pieces = 0;
 	int fatal = 0, rounds = 0;
