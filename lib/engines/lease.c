@@ -153,16 +153,23 @@ lease_from_item(struct lease *l, const struct json_doc *doc, int item, struct cs
 	return 0;
 }
 
+/* NAME:{"S":V} */
+static void
+value_s(struct buf *b, const char *name, const char *v)
+{
+	json_escape_str(b, name);
+	buf_adds(b, ":{\"S\":");
+	json_escape_str(b, v);
+	buf_addc(b, '}');
+}
+
 static void
 add_s(struct buf *out, const char *name, const char *v, int *first)
 {
 	if (!*first)
 		buf_addc(out, ',');
 	*first = 0;
-	json_escape_str(out, name);
-	buf_adds(out, ":{\"S\":");
-	json_escape_str(out, v);
-	buf_addc(out, '}');
+	value_s(out, name, v);
 }
 
 static void
@@ -263,9 +270,7 @@ take_fields(struct lease *l, struct lease *s)
 	l->held = keep.held;
 	l->renewed = keep.renewed;
 	l->busy = keep.busy;
-	l->lost = keep.lost;
 	l->want_ck = keep.want_ck;
-	l->want_release = keep.want_release;
 	keep.want_ck = NULL;
 	lease_clear(&keep);
 	memset(s, 0, sizeof *s);
@@ -546,15 +551,6 @@ submit(struct lease_mgr *m, struct op *o, const char *op)
 	aws_submit(m->c, op, m->req.data, m->req.len, on_answer, o);
 }
 
-static void
-value_s(struct buf *b, const char *name, const char *v)
-{
-	json_escape_str(b, name);
-	buf_adds(b, ":{\"S\":");
-	json_escape_str(b, v);
-	buf_addc(b, '}');
-}
-
 /* the shard's children in the last listing */
 static size_t
 children_of(const struct lease_mgr *m, const char *id, char **out, size_t max)
@@ -662,7 +658,6 @@ send_release(struct lease_mgr *m, struct lease *l)
 	struct op *o = op_new(m, OP_RELEASE, l->key);
 
 	o->counter = l->counter;
-	l->want_release = 0;
 	req_begin(&m->req, m->cfg.table, l->key);
 	buf_adds(&m->req, ",\"ConditionExpression\":\"#o = :o\","
 	    "\"UpdateExpression\":\"SET #c = #c + :one REMOVE #o\","
@@ -732,7 +727,6 @@ lose(struct lease_mgr *m, struct lease *l, const char *why)
 	if (!l->held)
 		return;
 	l->held = 0;
-	l->lost = 1;
 	free(l->want_ck);
 	l->want_ck = NULL;
 	m->stats.lost++;
@@ -744,7 +738,6 @@ static void
 took(struct lease_mgr *m, struct lease *l, uint64_t sent, const char *detail)
 {
 	l->held = 1;
-	l->lost = 0;
 	l->renewed = sent;
 	l->last_change = sent;
 	ck_follow(m, l);
@@ -1029,8 +1022,6 @@ struct lease_mgr *
 lease_open(struct aws_client *ddb, const struct lease_config *cfg, struct cs_err *err)
 {
 	struct lease_mgr *m = cs_calloc(1, sizeof *m);
-	struct buf resp = BUF_INIT;
-	size_t i;
 
 	m->c = ddb;
 	m->cfg = *cfg;
@@ -1056,13 +1047,10 @@ lease_open(struct aws_client *ddb, const struct lease_config *cfg, struct cs_err
 		cs_err_set(err, "lease table '%s': the first scan failed", m->cfg.table);
 		goto fail;
 	}
-	for (i = 0; i < m->v.n; i++)
-		ck_follow(m, m->v.l[i]);
+	/* the scan's end set every entry of the checkpoint from its lease (ck_follow) */
 	m->next_scan = cs_now_ms();
-	buf_free(&resp);
 	return m;
 fail:
-	buf_free(&resp);
 	lease_free(m);
 	return NULL;
 }
@@ -1139,9 +1127,7 @@ lease_sync(struct lease_mgr *m, const struct kinesis_shard *ks, size_t n)
 		l.hash_start = ks[i].hash_start;
 		l.hash_end = ks[i].hash_end;
 		lease_to_item(&item, &l);
-		buf_reset(&m->req);
-		buf_adds(&m->req, "{\"TableName\":");
-		json_escape_str(&m->req, m->cfg.table);
+		req_begin(&m->req, m->cfg.table, NULL);
 		buf_adds(&m->req, ",\"Item\":");
 		buf_add(&m->req, item.data, item.len);
 		buf_adds(&m->req, ",\"ConditionExpression\":\"attribute_not_exists(#k)\","
@@ -1241,18 +1227,17 @@ lease_step(struct lease_mgr *m, int *fatal, struct cs_err *err)
 	} else if (!m->scanning && now >= m->next_scan) {
 		send_scan(m, NULL, 0);
 	}
+	/* until the next renewal due, or while one is in flight the failover time, or the next scan */
 	wait = F / 3;
 	for (i = 0; i < m->v.n; i++) {
 		const struct lease *l = m->v.l[i];
+		int64_t due = (int64_t)(l->renewed + (l->busy ? F : F / 3)) - (int64_t)now;
 
-		if (l->held && !l->busy && (int64_t)(l->renewed + F / 3) - (int64_t)now < wait)
-			wait = (int64_t)(l->renewed + F / 3) - (int64_t)now;
+		if (l->held && due < wait)
+			wait = due;
 	}
 	if (!m->scanning && (int64_t)m->next_scan - (int64_t)now < wait)
 		wait = (int64_t)m->next_scan - (int64_t)now;
-	for (i = 0; i < m->v.n; i++)
-		if (m->v.l[i]->held && (int64_t)(m->v.l[i]->renewed + F) - (int64_t)now < wait)
-			wait = (int64_t)(m->v.l[i]->renewed + F) - (int64_t)now;
 	if (wait < 0)
 		wait = 0;
 	return (int)wait;

@@ -77,10 +77,8 @@ struct lease {
 	int held;
 	uint64_t renewed;        /* when the last successful renewal (or take, checkpoint) was sent */
 	int busy;                /* a request on it in flight */
-	int lost;                /* a request found it taken */
 	char *want_ck;           /* a checkpoint to write (a sequence number or SHARD_END) */
 	long want_sub;           /* and its checkpointSubSequenceNumber */
-	int want_release;
 };
 
 /* The table's view: every lease of the last scan. */
