@@ -1,458 +1,14 @@
-/* lease.c - a DynamoDB lease table shared with KCL 2.x workers (see lease.h). */
+/*
+ * lease.c - the lease engine: renewals, scans, takes, checkpoints and
+ * releases on a DynamoDB lease table shared with KCL 2.x workers (see
+ * lease.h; the item in lease_item.c, the taker's choice in lease_view.c).
+ */
 #include <stdlib.h>
 #include <string.h>
 
-#include "lease.h"
-
-#define K_KEY "leaseKey"
-#define K_OWNER "leaseOwner"
-#define K_COUNTER "leaseCounter"
-#define K_CK "checkpoint"
-#define K_SUB "checkpointSubSequenceNumber"
-#define K_SWITCHES "ownerSwitchesSinceCheckpoint"
-#define K_PARENTS "parentShardId"
-#define K_CHILDREN "childShardIds"
-#define K_HSTART "startingHashKey"
-#define K_HEND "endingHashKey"
-#define K_PENDING "pendingCheckpoint"
-#define K_PENDING_SUB "pendingCheckpointSubSequenceNumber"
-#define SHARD_END "SHARD_END"
+#include "leaseint.h"
 
 #define GET(d, obj, lit) ((obj) < 0 ? -1 : json_obj_get((d), (obj), lit, sizeof lit - 1))
-
-/* --- the item ---------------------------------------------------------------- */
-
-static void
-free_list(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-void
-lease_clear(struct lease *l)
-{
-	free(l->key);
-	free(l->owner);
-	free(l->checkpoint);
-	free_list(l->parents, l->nparents);
-	free_list(l->children, l->nchildren);
-	free(l->hash_start);
-	free(l->hash_end);
-	free(l->want_ck);
-	memset(l, 0, sizeof *l);
-}
-
-static void
-lease_free1(struct lease *l)
-{
-	if (!l)
-		return;
-	lease_clear(l);
-	free(l);
-}
-
-int
-lease_ck_initial(const char *ck)
-{
-	return !ck || strcmp(ck, "TRIM_HORIZON") == 0 || strcmp(ck, "LATEST") == 0 ||
-	    strcmp(ck, "AT_TIMESTAMP") == 0;
-}
-
-/* the string of attribute NAME's {"T":...} of type TYPE ("S" or "N"), or NULL; *BAD when of another type */
-static char *
-av_get(const struct json_doc *d, int item, const char *name, const char *type, int *bad)
-{
-	int a = json_obj_get(d, item, name, strlen(name)), v;
-	struct buf b = BUF_INIT;
-
-	if (a < 0 || d->tok[a].type == JSON_NULL)
-		return NULL;
-	v = d->tok[a].type == JSON_OBJECT ? json_obj_get(d, a, type, 1) : -1;
-	if (v < 0 || d->tok[v].type != JSON_STRING) {
-		*bad = 1;
-		return NULL;
-	}
-	json_str_decode(d, v, &b);
-	return b.data ? buf_detach(&b) : cs_strdup("");
-}
-
-static int
-av_num(const struct json_doc *d, int item, const char *name, long long *out, int *bad)
-{
-	char *s = av_get(d, item, name, "N", bad), *end;
-
-	*out = 0;
-	if (!s)
-		return 0;
-	*out = strtoll(s, &end, 10);
-	if (end == s || *end)
-		*bad = 1;
-	free(s);
-	return 0;
-}
-
-static char **
-av_ss(const struct json_doc *d, int item, const char *name, size_t *n, int *bad)
-{
-	int a = json_obj_get(d, item, name, strlen(name)), v;
-	char **out = NULL;
-	uint32_t k, j;
-
-	*n = 0;
-	if (a < 0 || d->tok[a].type == JSON_NULL)
-		return NULL;
-	v = d->tok[a].type == JSON_OBJECT ? json_obj_get(d, a, "SS", 2) : -1;
-	if (v < 0 || d->tok[v].type != JSON_ARRAY) {
-		*bad = 1;
-		return NULL;
-	}
-	for (k = 0, j = (uint32_t)v + 1; k < d->tok[v].size; k++, j = d->tok[j].next) {
-		struct buf b = BUF_INIT;
-
-		if (d->tok[j].type != JSON_STRING) {
-			*bad = 1;
-			continue;
-		}
-		json_str_decode(d, (int)j, &b);
-		out = cs_realloc(out, (*n + 1) * sizeof *out);
-		out[(*n)++] = b.data ? buf_detach(&b) : cs_strdup("");
-	}
-	return out;
-}
-
-int
-lease_from_item(struct lease *l, const struct json_doc *doc, int item, struct cs_err *err)
-{
-	int bad = 0;
-
-	lease_clear(l);
-	if (item < 0 || doc->tok[item].type != JSON_OBJECT) {
-		cs_err_set(err, "a lease item is not an object");
-		return -1;
-	}
-	l->key = av_get(doc, item, K_KEY, "S", &bad);
-	l->owner = av_get(doc, item, K_OWNER, "S", &bad);
-	av_num(doc, item, K_COUNTER, &l->counter, &bad);
-	l->checkpoint = av_get(doc, item, K_CK, "S", &bad);
-	av_num(doc, item, K_SUB, &l->subseq, &bad);
-	av_num(doc, item, K_SWITCHES, &l->owner_switches, &bad);
-	l->parents = av_ss(doc, item, K_PARENTS, &l->nparents, &bad);
-	l->children = av_ss(doc, item, K_CHILDREN, &l->nchildren, &bad);
-	l->hash_start = av_get(doc, item, K_HSTART, "S", &bad);
-	l->hash_end = av_get(doc, item, K_HEND, "S", &bad);
-	if (!l->key || !*l->key || bad) {
-		cs_err_set(err, "lease item%s%s: %s", l->key ? " " : "", l->key ? l->key : "",
-		    !l->key || !*l->key ? "no leaseKey string" : "an attribute of the wrong type");
-		lease_clear(l);
-		return -1;
-	}
-	return 0;
-}
-
-/* NAME:{"S":V} */
-static void
-value_s(struct buf *b, const char *name, const char *v)
-{
-	json_escape_str(b, name);
-	buf_adds(b, ":{\"S\":");
-	json_escape_str(b, v);
-	buf_addc(b, '}');
-}
-
-static void
-add_s(struct buf *out, const char *name, const char *v, int *first)
-{
-	if (!*first)
-		buf_addc(out, ',');
-	*first = 0;
-	value_s(out, name, v);
-}
-
-static void
-add_n(struct buf *out, const char *name, long long v, int *first)
-{
-	if (!*first)
-		buf_addc(out, ',');
-	*first = 0;
-	json_escape_str(out, name);
-	buf_printf(out, ":{\"N\":\"%lld\"}", v);
-}
-
-static void
-ss_value(struct buf *out, char *const *v, size_t n)
-{
-	size_t i;
-
-	buf_adds(out, "{\"SS\":[");
-	for (i = 0; i < n; i++) {
-		if (i)
-			buf_addc(out, ',');
-		json_escape_str(out, v[i]);
-	}
-	buf_adds(out, "]}");
-}
-
-void
-lease_to_item(struct buf *out, const struct lease *l)
-{
-	int first = 1;
-
-	buf_addc(out, '{');
-	add_s(out, K_KEY, l->key, &first);
-	add_n(out, K_COUNTER, l->counter, &first);
-	if (l->owner)
-		add_s(out, K_OWNER, l->owner, &first);
-	add_n(out, K_SWITCHES, l->owner_switches, &first);
-	add_s(out, K_CK, l->checkpoint ? l->checkpoint : "TRIM_HORIZON", &first);
-	add_n(out, K_SUB, l->subseq, &first);
-	if (l->nparents) {
-		buf_adds(out, ",\"" K_PARENTS "\":");
-		ss_value(out, l->parents, l->nparents);
-	}
-	if (l->nchildren) {
-		buf_adds(out, ",\"" K_CHILDREN "\":");
-		ss_value(out, l->children, l->nchildren);
-	}
-	if (l->hash_start && l->hash_end) {
-		add_s(out, K_HSTART, l->hash_start, &first);
-		add_s(out, K_HEND, l->hash_end, &first);
-	}
-	buf_addc(out, '}');
-}
-
-/* --- the view and the taker's choice ----------------------------------------- */
-
-void
-lease_view_free(struct lease_view *v)
-{
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		lease_free1(v->l[i]);
-	free(v->l);
-	memset(v, 0, sizeof *v);
-}
-
-struct lease *
-lease_view_find(const struct lease_view *v, const char *key)
-{
-	size_t i;
-
-	for (i = 0; i < v->n; i++)
-		if (strcmp(v->l[i]->key, key) == 0)
-			return v->l[i];
-	return NULL;
-}
-
-static void
-view_add(struct lease_view *v, struct lease *l)
-{
-	if (v->n == v->cap) {
-		v->cap = v->cap ? v->cap * 2 : 16;
-		v->l = cs_realloc(v->l, v->cap * sizeof *v->l);
-	}
-	v->l[v->n++] = l;
-}
-
-/* move the table's fields of S into L (the worker's own fields of L stay) */
-static void
-take_fields(struct lease *l, struct lease *s)
-{
-	struct lease keep = *l;
-
-	/* the table's part from S, the local part from L */
-	*l = *s;
-	l->last_change = keep.last_change;
-	l->held = keep.held;
-	l->renewed = keep.renewed;
-	l->busy = keep.busy;
-	l->want_ck = keep.want_ck;
-	keep.want_ck = NULL;
-	lease_clear(&keep);
-	memset(s, 0, sizeof *s);
-}
-
-void
-lease_view_merge(struct lease_view *v, struct lease **scanned, size_t n, uint64_t now)
-{
-	size_t i, j;
-	char *seen = cs_calloc(v->n + 1, 1);
-	size_t old_n = v->n;
-
-	for (i = 0; i < n; i++) {
-		struct lease *s = scanned[i], *l = NULL;
-
-		for (j = 0; j < old_n; j++)
-			if (strcmp(v->l[j]->key, s->key) == 0) {
-				l = v->l[j];
-				seen[j] = 1;
-				break;
-			}
-		if (!l) {
-			/* new to this observer: owned means renewed as of now; free means never */
-			s->last_change = s->owner ? now : 0;
-			view_add(v, s);
-			scanned[i] = NULL;
-			continue;
-		}
-		if (l->held || l->busy) {
-			/* ours, or a request on it in flight: our own answers say more than a scan */
-			lease_free1(s);
-			scanned[i] = NULL;
-			continue;
-		}
-		if (s->counter != l->counter)
-			l->last_change = now;
-		take_fields(l, s);
-		lease_free1(s);
-		scanned[i] = NULL;
-	}
-	/* leases gone from the table (cleaned up) leave the view, unless held */
-	for (i = j = 0; i < v->n; i++) {
-		if (i < old_n && !seen[i] && !v->l[i]->held && !v->l[i]->busy) {
-			lease_free1(v->l[i]);
-			continue;
-		}
-		v->l[j++] = v->l[i];
-	}
-	v->n = j;
-	free(seen);
-}
-
-static int
-at_end(const struct lease *l)
-{
-	return l->checkpoint && strcmp(l->checkpoint, SHARD_END) == 0;
-}
-
-int
-lease_expired(const struct lease *l, uint64_t now, unsigned failover_ms)
-{
-	if (!l->owner)
-		return 1;
-	return l->last_change == 0 || now - l->last_change > failover_ms;
-}
-
-struct wcount {
-	const char *owner;
-	int n;
-};
-
-static unsigned
-pick(size_t n, unsigned (*rnd)(void *), void *rctx)
-{
-	return rnd && n ? rnd(rctx) % (unsigned)n : 0;
-}
-
-void
-lease_choose(const struct lease_view *v, const char *me, uint64_t now,
-    unsigned failover_ms, unsigned max_leases, unsigned (*rnd)(void *), void *rctx,
-    struct lease_choice *c)
-{
-	struct lease **avail = cs_calloc(v->n + 1, sizeof *avail);
-	struct wcount *w = cs_calloc(v->n + 2, sizeof *w);
-	size_t navail = 0, nw = 0, nleases = 0, i, k;
-	int mine = 0, target, need;
-
-	memset(c, 0, sizeof *c);
-	c->take = cs_calloc(v->n + 1, sizeof *c->take);
-	w[nw].owner = me;
-	w[nw++].n = 0;
-	for (i = 0; i < v->n; i++) {
-		const struct lease *l = v->l[i];
-		const char *owner;
-
-		if (at_end(l))
-			continue;   /* nothing to read: neither counted nor taken */
-		nleases++;
-		if (l->held) {
-			owner = me;
-		} else if (l->busy) {
-			continue;
-		} else if (lease_expired(l, now, failover_ms)) {
-			avail[navail++] = v->l[i];
-			continue;
-		} else {
-			owner = l->owner;
-		}
-		if (strcmp(owner, me) == 0 && !l->held) {
-			/* ours in the table, given up here (not renewed in time): take it again */
-			avail[navail++] = v->l[i];
-			continue;
-		}
-		for (k = 0; k < nw; k++)
-			if (strcmp(w[k].owner, owner) == 0)
-				break;
-		if (k == nw) {
-			w[nw].owner = owner;
-			w[nw++].n = 0;
-		}
-		w[k].n++;
-	}
-	mine = w[0].n;
-	c->workers = (int)nw;
-	if (nleases == 0)
-		goto out;
-	if (nw >= nleases)
-		target = 1;
-	else
-		target = (int)(nleases / nw + (nleases % nw ? 1 : 0));
-	if (max_leases && target > (int)max_leases)
-		target = (int)max_leases;
-	c->target = target;
-	need = target - mine;
-	if (need <= 0)
-		goto out;
-	if (navail) {
-		while (need > 0 && navail) {
-			unsigned p = pick(navail, rnd, rctx);
-
-			c->take[c->n++] = avail[p];
-			avail[p] = avail[--navail];
-			need--;
-		}
-		goto out;
-	}
-	/* nothing free: steal one from the most loaded worker */
-	{
-		size_t most = 0;
-		int steal;
-
-		for (k = 1; k < nw; k++)
-			if (w[k].n > w[most].n)
-				most = k;
-		if (most == 0 || w[most].n < target)
-			goto out;
-		steal = w[most].n - target;
-		if (steal > need)
-			steal = need;
-		if (need > 1 && steal == 0)
-			steal = 1;
-		if (steal <= 0)
-			goto out;
-		navail = 0;
-		for (i = 0; i < v->n; i++) {
-			const struct lease *l = v->l[i];
-
-			if (!l->held && !l->busy && !at_end(l) && l->owner &&
-			    strcmp(l->owner, w[most].owner) == 0)
-				avail[navail++] = v->l[i];
-		}
-		if (navail) {
-			c->take[c->n++] = avail[pick(navail, rnd, rctx)];
-			c->steal = 1;
-		}
-	}
-out:
-	free(avail);
-	free(w);
-}
-
-/* --- the engine ------------------------------------------------------------------ */
 
 struct lease_mgr {
 	struct aws_client *c;
@@ -577,7 +133,7 @@ send_renew(struct lease_mgr *m, struct lease *l)
 	    "\"ExpressionAttributeValues\":{");
 	buf_printf(&m->req, "\":c\":{\"N\":\"%lld\"},\":n\":{\"N\":\"%lld\"},", l->counter,
 	    l->counter + 1);
-	value_s(&m->req, ":o", m->cfg.worker);
+	lease_value_s(&m->req, ":o", m->cfg.worker);
 	buf_adds(&m->req, "}}");
 	l->busy = 1;
 	m->stats.renewals++;
@@ -604,7 +160,7 @@ send_take(struct lease_mgr *m, struct lease *l, int steal)
 	    l->counter + 1);
 	if (switch_owner)
 		buf_adds(&m->req, "\":one\":{\"N\":\"1\"},");
-	value_s(&m->req, ":o", m->cfg.worker);
+	lease_value_s(&m->req, ":o", m->cfg.worker);
 	buf_adds(&m->req, "}}");
 	l->busy = 1;
 	m->stats.takes++;
@@ -640,12 +196,12 @@ send_checkpoint(struct lease_mgr *m, struct lease *l)
 	    "\":zero\":{\"N\":\"0\"},\":sub\":{\"N\":\"%ld\"},", l->counter, l->counter + 1, o->sub);
 	if (nkids) {
 		buf_adds(&m->req, "\":ch\":");
-		ss_value(&m->req, kids, nkids);
+		lease_ss_value(&m->req, kids, nkids);
 		buf_addc(&m->req, ',');
 	}
-	value_s(&m->req, ":k", o->ck);
+	lease_value_s(&m->req, ":k", o->ck);
 	buf_addc(&m->req, ',');
-	value_s(&m->req, ":o", m->cfg.worker);
+	lease_value_s(&m->req, ":o", m->cfg.worker);
 	buf_adds(&m->req, "}}");
 	l->busy = 1;
 	m->stats.checkpoints++;
@@ -663,7 +219,7 @@ send_release(struct lease_mgr *m, struct lease *l)
 	    "\"UpdateExpression\":\"SET #c = #c + :one REMOVE #o\","
 	    "\"ExpressionAttributeNames\":{\"#c\":\"" K_COUNTER "\",\"#o\":\"" K_OWNER "\"},"
 	    "\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"},");
-	value_s(&m->req, ":o", m->cfg.worker);
+	lease_value_s(&m->req, ":o", m->cfg.worker);
 	buf_adds(&m->req, "}}");
 	l->busy = 1;
 	m->stats.releases++;
@@ -784,7 +340,7 @@ scan_page(struct lease_mgr *m, const struct aws_result *r)
 	}
 	lease_view_merge(&m->v, m->scanned, m->nscanned, m->scan_start);
 	for (k = 0; k < m->nscanned; k++)
-		lease_free1(m->scanned[k]);
+		lease_destroy(m->scanned[k]);
 	free(m->scanned);
 	m->scanned = NULL;
 	m->nscanned = 0;
@@ -850,7 +406,7 @@ on_answer(void *ctx, const struct aws_result *r)
 			if (json_parse(&d, r->body->data ? r->body->data : "", r->body->len) == 0 &&
 			    (attrs = GET(&d, 0, "Attributes")) >= 0 &&
 			    lease_from_item(&fresh, &d, attrs, &e) == 0) {
-				take_fields(l, &fresh);
+				lease_take_fields(l, &fresh);
 			} else {
 				l->counter = o->counter + 1;
 				free(l->owner);
@@ -1067,7 +623,7 @@ lease_free(struct lease_mgr *m)
 		aws_run(m->c, 100, -1);
 	lease_view_free(&m->v);
 	for (i = 0; i < m->nscanned; i++)
-		lease_free1(m->scanned[i]);
+		lease_destroy(m->scanned[i]);
 	free(m->scanned);
 	kinesis_shards_free(m->ks, m->nks);
 	checkpoint_close(m->ck);
@@ -1141,7 +697,7 @@ lease_sync(struct lease_mgr *m, const struct kinesis_shard *ks, size_t n)
 
 			p->key = cs_strdup(ks[i].id);
 			p->checkpoint = cs_strdup(m->cfg.initial);
-			view_add(&m->v, p);
+			lease_view_add(&m->v, p);
 		}
 	}
 	m->synced_once = 1;
@@ -1158,7 +714,7 @@ cleanup(struct lease_mgr *m)
 		struct lease *p = m->v.l[i];
 		int kids = 0, started = 1;
 
-		if (!at_end(p) || p->busy || p->owner)
+		if (!lease_at_end(p) || p->busy || p->owner)
 			continue;
 		for (j = 0; j < m->v.n; j++) {
 			struct lease *c = m->v.l[j];
@@ -1268,7 +824,7 @@ lease_parents_done(const struct lease_mgr *m, const char *shard)
 	for (i = 0; i < l->nparents; i++) {
 		const struct lease *p = lease_view_find(&m->v, l->parents[i]);
 
-		if (p && !at_end(p))
+		if (p && !lease_at_end(p))
 			return 0;
 	}
 	return 1;
@@ -1337,3 +893,4 @@ lease_client(struct lease_mgr *m)
 {
 	return m->c;
 }
+
