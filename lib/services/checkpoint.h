@@ -7,8 +7,8 @@
  * and stores them on checkpoint_commit().  The file backend stores the
  * whole set atomically (temporary file, fsync, rename, fsync of the
  * directory), so a crash leaves either the old or the new checkpoint.
- * A DynamoDB lease table can implement the same ops (it would write only
- * the entries marked dirty, with a condition on the lease owner).
+ * The lease table (lib/engines/lease.h) implements the same ops: it writes
+ * only the entries marked dirty, on condition of the lease's owner.
  *
  * File format (one JSON object):
  *   {"stream":"click-stream","shards":{"shardId-000000000000":
@@ -39,7 +39,7 @@ struct checkpoint_entry {
 struct checkpoint;
 
 struct checkpoint_ops {
-	const char *name;   /* "file" */
+	const char *name;   /* "file", "lease" */
 	/* fill ck->e from the store; a store that does not exist yet is empty */
 	int (*load)(struct checkpoint *ck, struct cs_err *err);
 	/* persist every entry (or the dirty ones), atomically for one call */
