@@ -3,7 +3,8 @@
  * over a real runner: batches of batch_size in order, each shard one batch
  * at a time, the shard held once a whole batch waits; the sequence number
  * a checkpoint may move to after each batch; a KPL aggregate's pieces kept
- * together; the batch window; a closed shard's end after its last batch.
+ * together; the batch window; a closed shard's end after its last batch;
+ * a shard dropped (its lease lost) while its batch runs.
  */
 #include <poll.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ struct seen {
 	char last[16][32];
 	int ends;
 	char end_shard[64];
+	int abandoned;
 };
 
 static void
@@ -32,6 +34,7 @@ on_done(void *ctx, const struct batchexec_batch *b)
 	if (s->batches < 16)
 		s->sizes[s->batches] = b->n;
 	s->batches++;
+	s->abandoned += b->abandoned != 0;
 }
 
 /* the checkpoint may move: kept in the order told */
@@ -115,7 +118,8 @@ main(void)
 	enum shardreader_verdict v;
 	FILE *f;
 	size_t n;
-	int i;
+	uint64_t t0;
+	int i, fatal;
 
 	if (!mkdtemp(dir))
 		return 1;
@@ -202,6 +206,42 @@ main(void)
 	batchqueue_free(tg);
 
 	batchexec_free(r, &err);
+
+	/*
+	 * The lease lost while its batch runs: the command is killed at once,
+	 * the batch comes back abandoned, what was queued behind it never runs,
+	 * and no checkpoint moves.  Taken again, the shard goes on from the
+	 * records it is given again.
+	 */
+	bc.cmd = "if grep -q slow; then sleep 30; fi";
+	if (!(r = batchexec_new(&bc, &err)))
+		return 1;
+	tg = trigger(r, &s, 2, 0);
+	batchqueue_begin(tg, "shardId-000000000001");
+	batchqueue_add(tg, "{\"slow\":50}\n", 12, "50", -1, 1);
+	add(tg, "51", -1, 1);
+	add(tg, "52", -1, 1);
+	batchqueue_end(tg, 0);
+	batchexec_poll(r, &fatal, &err);
+	is_int(batchexec_running(r), 1, "the batch of 50 and 51 runs");
+	t0 = cs_now_ms();
+	batchqueue_drop(tg, "shardId-000000000001");
+	is_int(batchexec_running(r), 0, "its shard dropped: the command killed at once");
+	drive(r, tg);
+	ok(s.batches == 1 && s.abandoned == 1, "the batch handed back abandoned, 52 never run "
+	    "(%d batches, %d abandoned)", s.batches, s.abandoned);
+	is_int(s.nck, 0, "no checkpoint moved");
+	ok(cs_now_ms() - t0 < 5000, "not waited for (%llu ms)", (unsigned long long)(cs_now_ms() - t0));
+	batchqueue_begin(tg, "shardId-000000000001");
+	add(tg, "50", -1, 1);
+	add(tg, "51", -1, 1);
+	batchqueue_end(tg, 0);
+	drive(r, tg);
+	ok(s.batches == 2 && s.abandoned == 1 && s.nck == 1 && strcmp(s.last[0], "51") == 0,
+	    "taken again: the records read again delivered, the checkpoint after 51");
+	batchqueue_free(tg);
+	batchexec_free(r, &err);
+
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		return 1;
