@@ -850,6 +850,39 @@ test_scrub(void)
 	is_str(m5, "short", "scrub: under 8 bytes left alone");
 }
 
+/* cs(7): source_profile chains of up to 16 profiles */
+static void
+test_chain_length(void)
+{
+	struct aws_creds c;
+	struct cs_err err;
+	struct buf conf = BUF_INIT;
+	int i;
+
+	clear_env();
+	use_files();
+	/* c0 -> ... -> c15 (16 profiles, c15 with keys); d0 -> ... -> d16 (17) */
+	for (i = 0; i < 15; i++)
+		buf_printf(&conf, "[profile c%d]\nrole_arn = arn:aws:iam::1:role/c%d\n"
+		    "source_profile = c%d\n", i, i, i + 1);
+	buf_printf(&conf, "[profile c15]\naws_access_key_id = AKIDC15\n"
+	    "aws_secret_access_key = SECRETMARK-c15\n");
+	for (i = 0; i < 16; i++)
+		buf_printf(&conf, "[profile d%d]\nrole_arn = arn:aws:iam::1:role/d%d\n"
+		    "source_profile = d%d\n", i, i, i + 1);
+	buf_printf(&conf, "[profile d16]\naws_access_key_id = AKIDD16\n"
+	    "aws_secret_access_key = SECRETMARK-d16\n");
+	write_file("config", conf.data, 0600);
+	ok(lookup("c0", &c, &err) == -1 &&
+	    strstr(err.msg, "role/c14 of profile 'c14' (with profile c15): no answer from STS"),
+	    "chain: 16 profiles are followed to the keys: %s", err.msg);
+	ok(lookup("d0", &c, &err) == -1 &&
+	    strstr(err.msg, "AWS profile 'd0': more than 16 profiles in its source_profile chain"),
+	    "chain: a 17th is refused: %s", err.msg);
+	remove_file("config");
+	buf_free(&conf);
+}
+
 static void
 test_nothing(void)
 {
@@ -898,6 +931,7 @@ main(int argc, char **argv)
 	test_container();
 	test_imds();
 	test_roles();
+	test_chain_length();
 
 	ok(errors.len > 0 && !strstr(errors.data, "SECRETMARK") && !strstr(errors.data, "TOKENMARK") &&
 	    !strstr(errors.data, "AUTHMARK") && !strstr(errors.data, "stub-"),
