@@ -34,6 +34,7 @@
 #include "opts.h"
 #include "report.h"
 #include "shardreader.h"
+#include "shardtable.h"
 #include "tailfmt.h"
 #include "batchqueue.h"
 
@@ -165,6 +166,7 @@ struct tail {
 	int deregister;
 	char *consumer_arn;
 	struct fanout *fo;             /* instead of sr, with --consumer */
+	struct shardtable *shards;     /* the shards of either reader */
 	struct checkpoint *ck;
 	struct batchexec_runner *bx;
 	struct batchqueue *tg;
@@ -433,10 +435,8 @@ on_lease(void *ctx, enum lease_event ev, const struct lease *l, const char *deta
 		break;
 	case LEASE_LOST:
 		/* stop at once: nothing of it is checkpointed; the new owner reads it again */
-		if (t->sr)
-			shardreader_drop(t->sr, l->key);
-		if (t->fo)
-			fo_drop(t->fo, l->key);
+		if (t->shards)
+			shardtable_drop(t->shards, l->key);
 		if (t->tg)
 			batchqueue_drop(t->tg, l->key);
 		if (t->o.verbose)
@@ -475,15 +475,11 @@ on_shards(void *ctx, const struct kinesis_shard *ks, size_t n)
 
 /* --- the summary ------------------------------------------------------------------- */
 
-/* the lag of shard I, from the polling or the fan-out reader; -1 past the last */
+/* the lag of shard I, from either reader; -1 past the last (or before a reader) */
 static int
 shard_lag(const struct tail *t, size_t i, struct shardreader_lag *lag)
 {
-	if (t->sr)
-		return shardreader_shard_lag(t->sr, i, lag);
-	if (t->fo)
-		return fo_shard_lag(t->fo, i, lag);
-	return -1;
+	return t->shards ? shardtable_lag(t->shards, i, lag) : -1;
 }
 
 /* the largest MillisBehindLatest of the shards being read (-1: none known), and its shard */
@@ -523,7 +519,7 @@ fill_metrics(struct cs_metrics *m, const char *prefix, void *arg)
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_records_read_total",
 	    "Records read from the shards (user records: KPL aggregates split).", NULL, 0);
 	cs_metrics_set(m, "cs_tail_records_read_total", "",
-	    t->sr ? (double)shardreader_records(t->sr) : t->fo ? (double)fo_records(t->fo) : 0);
+	    t->shards ? (double)t->shards->records : 0);
 	cs_metrics_declare(m, CS_METRIC_COUNTER, "cs_tail_records_handled_total",
 	    "Records written to stdout, or handed to the --exec command by the batches done.",
 	    NULL, 0);
@@ -646,8 +642,8 @@ open_fanout(struct tail *t, struct aws_client *c, struct aws_client *lc,
 static void
 summary(struct tail *t, struct aws_client *c, struct aws_client *lc, uint64_t t0, int final)
 {
-	unsigned long long records = t->sr ? shardreader_records(t->sr) : t->fo ? fo_records(t->fo) : 0;
-	size_t nshards = t->sr ? shardreader_nshards(t->sr) : t->fo ? fo_nshards(t->fo) : 0;
+	unsigned long long records = t->shards ? t->shards->records : 0;
+	size_t nshards = t->shards ? t->shards->n : 0;
 	double secs = (double)(cs_now_ms() - t0) / 1000.0;
 	double rate = secs > 0 ? (double)records / secs : 0;
 	unsigned long requests = 0, retries = 0;
@@ -991,21 +987,16 @@ main(int argc, char **argv)
 		cfg.on_records = on_records_print;
 		cfg.ctx = &t;
 	}
-	if (t.consumer) {
-		if (open_fanout(&t, c, lc, &cfg, &err) < 0) {
-			cs_warnx("%s", err.msg);
-			t.failed[strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE :
-			    strcmp(err.code, "Interrupted") == 0 ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE] = 1;
-			goto out;
-		}
-		if (t.tg)
-			batchqueue_set_releaser(t.tg, release_fanout, t.fo);
-	} else if (!(t.sr = shardreader_new(c, lc, &cfg, &err))) {
+	if (t.consumer ? open_fanout(&t, c, lc, &cfg, &err) < 0 :
+	    !(t.sr = shardreader_new(c, lc, &cfg, &err))) {
 		cs_warnx("%s", err.msg);
 		t.failed[strcmp(err.code, "NoSuchShard") == 0 ? CS_EXIT_USAGE :
 		    strcmp(err.code, "Interrupted") == 0 ? CS_EXIT_INTERRUPTED : CS_EXIT_SERVICE] = 1;
 		goto out;
 	}
+	t.shards = t.fo ? fo_shards(t.fo) : shardreader_shards(t.sr);
+	if (t.tg && t.fo)
+		batchqueue_set_releaser(t.tg, release_fanout, t.fo);
 	if (t.tg && t.sr)
 		batchqueue_set_reader(t.tg, t.sr);
 

@@ -371,12 +371,6 @@ fo_free(struct fanout *f)
 	free(f);
 }
 
-void
-fo_drop(struct fanout *f, const char *shard)
-{
-	shardtable_drop(&f->t, shard);
-}
-
 int
 fo_step(struct fanout *f, int *fatal, struct cs_err *err)
 {
@@ -490,22 +484,10 @@ fo_stop(struct fanout *f)
 	}
 }
 
-int
-fo_shard_lag(const struct fanout *f, size_t i, struct shardreader_lag *lag)
+struct shardtable *
+fo_shards(struct fanout *f)
 {
-	return shardtable_lag(&f->t, i, lag);
-}
-
-size_t
-fo_nshards(const struct fanout *f)
-{
-	return f->t.n;
-}
-
-unsigned long long
-fo_records(const struct fanout *f)
-{
-	return f->t.records;
+	return &f->t;
 }
 
 unsigned long

@@ -20,7 +20,7 @@
  *
  * Shared reading (cfg->may_read, a lease table) as with polling: only the
  * shards may_read() allows are subscribed to, each from the checkpoint; one
- * it stops allowing (or fo_drop()) loses its subscription at once, what
+ * it stops allowing (or shardtable_drop()) loses its subscription at once, what
  * that brought and was not handed on discarded.
  *
  * Driven by the caller's loop like the shard reader: fo_step() starts what
@@ -50,12 +50,12 @@ void fo_free(struct fanout *f);
 int fo_step(struct fanout *f, int *fatal, struct cs_err *err);
 void fo_release(struct fanout *f, const char *shard);
 void fo_stop(struct fanout *f);
-/* Shared reading: drop SHARD's subscription at once, what it brought unread (see may_read). */
-void fo_drop(struct fanout *f, const char *shard);
-/* How far behind shard I is, as shardreader_shard_lag says it (MillisBehindLatest of its last event). */
-int fo_shard_lag(const struct fanout *f, size_t i, struct shardreader_lag *lag);
-size_t fo_nshards(const struct fanout *f);
-unsigned long long fo_records(const struct fanout *f);
+/*
+ * The reader's shards, as shardreader_shards() (the lag is MillisBehindLatest
+ * of a shard's last event); shardtable_drop() ends a subscription at once,
+ * what it brought unread (see may_read).
+ */
+struct shardtable *fo_shards(struct fanout *f);
 /* Subscriptions made so far (renewals and retries included). */
 unsigned long fo_subscriptions(const struct fanout *f);
 /* For the tests: a subscription is renewed after MS (0: the service ends it at 5 minutes). */

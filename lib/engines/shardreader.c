@@ -104,12 +104,6 @@ free_shard(struct shard *sh)
 	free(s->last_seq);
 }
 
-void
-shardreader_drop(struct shardreader *r, const char *shard)
-{
-	shardtable_drop(&r->t, shard);
-}
-
 static void
 shard_finished(struct shardreader *r, struct sshard *s)
 {
@@ -371,20 +365,8 @@ shardreader_stop(struct shardreader *r)
 	}
 }
 
-int
-shardreader_shard_lag(const struct shardreader *r, size_t i, struct shardreader_lag *lag)
+struct shardtable *
+shardreader_shards(struct shardreader *r)
 {
-	return shardtable_lag(&r->t, i, lag);
-}
-
-size_t
-shardreader_nshards(const struct shardreader *r)
-{
-	return r->t.n;
-}
-
-unsigned long long
-shardreader_records(const struct shardreader *r)
-{
-	return r->t.records;
+	return &r->t;
 }

@@ -90,15 +90,13 @@ void shardreader_free(struct shardreader *r);
 int shardreader_step(struct shardreader *r, int *fatal, struct cs_err *err);
 /* Let a held shard read on. */
 void shardreader_release(struct shardreader *r, const char *shard);
-/* Shared reading: stop reading SHARD at once, its answers in flight discarded (see may_read). */
-void shardreader_drop(struct shardreader *r, const char *shard);
 /* Stop reading: no new requests; shardreader_step returns -1 once nothing is in flight. */
 void shardreader_stop(struct shardreader *r);
 /*
- * How far behind shard I (0, 1, ... in the order they were listed) is: -1 past
- * the last shard.  MILLIS_BEHIND is the last answer's MillisBehindLatest (-1
- * before an answer, or when the service gave none); LAST_ARRIVAL_MS the
- * approximate arrival (unix ms) of the last record handed on (0: none yet).
+ * How far behind a shard is (shardtable_lag).  MILLIS_BEHIND is the last
+ * answer's MillisBehindLatest (-1 before an answer, or when the service gave
+ * none); LAST_ARRIVAL_MS the approximate arrival (unix ms) of the last record
+ * handed on (0: none yet).
  */
 struct shardreader_lag {
 	const char *shard;
@@ -106,9 +104,10 @@ struct shardreader_lag {
 	int64_t last_arrival_ms;
 	int active;           /* being read: not finished, before or in this run, and ours to read */
 };
-int shardreader_shard_lag(const struct shardreader *r, size_t i, struct shardreader_lag *lag);
-/* Number of shards read so far and records delivered. */
-size_t shardreader_nshards(const struct shardreader *r);
-unsigned long long shardreader_records(const struct shardreader *r);
+/*
+ * The reader's shards (shardtable.h): their lag, how many, the records
+ * handed on; shardtable_drop() for shared reading (see may_read).
+ */
+struct shardtable *shardreader_shards(struct shardreader *r);
 
 #endif

@@ -102,7 +102,7 @@ int shardtable_active(enum shard_state st);
 int shardtable_gate(struct shardtable *t);
 /* Shared reading: S, unless may_read() still allows it, is dropped: 0 then. */
 int shardtable_ours(struct shardtable *t, struct shard *s);
-/* Drop SHARD at once if it is waiting or being read (see shardreader_drop). */
+/* Shared reading: drop SHARD at once if it is waiting or being read (see may_read). */
 void shardtable_drop(struct shardtable *t, const char *shard);
 /* The shards whose parents are done: where each starts is chosen, SHARD_READY due at NOW. */
 void shardtable_start_ready(struct shardtable *t, uint64_t now);
