@@ -162,6 +162,7 @@ mfa_serial = arn:aws:iam::123456789012:mfa/me
 role_arn = arn:aws:iam::123456789012:role/web
 web_identity_token_file = $PWD/webtoken
 role_session_name = t6000-web
+duration_seconds = 1800
 services = local
 [profile webbad]
 role_arn = arn:aws:iam::123456789012:role/web
@@ -204,7 +205,9 @@ test_expect_success 'refresh before expiry: credentials that end within 5 minute
 	test $(grep -c " -> 200" calls) -ge 2
 '
 test_expect_success 'assume role: a wrong external id is refused by STS, and said' '
+	: >sts.log &&
 	test_expect_code 5 put wrongext --profile wrongext -s "$stream" in &&
+	grep -q "^AssumeRole .* session=cs-session-[0-9][0-9]* ext=not-the-one " sts.log &&
 	grep -q "AccessDenied: wrong external id" out/wrongext.err &&
 	grep -q "assume role arn:aws:iam::123456789012:role/ext of profile .wrongext." out/wrongext.err
 '
@@ -255,7 +258,7 @@ test_expect_success 'web identity from a profile: the token file is read again a
 	grep "^AssumeRoleWithWebIdentity" sts.log >calls &&
 	cat calls &&
 	! grep -q "token=bad" calls &&
-	test $(grep -c "session=t6000-web .*token=ok -> 200" calls) -ge 2
+	test $(grep -c "session=t6000-web ext=- duration=1800 token=ok -> 200" calls) -ge 2
 '
 test_expect_success 'web identity: a token STS refuses is said, the token is not' '
 	printf "not-the-token-t6000\n" >badtoken &&

@@ -530,6 +530,19 @@ test_container(void)
 	is_int(count(log, "GET /container/creds token=- auth=AUTHMARK-1\n"), 2,
 	    "container: the authorization token was sent each time");
 	free(log);
+	{
+		/* credential_source = EcsContainer signs AssumeRole with the container's credentials */
+		char *path = path_of("config");
+
+		write_file("config", "[profile onecs]\nrole_arn = arn:aws:iam::1:role/x\n"
+		    "credential_source = EcsContainer\n", 0600);
+		setenv("AWS_CONFIG_FILE", path, 1);
+		ok(lookup("onecs", &c, &err) == -1 && strstr(err.msg, "(with container): no answer from STS"),
+		    "container: credential_source = EcsContainer: %s", err.msg);
+		unsetenv("AWS_CONFIG_FILE");
+		remove_file("config");
+		free(path);
+	}
 
 	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	ok(lookup(NULL, &c, &err) == -1 && strstr(err.msg, "container credentials from") &&
