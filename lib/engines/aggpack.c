@@ -309,17 +309,3 @@ aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
 		for (j = e->head, k = 0; j != NONE; j = p->mem[j].next)
 			ctx[k++] = p->mem[j].ctx;
 }
-
-void *
-aggpack_user(const struct aggpack *p, size_t i, size_t j, u128 *hash)
-{
-	size_t m = p->e[i].head;
-
-	while (j-- && m != NONE)
-		m = p->mem[m].next;
-	if (m == NONE)
-		return NULL;
-	if (hash)
-		*hash = p->mem[m].hash;
-	return p->mem[m].ctx;
-}

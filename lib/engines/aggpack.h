@@ -74,7 +74,5 @@ size_t aggpack_count(const struct aggpack *p);
 size_t aggpack_bytes(const struct aggpack *p);
 /* Entry I, its bytes made on the first call; its user records' ctx in order into CTX[0..n). */
 void aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *e, void **ctx);
-/* User record J of entry I: its ctx and its hash key. */
-void *aggpack_user(const struct aggpack *p, size_t i, size_t j, u128 *hash);
 
 #endif
