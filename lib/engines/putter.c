@@ -732,12 +732,10 @@ landed_right(struct putter *p, struct batch *b, size_t i, const char *shard, con
 	if (last - first < 2)
 		return 1;  /* a plain record: Kinesis placed it by its own key */
 	si = shardmap_by_id(m, shard);
-	for (j = first; j < last && fits; j++) {
-		struct rec *r = b->recs[j];
-		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
-
-		fits = si >= 0 && shardmap_holds(m, (size_t)si, aggpack_hash(&u));
-	}
+	/* every record of an aggregate had its hash key worked out when it was packed */
+	for (j = first; j < last && fits; j++)
+		fits = si >= 0 && shardmap_holds(m, (size_t)si,
+		    (u128)b->recs[j]->hash_hi << 64 | b->recs[j]->hash_lo);
 	if (fits)
 		return 1;
 	p->stats.kinesis_records++;  /* in the stream all the same */
