@@ -168,6 +168,35 @@ test_expect_success '-k .ip: a record without the key gets 400, the run still ex
 	test_must_be_empty err
 '
 
+test_expect_success 'records refused at once (a line not JSON, an element not an object) are in the rejects too' '
+	port=$("$SRC_DIR/scripts/services.sh" freeport) || exit 1
+	cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" --listen "127.0.0.1:$port" \
+		--no-enrich --rejects rej-once 2>err-once &
+	pid=$!
+	trap "kill $pid ${stub:-} 2>/dev/null" EXIT
+	test_wait_for 20 "curl -s -o /dev/null -X OPTIONS http://127.0.0.1:$port/report" || exit 1
+	printf "{\"n\":1}\n{bad\n" | curl -s -o got1 -w "%{http_code}\n" -X POST --data-binary @- \
+		"http://127.0.0.1:$port/report" >code1 &&
+	curl -s -o got2 -w "%{http_code}\n" -X POST --data-binary "[{\"n\":2},7]" \
+		"http://127.0.0.1:$port/report" >code2 &&
+	printf "{x\n{y\n" | curl -s -o got3 -w "%{http_code}\n" -X POST --data-binary @- \
+		"http://127.0.0.1:$port/report" >code3 &&
+	kill -TERM $pid
+	wait $pid; rc=$?
+	test $rc -eq 0 &&
+	printf "400\n400\n400\n" >want-codes && cat code1 code2 code3 >codes && test_cmp want-codes codes &&
+	grep -q "\"FailedRecordCount\":1," got1 && grep -q "\"FailedRecordCount\":1," got2 &&
+	grep -q "\"FailedRecordCount\":2," got3 &&
+	cat >want-rej <<-\EOF &&
+	{"source":"POST /report","line":2,"error":"InvalidJSON","reason":"line 2 is not JSON: invalid JSON at byte 2: expected a member name","record":"{bad"}
+	{"source":"POST /report","line":2,"error":"InvalidJSON","reason":"record 2 is not a JSON object","record":"7"}
+	{"source":"POST /report","line":1,"error":"InvalidJSON","reason":"line 1 is not JSON: invalid JSON at byte 2: expected a member name","record":"{x"}
+	{"source":"POST /report","line":2,"error":"InvalidJSON","reason":"line 2 is not JSON: invalid JSON at byte 2: expected a member name","record":"{y"}
+	EOF
+	test_cmp want-rej rej-once &&
+	test_must_be_empty err-once
+'
+
 test_expect_success 'a bad --listen address is a usage error' '
 	test_expect_code 2 cs-put -s x --listen nonsense 2>err &&
 	grep -q "^cs-put: --listen: '"'"'nonsense'"'"' is not ADDR:PORT" err

@@ -283,7 +283,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	in.now_ms = wall_ms();
 	n = listen_request(&l->cfg, &in, &q->b, &q->ans);
 	buf_free(&q->body);
-	if (n == 0) {
+	/* records refused at once are queued all the same: the rejects output is the serving thread's */
+	if (n == 0 && q->b.n == 0) {
 		pthread_mutex_lock(&l->mu);
 		l->st.records += q->b.n;
 		pthread_mutex_unlock(&l->mu);
@@ -480,15 +481,29 @@ take_inbox(struct listener *l, struct putter *p, struct putkey *k, struct buf *k
 	pthread_mutex_unlock(&l->mu);
 	for (; q; q = next) {
 		size_t i, last = 0;
+		int any = 0;
 
 		next = q->next;
+		/* the records refused at once go to the rejects output (no fate to wait for) */
+		for (i = 0; i < q->b.n; i++) {
+			struct listen_item *it = &q->b.items[i];
+
+			if (it->state == LI_PUT) {
+				last = i;
+				any = 1;
+			} else {
+				putter_reject(p, it->record.data ? it->record.data : "", it->record.len,
+				    "POST /report", q->b.single ? 0 : i + 1, it->code, it->message, NULL);
+			}
+		}
+		if (!any) {
+			answer(l, q);
+			continue;
+		}
 		/*
 		 * The fate of the last record to put may answer Q at once, and Q
 		 * is gone when the answer is out: nothing of Q is read after it.
 		 */
-		for (i = 0; i < q->b.n; i++)
-			if (q->b.items[i].state == LI_PUT)
-				last = i;
 		for (i = 0; i <= last; i++) {
 			struct listen_item *it = &q->b.items[i];
 			uint64_t line = q->b.single ? 0 : i + 1;

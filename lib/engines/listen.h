@@ -141,7 +141,8 @@ enum { LI_PUT, LI_OK, LI_FAILED };
 
 /* One record of a request and its fate. */
 struct listen_item {
-	struct buf record;          /* what to put (blanks removed, enriched) */
+	struct buf record;          /* what to put (blanks removed, enriched); refused at once:
+	                               its text as it came, for the rejects output */
 	int state;                  /* LI_PUT: to be put; then LI_OK or LI_FAILED */
 	int status;                 /* LI_FAILED: its HTTP status */
 	char *code, *message;       /* LI_FAILED */
@@ -159,7 +160,8 @@ struct listen_batch {
  * Decide about one complete request: the number of records to put (B
  * holds them, LI_PUT, with those already refused, LI_FAILED), or 0 when
  * ANS holds the answer to give at once (an error, the pre-flight, the
- * script, or a batch whose every record was refused).
+ * script, or a batch whose every record was refused: B then holds them,
+ * for the rejects output).
  */
 int listen_request(const struct listen_config *cfg, const struct listen_in *in,
     struct listen_batch *b, struct listen_answer *ans);

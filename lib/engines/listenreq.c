@@ -266,6 +266,7 @@ take_object(const struct listen_config *cfg, struct listen_batch *b, const struc
 
 		snprintf(m, sizeof m, "%s is not a JSON object", what);
 		item_fail(it, 400, "InvalidJSON", m);
+		buf_add(&it->record, d->text + d->tok[t].start, d->tok[t].len);
 		return;
 	}
 	listen_minify(&it->record, d->text + d->tok[t].start, d->tok[t].len);
@@ -297,10 +298,12 @@ take_lines(const struct listen_config *cfg, struct listen_batch *b, const char *
 
 			snprintf(what, sizeof what, "line %zu", lineno);
 			if (json_parse(&d, body + pos, end - pos) != 0) {
+				struct listen_item *it = add_item(b);
 				struct buf m = BUF_INIT;
 
 				buf_printf(&m, "line %zu is not JSON: %s", lineno, d.err);
-				item_fail(add_item(b), 400, "InvalidJSON", m.data);
+				item_fail(it, 400, "InvalidJSON", m.data);
+				buf_add(&it->record, body + pos, end - pos);
 				buf_free(&m);
 			} else {
 				take_object(cfg, b, &d, 0, ip, ts, what);
