@@ -348,6 +348,16 @@ scan_page(struct lease_mgr *m, const struct aws_result *r)
 	for (k = 0; k < m->v.n; k++)
 		if (!m->v.l[k]->held)
 			ck_follow(m, m->v.l[k]);
+	/*
+	 * A lease gone from the table (a finished parent cleaned up by another
+	 * worker while this one slept) takes its entry along: an entry left
+	 * as it was would hold the shard's children back for ever, since the
+	 * readers take a parent without an entry for cleaned up.
+	 */
+	if (m->ck)
+		for (k = m->ck->n; k-- > 0;)
+			if (!lease_view_find(&m->v, m->ck->e[k].shard))
+				checkpoint_forget(m->ck, m->ck->e[k].shard);
 	m->scan_ready = 1;
 out:
 	json_doc_free(&d);

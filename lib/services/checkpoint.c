@@ -111,6 +111,21 @@ checkpoint_drop_dirty(struct checkpoint *ck, const char *shard)
 		e->dirty = 0;
 }
 
+void
+checkpoint_forget(struct checkpoint *ck, const char *shard)
+{
+	struct checkpoint_entry *e = find(ck, shard);
+	size_t i;
+
+	if (!e)
+		return;
+	i = (size_t)(e - ck->e);
+	free(e->shard);
+	free(e->seq);
+	memmove(&ck->e[i], &ck->e[i + 1], (ck->n - i - 1) * sizeof *ck->e);
+	ck->n--;
+}
+
 int
 checkpoint_commit(struct checkpoint *ck, struct cs_err *err)
 {

@@ -87,6 +87,11 @@ void checkpoint_load_entry(struct checkpoint *ck, const char *shard, const char 
     int finished, int resume_at, long subseq);
 /* Forget SHARD's change not stored yet (its lease was lost: the next owner reads it again). */
 void checkpoint_drop_dirty(struct checkpoint *ck, const char *shard);
+/*
+ * Forget SHARD's entry, stored or not (its lease left the table: the
+ * backend no longer holds a position for it).
+ */
+void checkpoint_forget(struct checkpoint *ck, const char *shard);
 /* Store the changes, if any.  -1 with err. */
 int checkpoint_commit(struct checkpoint *ck, struct cs_err *err);
 /*

@@ -27,6 +27,7 @@ main(void)
 	checkpoint_set(ck, "shardId-000000000000", "100");
 	checkpoint_set(ck, "shardId-000000000001", "200");
 	checkpoint_finish(ck, "shardId-000000000001", "201");
+	checkpoint_forget(ck, "shardId-000000000009");
 	checkpoint_set(ck, "shardId-000000000000", "101");
 	ok(checkpoint_commit(ck, &err) == 0, "commit");
 	ok(access(path, F_OK) == 0, "file written");
@@ -43,6 +44,16 @@ main(void)
 	e = checkpoint_get(ck, "shardId-000000000001");
 	ok(e && e->seq && strcmp(e->seq, "201") == 0 && e->finished, "shard 1 finished at 201");
 	ok(checkpoint_get(ck, "shardId-000000000002") == NULL, "unknown shard");
+	checkpoint_load_entry(ck, "shardId-000000000009", "901", 0, 1, -1);
+	checkpoint_forget(ck, "shardId-000000000000");
+	checkpoint_forget(ck, "shardId-000000000007");
+	ok(checkpoint_get(ck, "shardId-000000000000") == NULL && ck->n == 2, "forgotten");
+	e = checkpoint_get(ck, "shardId-000000000009");
+	ok(e && strcmp(e->seq, "901") == 0 && e->resume_at, "the others kept");
+	e = checkpoint_get(ck, "shardId-000000000001");
+	ok(e && strcmp(e->seq, "201") == 0 && e->finished, "the others kept, in order");
+	checkpoint_forget(ck, "shardId-000000000009");
+	checkpoint_set(ck, "shardId-000000000000", "101");
 
 	/* checkpoint_sync: the first commits, the next within CHECKPOINT_SYNC_MS waits unless forced */
 	checkpoint_set(ck, "shardId-000000000000", "102");
