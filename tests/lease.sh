@@ -1,5 +1,5 @@
 # tests/lease.sh - what the cs-tail --lease-table tests (t35*) share:
-# workers of one stream in the background, the lease table read back.
+# workers of one stream and a producer in the background, the lease table read back.
 # Sourced after tests/lib.sh; STREAM and LT (the lease table) set by the test.
 
 services_need
@@ -34,6 +34,20 @@ exec_worker() { # NAME CMD [OPTIONS...]
 	_w=$1 _c=$2
 	shift 2
 	worker "$_w" --exec "s=\$(date +%s%3N); $_c; rc=\$?; echo \"\$s \$(date +%s%3N) $_w \$CS_SHARD_ID \$CS_FIRST_SEQUENCE \$CS_LAST_SEQUENCE\" >>'$TRASH/batches.log'; exit \$rc" "$@"
+}
+
+# a producer in the background: records n = FIRST, FIRST+1, ..., ROUND at a time
+# every PAUSE seconds, until 'producing' is removed; then the next n in 'produced'
+produce() { # FIRST ROUND PAUSE
+	mkdir -p prod && (
+		cd prod && n=$1 &&
+		while [ -f ../producing ]; do
+			put_records "$STREAM" $n $2 || exit 1
+			n=$((n + $2))
+			sleep $3
+		done
+		echo $n >../produced
+	) &
 }
 
 alive() { kill -0 "$(cat "$1.pid")" 2>/dev/null; } # NAME

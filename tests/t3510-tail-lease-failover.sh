@@ -15,19 +15,6 @@ LT=$(unique_name leases)
 # each worker's batches go on to one file of its own
 w() { exec_worker "$1" "cat >>'$TRASH/$1.records'" -J --batch-size 50; }
 
-# a producer: records n = FIRST, FIRST+1, ... in rounds of 24 until 'producing' is removed
-produce() { # FIRST
-	mkdir -p prod && (
-		cd prod && n=$1 &&
-		while [ -f ../producing ]; do
-			put_records "$STREAM" $n 24 || exit 1
-			n=$((n + 24))
-			sleep 0.2
-		done
-		echo $n >../produced
-	) &
-}
-
 # every n in FIRST..LAST-1 is in some worker's records
 all_there() { # FIRST LAST
 	cat ./*.records | jq -r .data.n | sort -nu |
@@ -81,7 +68,7 @@ test_expect_success 'SIGTERM: the leases it released are taken within 2 s' '
 
 test_expect_success 'workers joining: balance by stealing, one lease per round, no shard stopped longer than F' '
 	touch producing &&
-	produce 2000 &&
+	produce 2000 24 0.2 &&
 	sleep 1 &&
 	w w4 && w w5 &&
 	ms=$(wait_ms $((3 * F)) "test \$(held_by w3) = 2 && test \$(held_by w4) = 2 && test \$(held_by w5) = 2") &&

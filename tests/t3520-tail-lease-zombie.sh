@@ -12,18 +12,6 @@ LT=$(unique_name leases)
 # slow batches, so that one is running when the worker is paused
 w() { exec_worker "$1" "touch '$TRASH/$1.busy'; sleep 0.3; cat >>'$TRASH/$1.records'; rm -f '$TRASH/$1.busy'" -J --batch-size 10; }
 
-produce() { # FIRST
-	mkdir -p prod && (
-		cd prod && n=$1 &&
-		while [ -f ../producing ]; do
-			put_records "$STREAM" $n 20 || exit 1
-			n=$((n + 20))
-			sleep 0.1
-		done
-		echo $n >../produced
-	) &
-}
-
 # every lease's checkpoint, every 100 ms, until 'watching' is removed: "MS SHARD CHECKPOINT"
 watch_checkpoints() {
 	(
@@ -38,7 +26,7 @@ watch_checkpoints() {
 test_expect_success 'two workers, one lease each, records flowing' '
 	create_stream "$STREAM" 2 &&
 	touch producing watching &&
-	produce 0 &&
+	produce 0 20 0.1 &&
 	w w1 && w w2 &&
 	wait_ms $((3 * F)) "test \$(held_by w1) = 1 && test \$(held_by w2) = 1" &&
 	test_wait_for 10 "test -s w1.records && test -s w2.records" &&
