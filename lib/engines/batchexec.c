@@ -530,15 +530,14 @@ backoff(const struct batchexec_runner *r, unsigned attempt)
 	return w > 30000 ? 30000 : (unsigned)w;
 }
 
-/* A failure that cannot be written: the batch stays undone, nothing more is started. */
+/*
+ * A failure that cannot be written: the records are nowhere, so the batch
+ * stays undone (handed back abandoned: no checkpoint moves past it) and
+ * nothing more is started.
+ */
 static int
 unwritten(struct batchexec_runner *r, struct job *j)
 {
-	/*
-	 * The records are nowhere: the batch stays undone (handed back
-	 * abandoned, so no checkpoint moves past it) and nothing more is
-	 * started.
-	 */
 	r->draining = 1;
 	j->state = J_QUEUED;
 	return -1;
@@ -655,7 +654,7 @@ run_ended(struct batchexec_runner *r, struct job *j, int st, struct cs_err *err)
 		push(j, mid, g.hi);
 		push(j, g.lo, mid);
 	} else if (g.attempt <= r->cfg.max_retries) {
-		/* shutting down: abandoned by batchexec_poll, not failed, so a restart runs it again */
+		/* again after the backoff; a shutdown meanwhile hands it back abandoned, not failed */
 		j->state = J_WAITING;
 		j->due = cs_now_ms() + backoff(r, g.attempt);
 		return 0;
