@@ -408,38 +408,52 @@ parse_record(struct kinesis_records *rs, const struct json_doc *d, int t, struct
 	return 0;
 }
 
+/*
+ * What a GetRecords answer and a SubscribeToShardEvent share: the Records
+ * into RS, MillisBehindLatest, and the string member NEXT (NextShardIterator,
+ * ContinuationSequenceNumber) into *NEXT_OUT, NULL when absent or empty.  WHAT
+ * names the message in errors ("GetRecords: malformed answer").
+ */
+static int
+parse_records(struct kinesis_records *rs, const char *body, size_t len, const char *op,
+    const char *what, const char *next, char **next_out, struct cs_err *err)
+{
+	struct json_doc *d = &rs->doc;
+	int arr, t, found;
+	uint32_t k;
+	double mb;
+
+	if (parse_object(d, body, len, op, err) < 0)
+		return -1;
+	arr = json_obj_get(d, 0, "Records", 7);
+	if (arr < 0 || d->tok[arr].type != JSON_ARRAY) {
+		cs_err_set(err, "%s: no Records array", what);
+		return -1;
+	}
+	for (t = arr + 1, k = 0; k < d->tok[arr].size; k++, t = (int)d->tok[t].next)
+		if (parse_record(rs, d, t, err) < 0)
+			return -1;
+	*next_out = json_get_str(d, 0, next);
+	if (*next_out && !**next_out) {
+		free(*next_out);
+		*next_out = NULL;
+	}
+	mb = get_num(d, 0, "MillisBehindLatest", &found);
+	rs->millis_behind = found && mb >= 0 && mb < 1e15 ? (int64_t)mb : -1;
+	return 0;
+}
+
 int
 kinesis_parse_get_records(const char *body, size_t len, struct kinesis_records *rs,
     struct cs_err *err)
 {
-	struct json_doc *d = &rs->doc;
-	int arr, t, found, r = -1;
-	uint32_t k;
-	double mb;
-
 	kinesis_records_reset(rs);
-	if (parse_object(d, body, len, "GetRecords", err) < 0)
-		goto out;
-	arr = json_obj_get(d, 0, "Records", 7);
-	if (arr < 0 || d->tok[arr].type != JSON_ARRAY) {
-		cs_err_set(err, "GetRecords: malformed answer: no Records array");
-		goto out;
-	}
-	for (t = arr + 1, k = 0; k < d->tok[arr].size; k++, t = (int)d->tok[t].next)
-		if (parse_record(rs, d, t, err) < 0)
-			goto out;
-	rs->next_iterator = json_get_str(d, 0, "NextShardIterator");
-	if (rs->next_iterator && !*rs->next_iterator) {
-		free(rs->next_iterator);
-		rs->next_iterator = NULL;
-	}
-	mb = get_num(d, 0, "MillisBehindLatest", &found);
-	rs->millis_behind = found && mb >= 0 && mb < 1e15 ? (int64_t)mb : -1;
-	r = 0;
-out:
-	if (r < 0)
+	if (parse_records(rs, body, len, "GetRecords", "GetRecords: malformed answer",
+	    "NextShardIterator", &rs->next_iterator, err) < 0) {
 		kinesis_records_reset(rs);
-	return r;
+		return -1;
+	}
+	return 0;
 }
 
 /* --- sequence numbers and hash keys ----------------------------------------------- */
@@ -565,29 +579,15 @@ kinesis_parse_subscribe_event(const char *body, size_t len, struct kinesis_recor
     struct kinesis_subscribe_event *ev, struct cs_err *err)
 {
 	struct json_doc *d = &rs->doc;
-	int arr, t, found, r = -1;
+	int arr, t, r = -1;
 	uint32_t k;
-	double mb;
 
 	kinesis_records_reset(rs);
 	kinesis_subscribe_event_free(ev);
-	if (parse_object(d, body, len, "SubscribeToShardEvent", err) < 0)
+	if (parse_records(rs, body, len, "SubscribeToShardEvent",
+	    "SubscribeToShardEvent: malformed event", "ContinuationSequenceNumber",
+	    &ev->continuation, err) < 0)
 		goto out;
-	arr = json_obj_get(d, 0, "Records", 7);
-	if (arr < 0 || d->tok[arr].type != JSON_ARRAY) {
-		cs_err_set(err, "SubscribeToShardEvent: malformed event: no Records array");
-		goto out;
-	}
-	for (t = arr + 1, k = 0; k < d->tok[arr].size; k++, t = (int)d->tok[t].next)
-		if (parse_record(rs, d, t, err) < 0)
-			goto out;
-	ev->continuation = json_get_str(d, 0, "ContinuationSequenceNumber");
-	if (ev->continuation && !*ev->continuation) {
-		free(ev->continuation);
-		ev->continuation = NULL;
-	}
-	mb = get_num(d, 0, "MillisBehindLatest", &found);
-	rs->millis_behind = found && mb >= 0 && mb < 1e15 ? (int64_t)mb : -1;
 	arr = json_obj_get(d, 0, "ChildShards", 11);
 	if (arr >= 0 && d->tok[arr].type == JSON_ARRAY) {
 		ev->has_children = 1;
