@@ -7,9 +7,10 @@
  * cfg->on_records, which may hold the shard (SHARDREADER_HOLD: the stream is paused,
  * HTTP/2 flow control holding the service back, until fo_release()).
  *
- * As with polling: parents read to their end before their children
- * (ChildShards of the last event, or the shard list showing the shard
- * closed and the subscription caught up), starting positions from the
+ * As with polling: parents read to their end before their children (a
+ * shard's end is its last event, the one without a continuation, or the
+ * shard list showing it closed and the subscription caught up; its
+ * children come from the shard list), starting positions from the
  * checkpoint or cfg->start, --until, -e.  A subscription lasts at most 5
  * minutes: it is renewed after the ContinuationSequenceNumber of the last
  * event handled, so nothing is skipped or repeated; one refused because
