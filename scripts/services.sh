@@ -74,7 +74,9 @@ launch_one() { # DIR NAME PORT
 	rm -f "$dir/$name.log"
 	case $name in
 	kinesalite)
-		"$bin/kinesalite" --port "$port" --host 127.0.0.1 --createStreamMs 0 \
+		# kinesalite takes --host but does not use it (it listened on every
+		# interface): scripts/node/loopback.js holds it to 127.0.0.1
+		node -r "$here/node/loopback.js" "$bin/kinesalite" --port "$port" --host 127.0.0.1 --createStreamMs 0 \
 		    --deleteStreamMs 0 --updateStreamMs 0 --shardLimit 200 \
 		    >"$dir/kinesalite.log" 2>&1 &
 		;;

@@ -1,6 +1,7 @@
-// loopback.js - preloaded into kinesis-mock (node -r ./loopback.js), which
-// has no setting for its listening address and would take every interface:
-// each server it starts listens on 127.0.0.1 only, and says so on stderr
+// loopback.js - preloaded into kinesis-mock and kinesalite (node -r
+// ./loopback.js): kinesis-mock has no setting for its listening address, and
+// kinesalite ignores its --host, so both would take every interface: each
+// server they start listens on 127.0.0.1 only, and says so on stderr
 // ("listening at 127.0.0.1:PORT") once the port is really its own.
 'use strict';
 const net = require('net');
