@@ -28,6 +28,9 @@ test_expect_success 'cs-put: the metrics file counts what was delivered and reje
 	test "$(metric put.prom "cs_put_putrecords_calls_total")" -ge 1 &&
 	test "$(metric put.prom "cs_put_exit_status")" = 1 &&
 	test "$(metric put.prom "cs_put_last_success_timestamp_seconds")" != 0 &&
+	test "$(metric put.prom "cs_put_delivered_bytes_total")" = $(($(wc -c <good) - 10)) &&
+	awk -v s="$(metric put.prom cs_put_start_time_seconds)" -v now="$(date +%s)" \
+	    "BEGIN { exit !(s > now - 120 && s < now + 1) }" &&
 	promtool check metrics <put.prom
 '
 
@@ -67,6 +70,7 @@ test_expect_success 'cs-tail: records read and handled, the lag of each shard, i
 	test "$nr" -ge 10 &&
 	test "$(metric tail.prom "cs_tail_records_read_total")" = "$nr" &&
 	test "$(metric tail.prom "cs_tail_records_handled_total")" = "$nr" &&
+	test "$(metric tail.prom "cs_tail_handled_bytes_total")" = "$(wc -c <out)" &&
 	test "$(grep -c "^cs_tail_behind_latest_seconds{shard=" tail.prom)" = 2 &&
 	test "$(grep -c "^cs_tail_last_record_age_seconds{shard=" tail.prom)" = 2 &&
 	promtool check metrics <tail.prom &&
