@@ -8,6 +8,8 @@ because its worker lost the lease, leaves no line).  For every two batches
 of one shard run by different workers, the time both ran must be at most
 RENEW_MS: a worker learns that its lease was taken at its next renewal and
 then kills its running batch of that shard.  Prints the longest such time.
+A log where no shard ran batches on two workers (no lease changed hands)
+checks nothing: that fails too.
 """
 import collections
 import sys
@@ -34,6 +36,11 @@ for shard, rs in runs.items():
                 bad.append("%s: %s %s and %s %s" % (shard, a[2], a[:2], b[2], b[:2]))
 print("batches: %d; the longest time two workers ran a batch of one shard at once: %d ms"
       % (sum(len(r) for r in runs.values()), worst))
+moved = [s for s, rs in runs.items() if len({r[2] for r in rs}) > 1]
+print("shards that ran on more than one worker: %d" % len(moved))
+if not moved:
+    print("no shard ran on two workers: the log shows no takeover to check")
+    sys.exit(1)
 if bad:
     print("\n".join(bad[:10]))
     sys.exit(1)
