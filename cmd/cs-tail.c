@@ -429,6 +429,8 @@ on_lease(void *ctx, enum lease_event ev, const struct lease *l, const char *deta
 
 	switch (ev) {
 	case LEASE_TAKEN:
+		if (t->shards)
+			shardtable_taken(t->shards, l->key);
 		if (t->o.verbose)
 			cs_warnx("%s/%s: lease taken (%s), checkpoint %s", t->stream, l->key,
 			    detail ? detail : "free", l->checkpoint ? l->checkpoint : "TRIM_HORIZON");

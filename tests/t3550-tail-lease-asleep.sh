@@ -7,7 +7,8 @@
 # must read it: the parent is gone from the table, so it is done.  (It
 # once kept the parent's last checkpoint it had seen, waited for that
 # parent for ever and renewed the child's lease all the while: the child's
-# records were never read.  Seen in t3530.)
+# records were never read.  Seen in t3530.)  A child it did not know of
+# yet is listed at once, not at the next listing 10 s on.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lease.sh"
 
@@ -50,7 +51,7 @@ test_expect_success 'woken, w2 takes a child and reads it' '
 	kill -CONT $(cat w2.pid) &&
 	test_wait_for 30 "test \$(held_by w2) = 1" &&
 	put_records "$STREAM" 100 60 &&
-	test_wait_for 30 "all_there 100 160" &&
+	test_wait_for 30 "all_there 100 160 && test -s w2.out" &&
 	leases &&
 	jq -r .shardId w2.out | sort -u >w2.shards &&
 	cat w2.shards &&

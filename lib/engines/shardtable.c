@@ -310,6 +310,13 @@ shardtable_ours(struct shardtable *t, struct shard *s)
 }
 
 void
+shardtable_taken(struct shardtable *t, const char *shard)
+{
+	if (!shardtable_find(t, shard))
+		t->relist_due = cs_now_ms();   /* a child of a reshard, not listed yet */
+}
+
+void
 shardtable_drop(struct shardtable *t, const char *shard)
 {
 	struct shard *s = shardtable_find(t, shard);

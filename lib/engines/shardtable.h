@@ -102,6 +102,8 @@ int shardtable_active(enum shard_state st);
 int shardtable_gate(struct shardtable *t);
 /* Shared reading: S, unless may_read() still allows it, is dropped: 0 then. */
 int shardtable_ours(struct shardtable *t, struct shard *s);
+/* Shared reading: SHARD is ours now; the list is taken again at once when SHARD is new to it. */
+void shardtable_taken(struct shardtable *t, const char *shard);
 /* Shared reading: drop SHARD at once if it is waiting or being read (see may_read). */
 void shardtable_drop(struct shardtable *t, const char *shard);
 /* The shards whose parents are done: where each starts is chosen, SHARD_READY due at NOW. */
