@@ -3,7 +3,8 @@
 # t5040-e2e-secrets: neither the secret access key nor the session token
 # appears in anything the tools write (stdout, stderr, rejects, results,
 # checkpoints, on-failure files), with -v -v -v, on success and on every
-# error path: an endpoint that refuses connections, a service that denies
+# error path: an endpoint that refuses connections (one with the secret as
+# the password of its URL too), a service that denies
 # (AccessDenied, UnrecognizedClient, InvalidSignature, ExpiredToken), a
 # broken credentials file, a credential_process that fails or prints
 # garbage holding the secrets.
@@ -107,6 +108,14 @@ test_expect_success 'an endpoint refusing connections: no secret in the errors' 
 	run_all refused --endpoint-url http://127.0.0.1:9 &&
 	grep -v " 0$" status | grep -q refused &&
 	head -n 3 out/refused.put.err &&
+	no_leak
+'
+
+test_expect_success 'an endpoint URL holding user:password: left out of every message' '
+	run_all userinfo --endpoint-url "http://cs:$SECRET@127.0.0.1:9" &&
+	grep -v " 0$" status | grep -q userinfo &&
+	grep -q "bad endpoint URL .http://127.0.0.1:9." out/userinfo.put.err &&
+	grep -q "bad endpoint URL .http://127.0.0.1:9." out/userinfo.tail.err &&
 	no_leak
 '
 

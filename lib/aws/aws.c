@@ -37,6 +37,7 @@ struct aws_client {
 	const char *target;       /* X-Amz-Target prefix */
 	const char *ctype;
 	char *endpoint;           /* the URL requests go to */
+	char *shown;              /* ENDPOINT without any user:password in it: for messages */
 	char *host;               /* Host header value, as curl sends it */
 	char *path;               /* the URL's path, "/" by default */
 	char *region;
@@ -106,8 +107,15 @@ aws_client_new(const struct aws_config *o, const char *service, struct cs_err *e
 	if (!c->region)
 		goto fail;
 	c->endpoint = awsconf_endpoint_profile(o->endpoint_url, service, c->region, o->profile);
+	{
+		struct buf shown = BUF_INIT;
+
+		http_url_shown(c->endpoint, &shown);
+		c->shown = cs_strdup(shown.data);
+		buf_free(&shown);
+	}
 	if (http_url_split(c->endpoint, &c->host, &c->path)) {
-		cs_err_set(err, "bad endpoint URL '%s'", c->endpoint);
+		cs_err_set(err, "bad endpoint URL '%s'", c->shown);
 		goto fail;
 	}
 	{
@@ -161,6 +169,7 @@ aws_client_free(struct aws_client *c)
 		creds_provider_free(c->creds);
 	free(c->service);
 	free(c->endpoint);
+	free(c->shown);
 	free(c->host);
 	free(c->path);
 	free(c->region);
@@ -171,7 +180,7 @@ aws_client_free(struct aws_client *c)
 const char *
 aws_client_endpoint(const struct aws_client *c)
 {
-	return c->endpoint;
+	return c->shown;
 }
 
 const char *
@@ -538,7 +547,7 @@ on_http(void *ctx, struct http_response *resp)
 	cs_err_clear(&err);
 	/* -v: the trace the user asked for, to the tool's log */
 	if (c->verbose)
-		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms)%s", c->endpoint, k->op, resp->status,
+		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms)%s", c->shown, k->op, resp->status,
 		    resp->seconds * 1000, k->attempts > 1 ? " (retry)" : "");
 	if (resp->status == 200) {
 		finish(k, 1, &resp->body, NULL);
@@ -547,7 +556,7 @@ on_http(void *ctx, struct http_response *resp)
 	err.http_status = (int)resp->status;
 	if (resp->status == 0) {
 		snprintf(err.code, sizeof err.code, "NetworkError");
-		cs_err_set(&err, "cannot reach %s: %s", c->endpoint, resp->error);
+		cs_err_set(&err, "cannot reach %s: %s", c->shown, resp->error);
 	} else {
 		parse_error(resp, &err);
 	}
@@ -723,7 +732,7 @@ stream_done(void *ctx, struct http_response *resp)
 	r.attempts = 1;
 	c->sending--;
 	if (c->verbose)
-		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms, stream ended)", c->endpoint, s->op,
+		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms, stream ended)", c->shown, s->op,
 		    resp->status, resp->seconds * 1000);
 	if (resp->status == 200 && !resp->error[0]) {
 		r.ok = 1;
@@ -731,7 +740,7 @@ stream_done(void *ctx, struct http_response *resp)
 	} else if (resp->status == 0 || (resp->status == 200 && resp->error[0])) {
 		r.err.http_status = (int)resp->status;
 		snprintf(r.err.code, sizeof r.err.code, "NetworkError");
-		cs_err_set(&r.err, "%s from %s: %s", s->op, c->endpoint, resp->error);
+		cs_err_set(&r.err, "%s from %s: %s", s->op, c->shown, resp->error);
 	} else {
 		r.err.http_status = (int)resp->status;
 		parse_error(resp, &r.err);

@@ -57,7 +57,7 @@ void aws_config_init(struct aws_config *cfg);
 struct aws_client *aws_client_new(const struct aws_config *cfg, const char *service,
     struct cs_err *err);
 void aws_client_free(struct aws_client *c);
-/* The endpoint URL and region in use. */
+/* The endpoint URL in use (any user:password in it left out: for messages). */
 const char *aws_client_endpoint(const struct aws_client *c);
 const char *aws_client_region(const struct aws_client *c);
 

@@ -163,7 +163,7 @@ creds_sso(struct creds_provider *p, const struct awsconf *c, const char *name,
 	const char *start = awsconf_value(c, name, "sso_start_url");
 	const char *region = awsconf_value(c, name, "sso_region");
 	struct buf sect = BUF_INIT, login = BUF_INIT, path = BUF_INIT, token = BUF_INIT;
-	struct buf url = BUF_INIT, hdr = BUF_INIT, what = BUF_INIT, source = BUF_INIT;
+	struct buf url = BUF_INIT, hdr = BUF_INIT, what = BUF_INIT, source = BUF_INIT, shown = BUF_INIT;
 	struct http_response resp;
 	const char *headers[1];
 	char hex[41], *base = NULL, *home = NULL;
@@ -230,6 +230,7 @@ creds_sso(struct creds_provider *p, const struct awsconf *c, const char *name,
 		buf_printf(&url, "https://portal.sso.%s.amazonaws.com", region);
 	}
 	buf_printf(&url, "/federation/credentials?account_id=%s&role_name=%s", account, role);
+	http_url_shown(url.data, &shown); /* for messages */
 	buf_printf(&hdr, "x-amz-sso_bearer_token: %s", token.data);
 	headers[0] = hdr.data;
 	buf_printf(&what, "IAM Identity Center role %s of account %s (profile '%s')", role, account,
@@ -237,7 +238,7 @@ creds_sso(struct creds_provider *p, const struct awsconf *c, const char *name,
 	buf_printf(&source, "profile %s (IAM Identity Center)", name);
 	if (http_simple_secret("GET", url.data, headers, 1, NULL, 0, SSO_TIMEOUT_MS, p->ca_bundle,
 	    &resp) < 0 || resp.status == 0) {
-		cs_err_set(err, "%s: no answer from %s: %s", what.data, url.data,
+		cs_err_set(err, "%s: no answer from %s: %s", what.data, shown.data,
 		    resp.error[0] ? resp.error : "failed");
 		goto out;
 	}
@@ -252,7 +253,7 @@ creds_sso(struct creds_provider *p, const struct awsconf *c, const char *name,
 		aws_parse_error_reason(resp.body.data ? resp.body.data : "", resp.body.len,
 		    resp.status, resp.reason, &serr);
 		creds_scrub(serr.msg, token.data);
-		cs_err_set(err, "%s: the portal at %s answered %s", what.data, url.data, serr.msg);
+		cs_err_set(err, "%s: the portal at %s answered %s", what.data, shown.data, serr.msg);
 		goto out;
 	}
 	if (parse_role_creds(resp.body.data ? resp.body.data : "", resp.body.len, what.data,
@@ -267,6 +268,7 @@ out:
 	buf_free(&login);
 	buf_free(&path);
 	buf_free(&url);
+	buf_free(&shown);
 	buf_free(&what);
 	buf_free(&source);
 	free(base);

@@ -138,7 +138,7 @@ sts_call(struct creds_provider *p, const char *action, const struct buf *body,
     const struct aws_creds *sign, const char *what, const char *source, struct aws_creds *out,
     struct cs_err *err)
 {
-	struct buf h[4];
+	struct buf h[4], shown = BUF_INIT;
 	const char *hp[4];
 	char *region = creds_sts_region(p), *url = creds_sts_endpoint(p, region);
 	char *host = NULL, *path = NULL;
@@ -151,8 +151,9 @@ sts_call(struct creds_provider *p, const char *action, const struct buf *body,
 	sigv4_output_init(&so);
 	for (i = 0; i < 4; i++)
 		buf_init(&h[i]);
+	http_url_shown(url ? url : "", &shown); /* for messages */
 	if (!url || url_parts(url, &host, &path) < 0) {
-		cs_err_set(err, "%s: bad STS endpoint URL '%s'", what, url ? url : "");
+		cs_err_set(err, "%s: bad STS endpoint URL '%s'", what, shown.data);
 		goto out;
 	}
 	buf_printf(&h[nh++], "Content-Type: %s", STS_CTYPE);
@@ -180,7 +181,7 @@ sts_call(struct creds_provider *p, const char *action, const struct buf *body,
 		hp[i] = h[i].data;
 	if (http_simple_secret("POST", url, hp, nh, body->data, body->len, CREDS_STS_TIMEOUT_MS,
 	    p->ca_bundle, &resp) < 0 || resp.status == 0) {
-		cs_err_set(err, "%s: no answer from STS at %s: %s", what, url,
+		cs_err_set(err, "%s: no answer from STS at %s: %s", what, shown.data,
 		    resp.error[0] ? resp.error : "failed");
 		goto out;
 	}
@@ -193,7 +194,7 @@ sts_call(struct creds_provider *p, const char *action, const struct buf *body,
 			creds_scrub(serr.msg, sign->secret_key);
 			creds_scrub(serr.msg, sign->session_token);
 		}
-		cs_err_set(err, "%s: STS at %s answered %s", what, url, serr.msg);
+		cs_err_set(err, "%s: STS at %s answered %s", what, shown.data, serr.msg);
 		snprintf(err->code, sizeof err->code, "%s", serr.code);
 		err->http_status = (int)resp.status;
 		goto out;
@@ -209,6 +210,7 @@ out:
 	sigv4_output_free(&so);
 	free(host);
 	free(path);
+	buf_free(&shown);
 	free(region);
 	free(url);
 	return rc;

@@ -432,6 +432,19 @@ http_url_split(const char *url, char **host, char **path)
 	return 0;
 }
 
+void
+http_url_shown(const char *url, struct buf *out)
+{
+	const char *host = strstr(url, "://"), *at;
+
+	host = host ? host + 3 : url;
+	at = strchr(host, '@');
+	if (at && at < host + strcspn(host, "/"))
+		buf_printf(out, "%.*s%s", (int)(host - url), url, at + 1);
+	else
+		buf_adds(out, url);
+}
+
 struct simple_ctx {
 	struct http_response *out;
 	int done;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "aws.h"
+#include "http.h"
 #include "msg.h"
 #include "tap.h"
 
@@ -730,6 +731,25 @@ main(void)
 		ok(strstr(line, "\"Authorization\": \"AWS4-HMAC-SHA256 Credential=AKIDUNITTEST/") != NULL,
 		    "requests are signed");
 		ok(strstr(line, "unitTestSecretKey") == NULL, "the secret key is never sent");
+	}
+
+	{
+		/* URLs in messages: any user:password of the authority left out */
+		static const char *const urls[][2] = {
+			{ "http://u:pw@127.0.0.1:9/x@y", "http://127.0.0.1:9/x@y" },
+			{ "https://pw@h.example", "https://h.example" },
+			{ "http://127.0.0.1:9/a@b", "http://127.0.0.1:9/a@b" },
+			{ "h.example", "h.example" },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+			struct buf b = BUF_INIT;
+
+			http_url_shown(urls[i][0], &b);
+			is_str(b.data, urls[i][1], "shown: %s", urls[i][0]);
+			buf_free(&b);
+		}
 	}
 
 	http_tests(&resp);
