@@ -171,15 +171,6 @@ peer_text(struct MHD_Connection *conn, char *out, size_t size)
 	}
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* GET /metrics: the text exposition format, not counted among the requests */
 static enum MHD_Result
 metrics_page(struct listener *l, struct lreq *q)
@@ -280,7 +271,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	in.body = q->body.data ? q->body.data : "";
 	in.len = q->body.len;
 	in.too_large = q->too_large;
-	in.now_ms = wall_ms();
+	in.now_ms = cs_wall_ms();
 	n = listen_request(&l->cfg, &in, &q->b, &q->ans);
 	buf_free(&q->body);
 	/* records refused at once are queued all the same: the rejects output is the serving thread's */

@@ -540,13 +540,13 @@ kinesis_subscribe_body(struct buf *out, const char *consumer_arn, const char *sh
 {
 	buf_reset(out);
 	buf_adds(out, "{\"ConsumerARN\":");
-	json_escape(out, consumer_arn, strlen(consumer_arn));
+	json_escape_str(out, consumer_arn);
 	buf_adds(out, ",\"ShardId\":");
-	json_escape(out, shard, strlen(shard));
+	json_escape_str(out, shard);
 	buf_printf(out, ",\"StartingPosition\":{\"Type\":\"%s\"", kinesis_iter_type_name(pos->type));
 	if (pos->type == KINESIS_AT_SEQUENCE_NUMBER || pos->type == KINESIS_AFTER_SEQUENCE_NUMBER) {
 		buf_adds(out, ",\"SequenceNumber\":");
-		json_escape(out, pos->seq, strlen(pos->seq));
+		json_escape_str(out, pos->seq);
 	} else if (pos->type == KINESIS_AT_TIMESTAMP) {
 		int64_t ms = pos->timestamp_ms;
 
@@ -644,7 +644,7 @@ kinesis_stream_arn(struct aws_client *c, const char *stream, char **arn, struct 
 
 	cs_err_clear(&e);
 	buf_adds(&req, "{\"StreamName\":");
-	json_escape(&req, stream, strlen(stream));
+	json_escape_str(&req, stream);
 	buf_addc(&req, '}');
 	if (aws_call(c, "DescribeStreamSummary", req.data, req.len, &resp, &e) < 0) {
 		cs_err_set(err, "DescribeStreamSummary on '%s': %s", stream, e.msg);
@@ -668,9 +668,9 @@ describe_consumer(struct aws_client *c, const char *stream_arn, const char *name
 
 	*status = *arn = NULL;
 	buf_adds(&req, "{\"StreamARN\":");
-	json_escape(&req, stream_arn, strlen(stream_arn));
+	json_escape_str(&req, stream_arn);
 	buf_adds(&req, ",\"ConsumerName\":");
-	json_escape(&req, name, strlen(name));
+	json_escape_str(&req, name);
 	buf_addc(&req, '}');
 	if (aws_call(c, "DescribeStreamConsumer", req.data, req.len, &resp, err) == 0 &&
 	    answer_str(&resp, "ConsumerDescription", "ConsumerStatus", status,
@@ -732,9 +732,9 @@ kinesis_consumer_ensure(struct aws_client *c, const char *stream_arn, const char
 			/* not there: register it (once; then wait for it to be ACTIVE) */
 			buf_reset(&req);
 			buf_adds(&req, "{\"StreamARN\":");
-			json_escape(&req, stream_arn, strlen(stream_arn));
+			json_escape_str(&req, stream_arn);
 			buf_adds(&req, ",\"ConsumerName\":");
-			json_escape(&req, name, strlen(name));
+			json_escape_str(&req, name);
 			buf_addc(&req, '}');
 			cs_err_clear(&e);
 			if (aws_call(c, "RegisterStreamConsumer", req.data, req.len, &resp, &e) == 0)
@@ -776,7 +776,7 @@ kinesis_consumer_deregister(struct aws_client *c, const char *consumer_arn, stru
 
 	cs_err_clear(&e);
 	buf_adds(&req, "{\"ConsumerARN\":");
-	json_escape(&req, consumer_arn, strlen(consumer_arn));
+	json_escape_str(&req, consumer_arn);
 	buf_addc(&req, '}');
 	if (aws_call(c, "DeregisterStreamConsumer", req.data, req.len, &resp, &e) < 0) {
 		cs_err_set(err, "DeregisterStreamConsumer: %s", e.msg);
