@@ -2,7 +2,8 @@
 # cs-tail --lease-table: the table created when missing, positions kept in
 # it, leases released on SIGTERM; items with exactly the KCL 2.x names and
 # types; a table a KCL 2.x worker wrote (SHARD_END, a sub-sequence number,
-# a lease of a worker gone) resumed from its checkpoints.
+# a lease of a worker gone) resumed from its checkpoints; --max-leases;
+# --from latest for new leases, and the default worker id.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lease.sh"
 
@@ -165,8 +166,26 @@ test_expect_success '--max-leases 1: one lease of two held, the other left to ot
 	test $(jq -r .shardId m1.out | sort -u | wc -l) = 1
 '
 
+test_expect_success '--from latest: a new lease starts at LATEST; the worker id is HOST:PID by default' '
+	STREAM=$(unique_name latest) LT=$(unique_name latest-leases) &&
+	create_stream "$STREAM" 1 &&
+	put_records "$STREAM" 0 10 &&
+	{ cs-tail -s "$STREAM" --lease-table "$LT" --failover-time "$F" -v -J --from latest \
+	    >latest.out 2>latest.err </dev/null & } &&
+	lpid=$! &&
+	test_wait_for 30 "leases | grep -qx \"shardId-000000000000 $(hostname):$lpid [0-9]* LATEST\"" &&
+	test_wait_for 10 "grep -q \"GetShardIterator -> 200\" latest.err" &&
+	put_records "$STREAM" 10 5 &&
+	test_wait_for 30 "test \$(grep -c \"\" latest.out) -ge 5" &&
+	sleep 1 &&
+	kill -TERM $lpid && { wait $lpid; test $? = 6; } &&
+	jq -r .data.n latest.out | sort -n | xargs >got &&
+	echo "10 11 12 13 14" >want &&
+	test_cmp want got
+'
+
 test_expect_success 'no sanitizer report' '
-	! grep -n "Sanitizer\|runtime error" w1.err w2.err k1.err m1.err
+	! grep -n "Sanitizer\|runtime error" w1.err w2.err k1.err m1.err latest.err
 '
 
 test_done

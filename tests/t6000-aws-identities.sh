@@ -339,6 +339,17 @@ test_expect_success 'services section: the Kinesis endpoint_url; max_attempts ca
 	grep -q "$dead" out/maxcfg.err &&
 	test "$(attempts maxcfg)" -eq 2
 '
+test_expect_success 'services section: the DynamoDB endpoint_url, for cs-store' '
+	table=$(unique_name t) &&
+	create_table "$table" IP Timestamp &&
+	printf "[default]\nservices = live\n[services live]\ndynamodb =\n  endpoint_url = %s\n" \
+	    "$CS_DYNAMODB_ENDPOINT" >live.config &&
+	printf "{\"ip\":\"10.0.0.1\",\"timestamp\":\"2018-02-04T23:18:32.866Z\"}\n" >item.ndjson &&
+	(unset AWS_ENDPOINT_URL_DYNAMODB; AWS_CONFIG_FILE=$PWD/live.config \
+	    cs-store -v -t "$table" -m @"$SRC_DIR/scripts/sample-mapping.jq" item.ndjson 2>out/ddbcfg.err) &&
+	grep -q "POST $CS_DYNAMODB_ENDPOINT BatchWriteItem -> 200" out/ddbcfg.err &&
+	test "$(dynamodb Scan "{\"TableName\":\"$table\"}" | jq .Count)" = 1
+'
 test_expect_success 'AWS_MAX_ATTEMPTS wins over max_attempts; --max-attempts over both' '
 	(unset AWS_ENDPOINT_URL_KINESIS; AWS_CONFIG_FILE=$PWD/set.config AWS_MAX_ATTEMPTS=3 \
 	    test_expect_code 5 put maxenv -s "$stream" in) &&
