@@ -1,9 +1,10 @@
 #!/bin/sh
-# test-slow: 85
+# test-slow: 200
 # test-limit: 300
 # cs-tail --consumer: enhanced fan-out on kinesis-mock (RegisterStreamConsumer,
 # SubscribeToShard over HTTP/2, one connection for every shard): every record
-# once in per-shard order, across renewals, a reshard, a checkpoint, --exec.
+# once in per-shard order, across renewals, a reshard, a checkpoint, --exec,
+# --from (a sequence number, a time) read as polling reads it.
 . "$(dirname "$0")/lib.sh"
 kinesis_mock_need
 S=$(unique_name efo)
@@ -92,6 +93,23 @@ test_expect_success '--exec: batches per shard, the checkpoint moved, KPL-free d
 	test_line_count delivered 830 &&
 	tail_ -s "$S" -e --consumer app1 --exec "cat >>again" --checkpoint eck &&
 	! test -s again
+'
+
+test_expect_success '--from with --consumer: after:SEQ on its shard, and a time; the same as polling reads' '
+	seq=$(jq -r "select(.shardId == \"$S0\") | .sequenceNumber" out | sed -n 10p) &&
+	test -n "$seq" &&
+	tail_ -s "$S" -e -J --consumer app1 --shards $S0 --from "after:$seq" >f1 &&
+	cs-tail --endpoint-url "$KM" -s "$S" -e -J --shards $S0 --from "after:$seq" >p1 &&
+	jq -c .data.n p1 >want &&
+	jq -c .data.n f1 >got &&
+	test_cmp want got &&
+	test "$(head -n 1 got)" = "$(jq -c "select(.shardId == \"$S0\") | .data.n" out | sed -n 11p)" &&
+	sleep 1.2 && t=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ) && sleep 1.2 &&
+	put_km "$S" 900 20 &&
+	tail_ -s "$S" -e -J --consumer app1 --from "$t" >f2 &&
+	jq -c .data.n f2 | sort -n >got &&
+	seq 900 919 >want &&
+	test_cmp want got
 '
 
 test_expect_success 'KPL aggregates (cs-put --aggregate) come out as their user records, as with polling' '
