@@ -159,13 +159,18 @@ test_expect_success '--max-connections-per-ip 2: a third connection from the add
 	grep -q " connections at most, 2 per address" err
 '
 
-test_expect_success '1,100 slow clients from 127.0.0.2: clients from 127.0.0.1 still answered, p99 < 1 s' '
+# 2,000, as issue 10 asks, unless the hard limit on open files leaves fewer
+# to this shell (the client needs one for each)
+nslow=2000
+hard=$(ulimit -Hn)
+[ "$hard" = unlimited ] || [ "$hard" -ge 2200 ] || nslow=$((hard - 200))
+test_expect_success "$nslow slow clients from 127.0.0.2: clients from 127.0.0.1 still answered, p99 < 1 s" '
 	start_listen &&
-	python3 "$TEST_DIR/listen/slow-clients.py" 127.0.0.1 $port 1100 20 >slow
+	python3 "$TEST_DIR/listen/slow-clients.py" 127.0.0.1 $port $nslow 20 >slow
 	kill -TERM $pid; wait $pid; rc=$?
 	cat slow &&
 	test $rc -eq 0 &&
-	grep -q "^answered 20 of 20, p99 [0-9]* ms" slow &&
+	grep -q "^answered 20 of 20, p99 [0-9]* ms; $nslow slow connections" slow &&
 	p99=$(sed "s/.*p99 \([0-9]*\) ms.*/\1/" slow) &&
 	test "$p99" -lt 1000
 '
