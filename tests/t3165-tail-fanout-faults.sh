@@ -6,7 +6,12 @@
 # skipped or repeated, and the shard's last event ends it.  Then the service
 # ending subscriptions early (as it does after 5 minutes) while records keep
 # arriving: each time cs-tail subscribes again from the continuation it was
-# given.
+# given.  Then the TCP connection reset (an RST) in the middle of a
+# subscription, after some events and inside the next one: one line naming
+# the shard, a new subscription after the last continuation handled (not the
+# torn event's), every record once, and a checkpoint that was never past it;
+# a run stopped after the reset and started again from its checkpoint reads
+# the rest, nothing twice.
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'a corrupt frame, then an exception event: retried from the same place, every record once' '
@@ -39,6 +44,49 @@ test_expect_success 'subscriptions the service ends early while records arrive: 
 	awk "NR == 1 { ok = \$1 == \"TRIM_HORIZON\" }
 	     NR > 1 { ok = ok && \$1 == \"AFTER_SEQUENCE_NUMBER\" && \$2 == prev && \$2 % 2 == 0 }
 	     { prev = \$3 } END { exit !(ok && prev == \"END\") }" ends.log
+'
+
+test_expect_success 'the connection reset mid-subscription: said once, resumed after the last continuation, every record once, the checkpoint never past it' '
+	node "$TEST_DIR/stubs/subscribe-faults.js" port3 rst.log reset ck &
+	echo $! >stub.pid &&
+	test_wait_for 20 "test -s port3" &&
+	timeout 60 cs-tail --endpoint-url "http://127.0.0.1:$(cat port3)" -s s --consumer c -e \
+		--checkpoint ck >out 2>err;
+	rc=$?; kill $(cat stub.pid); cat err rst.log; test $rc -eq 0 &&
+	seq 0 11 | sed "s/.*/{\"n\":&}/" >want &&
+	test_cmp want out &&
+	# one line, naming the shard and the reset, and the retry
+	test_line_count err 1 &&
+	grep -q "^cs-tail: SubscribeToShard on .s/shardId-000000000000.: .*reset.*; subscribing again" err &&
+	test_line_count rst.log 3 &&
+	sed -n 1p rst.log | grep -q "\"Type\":\"TRIM_HORIZON\"" &&
+	sed -n 2p rst.log | grep -q "\"Type\":\"AFTER_SEQUENCE_NUMBER\",\"SequenceNumber\":\"106\"" &&
+	# the checkpoint as the new subscription found it, and at the end
+	sed -n 3p rst.log | grep -q "\"shardId-000000000000\":{\"sequenceNumber\":\"106\",\"finished\":false}" &&
+	tr -d " \n" <ck | grep -q "\"shardId-000000000000\":{\"sequenceNumber\":\"112\",\"finished\":true}"
+'
+
+test_expect_success 'stopped after the reset, started again from its checkpoint: the rest, nothing twice' '
+	rm -f ck rst.log &&
+	node "$TEST_DIR/stubs/subscribe-faults.js" port4 rst.log reset ck &
+	echo $! >stub.pid &&
+	test_wait_for 20 "test -s port4" &&
+	{ timeout 60 cs-tail --endpoint-url "http://127.0.0.1:$(cat port4)" -s s --consumer c -e \
+		--checkpoint ck >out1 2>err & } &&
+	tail_pid=$! &&
+	# the new subscription is in: the stub waits 500 ms before it answers
+	test_wait_for 20 "test -f rst.log && test \$(wc -l <rst.log) -ge 2" &&
+	kill -TERM $tail_pid;
+	wait $tail_pid; rc=$?; cat err; test $rc -eq 6 &&
+	grep -q "\"sequenceNumber\":\"106\"" ck &&
+	timeout 60 cs-tail --endpoint-url "http://127.0.0.1:$(cat port4)" -s s --consumer c -e \
+		--checkpoint ck >out2 2>err;
+	rc=$?; kill $(cat stub.pid); cat err rst.log; test $rc -eq 0 &&
+	seq 0 11 | sed "s/.*/{\"n\":&}/" >want &&
+	cat out1 out2 >out &&
+	test_cmp want out &&
+	test_line_count out1 6 &&
+	grep ConsumerARN rst.log | tail -n 1 | grep -q "\"Type\":\"AFTER_SEQUENCE_NUMBER\",\"SequenceNumber\":\"106\""
 '
 
 test_done

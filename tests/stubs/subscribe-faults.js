@@ -19,14 +19,24 @@
 // event.  Logged, a line each subscription at its end: the StartingPosition's
 // type, its sequence number (- for none) and the last continuation sent (END
 // for the shard's end).
+//
+// With "reset [CHECKPOINT]": a connection reset in the middle of a
+// subscription.  The closed shard of 12 records again; the first subscription
+// sends records 101..103 and 104..106 (continuations 103 and 106), then, a
+// moment later, the first half of an event with 107..109, and then resets the
+// TCP connection (SO_LINGER 0 and close: an RST, not a FIN).  Every later one
+// sends the records after its StartingPosition and the shard's last event;
+// given CHECKPOINT (cs-tail's --checkpoint file), it first waits 500 ms
+// (longer than the checkpoint's 200 ms cadence) and logs the file as it is
+// then, on a line of its own after the subscription's.
 'use strict';
 const fs = require('fs');
 const net = require('net');
 const http = require('http');
 const http2 = require('http2');
 
-const [portFile, logFile, mode] = process.argv.slice(2);
-const ends = mode === 'ends';
+const [portFile, logFile, mode, checkpoint] = process.argv.slice(2);
+const ends = mode === 'ends', reset = mode === 'reset';
 const crcTable = new Int32Array(256).map((_, n) => {
 	let c = n;
 	for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -96,11 +106,39 @@ function endingSubscription(start, send) {
 }
 
 let subscriptions = 0;
+function resetSubscription(body, send) {
+	const start = JSON.parse(body).StartingPosition;
+	const from = start.Type === 'AFTER_SEQUENCE_NUMBER' ? Number(start.SequenceNumber) + 1 : 101;
+	fs.appendFileSync(logFile, body + '\n');
+	if (++subscriptions === 1)
+		return send(200, 'application/vnd.amazon.eventstream', [], (write, end, rst) => {
+			write(event(range(101, 103), '103'));
+			write(event(range(104, 106), '106'));
+			setTimeout(() => {
+				const torn = event(range(107, 109), '109');
+				write(torn.subarray(0, torn.length >> 1));
+				setTimeout(rst, 200);
+			}, 300);
+		});
+	const answer = () => send(200, 'application/vnd.amazon.eventstream',
+		[event(range(from, 112), '112'), event([], null)]);
+	if (!checkpoint)
+		return answer();
+	setTimeout(() => {
+		let text;
+		try { text = fs.readFileSync(checkpoint, 'utf8').replace(/\s+/g, ''); } catch (e) { text = 'none'; }
+		fs.appendFileSync(logFile, 'checkpoint ' + text + '\n');
+		answer();
+	}, 500);
+}
+
 function answer(target, body, send) {
 	const op = (target || '').split('.')[1];
 	const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/s';
 	if (op === 'SubscribeToShard' && ends)
 		return endingSubscription(JSON.parse(body).StartingPosition, send);
+	if (op === 'SubscribeToShard' && reset)
+		return resetSubscription(body, send);
 	if (op === 'SubscribeToShard') {
 		fs.appendFileSync(logFile, body + '\n');
 		const n = ++subscriptions, start = JSON.parse(body).StartingPosition;
@@ -142,10 +180,17 @@ h2.on('stream', (stream, headers) => {
 	let body = '';
 	stream.on('data', (d) => { body += d; });
 	stream.on('end', () => answer(headers['x-amz-target'], body, (status, type, parts, pump) => {
+		if (stream.destroyed)
+			return;   // the client went away before the answer was ready
 		stream.respond({ ':status': status, 'content-type': type });
 		for (const p of parts) stream.write(p);
 		if (pump)
-			pump((b) => stream.destroyed || stream.write(b), () => stream.end());
+			pump((b) => stream.destroyed || stream.write(b), () => stream.end(), () => {
+				// the client's own TCP connection, the one relayed to us
+				const front = fronts.get(stream.session.socket.remotePort);
+				if (front)
+					front.resetAndDestroy();
+			});
 		else
 			setTimeout(() => stream.end(), 100);
 	}));
@@ -153,11 +198,14 @@ h2.on('stream', (stream, headers) => {
 // one port for both: HTTP/2 connections (they open with the preface) are
 // relayed to the HTTP/2 server on a port of its own, the others handed to
 // the HTTP/1.1 one
+const fronts = new Map();   // the relay's local port -> the client's socket
 h2.listen(0, '127.0.0.1', () => {
 	const server = net.createServer((sock) => {
 		sock.once('data', (b) => {
 			if (b.toString('latin1').startsWith('PRI * HTTP/2.0')) {
 				const up = net.connect(h2.address().port, '127.0.0.1');
+				up.on('connect', () => fronts.set(up.localPort, sock));
+				sock.on('close', () => { fronts.delete(up.localPort); up.destroy(); });
 				up.write(b);
 				sock.pipe(up).pipe(sock);
 				up.on('error', () => sock.destroy());
