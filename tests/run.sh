@@ -31,8 +31,9 @@
 #
 # Each test runs in a session and process group of its own (setsid): one
 # that runs past TEST_LIMIT is killed with everything it started (SIGKILL to
-# the group, which no handler and no hung leak checker can hold up) and
-# counted as failed, by name; whatever a test leaves running is killed too.
+# the group and to the session, where timeout(1) makes groups of its own;
+# no handler and no hung leak checker can hold that up) and counted as
+# failed, by name; whatever a test leaves running is killed too.
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -113,6 +114,7 @@ run_one() {
 	while read -r _ _ state _ 2>/dev/null <"/proc/$pid/stat" && [ "$state" != Z ]; do
 		if [ $(($(date +%s) - start)) -ge "$limit" ]; then
 			kill -KILL -- -"$pid" 2>/dev/null
+			pkill -KILL -s "$pid" 2>/dev/null
 			timedout=1
 			break
 		fi
@@ -120,7 +122,10 @@ run_one() {
 	done
 	wait "$pid" 2>/dev/null
 	rc=$?
-	kill -KILL -- -"$pid" 2>/dev/null # what the test left running
+	# what the test left running: its group, and the groups of its own that
+	# timeout(1) makes inside the test's session
+	kill -KILL -- -"$pid" 2>/dev/null
+	pkill -KILL -s "$pid" 2>/dev/null
 	echo "$rc $(($(date +%s) - start)) $timedout" >"$out/$name.rc"
 }
 export -f run_one
