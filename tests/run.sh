@@ -1,6 +1,6 @@
 #!/bin/bash
 # run.sh - run every test: the C unit tests (build/asan/unit/*) and the shell
-# tests (tests/t*.sh), two at a time, against one shared set of local services
+# tests (tests/t*.sh), three at a time, against one shared set of local services
 # (kinesalite, dynalite, kinesis-mock).  The cs-put and cs-tail tests that use
 # Kinesis (t2*, t3*) run twice: on kinesalite, and as NAME@kinesis-mock on
 # kinesis-mock, a second implementation of Kinesis (CS_KINESIS_IMPL says which).
@@ -9,7 +9,8 @@
 #
 #   tests/run.sh [PATTERN...]     only the tests whose name contains a pattern
 #                                 (kinesis-mock: only the runs on kinesis-mock)
-#   JOBS=N tests/run.sh           run N at a time (default 2)
+#   JOBS=N tests/run.sh           run N at a time (default 3: most tests wait on
+#                                 the emulators, so a third keeps the two cores busy)
 #   TEST_LIMIT=S tests/run.sh     seconds a test may take (default 120; a test
 #                                 that needs more says so in a line
 #                                 "# test-limit: S" near its top)
@@ -132,7 +133,7 @@ export -f run_one
 export out
 export TEST_LIMIT=${TEST_LIMIT:-120}
 
-printf '%s\n' "${order[@]}" | xargs -P "${JOBS:-2}" -I{} bash -c 'run_one "$@"' _ {}
+printf '%s\n' "${order[@]}" | xargs -P "${JOBS:-3}" -I{} bash -c 'run_one "$@"' _ {}
 
 passed=0 failed=0 skipped=0 bad=()
 for f in "${tests[@]}"; do
