@@ -272,6 +272,23 @@ tls_tests(struct buf *resp)
 	setenv("AWS_CA_BUNDLE", "", 1);
 	ok(call(good, 300, resp, &err, &st) == -1, "tls: an empty AWS_CA_BUNDLE is unset: still verified");
 	unsetenv("AWS_CA_BUNDLE");
+	{
+		/* the shared config file's ca_bundle, with no AWS_CA_BUNDLE */
+		char conf[300];
+		FILE *f;
+
+		snprintf(conf, sizeof conf, "%s/ca.config", dir);
+		f = fopen(conf, "w");
+		if (f) {
+			fprintf(f, "[default]\nca_bundle = %s\n", both);
+			fclose(f);
+		}
+		setenv("AWS_CONFIG_FILE", conf, 1);
+		ok(call(good, 2000, resp, &err, &st) == 0, "tls: the config's ca_bundle naming the certificate: accepted");
+		ok(strstr(resp->data, "StreamNames") != NULL, "tls: and the answer read: %s", resp->data);
+		unsetenv("AWS_CONFIG_FILE");
+		ok(call(good, 300, resp, &err, &st) == -1, "tls: without it, refused again");
+	}
 	tls_stop(pg);
 	tls_stop(pw);
 }
