@@ -13,7 +13,7 @@ test_expect_success 'setup' '
 
 test_expect_success_here 'partial failures: only the failed entries are sent again, every record lands once' '
 	stub_start partial --fail-ratio 0.4 --seed 5 &&
-	cs-put -s st --endpoint-url "$STUB" --results res --stats in 2>err &&
+	cs-put -s st --endpoint-url "$STUB" --results res --stats --metrics-file m.prom in 2>err &&
 	stub_stop partial &&
 	check in partial.log >summary &&
 	cat summary &&
@@ -21,7 +21,10 @@ test_expect_success_here 'partial failures: only the failed entries are sent aga
 	test_line_count res 3000 &&
 	test $(grep -c "^{\"Code\":\"PutRecordSuccessful\"" res) -eq 3000 &&
 	n=$(sed -n "s/entries failed: \([0-9]*\),.*/\1/p" summary) &&
-	grep -q " $n entries re-sent" err
+	grep -q " $n entries re-sent" err &&
+	# each failed entry was throttled (ProvisionedThroughputExceededException), as cs(7) counts it
+	grep -qx "cs_put_entries_resent_total $n" m.prom &&
+	grep -qx "cs_put_entries_throttled_total $n" m.prom
 '
 
 test_expect_success_here '-k: each key lands in input order despite the failures' '

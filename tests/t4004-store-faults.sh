@@ -16,8 +16,13 @@ test_expect_success_here 'UnprocessedItems, throttling and 500s: everything writ
 	T=$(unique_name faults) &&
 	create_table "$T" IP Timestamp &&
 	start_stub a --plan "unprocessed:3,throttle,unprocessed:25,500,throttling,unprocessed:1,pass,unprocessed:2" &&
-	cs-store -t "$T" --endpoint-url "$STUB" -m @"$MAP" --stats records 2>err &&
+	cs-store -t "$T" --endpoint-url "$STUB" -m @"$MAP" --stats --metrics-file m.prom records 2>err &&
 	grep "120 records: 120 written, 0 collapsed, 0 skipped, 0 rejected" err &&
+	# cs(7): the items DynamoDB handed back unprocessed, each counted once per return
+	n=$(python3 -c "import json; print(sum(len(json.loads(l).get(\"unprocessed\", [])) for l in open(\"a.log\")))") &&
+	test "$n" -gt 0 &&
+	grep -qx "cs_store_items_resent_total $n" m.prom &&
+	awk -v now="$(date +%s)" "/^cs_store_last_success_timestamp_seconds / { ok = \$2 > now - 120 && \$2 <= now + 1 } END { exit !ok }" m.prom &&
 	dynamodb Scan "{\"TableName\":\"$T\",\"Select\":\"COUNT\"}" >count &&
 	grep "\"Count\":120" count
 '
