@@ -1,7 +1,8 @@
 #!/bin/sh
 # cs-put --listen serves GET /metrics (cs(7), METRICS): scraped during a load,
-# its counters match what the load sent exactly (records, status codes); the
-# text passes promtool; --metrics-listen moves it to an address of its own.
+# its counters match what the load sent exactly (records, status codes), the
+# connections open what is open; the text passes promtool; --metrics-listen
+# moves it to an address of its own.
 . "$(dirname "$0")/lib.sh"
 services_need
 S=$(unique_name st)
@@ -76,6 +77,29 @@ test_expect_success 'scraped during a load: valid text; after it, exact counts' 
 		d=$(metric $f "cs_put_records_total{result=\"delivered\"}") &&
 		test "${d:-0}" -le 120 || exit 1
 	done
+'
+
+# the gauge as of the last refresh of what /metrics serves: the scrape's own
+# connection may be in it or not
+conns_within() { # LOW HIGH
+	curl -s http://127.0.0.1:$port/metrics >conns &&
+	awk -v lo="$1" -v hi="$2" "/^cs_put_http_connections_open / { ok = \$2 >= lo && \$2 <= hi } END { exit !ok }" conns
+}
+
+test_expect_success 'connections open: five idle clients counted, then gone' '
+	port=$(cat port) &&
+	{ python3 -c "
+import os, socket, sys, time
+held = [socket.create_connection((\"127.0.0.1\", $port)) for _ in range(5)]
+open(\"holding\", \"w\").close()
+while not os.path.exists(\"release\"):
+    time.sleep(0.05)
+" & } &&
+	test_wait_for 10 "test -f holding" &&
+	test_wait_for 10 "conns_within 5 6" &&
+	touch release &&
+	wait &&
+	test_wait_for 10 "conns_within 0 1"
 '
 
 test_expect_success 'SIGTERM: the metrics file is written at exit' '
