@@ -3,7 +3,7 @@
 # it, leases released on SIGTERM; items with exactly the KCL 2.x names and
 # types; a table a KCL 2.x worker wrote (SHARD_END, a sub-sequence number,
 # a lease of a worker gone) resumed from its checkpoints; --max-leases;
-# --from latest for new leases, and the default worker id.
+# --from latest for new leases, and the default worker id; a renewal late.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lease.sh"
 
@@ -184,8 +184,24 @@ test_expect_success '--from latest: a new lease starts at LATEST; the worker id 
 	test_cmp want got
 '
 
+test_expect_success 'a worker paused past half the failover time renews late, says so, and keeps its lease' '
+	STREAM=$(unique_name late) LT=$(unique_name late-leases) &&
+	create_stream "$STREAM" 1 &&
+	F=6000 worker r1 -J &&
+	test_wait_for 30 "test \$(held_by r1) = 1" &&
+	c0=$(leases | cut -d" " -f3) &&
+	kill -STOP $(cat r1.pid) &&
+	sleep 4 &&
+	kill -CONT $(cat r1.pid) &&
+	test_wait_for 10 "grep -q \"shardId-000000000000: lease renewed late\" r1.err" &&
+	! grep -q "lease lost" r1.err &&
+	test "$(held_by r1)" = 1 &&
+	test "$(leases | cut -d" " -f3)" -gt "$c0" &&
+	stop_worker r1
+'
+
 test_expect_success 'no sanitizer report' '
-	! grep -n "Sanitizer\|runtime error" w1.err w2.err k1.err m1.err latest.err
+	! grep -n "Sanitizer\|runtime error" w1.err w2.err k1.err m1.err latest.err r1.err
 '
 
 test_done
