@@ -149,6 +149,16 @@ external_id = t6000-ext-id
 role_session_name = t6000-session
 duration_seconds = 3600
 services = local
+[profile chain2]
+role_arn = arn:aws:iam::123456789012:role/second
+source_profile = role
+role_session_name = t6000-second
+services = local
+[profile envrole]
+role_arn = arn:aws:iam::123456789012:role/fromenv
+credential_source = Environment
+role_session_name = t6000-fromenv
+services = local
 [profile wrongext]
 role_arn = arn:aws:iam::123456789012:role/ext
 source_profile = static
@@ -203,6 +213,22 @@ test_expect_success 'assume role: signed with the source keys, session name and 
 '
 test_expect_success 'refresh before expiry: credentials that end within 5 minutes are fetched again' '
 	test $(grep -c " -> 200" calls) -ge 2
+'
+test_expect_success 'assume role, a chain of two profiles: the second signed with the first role'"'"'s keys' '
+	: >sts.log &&
+	put chain2 --profile chain2 -s "$stream" --batch-size 1 in &&
+	grep -q "2 delivered" out/chain2.err &&
+	grep "^AssumeRole " sts.log >calls2 &&
+	cat calls2 &&
+	sed -n 1p calls2 | grep -q "key=AKIDT6000STATIC sig=ok role=arn:aws:iam::123456789012:role/ext session=t6000-session ext=t6000-ext-id .* -> 200" &&
+	sed -n 2p calls2 | grep -q "key=ASIASTUBSTS[0-9]* sig=ok role=arn:aws:iam::123456789012:role/second session=t6000-second .* -> 200"
+'
+test_expect_success 'credential_source = Environment: the environment keys sign AssumeRole (moto shows they sign nothing else)' '
+	: >sts.log &&
+	AWS_ACCESS_KEY_ID=AKIDT6000STATIC AWS_SECRET_ACCESS_KEY=t6000staticSECRETneverShown00000000 \
+	    put envrole --profile envrole -s "$stream" --batch-size 1 in &&
+	grep -q "2 delivered" out/envrole.err &&
+	grep -q "^AssumeRole key=AKIDT6000STATIC sig=ok role=arn:aws:iam::123456789012:role/fromenv session=t6000-fromenv .* -> 200" sts.log
 '
 test_expect_success 'assume role: a wrong external id is refused by STS, and said' '
 	: >sts.log &&
