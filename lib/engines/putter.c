@@ -105,6 +105,13 @@ struct putter {
 	int flushing, interrupted, hard;
 	int stalled;             /* the last build found nothing it could take */
 	uint64_t wake_ms;        /* the earliest retry that is not ready yet */
+	/*
+	 * Aggregating: the last build stopped with every shard out of
+	 * allowance, the map's load it was of, and until when: no build
+	 * before then could take a record, unless an answer comes in between.
+	 */
+	uint64_t out_until;
+	unsigned long out_loads;
 	unsigned long batchno;
 	/* input order */
 	uint64_t next_seq;
@@ -515,6 +522,7 @@ build(struct putter *p, uint64_t now)
 	size_t shards_blocked = 0;
 
 	p->wake_ms = 0;
+	p->out_until = 0;
 	if (ok)
 		keyorder_begin(&p->keys);
 	if (p->agg) {
@@ -557,9 +565,12 @@ build(struct putter *p, uint64_t now)
 				take = 0;
 				if (!p->wake_ms || wake < p->wake_ms)
 					p->wake_ms = wake;
-				/* every shard out of allowance: nothing further can go */
-				if (shardrate_block(&p->rate, shard) && ++shards_blocked >= p->cfg.map->n)
+				/* every shard out of allowance: nothing further can go, nor until the earliest wake */
+				if (shardrate_block(&p->rate, shard) && ++shards_blocked >= p->cfg.map->n) {
+					p->out_until = p->wake_ms;
+					p->out_loads = p->cfg.map->loads;
 					break;
+				}
 				/* other shards' records may still go, but not at any cost of looking */
 				if (++rate_misses > 4096)
 					break;
@@ -770,6 +781,7 @@ on_answer(void *ctx, const struct aws_result *res)
 
 	p->inflight--;
 	p->stalled = 0;
+	p->out_until = 0;
 	if (p->cfg.ordered_keys)
 		for (i = 0; i < b->nrecs; i++)
 			keyorder_done(&p->keys, b->recs[i]->key, b->recs[i]->keylen,
@@ -946,6 +958,15 @@ pump(struct putter *p)
 
 		if (p->agg && p->cfg.map->loading)
 			break;  /* records are placed by the map being read again */
+		/*
+		 * Every shard was out of allowance at the last build, and nothing
+		 * has come back since: a build now would find the same, having
+		 * looked at every record up to the last shard's first one again.
+		 */
+		if (p->out_until > now && p->out_loads == p->cfg.map->loads) {
+			p->stalled = 1;
+			break;
+		}
 		if (!(p->flushing || p->npending >= enough ||
 		    p->pending_bytes >= PUT_MAX_BATCH_BYTES || min_due(p) <= now))
 			break;
