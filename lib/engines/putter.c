@@ -112,6 +112,7 @@ struct putter {
 	 */
 	uint64_t out_until;
 	unsigned long out_loads;
+	unsigned long ehk_added;   /* records added with an explicit hash key */
 	unsigned long batchno;
 	/* input order */
 	uint64_t next_seq;
@@ -371,6 +372,8 @@ putter_add(struct putter *p, const char *data, size_t len, const char *key, size
 	}
 	r = rec_new(p, data, len, key, keylen, ehk, source, line, ctx);
 	seq = r->seq;
+	if (ehk)
+		p->ehk_added++;
 	if (p->cfg.ordered_keys)
 		r->keyhash = keyorder_hash(key, keylen);
 	if (!p->now_ms)
@@ -589,7 +592,13 @@ decided:
 				break;
 			take = 0;
 		}
-		if (ok)
+		/*
+		 * A record held back by its shard's allowance holds back the later
+		 * records of its key by that alone while every record of a key maps
+		 * to the same shard (no explicit hash key): the shard stays blocked
+		 * for the rest of the build.
+		 */
+		if (ok && !(p->agg && !p->ehk_added && !take && shardrate_blocked(&p->rate, shard)))
 			take = keyorder_take(&p->keys, r->key, r->keylen, r->keyhash, take);
 		if (!take) {
 			prev = r;
