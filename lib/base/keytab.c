@@ -20,6 +20,14 @@ keytab_init(struct keytab *t)
 	t->size = KEYTAB_INITIAL;
 	t->tab = cs_calloc(t->size, sizeof *t->tab);
 	t->n = 0;
+	t->borrowed = 0;
+}
+
+void
+keytab_init_borrowed(struct keytab *t)
+{
+	keytab_init(t);
+	t->borrowed = 1;
 }
 
 void
@@ -32,7 +40,8 @@ keytab_free(struct keytab *t, void (*free_node)(struct keytab_node *))
 
 		for (e = t->tab[i]; e; e = next) {
 			next = e->next;
-			free(e->key);
+			if (!t->borrowed)
+				free(e->key);
 			if (free_node)
 				free_node(e);
 		}
@@ -88,8 +97,12 @@ keytab_insert_hashed(struct keytab *t, struct keytab_node *node, const char *key
 	if (t->n >= t->size)
 		grow(t);
 	node->hash = h;
-	node->key = cs_malloc(len ? len : 1);
-	memcpy(node->key, key, len);
+	if (t->borrowed) {
+		node->key = (char *)key;
+	} else {
+		node->key = cs_malloc(len ? len : 1);
+		memcpy(node->key, key, len);
+	}
 	node->keylen = len;
 	node->next = t->tab[node->hash & (t->size - 1)];
 	t->tab[node->hash & (t->size - 1)] = node;
@@ -104,7 +117,8 @@ keytab_remove(struct keytab *t, struct keytab_node *node)
 	while (*pp != node)
 		pp = &(*pp)->next;
 	*pp = node->next;
-	free(node->key);
+	if (!t->borrowed)
+		free(node->key);
 	node->key = NULL;
 	t->n--;
 }

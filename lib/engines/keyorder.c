@@ -1,21 +1,27 @@
 /* keyorder.c - partition keys in flight (see keyorder.h). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cs.h"
 #include "keyorder.h"
 
 struct keyorder_ent {
-	struct keytab_node node;      /* first: the key */
+	struct keytab_node node;      /* first: the key, in KEY below */
 	uint32_t inflight;            /* records of the key in requests */
 	uint32_t taken_gen;           /* the last build that took a record of it */
 	uint32_t blocked_gen;         /* the last build that held it back */
 	struct keyorder_ent *next;    /* in touched or spare */
+	size_t cap;                   /* bytes KEY has room for */
+	char key[];                   /* the key's bytes: one allocation with the entry */
 };
+
+/* room for the keys of most records: a spare entry fits the next key without a realloc */
+#define KEY_ROOM 48
 
 void
 keyorder_init(struct keyorder *k)
 {
-	keytab_init(&k->t);
+	keytab_init_borrowed(&k->t);
 	k->gen = 0;
 	k->touched = k->spare = NULL;
 }
@@ -68,13 +74,21 @@ keyorder_take(struct keyorder *k, const char *key, size_t len, uint64_t hash, in
 	struct keyorder_ent *e = (struct keyorder_ent *)keytab_find_hashed(&k->t, key, len, hash);
 
 	if (!e) {
-		if ((e = k->spare))
+		if ((e = k->spare)) {
 			k->spare = e->next;
-		else
-			e = cs_malloc(sizeof *e);
+		} else {
+			e = cs_malloc(sizeof *e + KEY_ROOM);
+			e->cap = KEY_ROOM;
+		}
+		if (e->cap < len) {
+			e = cs_realloc(e, sizeof *e + len);
+			e->cap = len;
+		}
+		if (len)
+			memcpy(e->key, key, len);
 		e->inflight = 0;
 		e->taken_gen = e->blocked_gen = 0;
-		keytab_insert_hashed(&k->t, &e->node, key, len, hash);
+		keytab_insert_hashed(&k->t, &e->node, e->key, len, hash);
 		/* made for this build: gone again at its end unless it is then in flight */
 		e->next = k->touched;
 		k->touched = e;
