@@ -30,6 +30,14 @@ test_expect_success '--dry-run places records where Kinesis puts them' '
 	test_cmp planned actual
 '
 
+test_expect_success '--dry-run: the records of one key in batch after batch (none waits for an answer)' '
+	for i in 1 2 3 4 5; do echo "{\"ip\":\"192.0.2.1\",\"n\":$i}"; done >same &&
+	timeout -k 2 20 cs-put -s "$S" --endpoint-url "$CS_KINESIS_ENDPOINT" -k .ip --batch-size 2 \
+	    --dry-run same >out &&
+	test $(grep -c "^batch " out) -eq 3 &&
+	test $(grep -c "^  same:[0-9]*	shardId-" out) -eq 5
+'
+
 test_expect_success '--dry-run without a reachable service: a warning, shards unknown, exit 0' '
 	port=$("$SRC_DIR/scripts/services.sh" freeport) &&
 	cs-put -s "$S" --endpoint-url "http://127.0.0.1:$port" --dry-run in >out 2>err &&

@@ -916,6 +916,9 @@ send_batch(struct putter *p, struct batch *b, uint64_t now)
 		p->cfg.dry_run(p->cfg.arg, b->no, v, b->nrecs, b->bytes);
 		free(v);
 		free(pr);
+		/* answered at once: the keys are no longer in flight (else their later records wait for ever) */
+		for (i = 0; i < b->nrecs && p->cfg.ordered_keys; i++)
+			keyorder_done(&p->keys, b->recs[i]->key, b->recs[i]->keylen, b->recs[i]->keyhash);
 		for (i = 0; i < b->nrecs; i++)
 			complete(p, b->recs[i], 1, "", "");
 		batch_free(b);
