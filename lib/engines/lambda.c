@@ -137,8 +137,16 @@ lambda_answer_parse(struct json_doc *doc, const char *text, size_t n, lambda_seq
 			if (strcmp(seq(ctx, i), id.data) == 0 && strlen(id.data) == id.len)
 				break;
 		if (i == nitems) {
-			cs_err_set(err, "the answer names %.64s%s, not a sequence number of the batch",
-			    id.data, id.len > 64 ? "..." : "");
+			/* quoted and escaped: the identifier is the command's, newlines and all */
+			struct buf shown = BUF_INIT;
+			size_t cut = id.len > 64 ? 64 : id.len;
+
+			while (cut > 0 && cut < id.len && ((unsigned char)id.data[cut] & 0xC0) == 0x80)
+				cut--;  /* not inside a UTF-8 character */
+			json_escape(&shown, id.data, cut);
+			cs_err_set(err, "the answer names %s%s, not a sequence number of the batch",
+			    shown.data, cut < id.len ? "..." : "");
+			buf_free(&shown);
 			goto out;
 		}
 		if (a->failures == 0 || i < a->lowest)

@@ -83,6 +83,9 @@ main(void)
 
 	ok(answer(&doc, "{\"batchItemFailures\":[{\"itemIdentifier\":\"300\"}]}", 2, &a, &err) < 0 &&
 	    strstr(err.msg, "not a sequence number of the batch"), "not in the batch: %s", err.msg);
+	ok(answer(&doc, "{\"batchItemFailures\":[{\"itemIdentifier\":\"9\\nx\\u0001\"}]}", 4, &a, &err) < 0 &&
+	    !strchr(err.msg, '\n') && strstr(err.msg, "names \"9\\nx\\u0001\", not"),
+	    "an identifier with a newline: quoted and escaped, one line (found by fuzzing): %s", err.msg);
 	ok(answer(&doc, "{\"batchItemFailures\":[{\"itemIdentifier\":\"\"}]}", 4, &a, &err) < 0 &&
 	    strstr(err.msg, "empty"), "empty identifier: %s", err.msg);
 	ok(answer(&doc, "{\"batchItemFailures\":[{\"itemIdentifier\":null}]}", 4, &a, &err) < 0,
