@@ -20,6 +20,12 @@ for f in build/fuzz/fuzz-*; do
 	else
 		echo "not ok $n - $name"
 		tail -n 30 "$tmp/log" | sed 's/^/#	/'
+		# the input that failed, so that a CI log is enough to reproduce it
+		for a in "$tmp"/crash-* "$tmp"/leak-* "$tmp"/timeout-* "$tmp"/oom-*; do
+			[ -f "$a" ] || continue
+			echo "#	$(basename "$a"), $(wc -c <"$a") bytes, base64 (first 4 KB):"
+			head -c 4096 "$a" | base64 -w 76 | sed 's/^/#	/'
+		done
 		fail=1
 	fi
 	rm -rf "$tmp"
