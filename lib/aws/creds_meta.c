@@ -146,7 +146,7 @@ creds_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, s
 	static const char creds_path[] = "/latest/meta-data/iam/security-credentials/";
 	const char *dis = cs_getenv("AWS_EC2_METADATA_DISABLED");
 	const char *ep = cs_getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-	struct buf base = BUF_INIT, url = BUF_INIT, hdr = BUF_INIT, role = BUF_INIT, at = BUF_INIT;
+	struct buf base = BUF_INIT, url = BUF_INIT, hdr = BUF_INIT, role = BUF_INIT, shown = BUF_INIT;
 	struct http_response resp;
 	const char *headers[1];
 	size_t n;
@@ -162,7 +162,7 @@ creds_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, s
 	buf_adds(&base, ep ? ep : IMDS_DEFAULT);
 	while (base.len > 0 && base.data[base.len - 1] == '/')
 		base.data[--base.len] = '\0';
-	http_url_shown(base.data, &at); /* for messages */
+	http_url_shown(base.data, &shown); /* for messages */
 
 	/* the session token */
 	buf_printf(&url, "%s/latest/api/token", base.data);
@@ -170,20 +170,20 @@ creds_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, s
 	if (http_simple("PUT", url.data, headers, 1, NULL, 0, IMDS_TIMEOUT_MS, &resp) < 0 ||
 	    resp.status == 0) {
 		/* not on EC2: the usual end of the chain */
-		creds_tried_add(tried, "EC2 instance metadata (no answer from %s: %s)", at.data,
+		creds_tried_add(tried, "EC2 instance metadata (no answer from %s: %s)", shown.data,
 		    resp.error[0] ? resp.error : "failed");
 		rc = 0;
 		goto out;
 	}
 	if (resp.status == 403) {
-		creds_tried_add(tried, "EC2 instance metadata (%s refuses tokens: HTTP 403)", at.data);
+		creds_tried_add(tried, "EC2 instance metadata (%s refuses tokens: HTTP 403)", shown.data);
 		rc = 0;
 		goto out;
 	}
 	if (resp.status != 200 || resp.body.len == 0 || resp.body.len > 4096 ||
 	    strcspn(resp.body.data, "\r\n") != resp.body.len) {
 		cs_err_set(err, "EC2 instance metadata at %s: the token request answered %s%ld",
-		    at.data, resp.status == 200 ? "a bad token with HTTP " : "HTTP ", resp.status);
+		    shown.data, resp.status == 200 ? "a bad token with HTTP " : "HTTP ", resp.status);
 		goto out;
 	}
 	buf_printf(&hdr, "X-aws-ec2-metadata-token: %s", resp.body.data);
@@ -196,28 +196,28 @@ creds_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, s
 	buf_printf(&url, "%s%s", base.data, creds_path);
 	if (http_simple("GET", url.data, headers, 1, NULL, 0, IMDS_TIMEOUT_MS, &resp) < 0 ||
 	    resp.status == 0) {
-		cs_err_set(err, "EC2 instance metadata at %s: no answer for the role: %s", at.data,
+		cs_err_set(err, "EC2 instance metadata at %s: no answer for the role: %s", shown.data,
 		    resp.error[0] ? resp.error : "failed");
 		goto out;
 	}
 	if (resp.status == 404) {
-		creds_tried_add(tried, "EC2 instance metadata at %s (no instance role)", at.data);
+		creds_tried_add(tried, "EC2 instance metadata at %s (no instance role)", shown.data);
 		rc = 0;
 		goto out;
 	}
 	if (resp.status != 200) {
 		cs_err_set(err, "EC2 instance metadata at %s: the role request answered HTTP %ld",
-		    at.data, resp.status);
+		    shown.data, resp.status);
 		goto out;
 	}
 	n = resp.body.data ? strcspn(resp.body.data, "\r\n") : 0;
 	if (n == 0) {
-		creds_tried_add(tried, "EC2 instance metadata at %s (no instance role)", at.data);
+		creds_tried_add(tried, "EC2 instance metadata at %s (no instance role)", shown.data);
 		rc = 0;
 		goto out;
 	}
 	if (n > 128 || !creds_name_ok(resp.body.data, n)) {
-		cs_err_set(err, "EC2 instance metadata at %s: the role name is not valid", at.data);
+		cs_err_set(err, "EC2 instance metadata at %s: the role name is not valid", shown.data);
 		goto out;
 	}
 	buf_add(&role, resp.body.data, n);
@@ -229,12 +229,12 @@ creds_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, s
 	buf_printf(&url, "%s%s%s", base.data, creds_path, role.data);
 	if (http_simple("GET", url.data, headers, 1, NULL, 0, IMDS_TIMEOUT_MS, &resp) < 0 ||
 	    resp.status == 0) {
-		cs_err_set(err, "EC2 instance metadata at %s: no answer for role '%s': %s", at.data,
+		cs_err_set(err, "EC2 instance metadata at %s: no answer for role '%s': %s", shown.data,
 		    role.data, resp.error[0] ? resp.error : "failed");
 		goto out;
 	}
 	if (resp.status != 200) {
-		cs_err_set(err, "EC2 instance metadata at %s: role '%s' answered HTTP %ld", at.data,
+		cs_err_set(err, "EC2 instance metadata at %s: role '%s' answered HTTP %ld", shown.data,
 		    role.data, resp.status);
 		goto out;
 	}
@@ -249,7 +249,7 @@ creds_imds(struct creds_provider *p, struct aws_creds *out, struct buf *tried, s
 out:
 	creds_response_wipe_free(&resp);
 	buf_free(&base);
-	buf_free(&at);
+	buf_free(&shown);
 	buf_free(&url);
 	buf_wipe_free(&hdr);
 	buf_free(&role);
