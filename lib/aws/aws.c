@@ -111,8 +111,7 @@ aws_client_new(const struct aws_config *o, const char *service, struct cs_err *e
 		struct buf shown = BUF_INIT;
 
 		http_url_shown(c->endpoint, &shown);
-		c->shown = cs_strdup(shown.data);
-		buf_free(&shown);
+		c->shown = buf_detach(&shown);
 	}
 	if (http_url_split(c->endpoint, &c->host, &c->path)) {
 		cs_err_set(err, "bad endpoint URL '%s'", c->shown);
