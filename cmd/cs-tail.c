@@ -1100,6 +1100,11 @@ out:
 	batchqueue_free(t.tg);
 	shardreader_free(t.sr);
 	fo_free(t.fo);
+	/* lease_free below waits for answers in flight, whose events reach on_lease: nothing freed there */
+	t.tg = NULL;
+	t.sr = NULL;
+	t.fo = NULL;
+	t.shards = NULL;
 	if (t.consumer_arn && t.deregister) {
 		if (kinesis_consumer_deregister(lc, t.consumer_arn, &err) < 0) {
 			cs_warnx("consumer '%s': %s", t.consumer, err.msg);
