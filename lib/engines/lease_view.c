@@ -53,6 +53,7 @@ lease_take_fields(struct lease *l, struct lease *s)
 	l->renewed = keep.renewed;
 	l->busy = keep.busy;
 	l->want_ck = keep.want_ck;
+	l->want_sub = keep.want_sub;
 	keep.want_ck = NULL;
 	lease_clear(&keep);
 	memset(s, 0, sizeof *s);
