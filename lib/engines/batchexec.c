@@ -500,8 +500,11 @@ write_failure(struct batchexec_runner *r, struct job *j, size_t lo, size_t hi, c
 			r->write_failed = 1;
 			rc = -1;
 		}
-	} else if (r->cfg.failure_log.fn &&
-	    r->cfg.failure_log.fn(r->cfg.failure_log.ctx, b.data, b.len - 1) < 0) {
+	} else if (!r->cfg.failure_log.fn) {
+		/* nowhere to write it: the batch stays undone, never counted as failed and moved past */
+		cs_err_set(err, "no failure output to write the failed batch to");
+		rc = -1;
+	} else if (r->cfg.failure_log.fn(r->cfg.failure_log.ctx, b.data, b.len - 1) < 0) {
 		cs_err_set(err, "cannot write the failure output: %s", strerror(errno));
 		rc = -1;
 	}
@@ -697,7 +700,6 @@ run_ended(struct batchexec_runner *r, struct job *j, int st, struct cs_err *err)
 static int
 expire(struct batchexec_runner *r, struct job *j, struct cs_err *err)
 {
-	struct timespec ts;
 	int64_t limit;
 	char reason[128];
 	struct range *g;
@@ -705,8 +707,7 @@ expire(struct batchexec_runner *r, struct job *j, struct cs_err *err)
 
 	if (!r->cfg.max_age_s)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	limit = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 - (int64_t)r->cfg.max_age_s * 1000;
+	limit = cs_wall_ms() - (int64_t)r->cfg.max_age_s * 1000;
 	while (j->nst) {
 		g = &j->st[j->nst - 1];
 		for (k = g->lo; k < g->hi; k++)
