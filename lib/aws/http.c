@@ -435,11 +435,16 @@ http_url_split(const char *url, char **host, char **path)
 void
 http_url_shown(const char *url, struct buf *out)
 {
-	const char *host = strstr(url, "://"), *at;
+	const char *host = strstr(url, "://"), *at = NULL, *p;
+	size_t end;
 
 	host = host ? host + 3 : url;
-	at = strchr(host, '@');
-	if (at && at < host + strcspn(host, "/"))
+	/* the authority ends at the path, query or fragment; its user information at its last '@' */
+	end = strcspn(host, "/?#");
+	for (p = host; p < host + end; p++)
+		if (*p == '@')
+			at = p;
+	if (at)
 		buf_printf(out, "%.*s%s", (int)(host - url), url, at + 1);
 	else
 		buf_adds(out, url);

@@ -757,6 +757,8 @@ main(void)
 			{ "https://pw@h.example", "https://h.example" },
 			{ "http://127.0.0.1:9/a@b", "http://127.0.0.1:9/a@b" },
 			{ "h.example", "h.example" },
+			{ "https://u:p@ss@h.example/x", "https://h.example/x" },
+			{ "http://u:pw@h.example?q=a@b", "http://h.example?q=a@b" },
 		};
 		size_t i;
 
