@@ -181,10 +181,13 @@ test_expect_success 'records refused at once (a line not JSON, an element not an
 		"http://127.0.0.1:$port/report" >code2 &&
 	printf "{x\n{y\n" | curl -s -o got3 -w "%{http_code}\n" -X POST --data-binary @- \
 		"http://127.0.0.1:$port/report" >code3 &&
+	printf "\n{\"n\":3}\n\n{z\n" | curl -s -o got4 -w "%{http_code}\n" -X POST --data-binary @- \
+		"http://127.0.0.1:$port/report" >code4 &&
 	kill -TERM $pid
 	wait $pid; rc=$?
 	test $rc -eq 0 &&
-	printf "400\n400\n400\n" >want-codes && cat code1 code2 code3 >codes && test_cmp want-codes codes &&
+	printf "400\n400\n400\n400\n" >want-codes && cat code1 code2 code3 code4 >codes &&
+	test_cmp want-codes codes &&
 	grep -q "\"FailedRecordCount\":1," got1 && grep -q "\"FailedRecordCount\":1," got2 &&
 	grep -q "\"FailedRecordCount\":2," got3 &&
 	cat >want-rej <<-\EOF &&
@@ -192,6 +195,7 @@ test_expect_success 'records refused at once (a line not JSON, an element not an
 	{"source":"POST /report","line":2,"error":"InvalidJSON","reason":"record 2 is not a JSON object","record":"7"}
 	{"source":"POST /report","line":1,"error":"InvalidJSON","reason":"line 1 is not JSON: invalid JSON at byte 2: expected a member name","record":"{x"}
 	{"source":"POST /report","line":2,"error":"InvalidJSON","reason":"line 2 is not JSON: invalid JSON at byte 2: expected a member name","record":"{y"}
+	{"source":"POST /report","line":4,"error":"InvalidJSON","reason":"line 4 is not JSON: invalid JSON at byte 2: expected a member name","record":"{z"}
 	EOF
 	test_cmp want-rej rej-once &&
 	test_must_be_empty err-once

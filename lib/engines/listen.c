@@ -275,12 +275,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	n = listen_request(&l->cfg, &in, &q->b, &q->ans);
 	buf_free(&q->body);
 	/* records refused at once are queued all the same: the rejects output is the serving thread's */
-	if (n == 0 && q->b.n == 0) {
-		pthread_mutex_lock(&l->mu);
-		l->st.records += q->b.n;
-		pthread_mutex_unlock(&l->mu);
+	if (n == 0 && q->b.n == 0)
 		return respond(l, q);
-	}
 	/*
 	 * Queue it, unless the endpoint is stopping: then a request that
 	 * arrives on a connection kept alive is refused, so that no
@@ -484,7 +480,7 @@ take_inbox(struct listener *l, struct putter *p, struct putkey *k, struct buf *k
 				any = 1;
 			} else {
 				putter_reject(p, it->record.data ? it->record.data : "", it->record.len,
-				    "POST /report", q->b.single ? 0 : i + 1, it->code, it->message, NULL);
+				    "POST /report", q->b.single ? 0 : it->line, it->code, it->message, NULL);
 			}
 		}
 		if (!any) {
@@ -497,7 +493,7 @@ take_inbox(struct listener *l, struct putter *p, struct putkey *k, struct buf *k
 		 */
 		for (i = 0; i <= last; i++) {
 			struct listen_item *it = &q->b.items[i];
-			uint64_t line = q->b.single ? 0 : i + 1;
+			uint64_t line = q->b.single ? 0 : it->line;
 			struct cs_err err;
 
 			if (it->state != LI_PUT)

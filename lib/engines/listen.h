@@ -148,6 +148,8 @@ struct listen_item {
 	char *code, *message;       /* LI_FAILED */
 	char *shard_id, *sequence_number; /* LI_OK */
 	void *owner;                /* the request (listen.c) */
+	size_t line;                /* where it is in the body, for the rejects: its line
+	                               (NDJSON) or element number (an array), from 1 */
 };
 
 struct listen_batch {

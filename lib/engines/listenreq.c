@@ -90,6 +90,7 @@ add_item(struct listen_batch *b)
 	}
 	it = &b->items[b->n++];
 	memset(it, 0, sizeof *it);
+	it->line = b->n;
 	return it;
 }
 
@@ -305,8 +306,10 @@ take_lines(const struct listen_config *cfg, struct listen_batch *b, const char *
 				item_fail(it, 400, "InvalidJSON", m.data);
 				buf_add(&it->record, body + pos, end - pos);
 				buf_free(&m);
+				it->line = lineno;
 			} else {
 				take_object(cfg, b, &d, 0, ip, ts, what);
+				b->items[b->n - 1].line = lineno;
 			}
 		}
 		pos = end + 1;
