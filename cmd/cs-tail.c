@@ -456,6 +456,11 @@ on_lease(void *ctx, enum lease_event ev, const struct lease *l, const char *deta
 		if (t->o.verbose)
 			cs_warnx("%s/%s: lease at SHARD_END, let go", t->stream, l->key);
 		break;
+	case LEASE_UNREADABLE:
+		/* once a key: neither cs nor the KCL wrote it so; someone must mend it */
+		cs_warnx("lease table '%s': %s: not read, its shard and children wait until it is mended",
+		    t->lease_table, detail ? detail : l->key);
+		break;
 	}
 }
 

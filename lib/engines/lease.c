@@ -28,6 +28,9 @@ struct lease_mgr {
 	struct lease_stats stats;
 	struct buf req;
 	uint64_t rng;
+	/* the keys of the unreadable items already said (LEASE_UNREADABLE) */
+	char **said;
+	size_t nsaid;
 	/* shards of the last listing, for childShardIds */
 	struct kinesis_shard *ks;
 	size_t nks;
@@ -306,6 +309,36 @@ conditional(const struct aws_result *r)
 	return strcmp(r->err.code, "ConditionalCheckFailedException") == 0;
 }
 
+/*
+ * Item J of the scan could not be read as a lease (E): when it has a
+ * leaseKey string, a lease with that key only, marked unreadable, so that
+ * the merge keeps it (not taken, its checkpoint entry not forgotten, its
+ * children waiting), and said once a key.
+ */
+static struct lease *
+unreadable(struct lease_mgr *m, const struct json_doc *d, int j, const struct cs_err *e)
+{
+	int k = json_obj_get(d, j, K_KEY, sizeof K_KEY - 1);
+	char *key = k >= 0 && d->tok[k].type == JSON_OBJECT ? json_get_str(d, k, "S") : NULL;
+	struct lease *l;
+	size_t i;
+
+	if (!key || !*key) {
+		free(key);
+		return NULL;   /* not a lease of any shard */
+	}
+	l = cs_calloc(1, sizeof *l);
+	l->key = key;
+	l->unreadable = 1;
+	for (i = 0; i < m->nsaid; i++)
+		if (strcmp(m->said[i], key) == 0)
+			return l;
+	m->said = cs_realloc(m->said, (m->nsaid + 1) * sizeof *m->said);
+	m->said[m->nsaid++] = cs_strdup(key);
+	emit(m, LEASE_UNREADABLE, l, e->msg);
+	return l;
+}
+
 static void
 scan_page(struct lease_mgr *m, const struct aws_result *r)
 {
@@ -325,8 +358,10 @@ scan_page(struct lease_mgr *m, const struct aws_result *r)
 		struct lease *l = cs_calloc(1, sizeof *l);
 
 		if (lease_from_item(l, &d, (int)j, &e) < 0) {
+			/* not a lease of ours to judge: left alone, but not taken for gone */
 			free(l);
-			continue;   /* not a lease of ours to judge: leave it alone */
+			if (!(l = unreadable(m, &d, (int)j, &e)))
+				continue;
 		}
 		m->scanned = cs_realloc(m->scanned, (m->nscanned + 1) * sizeof *m->scanned);
 		m->scanned[m->nscanned++] = l;
@@ -636,6 +671,9 @@ lease_free(struct lease_mgr *m)
 		lease_destroy(m->scanned[i]);
 	free(m->scanned);
 	kinesis_shards_free(m->ks, m->nks);
+	for (i = 0; i < m->nsaid; i++)
+		free(m->said[i]);
+	free(m->said);
 	checkpoint_close(m->ck);
 	buf_free(&m->req);
 	free(m);

@@ -70,6 +70,12 @@ struct lease {
 	char **children;         /* childShardIds */
 	size_t nchildren;
 	char *hash_start, *hash_end;
+	/*
+	 * in the table, but not readable as a lease (an attribute of the wrong
+	 * type): only its key is known; it is neither taken nor forgotten, and
+	 * the shards it is a parent of wait
+	 */
+	int unreadable;
 
 	/* the observer: when leaseCounter was last seen to move (monotonic ms; 0: never) */
 	uint64_t last_change;
@@ -108,7 +114,9 @@ int lease_ck_initial(const char *ck);
  * Merge the leases of a scan made at NOW into V (KCL's rule: a lease
  * new to the observer is renewed as of now if owned, never if free; one
  * whose counter moved is renewed as of now).  SCANNED are consumed.
- * Leases held by this worker keep their own state.
+ * Leases held by this worker keep their own state.  An unreadable item
+ * (only its key known, UNREADABLE set) stays in the view, its lease's
+ * other fields emptied, until a scan reads it again or finds it gone.
  */
 void lease_view_merge(struct lease_view *v, struct lease **scanned, size_t n, uint64_t now);
 /* 1 when L is free or expired as seen at NOW. */
@@ -136,6 +144,7 @@ enum lease_event {
 	LEASE_RENEWED_LATE,
 	LEASE_RELEASED,
 	LEASE_ENDED,      /* SHARD_END written, the lease let go */
+	LEASE_UNREADABLE, /* an item of the table cannot be read as a lease (once a key; detail: why) */
 };
 
 typedef void (*lease_event_fn)(void *ctx, enum lease_event ev, const struct lease *l,
@@ -181,7 +190,10 @@ void lease_sync(struct lease_mgr *m, const struct kinesis_shard *ks, size_t n);
 int lease_step(struct lease_mgr *m, int *fatal, struct cs_err *err);
 /* 1 when SHARD's lease is held, and renewed less than failover ms ago. */
 int lease_held(struct lease_mgr *m, const char *shard);
-/* 1 when every parent of SHARD's lease is at SHARD_END or has no lease any more. */
+/*
+ * 1 when every parent of SHARD's lease is at SHARD_END or has no lease any
+ * more (an unreadable item is a lease: it is not done).
+ */
 int lease_parents_done(const struct lease_mgr *m, const char *shard);
 /*
  * The checkpoint layer's view of the leases (a checkpoint whose ops are

@@ -48,9 +48,12 @@ lease_ck_initial(const char *ck)
 	    strcmp(ck, "AT_TIMESTAMP") == 0;
 }
 
-/* the string of attribute NAME's {"T":...} of type TYPE ("S" or "N"), or NULL; *BAD when of another type */
+/*
+ * the string of attribute NAME's {"T":...} of type TYPE ("S" or "N"), or
+ * NULL; *BAD names the first attribute found of another type
+ */
 static char *
-av_get(const struct json_doc *d, int item, const char *name, const char *type, int *bad)
+av_get(const struct json_doc *d, int item, const char *name, const char *type, const char **bad)
 {
 	int a = json_obj_get(d, item, name, strlen(name)), v;
 	struct buf b = BUF_INIT;
@@ -59,7 +62,8 @@ av_get(const struct json_doc *d, int item, const char *name, const char *type, i
 		return NULL;
 	v = d->tok[a].type == JSON_OBJECT ? json_obj_get(d, a, type, 1) : -1;
 	if (v < 0 || d->tok[v].type != JSON_STRING) {
-		*bad = 1;
+		if (!*bad)
+			*bad = name;
 		return NULL;
 	}
 	json_str_decode(d, v, &b);
@@ -67,7 +71,7 @@ av_get(const struct json_doc *d, int item, const char *name, const char *type, i
 }
 
 static int
-av_num(const struct json_doc *d, int item, const char *name, long long *out, int *bad)
+av_num(const struct json_doc *d, int item, const char *name, long long *out, const char **bad)
 {
 	char *s = av_get(d, item, name, "N", bad), *end;
 
@@ -75,14 +79,14 @@ av_num(const struct json_doc *d, int item, const char *name, long long *out, int
 	if (!s)
 		return 0;
 	*out = strtoll(s, &end, 10);
-	if (end == s || *end)
-		*bad = 1;
+	if ((end == s || *end) && !*bad)
+		*bad = name;
 	free(s);
 	return 0;
 }
 
 static char **
-av_ss(const struct json_doc *d, int item, const char *name, size_t *n, int *bad)
+av_ss(const struct json_doc *d, int item, const char *name, size_t *n, const char **bad)
 {
 	int a = json_obj_get(d, item, name, strlen(name)), v;
 	char **out = NULL;
@@ -93,14 +97,16 @@ av_ss(const struct json_doc *d, int item, const char *name, size_t *n, int *bad)
 		return NULL;
 	v = d->tok[a].type == JSON_OBJECT ? json_obj_get(d, a, "SS", 2) : -1;
 	if (v < 0 || d->tok[v].type != JSON_ARRAY) {
-		*bad = 1;
+		if (!*bad)
+			*bad = name;
 		return NULL;
 	}
 	for (k = 0, j = (uint32_t)v + 1; k < d->tok[v].size; k++, j = d->tok[j].next) {
 		struct buf b = BUF_INIT;
 
 		if (d->tok[j].type != JSON_STRING) {
-			*bad = 1;
+			if (!*bad)
+				*bad = name;
 			continue;
 		}
 		json_str_decode(d, (int)j, &b);
@@ -113,7 +119,7 @@ av_ss(const struct json_doc *d, int item, const char *name, size_t *n, int *bad)
 int
 lease_from_item(struct lease *l, const struct json_doc *doc, int item, struct cs_err *err)
 {
-	int bad = 0;
+	const char *bad = NULL;
 
 	lease_clear(l);
 	if (item < 0 || doc->tok[item].type != JSON_OBJECT) {
@@ -131,8 +137,11 @@ lease_from_item(struct lease *l, const struct json_doc *doc, int item, struct cs
 	l->hash_start = av_get(doc, item, K_HSTART, "S", &bad);
 	l->hash_end = av_get(doc, item, K_HEND, "S", &bad);
 	if (!l->key || !*l->key || bad) {
-		cs_err_set(err, "lease item%s%s: %s", l->key ? " " : "", l->key ? l->key : "",
-		    !l->key || !*l->key ? "no leaseKey string" : "an attribute of the wrong type");
+		if (!l->key || !*l->key)
+			cs_err_set(err, "lease item%s%s: no leaseKey string", l->key ? " " : "",
+			    l->key ? l->key : "");
+		else
+			cs_err_set(err, "lease item %s: an attribute of the wrong type (%s)", l->key, bad);
 		lease_clear(l);
 		return -1;
 	}

@@ -145,6 +145,8 @@ lease_choose(const struct lease_view *v, const char *me, uint64_t now,
 
 		if (lease_at_end(l))
 			continue;   /* nothing to read: neither counted nor taken */
+		if (l->unreadable && !l->held)
+			continue;   /* whose it is, and where, is not known: left alone */
 		nleases++;
 		if (l->held) {
 			owner = me;

@@ -124,7 +124,7 @@ test_item(void)
 	/* wrong types are refused, not guessed */
 	json_doc_init(&d, 16);
 	ok(json_parse(&d, bad1, strlen(bad1)) == 0 &&
-	    lease_from_item(&back, &d, 0, &err) < 0 && strstr(err.msg, "wrong type"),
+	    lease_from_item(&back, &d, 0, &err) < 0 && strstr(err.msg, "wrong type (leaseCounter)"),
 	    "leaseCounter as S: refused");
 	json_doc_free(&d);
 	json_doc_init(&d, 16);
@@ -263,11 +263,49 @@ test_choose(void)
 	lease_view_free(&v);
 }
 
+/* an item the scan could not read: kept by key, neither taken nor forgotten */
+static void
+test_unreadable(void)
+{
+	struct lease_view v;
+	struct lease **s;
+	struct lease *l;
+	struct lease_choice c;
+
+	memset(&v, 0, sizeof v);
+	s = cs_calloc(2, sizeof *s);
+	s[0] = mk("p", NULL, 4, "SHARD_END");
+	s[1] = mk("c", NULL, 0, NULL);
+	lease_view_merge(&v, s, 2, 1000);
+	/* the parent's item turns unreadable: only its key comes */
+	s[0] = cs_calloc(1, sizeof *s[0]);
+	s[0]->key = cs_strdup("p");
+	s[0]->unreadable = 1;
+	s[1] = mk("c", NULL, 0, NULL);
+	lease_view_merge(&v, s, 2, 2000);
+	l = lease_view_find(&v, "p");
+	ok(l && l->unreadable && !l->checkpoint && !l->owner && v.n == 2,
+	    "an unreadable item stays in the view, what it said before forgotten");
+	lease_choose(&v, "me", 2000, 3000, 0, NULL, NULL, &c);
+	ok(c.n == 1 && strcmp(c.take[0]->key, "c") == 0 && c.target == 1,
+	    "an unreadable lease is neither counted nor taken");
+	free(c.take);
+	/* mended */
+	s[0] = mk("p", NULL, 5, NULL);
+	s[1] = mk("c", NULL, 0, NULL);
+	lease_view_merge(&v, s, 2, 3000);
+	l = lease_view_find(&v, "p");
+	ok(l && !l->unreadable && l->counter == 5, "mended, it is a lease again");
+	free(s);
+	lease_view_free(&v);
+}
+
 int
 main(void)
 {
 	test_item();
 	test_expiry();
 	test_choose();
+	test_unreadable();
 	return done_testing();
 }
