@@ -77,23 +77,6 @@ int aws_inflight(const struct aws_client *c);
 int aws_call(struct aws_client *c, const char *op, const char *body, size_t len,
     struct buf *resp, struct cs_err *err);
 const struct aws_stats *aws_client_stats(const struct aws_client *c);
-/*
- * The service's error code and message in an error answer BODY of HTTP
- * STATUS, filled into ERR as a failed call reports them (for the fuzzer).
- */
-void aws_parse_error(const char *body, size_t len, long status, struct cs_err *err);
-/*
- * The same with the status line's REASON phrase (may be NULL).  The JSON
- * shape (__type, message) first, then the XML shapes (ErrorResponse/Error
- * of the Query protocol, Error of REST-XML, Response/Errors/Error of EC2,
- * ErrorResponse/Errors/Error of moto:
- * Code, Message); any other body gives "HTTP 403 Forbidden: " and its
- * first line of text, markup dropped.
- */
-void aws_parse_error_reason(const char *body, size_t len, long status, const char *reason,
-    struct cs_err *err);
-/* Put "(redacted)" in place of each x-amz-security-token value quoted in MSG. */
-void aws_redact_token(struct buf *msg);
 /* Ask in-flight retry waits to end early: pending retries fail at once with "interrupted". */
 void aws_cancel_retries(struct aws_client *c);
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "aws.h"
+#include "awserror.h"
 #include "credsint.h"
 #include "json.h"
 

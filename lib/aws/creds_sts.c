@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "aws.h"
+#include "awserror.h"
 #include "credsint.h"
 #include "sigv4.h"
 #include "xml.h"

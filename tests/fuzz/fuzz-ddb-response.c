@@ -15,7 +15,7 @@
 
 #include <jv.h>
 
-#include "aws.h"
+#include "awserror.h"
 #include "ddbitem.h"
 #include "dynamodb.h"
 #include "json.h"

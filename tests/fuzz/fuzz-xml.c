@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws.h"
+#include "awserror.h"
 #include "xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -2,7 +2,7 @@
  * and never the session token that a signature error may quote. */
 #include <string.h>
 
-#include "aws.h"
+#include "awserror.h"
 #include "tap.h"
 
 #define TOKEN "IQoJb3JpZ2luX2VjEXAMPLEtokenVALUE+/="
