@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "batchexec.h"
+#include "handler.h"
 #include "json.h"
 #include "lambda.h"
 
@@ -107,83 +107,17 @@ struct batchexec_runner {
 	size_t running, busy;
 	int draining;
 	int write_failed;
-	char *shell;        /* the shell's path */
-	const char *shname; /* its argv[0]: the path's last part */
-	int pipefail;       /* it takes -o pipefail */
+	struct handler_shell sh;
 	struct batchexec_stats stats;
 	struct json_doc doc;   /* scratch, for the answers */
 	struct buf answer;     /* the last run's answer */
 };
 
-/* NAME when it has a slash, else NAME's first executable file on PATH; NULL when none. */
-static char *
-find_program(const char *name)
-{
-	const char *path = cs_getenv("PATH"), *p, *end;
-	struct buf b = BUF_INIT;
-	struct stat st;
-
-	if (!*name)
-		return NULL;
-	if (strchr(name, '/'))
-		return access(name, X_OK) == 0 && stat(name, &st) == 0 && S_ISREG(st.st_mode) ?
-		    cs_strdup(name) : NULL;
-	if (!path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; ; p = end + 1) {
-		end = strchr(p, ':');
-		if (!end)
-			end = p + strlen(p);
-		buf_reset(&b);
-		if (end == p)
-			buf_adds(&b, ".");
-		else
-			buf_add(&b, p, (size_t)(end - p));
-		buf_printf(&b, "/%s", name);
-		if (access(b.data, X_OK) == 0 && stat(b.data, &st) == 0 && S_ISREG(st.st_mode))
-			return buf_detach(&b);
-		if (!*end)
-			break;
-	}
-	buf_free(&b);
-	return NULL;
-}
-
-/*
- * 1 when SHELL runs `-o pipefail -c` with pipefail in force: `false | true`
- * must fail.  Exit 0 only then; a shell without the option exits 2.
- */
-static int
-probe_pipefail(const char *shell, const char *shname)
-{
-	pid_t pid;
-	int st, fd;
-
-	pid = fork();
-	if (pid == 0) {
-		fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execl(shell, shname, "-o", "pipefail", "-c", "false | true && exit 1; exit 0",
-		    (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		return 0;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
-}
-
 const char *
 batchexec_shell(const struct batchexec_runner *r, int *pipefail)
 {
-	*pipefail = r->pipefail;
-	return r->shell;
+	*pipefail = r->sh.pipefail;
+	return r->sh.path;
 }
 
 struct batchexec_runner *
@@ -197,30 +131,17 @@ batchexec_new(const struct batchexec_config *cfg, struct cs_err *err)
 	if (!r->cfg.backoff_ms)
 		r->cfg.backoff_ms = 200;
 	r->failfd = -1;
-	if (cfg->shell) {
-		r->shell = find_program(cfg->shell);
-		if (!r->shell) {
-			cs_err_set(err, "shell '%s': not an executable file%s", cfg->shell,
-			    strchr(cfg->shell, '/') ? "" : " on PATH");
-			free(r);
-			return NULL;
-		}
-	} else {
-		r->shell = find_program("bash");
-		if (!r->shell)
-			r->shell = find_program("/bin/bash");
-		if (!r->shell)
-			r->shell = cs_strdup("/bin/sh");
+	if (handler_shell_find(&r->sh, cfg->shell, err) < 0) {
+		free(r);
+		return NULL;
 	}
-	r->shname = strrchr(r->shell, '/') ? strrchr(r->shell, '/') + 1 : r->shell;
-	r->pipefail = probe_pipefail(r->shell, r->shname);
-	r->cfg.shell = r->shell;
+	r->cfg.shell = r->sh.path;
 	json_doc_init(&r->doc, JSON_DEFAULT_DEPTH);
 	buf_init(&r->answer);
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0) {
 		cs_err_set(err, "epoll: %s", strerror(errno));
-		free(r->shell);
+		handler_shell_free(&r->sh);
 		free(r);
 		return NULL;
 	}
@@ -229,7 +150,7 @@ batchexec_new(const struct batchexec_config *cfg, struct cs_err *err)
 		if (r->failfd < 0) {
 			cs_err_set(err, "cannot open '%s': %s", cfg->on_failure, strerror(errno));
 			close(r->epfd);
-			free(r->shell);
+			handler_shell_free(&r->sh);
 			free(r);
 			return NULL;
 		}
@@ -308,16 +229,6 @@ env_var(const char *name, const char *value)
 	return buf_detach(&b);
 }
 
-static volatile sig_atomic_t guard_group;
-
-static void
-guard_term(int sig)
-{
-	(void)sig;
-	kill(-(pid_t)guard_group, SIGKILL);
-	_exit(128 + SIGKILL);
-}
-
 /* Start the run of the job's current range.  -1 with err. */
 static int
 start_run(struct batchexec_runner *r, struct job *j, struct cs_err *err)
@@ -326,7 +237,7 @@ start_run(struct batchexec_runner *r, struct job *j, struct cs_err *err)
 	const struct batchexec_item *first = &j->b->it[g->lo], *last = &j->b->it[g->hi - 1];
 	size_t nenv = 0, i, extra = 6;
 	char **envp, num[32];
-	pid_t me = getpid(), pid;
+	pid_t pid;
 	int fd, pidfd, outfd = -1, rc;
 	struct epoll_event ev;
 
@@ -385,48 +296,7 @@ start_run(struct batchexec_runner *r, struct job *j, struct cs_err *err)
 
 	if (!j->b->started_ms)
 		j->b->started_ms = cs_now_ms();
-	pid = fork();
-	if (pid == 0) {
-		/* the guard: a group of its own, dies with us and takes the group along */
-		struct sigaction sa;
-		pid_t k;
-		int st;
-
-		setpgid(0, 0);
-		guard_group = getpid();
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = guard_term;
-		sigaction(SIGTERM, &sa, NULL);
-		sa.sa_handler = SIG_IGN;
-		sigaction(SIGINT, &sa, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != me)
-			guard_term(SIGTERM);
-		k = fork();
-		if (k == 0) {
-			sa.sa_handler = SIG_DFL;
-			sigaction(SIGTERM, &sa, NULL);
-			sigaction(SIGINT, &sa, NULL);
-			sigaction(SIGPIPE, &sa, NULL);
-			if (dup2(fd, 0) < 0 || (outfd >= 0 && dup2(outfd, 1) < 0))
-				_exit(127);
-			if (r->pipefail)
-				execve(r->shell, (char *[]){ (char *)r->shname, "-o", "pipefail", "-c",
-				    (char *)r->cfg.cmd, NULL }, envp);
-			else
-				execve(r->shell, (char *[]){ (char *)r->shname, "-c", (char *)r->cfg.cmd,
-				    NULL }, envp);
-			_exit(127);
-		}
-		if (k < 0)
-			_exit(127);
-		while (waitpid(k, &st, 0) < 0)
-			if (errno != EINTR)
-				_exit(127);
-		if (WIFEXITED(st))
-			_exit(WEXITSTATUS(st));
-		_exit(128 + WTERMSIG(st));
-	}
+	pid = handler_spawn(&r->sh, r->cfg.cmd, fd, outfd, envp);
 	close(fd);
 	for (i = nenv - extra; i < nenv; i++)
 		free(envp[i]);
@@ -438,7 +308,6 @@ start_run(struct batchexec_runner *r, struct job *j, struct cs_err *err)
 		return -1;
 	}
 	j->outfd = outfd;
-	setpgid(pid, pid);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd >= 0) {
 		memset(&ev, 0, sizeof ev);
@@ -868,7 +737,7 @@ batchexec_free(struct batchexec_runner *r, struct cs_err *err)
 	close(r->epfd);
 	json_doc_free(&r->doc);
 	buf_free(&r->answer);
-	free(r->shell);
+	handler_shell_free(&r->sh);
 	free(r);
 	return rc;
 }

@@ -4,15 +4,16 @@
  * bisected, and when nothing helps written to the on-failure file, so one
  * bad record never stalls its shard.
  *
- * The shell is bash (on PATH, else /bin/bash) or the one given; with
- * pipefail a failure of any stage of a pipeline fails the batch (`sh -c`
- * would only see the last stage, and records would be lost silently).
- * A shell that has no pipefail (dash) is run as `SHELL -c CMD`, and
- * batchexec_shell() says so, for the caller to warn.
+ * The shell and the process of each run are handler.h's: bash (on PATH,
+ * else /bin/bash) or the one given, with pipefail, so a failure of any
+ * stage of a pipeline fails the batch (`sh -c` would only see the last
+ * stage, and records would be lost silently).  A shell that has no
+ * pipefail (dash) is run as `SHELL -c CMD`, and batchexec_shell() says
+ * so, for the caller to warn.
  *
  * Each run is a child in a process group of its own, under a small guard
- * process that dies with us (PR_SET_PDEATHSIG) and then kills the whole
- * group: a SIGKILL of the tool leaves no command running.  The batch is
+ * process that dies with us and then kills the whole group: a SIGKILL of
+ * the tool leaves no command running.  The batch is
  * given as a sealed in-memory file (memfd), so a command that dies half
  * way changes nothing.  The command gets CS_STREAM, CS_SHARD_ID,
  * CS_FIRST_SEQUENCE, CS_LAST_SEQUENCE, CS_BATCH_SIZE and CS_ATTEMPT in
