@@ -26,7 +26,8 @@ enum { R_PENDING, R_INFLIGHT, R_DONE };
 
 /* one record in the engine, its bytes after it (from the record pool) */
 struct rec {
-	struct rec *next;        /* in the pending list */
+	struct rec *next;        /* in its pending list */
+	size_t q;                /* which pending list: its shard's when aggregating */
 	struct pool_chunk *chunk;
 	uint64_t seq;
 	uint64_t keyhash;        /* with ORDERED_KEYS */
@@ -96,7 +97,20 @@ struct putter {
 	struct aws_client *c;
 	struct retry_policy pol;
 	uint64_t rng;
-	struct rec *head, *tail; /* pending, in input order */
+	/*
+	 * The pending records, each list in input order.  Aggregating, one
+	 * list per shard (q[s] for the shard of index s in the map, the last
+	 * for records no shard holds): a build takes them merged by input
+	 * order, and passes over a shard out of allowance without walking
+	 * its records.  Else one list.
+	 */
+	struct pendq {
+		struct rec *head, *tail;
+	} *q;
+	size_t nq, qcap;
+	unsigned long q_loads;   /* the map's loads the lists are placed by */
+	struct rec **cur, **prev;  /* build: each list's next record, and the one before it */
+	size_t *heap, nheap;     /* build: the lists with records left, by their next record's seq */
 	size_t npending;
 	size_t nretries;         /* pending records waiting for a retry (out of arrival order) */
 	size_t pending_bytes;
@@ -142,6 +156,144 @@ rec_free(struct putter *p, struct rec *r)
 	pool_put(&p->pool, r->chunk);
 }
 
+/* --- the pending lists -------------------------------------------------------- */
+
+/* N empty pending lists (the records they held are elsewhere by now) */
+static void
+queues_reset(struct putter *p, size_t n)
+{
+	if (n > p->qcap) {
+		p->q = cs_realloc(p->q, n * sizeof *p->q);
+		p->cur = cs_realloc(p->cur, n * sizeof *p->cur);
+		p->prev = cs_realloc(p->prev, n * sizeof *p->prev);
+		p->heap = cs_realloc(p->heap, n * sizeof *p->heap);
+		p->qcap = n;
+	}
+	memset(p->q, 0, n * sizeof *p->q);
+	p->nq = n;
+}
+
+/* the list of R: its shard's when aggregating (its hash key worked out once), else the one */
+static size_t
+queue_of(struct putter *p, struct rec *r)
+{
+	long s;
+
+	if (!p->agg)
+		return 0;
+	if (!r->hashed) {
+		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
+		u128 h = aggpack_hash(&u);
+
+		r->hash_hi = (uint64_t)(h >> 64);
+		r->hash_lo = (uint64_t)h;
+		r->hashed = 1;
+	}
+	s = shardmap_find(p->cfg.map, (u128)r->hash_hi << 64 | r->hash_lo);
+	return s >= 0 && (size_t)s + 1 < p->nq ? (size_t)s : p->nq - 1;
+}
+
+static void
+queue_append(struct putter *p, struct rec *r)
+{
+	struct pendq *q = &p->q[r->q];
+
+	r->next = NULL;
+	if (q->tail)
+		q->tail->next = r;
+	else
+		q->head = r;
+	q->tail = r;
+}
+
+/* the pending record first in input order, taken off its list (NULL: none) */
+static struct rec *
+pop_first(struct putter *p)
+{
+	size_t i, best = SIZE_MAX;
+	struct rec *r;
+
+	for (i = 0; i < p->nq; i++)
+		if (p->q[i].head && (best == SIZE_MAX || p->q[i].head->seq < p->q[best].head->seq))
+			best = i;
+	if (best == SIZE_MAX)
+		return NULL;
+	r = p->q[best].head;
+	p->q[best].head = r->next;
+	if (!r->next)
+		p->q[best].tail = NULL;
+	r->next = NULL;
+	return r;
+}
+
+/* aggregating: the records placed again by the map as it is now, if it was read again since */
+static void
+queues_sync(struct putter *p)
+{
+	struct rec *all = NULL, **t = &all, *r;
+
+	if (!p->agg || p->q_loads == p->cfg.map->loads)
+		return;
+	while ((r = pop_first(p))) {
+		*t = r;
+		t = &r->next;
+	}
+	queues_reset(p, p->cfg.map->nshards + 1);
+	p->q_loads = p->cfg.map->loads;
+	while ((r = all)) {
+		all = r->next;
+		r->q = queue_of(p, r);
+		queue_append(p, r);
+	}
+}
+
+/*
+ * The lists being merged by input order in a build: a heap of list
+ * indexes, by the seq of each one's next record (p->cur).
+ */
+static int
+heap_less(const struct putter *p, size_t a, size_t b)
+{
+	return p->cur[a]->seq < p->cur[b]->seq;
+}
+
+static void
+heap_push(struct putter *p, size_t i)
+{
+	size_t k = p->nheap++;
+
+	while (k > 0 && heap_less(p, i, p->heap[(k - 1) / 2])) {
+		p->heap[k] = p->heap[(k - 1) / 2];
+		k = (k - 1) / 2;
+	}
+	p->heap[k] = i;
+}
+
+/* the top's next record moved on: the top back in its place */
+static void
+heap_down(struct putter *p)
+{
+	size_t k = 0, i = p->heap[0], c;
+
+	while ((c = 2 * k + 1) < p->nheap) {
+		if (c + 1 < p->nheap && heap_less(p, p->heap[c + 1], p->heap[c]))
+			c++;
+		if (!heap_less(p, p->heap[c], i))
+			break;
+		p->heap[k] = p->heap[c];
+		k = c;
+	}
+	p->heap[k] = i;
+}
+
+static void
+heap_drop_top(struct putter *p)
+{
+	p->heap[0] = p->heap[--p->nheap];
+	if (p->nheap)
+		heap_down(p);
+}
+
 struct putter *
 putter_new(const struct put_config *cfg, struct aws_client *c)
 {
@@ -168,6 +320,9 @@ putter_new(const struct put_config *cfg, struct aws_client *c)
 	} else {
 		p->cfg.aggregate_bytes = 0;
 	}
+	queues_reset(p, p->agg ? p->cfg.map->nshards + 1 : 1);
+	if (p->agg)
+		p->q_loads = p->cfg.map->loads;
 	if (p->cfg.ordered)
 		seqring_init(&p->ring, p->window);
 	if (p->cfg.ordered_keys)
@@ -185,10 +340,15 @@ putter_free(struct putter *p)
 	if (!p)
 		return;
 	/* only records still here if the caller gave up early */
-	for (r = p->head; r; r = n) {
-		n = r->next;
-		rec_free(p, r);
-	}
+	for (i = 0; i < p->nq; i++)
+		for (r = p->q[i].head; r; r = n) {
+			n = r->next;
+			rec_free(p, r);
+		}
+	free(p->q);
+	free(p->cur);
+	free(p->prev);
+	free(p->heap);
 	if (p->cfg.ordered) {
 		for (i = 0; i <= p->ring.mask; i++) {
 			struct rec *x = seqring_slot(&p->ring, i);
@@ -380,11 +540,17 @@ putter_add(struct putter *p, const char *data, size_t len, const char *key, size
 		p->now_ms = cs_now_ms();
 	r->due_ms = p->now_ms + p->cfg.linger_ms;
 	r->state = R_PENDING;
-	if (p->tail)
-		p->tail->next = r;
-	else
-		p->head = r;
-	p->tail = r;
+	if (p->agg) {
+		/* its hash key now, from the explicit hash key just read when there is one */
+		u128 h = ehk ? v : shardmap_key_hash(key, keylen);
+
+		r->hash_hi = (uint64_t)(h >> 64);
+		r->hash_lo = (uint64_t)h;
+		r->hashed = 1;
+		queues_sync(p);
+	}
+	r->q = queue_of(p, r);
+	queue_append(p, r);
 	p->npending++;
 	p->pending_bytes += len + keylen;
 	return seq;
@@ -414,12 +580,9 @@ reject_pending(struct putter *p, const char *code, const char *msg)
 {
 	struct rec *r;
 
-	while ((r = p->head)) {
-		p->head = r->next;
-		r->next = NULL;
+	/* in input order, as they came */
+	while ((r = pop_first(p)))
 		complete(p, r, 0, code, msg);
-	}
-	p->tail = NULL;
 	p->npending = 0;
 	p->nretries = 0;
 	p->pending_bytes = 0;
@@ -514,47 +677,69 @@ batch_group(struct putter *p, struct batch *b)
 	b->first[b->n] = k;
 }
 
-/* Take what may leave now from the pending list into a new batch (NULL: nothing). */
+/*
+ * Take what may leave now from the pending lists (merged by input order)
+ * into a new batch (NULL: nothing).
+ */
 static struct batch *
 build(struct putter *p, uint64_t now)
 {
 	struct batch *b = NULL;
-	struct rec *r, *prev = NULL, *next;
+	struct rec *r, *next;
 	int ok = p->cfg.ordered_keys;
 	unsigned misses = 0, rate_misses = 0;
-	size_t shards_blocked = 0;
+	size_t shards_blocked = 0, i;
+	/*
+	 * A shard out of allowance in this build: its later records wait too,
+	 * and are not looked at, unless a key may have records on other shards
+	 * (explicit hash keys) that they must hold back.
+	 */
+	int skip_blocked = p->agg && !(ok && p->ehk_added);
 
 	p->wake_ms = 0;
 	p->out_until = 0;
 	if (ok)
 		keyorder_begin(&p->keys);
 	if (p->agg) {
+		queues_sync(p);
 		aggpack_begin(p->agg, p->cfg.map);
 		shardrate_begin(&p->rate);
 	}
-	for (r = p->head; r; r = next) {
-		size_t size = r->len + r->keylen;
-		int take = r->ready_ms <= now, full = 0, entry = 0;
-		long shard = -1;
+	p->nheap = 0;
+	for (i = 0; i < p->nq; i++) {
+		p->prev[i] = NULL;
+		if ((p->cur[i] = p->q[i].head))
+			heap_push(p, i);
+	}
+	while (p->nheap) {
+		size_t qi = p->heap[0], size;
+		int take, full = 0, entry = 0;
+		/* aggregating, the lists are the shards of the map as it is now */
+		long shard = p->agg && qi + 1 < p->nq ? (long)qi : -1;
 		u128 h;
-		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
+		struct agg_user u;
 
-		next = r->next;
+		r = p->cur[qi];
+		p->stats.looked_at++;
+		if (skip_blocked && shardrate_blocked(&p->rate, shard)) {
+			heap_drop_top(p);
+			continue;
+		}
+		next = p->cur[qi] = r->next;
+		if (next)
+			heap_down(p);
+		else
+			heap_drop_top(p);
+		size = r->len + r->keylen;
+		take = r->ready_ms <= now;
+		u = (struct agg_user){ r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
 		if (!take && (!p->wake_ms || r->ready_ms < p->wake_ms))
 			p->wake_ms = r->ready_ms;
 		if (take && p->agg) {
 			uint64_t wake = 0;
 
-			if (!r->hashed) {
-				h = aggpack_hash(&u);
-				r->hash_hi = (uint64_t)(h >> 64);
-				r->hash_lo = (uint64_t)h;
-				r->hashed = 1;
-			}
 			h = (u128)r->hash_hi << 64 | r->hash_lo;
 			u.hash = &h;
-			/* a shard found out of allowance in this build: its later records wait too, unlooked at */
-			shard = p->cfg.map ? shardmap_find(p->cfg.map, h) : -1;
 			if (shardrate_blocked(&p->rate, shard)) {
 				take = 0;
 				goto decided;
@@ -601,17 +786,17 @@ decided:
 		if (ok && !(p->agg && !p->ehk_added && !take && shardrate_blocked(&p->rate, shard)))
 			take = keyorder_take(&p->keys, r->key, r->keylen, r->keyhash, take);
 		if (!take) {
-			prev = r;
+			p->prev[qi] = r;
 			continue;
 		}
 		if (!b)
 			b = batch_new(p);
-		if (prev)
-			prev->next = next;
+		if (p->prev[qi])
+			p->prev[qi]->next = next;
 		else
-			p->head = next;
-		if (p->tail == r)
-			p->tail = prev;
+			p->q[qi].head = next;
+		if (p->q[qi].tail == r)
+			p->q[qi].tail = p->prev[qi];
 		r->next = NULL;
 		p->npending--;
 		if (r->ready_ms)
@@ -668,17 +853,13 @@ sort_list(struct rec *list)
 	return list;
 }
 
-/* put the retried records (a list in input order) back among the pending ones */
+/* LIST (in input order) merged into pending list I by input order */
 static void
-requeue(struct putter *p, struct rec *list)
+merge_into(struct putter *p, size_t i, struct rec *list)
 {
-	struct rec head = { 0 }, *t = &head, *a = p->head, *r;
+	struct pendq *q = &p->q[i];
+	struct rec head = { 0 }, *t = &head, *a = q->head;
 
-	for (r = list; r; r = r->next) {
-		p->npending++;
-		p->nretries++;
-		p->pending_bytes += r->len + r->keylen;
-	}
 	while (a && list) {
 		if (list->seq < a->seq) {
 			t->next = list;
@@ -690,10 +871,39 @@ requeue(struct putter *p, struct rec *list)
 		t = t->next;
 	}
 	t->next = a ? a : list;
-	p->head = head.next;
-	for (r = p->head; r && r->next; r = r->next)
-		;
-	p->tail = r;
+	q->head = head.next;
+	if (!a)
+		for (q->tail = t; q->tail->next; q->tail = q->tail->next)
+			;
+}
+
+/* put the retried records (a list in input order) back among the pending ones */
+static void
+requeue(struct putter *p, struct rec *list)
+{
+	struct rec *r, *n;
+	struct pendq *parts;
+	size_t i;
+
+	queues_sync(p);
+	parts = cs_calloc(p->nq, sizeof *parts);
+	for (r = list; r; r = n) {
+		n = r->next;
+		p->npending++;
+		p->nretries++;
+		p->pending_bytes += r->len + r->keylen;
+		r->q = queue_of(p, r);
+		r->next = NULL;
+		if (parts[r->q].tail)
+			parts[r->q].tail->next = r;
+		else
+			parts[r->q].head = r;
+		parts[r->q].tail = r;
+	}
+	for (i = 0; i < p->nq; i++)
+		if (parts[i].head)
+			merge_into(p, i, parts[i].head);
+	free(parts);
 }
 
 static int
@@ -950,12 +1160,13 @@ min_due(const struct putter *p)
 	const struct rec *r;
 	uint64_t m = 0;
 
-	/* without retries the list is in arrival order: the head is due first */
-	if (!p->nretries)
-		return p->head ? p->head->due_ms : 0;
-	for (r = p->head; r; r = r->next)
-		if (!m || r->due_ms < m)
-			m = r->due_ms;
+	size_t i;
+
+	/* without retries each list is in arrival order: its head is due first */
+	for (i = 0; i < p->nq; i++)
+		for (r = p->q[i].head; r; r = p->nretries ? r->next : NULL)
+			if (!m || r->due_ms < m)
+				m = r->due_ms;
 	return m;
 }
 
@@ -964,7 +1175,7 @@ pump(struct putter *p)
 {
 	uint64_t now = p->now_ms = cs_now_ms();
 
-	while (p->head && p->inflight < p->cfg.parallel && !p->failed) {
+	while (p->npending && p->inflight < p->cfg.parallel && !p->failed) {
 		struct batch *b;
 		size_t enough = p->agg ? AGG_BATCH_RECORDS : p->cfg.max_records;
 
@@ -999,7 +1210,7 @@ putter_run(struct putter *p, int timeout_ms, int extra_fd)
 
 	pump(p);
 	now = cs_now_ms();
-	if (p->head && p->inflight < p->cfg.parallel && !p->failed &&
+	if (p->npending && p->inflight < p->cfg.parallel && !p->failed &&
 	    !(p->agg && p->cfg.map->loading)) {
 		due = p->stalled ? p->wake_ms : min_due(p);
 		if (due && due <= now)

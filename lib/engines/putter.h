@@ -108,6 +108,7 @@ struct put_stats {
 	unsigned long kinesis_records; /* entries accepted: aggregates and plain records */
 	unsigned long aggregated;    /* records delivered inside an aggregate */
 	unsigned long wrong_shard;   /* aggregates accepted on a shard the map did not predict */
+	unsigned long looked_at;     /* pending records the builds of requests looked at */
 };
 
 struct putter;
