@@ -20,8 +20,6 @@ struct pentry {
 	size_t bytes;            /* as PutRecords counts it: plain, or the aggregate and "a" */
 	struct kpl_builder *kb;  /* NULL: alone (never aggregated) */
 	struct agg_user first;   /* for the plain form */
-	int made;
-	struct buf out;
 	char ehk[40];
 };
 
@@ -36,6 +34,7 @@ struct aggpack {
 	struct kpl_builder **pool;  /* builders, pool[0..npool) handed out this request */
 	size_t npool, poolcap;
 	struct kpl_builder empty;   /* stays empty: the size of a record alone */
+	struct buf out;             /* the aggregate aggpack_entry made last */
 	/* the open entry of each shard this request: open[s] valid when stamp[s] == gen */
 	size_t *open;
 	unsigned long *stamp;
@@ -69,8 +68,7 @@ aggpack_free(struct aggpack *p)
 
 	if (!p)
 		return;
-	for (i = 0; i < p->cap; i++)
-		buf_free(&p->e[i].out);
+	buf_free(&p->out);
 	for (i = 0; i < p->poolcap; i++)
 		if (p->pool[i]) {
 			kpl_builder_free(p->pool[i]);
@@ -232,7 +230,6 @@ aggpack_add(struct aggpack *p, const struct agg_user *u)
 		e->n = 0;
 		e->head = e->tail = NONE;
 		e->first = *u;
-		e->made = 0;
 		e->kb = NULL;
 		e->bytes = u->len + u->keylen;
 		p->bytes += e->bytes;
@@ -279,7 +276,7 @@ aggpack_bytes(const struct aggpack *p)
 }
 
 void
-aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
+aggpack_members(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
 {
 	struct pentry *e = &p->e[i];
 	size_t j, k;
@@ -293,14 +290,9 @@ aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
 		out->keylen = e->first.keylen;
 		out->ehk = e->first.ehk;
 	} else {
-		if (!e->made) {
-			buf_reset(&e->out);
-			kpl_builder_finish(e->kb, &e->out);
-			u128_fmt_dec(e->ehk, p->mem[e->head].hash);
-			e->made = 1;
-		}
-		out->data = e->out.data;
-		out->len = e->out.len;
+		u128_fmt_dec(e->ehk, p->mem[e->head].hash);
+		out->data = NULL;
+		out->len = kpl_builder_size(e->kb);
 		out->key = AGG_PARTITION_KEY;
 		out->keylen = strlen(AGG_PARTITION_KEY);
 		out->ehk = e->ehk;
@@ -308,4 +300,15 @@ aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
 	if (ctx)
 		for (j = e->head, k = 0; j != NONE; j = p->mem[j].next)
 			ctx[k++] = p->mem[j].ctx;
+}
+
+void
+aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
+{
+	aggpack_members(p, i, out, ctx);
+	if (out->n > 1) {
+		buf_reset(&p->out);
+		kpl_builder_finish(p->e[i].kb, &p->out);
+		out->data = p->out.data;
+	}
 }

@@ -45,7 +45,7 @@ struct agg_user {
 struct agg_entry {
 	long shard;              /* predicted shard (index in the map), -1: not placed */
 	size_t n;                /* user records: 1 plain, more aggregated */
-	const char *data;        /* the bytes to send (valid until aggpack_begin) */
+	const char *data;        /* the bytes to send (see aggpack_entry) */
 	size_t len;
 	const char *key;         /* partition key: the record's own, or "a" */
 	size_t keylen;
@@ -72,7 +72,16 @@ void aggpack_add(struct aggpack *p, const struct agg_user *u);
 /* Entries so far, and bytes (data and partition keys). */
 size_t aggpack_count(const struct aggpack *p);
 size_t aggpack_bytes(const struct aggpack *p);
-/* Entry I, its bytes made on the first call; its user records' ctx in order into CTX[0..n). */
+/*
+ * Entry I, and its user records' ctx in order into CTX[0..n) (CTX may be
+ * NULL).  An aggregate's bytes are made at each call, from the user
+ * records' data (which must not have changed since they were added), into
+ * memory of the packer's: valid until the next call or aggpack_begin.
+ * Made at the last moment, they are still in the cache for what reads
+ * them next (the request's base64).
+ */
 void aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *e, void **ctx);
+/* The same without the bytes: e->data NULL for an aggregate (e->len what it will weigh). */
+void aggpack_members(struct aggpack *p, size_t i, struct agg_entry *e, void **ctx);
 
 #endif

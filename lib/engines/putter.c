@@ -667,7 +667,7 @@ batch_group(struct putter *p, struct batch *b)
 		struct agg_entry e;
 
 		b->first[i] = k;
-		aggpack_entry(p->agg, i, &e, (void **)b->recs + k);
+		aggpack_members(p->agg, i, &e, (void **)b->recs + k);
 		for (j = 0; j < e.n; j++)
 			b->recs[k + j]->subseq = e.n > 1 ? (long)j : -1;
 		if (e.shard >= 0)
@@ -1140,7 +1140,7 @@ send_batch(struct putter *p, struct batch *b, uint64_t now)
 		struct agg_entry e;
 
 		if (p->agg) {
-			/* the packer still holds this request's aggregates (build came just before) */
+			/* the packer still holds this request's user records (build came just before) */
 			aggpack_entry(p->agg, i, &e, NULL);
 			putrecords_add(o, i, e.data, e.len, e.key, e.keylen, e.ehk);
 			continue;

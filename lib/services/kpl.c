@@ -251,15 +251,6 @@ bytes_field_len(size_t n)
 	return 1 + varint_len(n) + n;
 }
 
-static void
-put_bytes(struct buf *out, unsigned field, const char *p, size_t n)
-{
-	put_varint(out, (uint64_t)field << 3 | 2);
-	put_varint(out, n);
-	if (n)
-		buf_add(out, p, n);
-}
-
 /* FNV-1a, never 0 (0 marks an empty slot) */
 static uint64_t
 str_hash(const char *s, size_t n)
@@ -359,6 +350,7 @@ kpl_builder_reset(struct kpl_builder *b)
 	table_reset(&b->ehks);
 	buf_reset(&b->recs);
 	b->n = 0;
+	b->datalen = 0;
 }
 
 void
@@ -369,13 +361,14 @@ kpl_builder_free(struct kpl_builder *b)
 	free(b->keys.slot);
 	free(b->ehks.slot);
 	buf_free(&b->recs);
+	free(b->ref);
 	kpl_builder_init(b);
 }
 
 size_t
 kpl_builder_size(const struct kpl_builder *b)
 {
-	return KPL_OVERHEAD + b->keys.enc.len + b->ehks.enc.len + b->recs.len;
+	return KPL_OVERHEAD + b->keys.enc.len + b->ehks.enc.len + b->recs.len + b->datalen;
 }
 
 /* the length of R's Record message, given its indexes */
@@ -420,7 +413,16 @@ kpl_builder_add(struct kpl_builder *b, const struct kpl_record *r)
 		put_varint(&b->recs, 2 << 3 | 0);
 		put_varint(&b->recs, ei);
 	}
-	put_bytes(&b->recs, 3, r->data, r->len);
+	put_varint(&b->recs, 3 << 3 | 2);
+	put_varint(&b->recs, r->len);
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->ref = cs_realloc(b->ref, b->cap * sizeof *b->ref);
+	}
+	b->ref[b->n].data = r->data;
+	b->ref[b->n].len = r->len;
+	b->ref[b->n].end = b->recs.len;
+	b->datalen += r->len;
 	b->n++;
 }
 
@@ -428,14 +430,27 @@ void
 kpl_builder_finish(const struct kpl_builder *b, struct buf *out)
 {
 	unsigned char md[KPL_DIGEST_LEN];
-	size_t start;
+	size_t start, i, from = 0;
+	char *o;
 
 	buf_grow(out, kpl_builder_size(b));
 	buf_add(out, KPL_MAGIC, KPL_MAGIC_LEN);
 	start = out->len;
 	buf_add(out, b->keys.enc.data, b->keys.enc.len);
 	buf_add(out, b->ehks.enc.data, b->ehks.enc.len);
-	buf_add(out, b->recs.data, b->recs.len);
+	/* each Record's start, then its data from where it lies (room made above) */
+	o = out->data + out->len;
+	for (i = 0; i < b->n; i++) {
+		const struct kpl_ref *f = &b->ref[i];
+
+		memcpy(o, b->recs.data + from, f->end - from);
+		o += f->end - from;
+		if (f->len)
+			memcpy(o, f->data, f->len);
+		o += f->len;
+		from = f->end;
+	}
+	out->len = (size_t)(o - out->data);
 	md5(out->data + start, out->len - start, md);
 	buf_add(out, md, KPL_DIGEST_LEN);
 }

@@ -65,7 +65,9 @@ void kpl_aggregate(struct buf *out, const struct kpl_record *recs, size_t n);
  * partition key table (field 1), the explicit hash key table (field 2),
  * then the records (field 3), each Record with its partition key index,
  * its explicit hash key index when it has one, and its data; no tags.
- * The keys are copied: the records' memory may go once they are added.
+ * The keys are copied, the data is not: each record's data must stay as
+ * it is until kpl_builder_finish (the aggregate is written out once, from
+ * where the data lies, not copied in a second time).
  */
 struct kpl_table {
 	unsigned field;          /* 1: partition keys, 2: explicit hash keys */
@@ -76,8 +78,14 @@ struct kpl_table {
 
 struct kpl_builder {
 	struct kpl_table keys, ehks;
-	struct buf recs;         /* the Record fields, encoded */
-	size_t n;                /* records */
+	struct buf recs;         /* each Record field's start, encoded: all but its data's bytes */
+	struct kpl_ref {
+		const char *data;    /* borrowed */
+		size_t len;
+		size_t end;          /* where its start ends in recs */
+	} *ref;
+	size_t n, cap;           /* records */
+	size_t datalen;          /* their data, added up */
 };
 
 /* Magic number and digest: what an aggregate weighs beyond its protobuf. */
