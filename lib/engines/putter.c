@@ -726,10 +726,18 @@ build(struct putter *p, uint64_t now)
 			continue;
 		}
 		next = p->cur[qi] = r->next;
-		if (next)
+		if (next) {
+			/*
+			 * Its next one is looked at a few records from now: asked for
+			 * now, it is in the cache by then (the records of a request
+			 * are megabytes, read once in arrival order).
+			 */
+			if (next->next)
+				__builtin_prefetch(next->next);
 			heap_down(p);
-		else
+		} else {
 			heap_drop_top(p);
+		}
 		size = r->len + r->keylen;
 		take = r->ready_ms <= now;
 		u = (struct agg_user){ r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
