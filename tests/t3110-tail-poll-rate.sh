@@ -23,7 +23,9 @@ test_expect_success 'following an idle shard for 3 s: 3 to 16 GetRecords calls, 
 	test_cmp want out &&
 	n=$(grep -c "GetRecords -> 200" err) &&
 	echo "# $n GetRecords calls in 3 s" &&
-	test $n -ge 3 && test $n -le 16
+	test $n -ge 3 && test $n -le 16 &&
+	# each line of the -v trace: the status, the time, the HTTP version
+	test $(grep -c "GetRecords -> 200 ([0-9]* ms, HTTP/1.1)\$" err) -eq $n
 '
 
 test_done

@@ -356,8 +356,9 @@ on_http(void *ctx, struct http_response *resp)
 	cs_err_clear(&err);
 	/* -v: the trace the user asked for, to the tool's log */
 	if (c->verbose)
-		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms)%s", c->shown, k->op, resp->status,
-		    resp->seconds * 1000, k->attempts > 1 ? " (retry)" : "");
+		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms%s%s)%s", c->shown, k->op, resp->status,
+		    resp->seconds * 1000, resp->version && resp->version[0] ? ", " : "",
+		    resp->version ? resp->version : "", k->attempts > 1 ? " (retry)" : "");
 	if (resp->status == 200) {
 		finish(k, 1, &resp->body, NULL);
 		return;
@@ -541,8 +542,9 @@ stream_done(void *ctx, struct http_response *resp)
 	r.attempts = 1;
 	c->sending--;
 	if (c->verbose)
-		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms, stream ended)", c->shown, s->op,
-		    resp->status, resp->seconds * 1000);
+		cs_logf(&c->log, "POST %s %s -> %ld (%.0f ms%s%s, stream ended)", c->shown, s->op,
+		    resp->status, resp->seconds * 1000, resp->version && resp->version[0] ? ", " : "",
+		    resp->version ? resp->version : "");
 	if (resp->status == 200 && !resp->error[0]) {
 		r.ok = 1;
 		r.body = &resp->body;

@@ -318,6 +318,27 @@ http_cancel(struct http_client *c, struct http_xfer *hx)
 	xfer_free(x, c->secret);
 }
 
+/* the HTTP version E was answered in, "" before any answer */
+static const char *
+http_version_name(CURL *e)
+{
+	long v = 0;
+
+	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &v);
+	switch (v) {
+	case CURL_HTTP_VERSION_1_0:
+		return "HTTP/1.0";
+	case CURL_HTTP_VERSION_1_1:
+		return "HTTP/1.1";
+	case CURL_HTTP_VERSION_2_0:
+		return "HTTP/2";
+	case CURL_HTTP_VERSION_3:
+		return "HTTP/3";
+	default:
+		return "";
+	}
+}
+
 static void
 finish(struct http_client *c, CURL *e, CURLcode res)
 {
@@ -327,6 +348,7 @@ finish(struct http_client *c, CURL *e, CURLcode res)
 	curl_multi_remove_handle(c->multi, e);
 	unlink_xfer(c, x);
 	curl_easy_getinfo(e, CURLINFO_TOTAL_TIME, &x->resp.seconds);
+	x->resp.version = http_version_name(e);
 	if (res == CURLE_OK) {
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &x->resp.status);
 	} else {

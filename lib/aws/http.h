@@ -30,6 +30,7 @@ struct http_response {
 	char error[256];        /* transport error, when status is 0 */
 	int permanent;          /* a transport error that no retry can heal (TLS, bad URL, CA file) */
 	double seconds;         /* total time */
+	const char *version;    /* the HTTP version answered in: "HTTP/1.1", "HTTP/2"; "" if none */
 };
 
 struct http_client;
