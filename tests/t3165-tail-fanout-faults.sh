@@ -11,7 +11,8 @@
 # the shard, a new subscription after the last continuation handled (not the
 # torn event's), every record once, and a checkpoint that was never past it;
 # a run stopped after the reset and started again from its checkpoint reads
-# the rest, nothing twice.
+# the rest, nothing twice.  Subscriptions that end cleanly with no event
+# at all: each subscribed again after a backoff (0.5, 1, 2 s), not at once.
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'a corrupt frame, then an exception event: retried from the same place, every record once' '
@@ -91,6 +92,24 @@ test_expect_success 'stopped after the reset, started again from its checkpoint:
 	test_cmp want out &&
 	test_line_count out1 6 &&
 	grep ConsumerARN rst.log | tail -n 1 | grep -q "\"Type\":\"AFTER_SEQUENCE_NUMBER\",\"SequenceNumber\":\"106\""
+'
+
+test_expect_success 'subscriptions ended with no event: subscribed again after a backoff, not at once' '
+	node "$TEST_DIR/stubs/subscribe-faults.js" port5 silent.log silent &
+	echo $! >stub.pid &&
+	test_wait_for 20 "test -s port5" &&
+	timeout 60 cs-tail --endpoint-url "http://127.0.0.1:$(cat port5)" -s s --consumer c -e >out 2>err;
+	rc=$?; kill $(cat stub.pid); cat err silent.log; test $rc -eq 0 &&
+	seq 0 11 | sed "s/.*/{\"n\":&}/" >want &&
+	test_cmp want out &&
+	# three silent ones, then the one that reads the shard: no more
+	test_line_count silent.log 4 &&
+	grep -c "ended with no event; subscribing again in" err | grep -qx 3 &&
+	grep -q "subscribing again in 0.5 s" err &&
+	grep -q "subscribing again in 2.0 s" err &&
+	# the waits between them (the stub ends each answer 100 ms after it began)
+	awk "NR > 1 { w = \$1 - prev; print w; if (w < 500 || w <= last) bad = 1; last = w } { prev = \$1 }
+	     END { exit bad }" silent.log
 '
 
 test_done

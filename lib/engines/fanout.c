@@ -320,13 +320,23 @@ drain(struct fanout *f, struct fshard *s)
 	if (s->sh.st != SHARD_READING || !s->ended)
 		return;
 	/* the stream ended and everything it brought is handled */
-	if (s->end_ok && s->in_off == s->in.len) {
-		/* the service closed it (5 minutes are up): renew at once */
-		if (!s->got_event)
-			s->fails++;
+	if (s->end_ok && s->in_off == s->in.len && s->got_event) {
+		/* the service closed it (5 minutes are up): renew at once, as the KCL does */
 		drop_stream(s);
 		s->sh.st = f->t.stopping ? SHARD_STOPPED : SHARD_READY;
 		s->sh.next_due = cs_now_ms();
+	} else if (s->end_ok && s->in_off == s->in.len) {
+		struct cs_err e;
+
+		/*
+		 * Closed cleanly before a single event: not the service's 5
+		 * minutes, and again at once it would be a loop of requests.
+		 * Tried again with backoff, and given up after FO_MAX_FAILS.
+		 */
+		cs_err_clear(&e);
+		cs_err_set(&e, "the subscription ended with no event");
+		snprintf(e.code, sizeof e.code, "NoEvent");
+		retry_later(f, s, 0, &e);
 	} else if (s->end_ok) {
 		struct cs_err e;
 

@@ -12,12 +12,13 @@
  * shard list showing it closed and the subscription caught up; its
  * children come from the shard list), starting positions from the
  * checkpoint or cfg->start, --until, -e.  A subscription lasts at most 5
- * minutes: it is renewed after the ContinuationSequenceNumber of the last
- * event handled, so nothing is skipped or repeated; one refused because
- * another is still active (ResourceInUseException) is tried again after
- * 5 seconds, as the service documents; a corrupt frame, an exception
- * event or a reset connection ends that subscription with a note and it is
- * tried again, with backoff, from the same place.
+ * minutes: ended after an event, it is renewed at once after the
+ * ContinuationSequenceNumber of the last event handled, so nothing is
+ * skipped or repeated; one refused because another is still active
+ * (ResourceInUseException) is tried again after 5 seconds, as the service
+ * documents; a corrupt frame, an exception event, a reset connection or a
+ * subscription ended before its first event ends that subscription with a
+ * note and it is tried again, with backoff, from the same place.
  *
  * Shared reading (cfg->may_read, a lease table) as with polling: only the
  * shards may_read() allows are subscribed to, each from the checkpoint; one

@@ -29,6 +29,21 @@
 // given CHECKPOINT (cs-tail's --checkpoint file), it first waits 500 ms
 // (longer than the checkpoint's 200 ms cadence) and logs the file as it is
 // then, on a line of its own after the subscription's.
+//
+// With "silent": subscriptions that end cleanly without a single event.  The
+// closed shard of 12 records again; its first three subscriptions are
+// answered 200 and ended with no event; later ones send the records after
+// their StartingPosition and the shard's last event.  Logged, a line each
+// subscription: the ms since the first one, then its body.
+//
+// With "aggempty AGGFILE": a first event with no records.  A closed shard of
+// three records: 101 the KPL aggregate whose data is AGGFILE's dataBase64
+// (a line of tests/data/kinesis-agg.js agg), 102 and 103 plain ({"n":100},
+// {"n":101}).  Each subscription sends an event with no records (its
+// continuation just before its StartingPosition, MillisBehindLatest 1000),
+// then, 100 ms on, the records from its StartingPosition (AT_SEQUENCE_NUMBER
+// included), then the shard's last event.  Each SubscribeToShard body is
+// logged.
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -36,7 +51,8 @@ const http = require('http');
 const http2 = require('http2');
 
 const [portFile, logFile, mode, checkpoint] = process.argv.slice(2);
-const ends = mode === 'ends', reset = mode === 'reset';
+const ends = mode === 'ends', reset = mode === 'reset', silent = mode === 'silent';
+const aggempty = mode === 'aggempty';
 const crcTable = new Int32Array(256).map((_, n) => {
 	let c = n;
 	for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
@@ -64,8 +80,8 @@ function frame(headers, payload) {
 const record = (seq) => ({ SequenceNumber: String(seq), PartitionKey: 'k',
 	Data: Buffer.from(JSON.stringify({ n: seq - 101 })).toString('base64'),
 	ApproximateArrivalTimestamp: Date.now() / 1000 });
-const event = (recs, cont) => frame({ ':message-type': 'event', ':event-type': 'SubscribeToShardEvent',
-	':content-type': 'application/json' }, JSON.stringify({ Records: recs, MillisBehindLatest: 0,
+const event = (recs, cont, behind = 0) => frame({ ':message-type': 'event', ':event-type': 'SubscribeToShardEvent',
+	':content-type': 'application/json' }, JSON.stringify({ Records: recs, MillisBehindLatest: behind,
 	ContinuationSequenceNumber: cont, ...(cont ? {} : { ChildShards: [] }) }));
 const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => record(a + i));
 
@@ -132,9 +148,44 @@ function resetSubscription(body, send) {
 	}, 500);
 }
 
+let t0 = 0;
+function silentSubscription(body, send) {
+	const start = JSON.parse(body).StartingPosition;
+	const from = start.Type === 'AFTER_SEQUENCE_NUMBER' ? Number(start.SequenceNumber) + 1 : 101;
+	if (!t0)
+		t0 = Date.now();
+	fs.appendFileSync(logFile, `${Date.now() - t0} ${body}\n`);
+	if (++subscriptions <= 3)
+		return send(200, 'application/vnd.amazon.eventstream', []);
+	send(200, 'application/vnd.amazon.eventstream', [event(range(from, 112), '112'), event([], null)]);
+}
+
+function aggSubscription(body, send) {
+	const start = JSON.parse(body).StartingPosition, agg = JSON.parse(fs.readFileSync(checkpoint, 'utf8'));
+	const from = start.Type === 'AFTER_SEQUENCE_NUMBER' ? Number(start.SequenceNumber) + 1 :
+		start.Type === 'AT_SEQUENCE_NUMBER' ? Number(start.SequenceNumber) : 101;
+	const recs = [101, 102, 103].filter((q) => q >= from).map((q) => q === 101 ?
+		{ ...record(101), Data: agg.dataBase64 } :
+		{ ...record(q), Data: Buffer.from(JSON.stringify({ n: q - 2 })).toString('base64') });
+	fs.appendFileSync(logFile, body + '\n');
+	send(200, 'application/vnd.amazon.eventstream', [], (write, end) => {
+		// behind: not taken for the end of the closed shard
+		write(event([], String(from - 1), 1000));
+		setTimeout(() => {
+			write(event(recs, '103'));
+			write(event([], null));
+			end();
+		}, 100);
+	});
+}
+
 function answer(target, body, send) {
 	const op = (target || '').split('.')[1];
 	const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/s';
+	if (op === 'SubscribeToShard' && silent)
+		return silentSubscription(body, send);
+	if (op === 'SubscribeToShard' && aggempty)
+		return aggSubscription(body, send);
 	if (op === 'SubscribeToShard' && ends)
 		return endingSubscription(JSON.parse(body).StartingPosition, send);
 	if (op === 'SubscribeToShard' && reset)
