@@ -13,6 +13,9 @@
 # a run stopped after the reset and started again from its checkpoint reads
 # the rest, nothing twice.  Subscriptions that end cleanly with no event
 # at all: each subscribed again after a backoff (0.5, 1, 2 s), not at once.
+# A resume inside a KPL aggregate whose subscription's first event has no
+# records: the aggregate's user records already handled are left out of
+# the first records delivered, not handed over again.
 . "$(dirname "$0")/lib.sh"
 
 test_expect_success 'a corrupt frame, then an exception event: retried from the same place, every record once' '
@@ -110,6 +113,26 @@ test_expect_success 'subscriptions ended with no event: subscribed again after a
 	# the waits between them (the stub ends each answer 100 ms after it began)
 	awk "NR > 1 { w = \$1 - prev; print w; if (w < 500 || w <= last) bad = 1; last = w } { prev = \$1 }
 	     END { exit bad }" silent.log
+'
+
+test_expect_success 'resumed inside an aggregate, the first event empty: the user records handled are not repeated' '
+	for n in 0 1 2 3 4; do echo "{\"partitionKey\":\"k\",\"data\":{\"n\":$n}}"; done |
+	    node "$TEST_DIR/data/kinesis-agg.js" agg >agg &&
+	test_line_count agg 1 &&
+	node "$TEST_DIR/stubs/subscribe-faults.js" port6 agg.log aggempty agg &
+	echo $! >stub.pid &&
+	test_wait_for 20 "test -s port6" &&
+	timeout 60 cs-tail --endpoint-url "http://127.0.0.1:$(cat port6)" -s s --consumer c -e \
+		-n 2 --checkpoint ack >aout1 2>err &&
+	tr -d " \n" <ack | grep -q "\"sequenceNumber\":\"101\",\"subSequenceNumber\":1," &&
+	timeout 60 cs-tail --endpoint-url "http://127.0.0.1:$(cat port6)" -s s --consumer c -e \
+		--checkpoint ack >aout2 2>>err;
+	rc=$?; kill $(cat stub.pid); cat err agg.log; test $rc -eq 0 &&
+	printf "{\"n\":%s}\n" 0 1 >want1 &&
+	test_cmp want1 aout1 &&
+	printf "{\"n\":%s}\n" 2 3 4 100 101 >want2 &&
+	test_cmp want2 aout2 &&
+	tail -n 1 agg.log | grep -q "\"Type\":\"AT_SEQUENCE_NUMBER\",\"SequenceNumber\":\"101\""
 '
 
 test_done

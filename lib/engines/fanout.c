@@ -233,8 +233,13 @@ handle_event(struct fanout *f, struct fshard *s, const struct es_message *m)
 	}
 	s->got_event = 1;
 	s->fails = 0;
-	/* a renewal starts after our continuation, past the checkpoint's aggregate */
-	raw = shardtable_take(&f->t, &s->sh, s->cont != NULL, &until_hit);
+	/*
+	 * The skip of a resume inside an aggregate applies to the first records
+	 * delivered, however many events without records came first (each
+	 * sets a continuation: it was once taken for a renewal past the
+	 * aggregate, and its first user records were handed over again).
+	 */
+	raw = shardtable_take(&f->t, &s->sh, &until_hit);
 	/*
 	 * The end of a shard: the service's last event has no continuation (and
 	 * names the children).  An emulator that never says so: a shard the

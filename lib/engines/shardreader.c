@@ -214,7 +214,7 @@ on_get(void *ctx, const struct aws_result *res)
 		s->sh.st = SHARD_STOPPED;
 		return;
 	}
-	raw = shardtable_take(&r->t, &s->sh, 0, &until_hit);
+	raw = shardtable_take(&r->t, &s->sh, &until_hit);
 	if (rs->n) {
 		const struct kinesis_record *last = &rs->rec[rs->n - 1];
 

@@ -336,15 +336,20 @@ is_first(const struct kinesis_records *rs, const char *seq)
 }
 
 size_t
-shardtable_take(struct shardtable *t, struct shard *s, int renewed, int *until_hit)
+shardtable_take(struct shardtable *t, struct shard *s, int *until_hit)
 {
 	struct kinesis_records *rs = &s->rs;
 	size_t i, raw;
 
 	*until_hit = 0;
+	/*
+	 * Resumed inside an aggregate: its first user records were handled.
+	 * Left out of the first records delivered since the start, whatever
+	 * came before them (answers or events with no records, a renewal of
+	 * a subscription that brought none): until then the skip waits.
+	 */
 	if (s->skip_subseq >= 0 && rs->n) {
-		/* resumed inside an aggregate: its first user records were handled */
-		if (!renewed && s->pos_seq && is_first(rs, s->pos_seq))
+		if (s->pos_seq && is_first(rs, s->pos_seq))
 			rs->skip_subseq = s->skip_subseq;
 		s->skip_subseq = -1;
 	}

@@ -112,13 +112,13 @@ void shardtable_start_ready(struct shardtable *t, uint64_t now);
 void shardtable_finished(struct shardtable *t, struct shard *s);
 
 /*
- * S->rs holds an answer (or event) just parsed: leave out the record the
- * checkpoint already had (the first answer after a start; RENEWED: S was
- * started again after an answer, the checkpoint's record is behind it),
+ * S->rs holds an answer (or event) just parsed: leave out what the
+ * checkpoint already had (in the first records delivered since S started:
+ * the checkpoint's record, or the user records of its aggregate handled),
  * cut at --until (*UNTIL_HIT), count what is left.  Returns how many
  * records came before the cut.
  */
-size_t shardtable_take(struct shardtable *t, struct shard *s, int renewed, int *until_hit);
+size_t shardtable_take(struct shardtable *t, struct shard *s, int *until_hit);
 /*
  * Hand S->rs to the consumer (when it has records, or AT_END: the shard's
  * last answer) and return what S becomes: SHARD_STOPPED (--until reached
