@@ -3,10 +3,15 @@
 # cs-tail --lease-table, several workers on one stream (--failover-time
 # 3000): balance (2 leases each for 3 workers on 6 shards within 3
 # failover periods); failover (kill -9: every lease of the dead worker
-# owned by a survivor and its shards' records flowing again within the
-# failover time + 2 s); release (SIGTERM: its leases taken within 2 s);
+# owned by a survivor within the failover bound, F + F/3 + 2 s, and its
+# shards' records flowing again within 4 s more); release (SIGTERM: its leases taken within 2 s);
 # a worker joining gets a lease by stealing, no shard stopping longer
-# than the failover time meanwhile.
+# than the failover time meanwhile.  On a machine too loaded for an owner
+# to keep renewing (two busy loops beside make check), the joiner may find
+# that lease expired and take it so: the protocol's guarantees are what is
+# held to then (balance reached, each lease with one owner, every record
+# handed over, every checkpoint at its shard's last record, the records'
+# wait within the failover bound), and the owner must have said it was late.
 . "$(dirname "$0")/lib.sh"
 . "$TEST_DIR/lease.sh"
 
@@ -21,6 +26,16 @@ all_there() { # FIRST LAST
 	    awk -v a="$1" -v b="$2" '$1 >= a && $1 < b' | wc -l | grep -qx "$(($2 - $1))"
 }
 
+# 6 leases on w3..w6: each lease owned by one of them, each of them holding 1 or 2
+balanced() {
+	leases >bal &&
+	test "$(awk '$2 ~ /^w[3-6]$/' bal | wc -l)" = 6 &&
+	for _o in w3 w4 w5 w6; do
+		_n=$(awk -v w=$_o '$2 == w' bal | wc -l)
+		{ test $_n -ge 1 && test $_n -le 2; } || return 1
+	done
+}
+
 test_expect_success 'three workers on six shards: two leases each within 3 failover periods' '
 	create_stream "$STREAM" 6 &&
 	put_records "$STREAM" 0 120 &&
@@ -31,7 +46,16 @@ test_expect_success 'three workers on six shards: two leases each within 3 failo
 	test_wait_for 20 "all_there 0 120"
 '
 
-test_expect_success 'kill -9 of a worker: its leases taken and its records flowing within F + 2 s' '
+# the failover bound cs-tail(1) states: the failover time plus a third of
+# it, plus a few requests (2 s of them on a loaded machine), for the
+# leases; the records flow once the new owner's GetShardIterator and
+# GetRecords are answered, which a loaded kinesis-mock took 2 s each for
+# (flowing again 5.1 to 6.9 s after the kill, the leases taken by 3.6 to
+# 4.7 s, beside two busy loops or two other tests)
+FAILOVER_BOUND=$((F + F / 3 + 2000))
+FLOW_BOUND=$((FAILOVER_BOUND + 4000))
+
+test_expect_success 'kill -9 of a worker: its leases taken within the failover bound, its records flowing soon after' '
 	leases | awk "\$2 == \"w1\" { print \$1 }" >w1.shards &&
 	test_line_count w1.shards 2 &&
 	kill -KILL $(cat w1.pid) &&
@@ -47,7 +71,8 @@ test_expect_success 'kill -9 of a worker: its leases taken and its records flowi
 	done | sort -n | tail -n 1) &&
 	echo "records of its shards flowing again $flow ms after the kill (leases seen taken by $seen ms)" |
 	    tee failover.ms &&
-	test -n "$flow" && test "$flow" -le $((F + 2000)) &&
+	test "$seen" -le $FAILOVER_BOUND &&
+	test -n "$flow" && test "$flow" -le $FLOW_BOUND &&
 	for s in $(cat w1.shards); do
 		grep -h "\"shardId\":\"$s\"" w2.records w3.records | jq -r .data.n |
 		    awk "\$1 >= 1000" | grep -q . || { echo "nothing new from $s"; return 1; }
@@ -74,19 +99,37 @@ test_expect_success 'workers joining: balance by stealing, one lease per round, 
 	ms=$(wait_ms $((3 * F)) "test \$(held_by w3) = 2 && test \$(held_by w4) = 2 && test \$(held_by w5) = 2") &&
 	echo "3 workers balanced by stealing after $ms ms" &&
 	t0=$(now_ms) &&
+	for o in w3 w4 w5; do wc -l <$o.err >$o.before || return 1; done &&
 	w w6 &&
 	ms=$(wait_ms $((3 * F)) "test \$(held_by w6) -ge 1") &&
 	echo "the 4th worker got a lease after $ms ms" | tee steal.ms &&
-	grep -q "lease taken (stolen)" w6.err &&
+	# the table shows the take before w6 has its answer: wait for its line
+	test_wait_for 10 "grep -q \"lease taken (\" w6.err" &&
+	how=$(grep -o "lease taken ([a-z]*)" w6.err | head -n 1) &&
+	echo "w6: $how" &&
+	bound=$F &&
+	case $how in
+	*stolen*) ;;
+	*expired*)
+		# only when its owner could not keep renewing: then the failover
+		# bound holds, as for kill -9, not F
+		for o in w3 w4 w5; do tail -n +$(($(cat $o.before) + 1)) $o.err; done |
+		    grep "lease renewed late\|not renewed within the failover time" &&
+		bound=$FAILOVER_BOUND ;;
+	*) false ;;
+	esac &&
+	# balance: 6 leases on 4 workers, 1 or 2 each, every lease with one of them
+	wait_ms $((3 * F)) balanced &&
 	sleep 2 &&
 	rm producing &&
 	test_wait_for 10 "test -f produced" &&
 	last=$(cat produced) &&
 	test_wait_for 20 "all_there 2000 $last" &&
-	# every record of the producer was handed to a batch within F of its arrival in the stream
+	# every record of the producer was handed to a batch within F of its
+	# arrival in the stream (within the failover bound after an expiry)
 	python3 -c "
 import collections, datetime, glob, json
-F = $F
+F = $bound
 batches = collections.defaultdict(list)
 for line in open(\"batches.log\"):
     start, end, w, shard, first, last = line.split()
@@ -107,10 +150,17 @@ print(\"longest wait of a record for its batch: %d ms\" % worst)
 "
 '
 
-test_expect_success 'the stolen leases were let go by their old owners; everyone stops cleanly' '
+test_expect_success 'the stolen leases were let go by their old owners; everyone stops cleanly, no checkpoint lost' '
 	grep -q "lease lost: taken by another worker" w3.err w4.err w5.err &&
 	stop_all &&
-	! leases | awk "\$2 != \"-\"" | grep . &&
+	leases >end &&
+	cat end &&
+	! awk "\$2 != \"-\"" end | grep . &&
+	# each lease checkpointed at the last record of its shard
+	cat ./*.records | jq -r "[.shardId, .sequenceNumber] | join(\" \")" |
+	    sort -k1,1 -k2,2n | awk "{ last[\$1] = \$2 } END { for (s in last) print s, last[s] }" | sort >want.ck &&
+	awk "{ print \$1, \$4 }" end >got.ck &&
+	test_cmp want.ck got.ck &&
 	! grep -n "Sanitizer\|runtime error" ./*.err
 '
 
