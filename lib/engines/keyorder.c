@@ -68,8 +68,8 @@ drop(struct keyorder *k, struct keyorder_ent *e)
 	k->spare = e;
 }
 
-int
-keyorder_take(struct keyorder *k, const char *key, size_t len, uint64_t hash, int want)
+struct keyorder_ent *
+keyorder_take_ent(struct keyorder *k, const char *key, size_t len, uint64_t hash, int want)
 {
 	struct keyorder_ent *e = (struct keyorder_ent *)keytab_find_hashed(&k->t, key, len, hash);
 
@@ -97,11 +97,17 @@ keyorder_take(struct keyorder *k, const char *key, size_t len, uint64_t hash, in
 		want = 0;
 	if (!want) {
 		e->blocked_gen = k->gen;
-		return 0;
+		return NULL;
 	}
 	e->inflight++;
 	e->taken_gen = k->gen;
-	return 1;
+	return e;
+}
+
+int
+keyorder_take(struct keyorder *k, const char *key, size_t len, uint64_t hash, int want)
+{
+	return keyorder_take_ent(k, key, len, hash, want) != NULL;
 }
 
 void
@@ -122,6 +128,13 @@ keyorder_done(struct keyorder *k, const char *key, size_t len, uint64_t hash)
 {
 	struct keyorder_ent *e = (struct keyorder_ent *)keytab_find_hashed(&k->t, key, len, hash);
 
+	if (e)
+		keyorder_release(k, e);
+}
+
+void
+keyorder_release(struct keyorder *k, struct keyorder_ent *e)
+{
 	if (e && e->inflight && --e->inflight == 0)
 		drop(k, e);
 }

@@ -39,9 +39,18 @@ void keyorder_begin(struct keyorder *k);
  * keyorder_end().
  */
 int keyorder_take(struct keyorder *k, const char *key, size_t len, uint64_t hash, int want);
+/*
+ * The same, giving the key's entry when the record may go (NULL when
+ * not), for keyorder_release when it is answered: no look-up of the key
+ * then (with thousands of keys in flight, each look-up is a few cache misses).
+ */
+struct keyorder_ent *keyorder_take_ent(struct keyorder *k, const char *key, size_t len,
+    uint64_t hash, int want);
 void keyorder_end(struct keyorder *k);
 /* A record of KEY taken earlier is answered. */
 void keyorder_done(struct keyorder *k, const char *key, size_t len, uint64_t hash);
+/* The same, by the entry keyorder_take_ent gave for it. */
+void keyorder_release(struct keyorder *k, struct keyorder_ent *e);
 /* Keys in flight. */
 size_t keyorder_inflight(const struct keyorder *k);
 

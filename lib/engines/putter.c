@@ -31,6 +31,7 @@ struct rec {
 	struct pool_chunk *chunk;
 	uint64_t seq;
 	uint64_t keyhash;        /* with ORDERED_KEYS */
+	struct keyorder_ent *kent; /* with ORDERED_KEYS, while in flight: its key's entry */
 	uint64_t due_ms;         /* should leave by then (arrival + linger, or retry time) */
 	uint64_t ready_ms;       /* not before (retry backoff) */
 	uint64_t first_ms;       /* first attempt */
@@ -792,7 +793,8 @@ decided:
 		 * for the rest of the build.
 		 */
 		if (ok && !(p->agg && !p->ehk_added && !take && shardrate_blocked(&p->rate, shard)))
-			take = keyorder_take(&p->keys, r->key, r->keylen, r->keyhash, take);
+			take = (r->kent = keyorder_take_ent(&p->keys, r->key, r->keylen, r->keyhash,
+			    take)) != NULL;
 		if (!take) {
 			p->prev[qi] = r;
 			continue;
@@ -1011,8 +1013,7 @@ on_answer(void *ctx, const struct aws_result *res)
 	p->out_until = 0;
 	if (p->cfg.ordered_keys)
 		for (i = 0; i < b->nrecs; i++)
-			keyorder_done(&p->keys, b->recs[i]->key, b->recs[i]->keylen,
-			    b->recs[i]->keyhash);
+			keyorder_release(&p->keys, b->recs[i]->kent);
 	if (!res->ok) {
 		const char *code = res->err.code[0] ? res->err.code : "RequestFailed";
 		const char *msg = res->err.msg;
@@ -1136,7 +1137,7 @@ send_batch(struct putter *p, struct batch *b, uint64_t now)
 		free(pr);
 		/* answered at once: the keys are no longer in flight (else their later records wait for ever) */
 		for (i = 0; i < b->nrecs && p->cfg.ordered_keys; i++)
-			keyorder_done(&p->keys, b->recs[i]->key, b->recs[i]->keylen, b->recs[i]->keyhash);
+			keyorder_release(&p->keys, b->recs[i]->kent);
 		for (i = 0; i < b->nrecs; i++)
 			complete(p, b->recs[i], 1, "", "");
 		batch_free(b);

@@ -69,6 +69,29 @@ main(void)
 	keyorder_end(&k);
 	keyorder_free(&k);
 
+	/* by entry: taken, released without a look-up */
+	keyorder_init(&k);
+	keyorder_begin(&k);
+	{
+		struct keyorder_ent *e1 = keyorder_take_ent(&k, "c", 1, keyorder_hash("c", 1), 1);
+		struct keyorder_ent *e2 = keyorder_take_ent(&k, "c", 1, keyorder_hash("c", 1), 1);
+
+		ok(e1 && e1 == e2, "two records of c: the same entry");
+		ok(!keyorder_take_ent(&k, "d", 1, keyorder_hash("d", 1), 0), "a record that waits: no entry");
+		keyorder_end(&k);
+		keyorder_begin(&k);
+		ok(!keyorder_take_ent(&k, "c", 1, keyorder_hash("c", 1), 1), "c in flight: the next build waits");
+		keyorder_end(&k);
+		keyorder_release(&k, e1);
+		is_int(keyorder_inflight(&k), 1, "one of c answered: c still in flight");
+		keyorder_release(&k, e2);
+		is_int(keyorder_inflight(&k), 0, "both answered: no key in flight");
+		keyorder_begin(&k);
+		ok(keyorder_take_ent(&k, "c", 1, keyorder_hash("c", 1), 1) != NULL, "c may go again");
+		keyorder_end(&k);
+	}
+	keyorder_free(&k);
+
 	buf_free(&o);
 	buf_free(&a);
 	buf_free(&b);
