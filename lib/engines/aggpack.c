@@ -133,7 +133,10 @@ place(struct aggpack *p, const struct agg_user *u)
 	p->last_data = u->data;
 	p->last_key = u->key;
 	p->last_hash = u->hash ? *u->hash : aggpack_hash(u);
-	p->last_shard = p->m ? shardmap_find(p->m, p->last_hash) : -1;
+	if (u->hash && u->shard)
+		p->last_shard = p->m ? *u->shard : -1;
+	else
+		p->last_shard = p->m ? shardmap_find(p->m, p->last_hash) : -1;
 }
 
 /* the open entry of U's shard, or NULL */

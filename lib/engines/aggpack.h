@@ -39,6 +39,7 @@ struct agg_user {
 	size_t len;
 	void *ctx;               /* the caller's */
 	const u128 *hash;  /* its hash key worked out before (aggpack_hash), or NULL */
+	const long *shard; /* with HASH: its shard in the map found before (-1: none), or NULL */
 };
 
 /* One Kinesis record of the request, as aggpack_entry gives it. */

@@ -183,7 +183,7 @@ queue_of(struct putter *p, struct rec *r)
 	if (!p->agg)
 		return 0;
 	if (!r->hashed) {
-		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
+		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r, NULL, NULL };
 		u128 h = aggpack_hash(&u);
 
 		r->hash_hi = (uint64_t)(h >> 64);
@@ -741,7 +741,7 @@ build(struct putter *p, uint64_t now)
 		}
 		size = r->len + r->keylen;
 		take = r->ready_ms <= now;
-		u = (struct agg_user){ r->key, r->keylen, r->ehk, r->data, r->len, r, NULL };
+		u = (struct agg_user){ r->key, r->keylen, r->ehk, r->data, r->len, r, NULL, NULL };
 		if (!take && (!p->wake_ms || r->ready_ms < p->wake_ms))
 			p->wake_ms = r->ready_ms;
 		if (take && p->agg) {
@@ -749,6 +749,7 @@ build(struct putter *p, uint64_t now)
 
 			h = (u128)r->hash_hi << 64 | r->hash_lo;
 			u.hash = &h;
+			u.shard = &shard;  /* its list's */
 			if (shardrate_blocked(&p->rate, shard)) {
 				take = 0;
 				goto decided;

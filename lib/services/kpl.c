@@ -251,18 +251,30 @@ bytes_field_len(size_t n)
 	return 1 + varint_len(n) + n;
 }
 
-/* FNV-1a, never 0 (0 marks an empty slot) */
+/*
+ * Eight bytes at a time, each word multiplied in and its high half folded
+ * down (the table's index is the low bits); never 0 (0 marks an empty
+ * slot).  Twice per user record (its size, then its add): the byte-wise
+ * FNV-1a it replaces was one multiply per byte of the key.
+ */
 static uint64_t
 str_hash(const char *s, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t i;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n, w;
 
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ull;
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
 	}
-	return h | 1;
+	if (n) {
+		w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return (h ^ h >> 29) | 1;
 }
 
 /* the slot of S in T: the one holding it, or the empty one where it would go */

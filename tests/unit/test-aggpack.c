@@ -159,7 +159,7 @@ main(void)
 	/* without a map nothing is aggregated */
 	aggpack_begin(p, NULL);
 	for (i = 0; i < 10; i++) {
-		struct agg_user x = { u[i].key, strlen(u[i].key), NULL, u[i].data, 10, &u[i], NULL };
+		struct agg_user x = { u[i].key, strlen(u[i].key), NULL, u[i].data, 10, &u[i], NULL, NULL };
 
 		aggpack_add(p, &x);
 	}
@@ -167,7 +167,7 @@ main(void)
 	/* the same key ten times, one shard: one aggregate; a second request starts afresh */
 	aggpack_begin(p, &m);
 	for (i = 0; i < 10; i++) {
-		struct agg_user x = { "k", 1, NULL, u[i].data, 10, &u[i], NULL };
+		struct agg_user x = { "k", 1, NULL, u[i].data, 10, &u[i], NULL, NULL };
 
 		aggpack_add(p, &x);
 	}
@@ -182,7 +182,7 @@ main(void)
 	/* one record: plain, with its own key and explicit hash key */
 	aggpack_begin(p, &m);
 	{
-		struct agg_user x = { "k", 1, "12345", "{}", 2, NULL, NULL };
+		struct agg_user x = { "k", 1, "12345", "{}", 2, NULL, NULL, NULL };
 		struct agg_entry e;
 
 		aggpack_add(p, &x);
