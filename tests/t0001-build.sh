@@ -1,6 +1,5 @@
 #!/bin/bash
 # test-slow: 75
-# test-limit: 300 (seconds: tests/run.sh kills it after that; see there)
 # The build: install and uninstall honour PREFIX, DESTDIR and MANPREFIX;
 # every tool answers --help and --version; every man page lints clean.
 . "$(dirname "$0")/lib.sh"

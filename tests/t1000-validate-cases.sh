@@ -1,6 +1,5 @@
 #!/bin/sh
 # test-slow: 55
-# test-limit: 240 (seconds: tests/run.sh kills it after that; see there)
 # cs-validate: the golden cases of tests/validate/cases.test, one test each
 . "$(dirname "$0")/lib.sh"
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # test-slow: 170
-# test-limit: 450 (seconds: tests/run.sh kills it after that; see there)
+# test-limit: 240 (seconds: tests/run.sh kills it after that; see there; about 30 s idle)
 # t5000-e2e-crash: 50,000 records through cs-put, cs-tail --exec with a
 # checkpoint, cs-validate and cs-store, while the consumer's whole process
 # tree is killed with SIGKILL at random moments and restarted.  At the end

@@ -1,6 +1,6 @@
 #!/bin/bash
 # test-slow: 95
-# test-limit: 300 (seconds: tests/run.sh kills it after that; see there)
+# test-limit: 240 (seconds: tests/run.sh kills it after that; see there; about 30 s idle)
 # t5010-e2e-faults: the whole flow (cs-put, cs-tail --exec with a checkpoint,
 # cs-validate, cs-store) through tests/stubs/faultproxy.py, a loopback proxy
 # in front of kinesalite and of dynalite that answers some requests with

@@ -1,6 +1,6 @@
 #!/bin/bash
 # test-slow: 165
-# test-limit: 450 (seconds: tests/run.sh kills it after that; see there)
+# test-limit: 300 (seconds: tests/run.sh kills it after that; see there; about 55 s idle)
 # t5020-e2e-service-down: kinesalite or dynalite stopped in the middle of a
 # run and started again on the same port.  The services keep their data on
 # disk here (--path: a real service does not forget its streams and tables

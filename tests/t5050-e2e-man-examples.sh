@@ -1,6 +1,5 @@
 #!/bin/bash
 # test-slow: 40
-# test-limit: 450 (seconds: tests/run.sh kills it after that; see there)
 # t5050-e2e-man-examples: man/cs.7 is mandoc-lint clean and its EXAMPLES
 # run: every literal block of that section is taken from the page as it is
 # and run against private kinesalite and dynalite (the stream click-stream
