@@ -12,5 +12,12 @@
 
 /* The MD5 of P[0..n) into OUT. */
 void md5(const void *p, size_t n, unsigned char out[16]);
+/*
+ * The MD5 of each of P[i][0..n[i]) into OUT[i], i < COUNT: eight at once
+ * where the CPU has AVX2 (a KPL aggregate's digest, a request's worth at a
+ * time: one MD5 is a serial chain, eight in the lanes of a vector cost
+ * little more than one), else one after another as md5().
+ */
+void md5_many(const void *const *p, const size_t *n, size_t count, unsigned char (*out)[16]);
 
 #endif

@@ -5,8 +5,11 @@
 
 #include "aggpack.h"
 #include "kpl.h"
+#include "md5.h"
 
 #define NONE SIZE_MAX
+/* aggregates made (and their MD5s taken) at once */
+#define MADE 8
 
 struct member {
 	void *ctx;
@@ -21,6 +24,8 @@ struct pentry {
 	struct kpl_builder *kb;  /* NULL: alone (never aggregated) */
 	struct agg_user first;   /* for the plain form */
 	char ehk[40];
+	unsigned long made;      /* == the packer's made: its bytes are in out[slot] */
+	size_t slot;
 };
 
 struct aggpack {
@@ -34,7 +39,8 @@ struct aggpack {
 	struct kpl_builder **pool;  /* builders, pool[0..npool) handed out this request */
 	size_t npool, poolcap;
 	struct kpl_builder empty;   /* stays empty: the size of a record alone */
-	struct buf out;             /* the aggregate aggpack_entry made last */
+	struct buf out[MADE];       /* the aggregates aggpack_entry made last */
+	unsigned long made;         /* counts the makings */
 	/* the open entry of each shard this request: open[s] valid when stamp[s] == gen */
 	size_t *open;
 	unsigned long *stamp;
@@ -68,7 +74,8 @@ aggpack_free(struct aggpack *p)
 
 	if (!p)
 		return;
-	buf_free(&p->out);
+	for (i = 0; i < MADE; i++)
+		buf_free(&p->out[i]);
 	for (i = 0; i < p->poolcap; i++)
 		if (p->pool[i]) {
 			kpl_builder_free(p->pool[i]);
@@ -234,6 +241,7 @@ aggpack_add(struct aggpack *p, const struct agg_user *u)
 		e->head = e->tail = NONE;
 		e->first = *u;
 		e->kb = NULL;
+		e->made = 0;
 		e->bytes = u->len + u->keylen;
 		p->bytes += e->bytes;
 		if (aggregatable(p, u)) {
@@ -305,13 +313,42 @@ aggpack_members(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
 			ctx[k++] = p->mem[j].ctx;
 }
 
+/* the bytes of aggregate I and of the next ones after it, up to MADE: their MD5s taken at once */
+static void
+make(struct aggpack *p, size_t i)
+{
+	const void *pb[MADE] = { 0 };
+	size_t n[MADE] = { 0 }, start[MADE], k = 0;
+	unsigned char md[MADE][16];
+
+	p->made++;
+	for (; i < p->n && k < MADE; i++) {
+		struct pentry *e = &p->e[i];
+
+		if (e->n < 2)
+			continue;
+		buf_reset(&p->out[k]);
+		start[k] = kpl_builder_write(e->kb, &p->out[k]);
+		pb[k] = p->out[k].data + start[k];
+		n[k] = p->out[k].len - start[k];
+		e->made = p->made;
+		e->slot = k++;
+	}
+	md5_many(pb, n, k, md);
+	for (i = 0; i < k; i++)
+		buf_add(&p->out[i], md[i], KPL_DIGEST_LEN);
+}
+
 void
 aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
 {
+	struct pentry *e = &p->e[i];
+
 	aggpack_members(p, i, out, ctx);
 	if (out->n > 1) {
-		buf_reset(&p->out);
-		kpl_builder_finish(p->e[i].kb, &p->out);
-		out->data = p->out.data;
+		if (e->made != p->made || !e->made)
+			make(p, i);
+		out->data = p->out[e->slot].data;
+		out->len = p->out[e->slot].len;
 	}
 }

@@ -75,11 +75,12 @@ size_t aggpack_count(const struct aggpack *p);
 size_t aggpack_bytes(const struct aggpack *p);
 /*
  * Entry I, and its user records' ctx in order into CTX[0..n) (CTX may be
- * NULL).  An aggregate's bytes are made at each call, from the user
- * records' data (which must not have changed since they were added), into
- * memory of the packer's: valid until the next call or aggpack_begin.
- * Made at the last moment, they are still in the cache for what reads
- * them next (the request's base64).
+ * NULL).  An aggregate's bytes are made from the user records' data
+ * (which must not have changed since they were added) into memory of the
+ * packer's, with those of the next 7 aggregates (their MD5s taken at
+ * once: md5_many): valid until a call for an entry not made with them, or
+ * aggpack_begin.  Asked for in order, each is made once, at the last
+ * moment, still in the cache for what reads it next (the request's base64).
  */
 void aggpack_entry(struct aggpack *p, size_t i, struct agg_entry *e, void **ctx);
 /* The same without the bytes: e->data NULL for an aggregate (e->len what it will weigh). */

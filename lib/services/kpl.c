@@ -442,6 +442,15 @@ void
 kpl_builder_finish(const struct kpl_builder *b, struct buf *out)
 {
 	unsigned char md[KPL_DIGEST_LEN];
+	size_t start = kpl_builder_write(b, out);
+
+	md5(out->data + start, out->len - start, md);
+	buf_add(out, md, KPL_DIGEST_LEN);
+}
+
+size_t
+kpl_builder_write(const struct kpl_builder *b, struct buf *out)
+{
 	size_t start, i, from = 0;
 	char *o;
 
@@ -463,8 +472,8 @@ kpl_builder_finish(const struct kpl_builder *b, struct buf *out)
 		from = f->end;
 	}
 	out->len = (size_t)(o - out->data);
-	md5(out->data + start, out->len - start, md);
-	buf_add(out, md, KPL_DIGEST_LEN);
+	out->data[out->len] = '\0';
+	return start;
 }
 
 void

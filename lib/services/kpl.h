@@ -101,5 +101,11 @@ size_t kpl_builder_size_with(const struct kpl_builder *b, const struct kpl_recor
 void kpl_builder_add(struct kpl_builder *b, const struct kpl_record *r);
 /* The aggregate (magic, protobuf, MD5) appended to OUT; B is left as it is. */
 void kpl_builder_finish(const struct kpl_builder *b, struct buf *out);
+/*
+ * The same without the MD5, for a caller that hashes many aggregates at
+ * once (md5_many): the offset in OUT where the protobuf starts; the
+ * aggregate is whole once the MD5 of OUT[start..len) is appended.
+ */
+size_t kpl_builder_write(const struct kpl_builder *b, struct buf *out);
 
 #endif

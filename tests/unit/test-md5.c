@@ -47,5 +47,30 @@ main(void)
 		bad += memcmp(d, want, 16) != 0;
 	}
 	is_int(bad, 0, "as OpenSSL's for every length 0 to 1000");
+
+	/* md5_many: 1 to 20 inputs of lengths across the block and padding edges, as md5() */
+	{
+		static const size_t edge[] = { 0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 999, 1000 };
+		const void *in[20];
+		size_t len[20], count, j;
+		unsigned char got[20][16];
+		unsigned rounds = 0;
+
+		bad = 0;
+		for (count = 1; count <= 20; count++)
+			for (i = 0; i < 40; i++, rounds++) {
+				for (j = 0; j < count; j++) {
+					seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+					len[j] = i % 2 ? edge[(seed >> 33) % 13] : (seed >> 33) % 1001;
+					in[j] = data + (len[j] < 1000 ? (seed >> 20) % (1001 - len[j]) : 0);
+				}
+				md5_many(in, len, count, got);
+				for (j = 0; j < count; j++) {
+					md5(in[j], len[j], d);
+					bad += memcmp(d, got[j], 16) != 0;
+				}
+			}
+		is_int(bad, 0, "md5_many as md5() on %u sets of 1 to 20 inputs", rounds);
+	}
 	return done_testing();
 }
