@@ -112,6 +112,9 @@ struct putter {
 	unsigned long q_loads;   /* the map's loads the lists are placed by */
 	struct rec **cur, **prev;  /* build: each list's next record, and the one before it */
 	size_t *heap, nheap;     /* build: the lists with records left, by their next record's seq */
+	/* aggregating: the last records added, their keys' MD5s to be taken eight at once */
+	struct rec *stage[8];
+	size_t nstage;
 	size_t npending;
 	size_t nretries;         /* pending records waiting for a retry (out of arrival order) */
 	size_t pending_bytes;
@@ -249,6 +252,45 @@ queues_sync(struct putter *p)
 }
 
 /*
+ * Aggregating: the records staged by putter_add get their hash keys (the
+ * MD5s of their partition keys, eight at a time: md5_many) and go to
+ * their shards' lists, in input order.  Done before anything looks at the
+ * lists.
+ */
+static void
+stage_flush(struct putter *p)
+{
+	const char *keys[8];
+	size_t lens[8], i, n = 0;
+	struct rec *todo[8];
+	u128 h[8];
+
+	if (!p->nstage)
+		return;
+	for (i = 0; i < p->nstage; i++)
+		if (!p->stage[i]->hashed) {
+			todo[n] = p->stage[i];
+			keys[n] = todo[n]->key;
+			lens[n] = todo[n]->keylen;
+			n++;
+		}
+	shardmap_key_hashes(keys, lens, n, h);
+	for (i = 0; i < n; i++) {
+		todo[i]->hash_hi = (uint64_t)(h[i] >> 64);
+		todo[i]->hash_lo = (uint64_t)h[i];
+		todo[i]->hashed = 1;
+	}
+	queues_sync(p);
+	for (i = 0; i < p->nstage; i++) {
+		struct rec *r = p->stage[i];
+
+		r->q = queue_of(p, r);
+		queue_append(p, r);
+	}
+	p->nstage = 0;
+}
+
+/*
  * The lists being merged by input order in a build: a heap of list
  * indexes, by the seq of each one's next record (p->cur).
  */
@@ -341,6 +383,8 @@ putter_free(struct putter *p)
 	if (!p)
 		return;
 	/* only records still here if the caller gave up early */
+	for (i = 0; i < p->nstage; i++)
+		rec_free(p, p->stage[i]);
 	for (i = 0; i < p->nq; i++)
 		for (r = p->q[i].head; r; r = n) {
 			n = r->next;
@@ -542,16 +586,19 @@ putter_add(struct putter *p, const char *data, size_t len, const char *key, size
 	r->due_ms = p->now_ms + p->cfg.linger_ms;
 	r->state = R_PENDING;
 	if (p->agg) {
-		/* its hash key now, from the explicit hash key just read when there is one */
-		u128 h = ehk ? v : shardmap_key_hash(key, keylen);
-
-		r->hash_hi = (uint64_t)(h >> 64);
-		r->hash_lo = (uint64_t)h;
-		r->hashed = 1;
-		queues_sync(p);
+		/* its hash key: the explicit hash key just read, else its key's MD5, eight at once */
+		if (ehk) {
+			r->hash_hi = (uint64_t)(v >> 64);
+			r->hash_lo = (uint64_t)v;
+			r->hashed = 1;
+		}
+		p->stage[p->nstage++] = r;
+		if (p->nstage == sizeof p->stage / sizeof p->stage[0])
+			stage_flush(p);
+	} else {
+		r->q = 0;
+		queue_append(p, r);
 	}
-	r->q = queue_of(p, r);
-	queue_append(p, r);
 	p->npending++;
 	p->pending_bytes += len + keylen;
 	return seq;
@@ -581,6 +628,7 @@ reject_pending(struct putter *p, const char *code, const char *msg)
 {
 	struct rec *r;
 
+	stage_flush(p);
 	/* in input order, as they came */
 	while ((r = pop_first(p)))
 		complete(p, r, 0, code, msg);
@@ -896,6 +944,7 @@ requeue(struct putter *p, struct rec *list)
 	struct pendq *parts;
 	size_t i;
 
+	stage_flush(p);
 	queues_sync(p);
 	parts = cs_calloc(p->nq, sizeof *parts);
 	for (r = list; r; r = n) {
@@ -1185,6 +1234,7 @@ pump(struct putter *p)
 {
 	uint64_t now = p->now_ms = cs_now_ms();
 
+	stage_flush(p);
 	while (p->npending && p->inflight < p->cfg.parallel && !p->failed) {
 		struct batch *b;
 		size_t enough = p->agg ? AGG_BATCH_RECORDS : p->cfg.max_records;

@@ -481,17 +481,38 @@ dec_u128(const char *s, u128 *out)
 	return s ? u128_parse_dec(s, strlen(s), out) : -1;
 }
 
+static u128
+big_endian(const unsigned char md[16])
+{
+	u128 v = 0;
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		v = v << 8 | md[i];
+	return v;
+}
+
 u128
 kinesis_key_hash(const char *key, size_t keylen)
 {
 	unsigned char md[16];
-	u128 v = 0;
-	unsigned i;
 
 	md5(key, keylen, md);
-	for (i = 0; i < 16; i++)
-		v = v << 8 | md[i];
-	return v;
+	return big_endian(md);
+}
+
+void
+kinesis_key_hashes(const char *const *keys, const size_t *lens, size_t n, u128 *out)
+{
+	unsigned char md[8][16];
+	size_t i, j, k;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < 8 ? n - i : 8;
+		md5_many((const void *const *)keys + i, lens + i, k, md);
+		for (j = 0; j < k; j++)
+			out[i + j] = big_endian(md[j]);
+	}
 }
 
 void

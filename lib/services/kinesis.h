@@ -178,6 +178,8 @@ long kinesis_shard_for_key(const struct kinesis_shard *s, size_t n, const char *
 long kinesis_shard_for_hash(const struct kinesis_shard *s, size_t n, const char *hash);
 /* The MD5 of partition key KEY as a 128-bit big-endian number: where the key goes. */
 u128 kinesis_key_hash(const char *key, size_t keylen);
+/* The same for KEYS[0..n) into OUT[0..n), eight at a time where the CPU allows (md5_many). */
+void kinesis_key_hashes(const char *const *keys, const size_t *lens, size_t n, u128 *out);
 /* The same as a decimal string (up to 39 digits) into OUT. */
 void kinesis_hash_key(char out[48], const char *key, size_t keylen);
 

@@ -136,6 +136,12 @@ shardmap_key_hash(const char *key, size_t keylen)
 	return kinesis_key_hash(key, keylen);
 }
 
+void
+shardmap_key_hashes(const char *const *keys, const size_t *lens, size_t n, u128 *out)
+{
+	kinesis_key_hashes(keys, lens, n, out);
+}
+
 long
 shardmap_find(const struct shardmap *m, u128 h)
 {

@@ -53,6 +53,8 @@ void shardmap_reload(struct shardmap *m, struct aws_client *c, const char *strea
 
 /* The hash key of a partition key: MD5 as a 128-bit number. */
 u128 shardmap_key_hash(const char *key, size_t keylen);
+/* The same for KEYS[0..n) into OUT[0..n), eight at a time where the CPU allows. */
+void shardmap_key_hashes(const char *const *keys, const size_t *lens, size_t n, u128 *out);
 /* The shard (an index in m->shards) whose open range holds H, or -1. */
 long shardmap_find(const struct shardmap *m, u128 h);
 /* The shard named ID (an index in m->shards), or -1. */

@@ -193,5 +193,23 @@ main(void)
 	aggpack_free(p);
 	kpl_agg_free(&a);
 	shardmap_free(&m);
+
+	/* the hash keys of many partition keys at once, as one by one */
+	{
+		char keys[21][24];
+		const char *kp[21];
+		size_t lens[21], k, same = 0;
+		u128 h[21];
+
+		for (k = 0; k < 21; k++) {
+			snprintf(keys[k], sizeof keys[k], "%zu.%zu.key-%zu", k * 7, k * k, k);
+			kp[k] = keys[k];
+			lens[k] = k == 3 ? 0 : strlen(keys[k]);
+		}
+		shardmap_key_hashes(kp, lens, 21, h);
+		for (k = 0; k < 21; k++)
+			same += h[k] == shardmap_key_hash(kp[k], lens[k]);
+		is_int(same, 21, "21 keys hashed together: each as alone");
+	}
 	return done_testing();
 }
