@@ -90,7 +90,7 @@ build/asan/bin/%: build/asan/obj/cmd/%.o build/asan/libcs.a
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $< build/asan/libcs.a $(DEP_LIBS)
 
-build/asan/unit/%: tests/unit/%.c tests/unit/tap.h build/asan/libcs.a
+build/asan/unit/%: tests/unit/%.c tests/unit/tap.h tests/unit/shards4.h build/asan/libcs.a
 	@mkdir -p $(@D) build/asan/obj/unit
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit -DSRCDIR='"$(CURDIR)"' -O1 -g $(SANFLAGS) $(WARN) -MMD -MP -MF build/asan/obj/unit/$(@F).d -o $@ $< build/asan/libcs.a $(DEP_LIBS)
 
