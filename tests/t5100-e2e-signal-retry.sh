@@ -111,4 +111,38 @@ test_expect_success 'cs-store, BatchWriteItem answered 500: SIGINT ends the retr
 	grep -q "\"Count\":0" count
 '
 
+# STS that takes 60 s to answer (its fetch would wait out its 10 s limit)
+slow_sts() { # NAME
+	echo '[{"status": 500, "body": "late", "delay_ms": 60000}]' >"$1.json" &&
+	python3 "$TEST_DIR/stubs/scripted.py" "$1.json" "$1.port" "$1.log" &
+	echo $! >"$1.pid"
+	test_wait_for 20 "test -s $1.port" && STS=http://127.0.0.1:$(cat "$1.port")
+}
+# CMD... with web identity credentials from STS, no other credentials (in
+# the background, the subshell becomes CMD: the signal goes to it)
+with_webid() {
+	echo token >webtoken &&
+	exec env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
+	    AWS_WEB_IDENTITY_TOKEN_FILE="$PWD/webtoken" \
+	    AWS_ROLE_ARN=arn:aws:iam::123456789012:role/web AWS_ENDPOINT_URL_STS="$STS" "$@"
+}
+
+test_expect_success 'cs-put, credentials from an STS that does not answer: SIGTERM ends the fetch at once, exit 6' '
+	slow_sts sts1 &&
+	signal_after TERM 1 with_webid cs-put -s s --endpoint-url $DEAD $BUDGET --stats \
+	    --rejects rj-sts in 2>err &&
+	stub_stop sts1 &&
+	stopped_at_once &&
+	all_interrupted in rj-sts &&
+	grep -q "no answer from STS at http://127.0.0.1:[0-9]*: interrupted" rj-sts &&
+	test $(grep -c "" sts1.log) -eq 1
+'
+
+test_expect_success 'cs-store, credentials from an STS that does not answer: SIGINT ends the fetch at once, exit 6' '
+	slow_sts sts2 &&
+	signal_after INT 1 with_webid cs-store -t table --endpoint-url $DEAD $BUDGET in 2>err &&
+	stub_stop sts2 &&
+	stopped_at_once
+'
+
 test_done

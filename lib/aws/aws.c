@@ -315,7 +315,17 @@ send_call(struct call *k)
 	}
 	if (sign_call(c, k->op, k->body, k->len, h, &nh, &err) < 0) {
 		wipe_headers(h);
-		finish(k, 0, NULL, &err);
+		if (stopping(c)) {
+			/* a fetch of credentials cut short by the signal (http_simple) */
+			struct cs_err e;
+
+			cs_err_clear(&e);
+			snprintf(e.code, sizeof e.code, "Interrupted");
+			cs_err_set(&e, "interrupted: %s", err.msg);
+			finish(k, 0, NULL, &e);
+		} else {
+			finish(k, 0, NULL, &err);
+		}
 		return;
 	}
 	for (i = 0; i < nh; i++)

@@ -492,7 +492,11 @@ simple_done(void *ctx, struct http_response *r)
 	sc->done = 1;
 }
 
-/* one transfer through a private client: the same code path, no shared state */
+/*
+ * One transfer through a private client: the same code path, no shared
+ * state.  A signal counted in cs_signalled while it waits ends it at once
+ * (status 0, "interrupted").
+ */
 static int
 simple(const char *method, const char *url, const char *const *headers, size_t nheaders,
     const char *body, size_t len, long timeout_ms, const char *ca_bundle, int secret,
@@ -500,7 +504,9 @@ simple(const char *method, const char *url, const char *const *headers, size_t n
 {
 	struct http_options o = { 0 };
 	struct simple_ctx sc = { resp, 0 };
+	sig_atomic_t seen = cs_signalled;
 	struct http_client *c;
+	struct xfer *x;
 
 	o.connect_timeout_ms = timeout_ms;
 	o.timeout_ms = timeout_ms;
@@ -508,9 +514,17 @@ simple(const char *method, const char *url, const char *const *headers, size_t n
 	o.ca_bundle = ca_bundle;
 	c = http_client_new(&o);
 	c->secret = secret;
-	http_start(c, method, url, headers, nheaders, body, len, simple_done, &sc);
-	while (!sc.done)
+	x = start(c, method, url, headers, nheaders, body, len, 0, NULL, simple_done, &sc);
+	while (!sc.done) {
+		/* a signal ends the wait at once, as it ends a retry's */
+		if (cs_signalled != seen) {
+			http_cancel(c, (struct http_xfer *)x);
+			resp->status = 0;
+			snprintf(resp->error, sizeof resp->error, "interrupted");
+			break;
+		}
 		http_run(c, 100, -1);
+	}
 	http_client_free(c);
 	return resp->status ? 0 : -1;
 }

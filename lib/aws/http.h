@@ -85,7 +85,11 @@ int http_url_split(const char *url, char **host, char **path);
 /* URL onto OUT without the user information ("user:password@") of its authority: for messages. */
 void http_url_shown(const char *url, struct buf *out);
 
-/* A blocking request with its own short-lived connection (metadata services). */
+/*
+ * A blocking request with its own short-lived connection (metadata
+ * services).  A signal counted in cs_signalled while it waits ends it at
+ * once: -1, RESP's status 0 and its error "interrupted".
+ */
 int http_simple(const char *method, const char *url, const char *const *headers,
     size_t nheaders, const char *body, size_t len, long timeout_ms,
     struct http_response *resp);
