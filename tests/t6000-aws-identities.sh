@@ -247,6 +247,7 @@ test_expect_success 'AWS_PROFILE alone: the environment keys come first, and a w
 	: >sts.log &&
 	AWS_PROFILE=role put shadow -s "$stream" in &&
 	grep -q "2 delivered" out/shadow.err &&
+	grep -qx "cs-put: credentials from environment" out/shadow.err &&
 	test_must_be_empty sts.log &&
 	test $(grep -c "warning: AWS_PROFILE .role. has role_arn, but AWS_ACCESS_KEY_ID is set" out/shadow.err) -eq 1
 '
@@ -260,7 +261,10 @@ test_expect_success 'web identity from the environment: unsigned, the token and 
 		put webenv -s "$stream" in
 	) &&
 	grep -q "2 delivered" out/webenv.err &&
-	grep -q "^AssumeRoleWithWebIdentity key=- sig=none role=arn:aws:iam::123456789012:role/web session=t6000-envsession .*token=ok -> 200" sts.log
+	grep -q "^AssumeRoleWithWebIdentity key=- sig=none role=arn:aws:iam::123456789012:role/web session=t6000-envsession .*token=ok -> 200" sts.log &&
+	# -v names the source once, and when the credentials run out (no secret: t5040)
+	test $(grep -c "^cs-put: credentials from " out/webenv.err) -eq 1 &&
+	grep -q "^cs-put: credentials from web identity (environment), temporary, until 20[0-9-]*T[0-9:.]*Z\$" out/webenv.err
 '
 test_expect_success 'web identity: environment keys come first, as in the SDKs' '
 	: >sts.log &&
@@ -283,6 +287,8 @@ test_expect_success 'web identity from a profile: the token file is read again a
 	grep -q "2 delivered" out/webprof.err &&
 	grep "^AssumeRoleWithWebIdentity" sts.log >calls &&
 	cat calls &&
+	# -v names each renewal: as many lines as STS calls
+	test $(grep -c "^cs-put: credentials from profile web (web identity), temporary, until " out/webprof.err) -eq $(grep -c "" calls) &&
 	! grep -q "token=bad" calls &&
 	test $(grep -c "session=t6000-web ext=- duration=1800 token=ok -> 200" calls) -ge 2
 '

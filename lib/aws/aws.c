@@ -54,6 +54,8 @@ struct aws_client {
 	const volatile sig_atomic_t *stop; /* the run is stopping: no retry waits */
 	struct aws_stats stats;
 	struct http_options ho;   /* what c->http was made with */
+	char creds_said[64];      /* -v: the credentials' source last named, */
+	int64_t creds_exp_said;   /* and their expiry */
 };
 
 /* a streaming call (aws_stream_start) */
@@ -256,6 +258,18 @@ sign_call(struct aws_client *c, const char *op, const char *body, size_t len,
 	if (creds_get(c->creds, &cr, err)) {
 		snprintf(err->code, sizeof err->code, "CredentialsError");
 		return -1;
+	}
+	if (c->verbose && (strcmp(cr->source, c->creds_said) != 0 ||
+	    cr->expires_ms != c->creds_exp_said)) {
+		/* -v: where the credentials come from, when first had and when renewed (no secret) */
+		char until[32] = "";
+
+		if (cr->expires_ms)
+			cs_fmt_rfc3339(until, cr->expires_ms);
+		cs_logf(&c->log, "credentials from %s%s%s", cr->source,
+		    cr->expires_ms ? ", temporary, until " : "", until);
+		snprintf(c->creds_said, sizeof c->creds_said, "%s", cr->source);
+		c->creds_exp_said = cr->expires_ms;
 	}
 	snprintf(target, sizeof target, "%s.%s", c->target, op);
 	sh[0].name = "Host", sh[0].value = c->host;
