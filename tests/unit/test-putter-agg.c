@@ -174,6 +174,43 @@ main(void)
 	ok(keys_in_order(&s, n), "the records of 'e' went in input order across its two shards");
 	putter_free(p);
 
+	/*
+	 * Records on all four shards, shard 1's waiting for its allowance;
+	 * the map read again (a reshard: the lists placed again), then a hard
+	 * interrupt: every record not sent is rejected, all DONE in input
+	 * order.  (The lists were once taken apart one record at a time,
+	 * each time looking at every list.)
+	 */
+	p = dry_agg(&s, &m);
+	n = 0;
+	for (i = 0; i < 3000; i++, n++) {
+		key_on(&m, i % 3 ? 1 : 1 + (long)(i % 4), (int)(i % 40), key, sizeof key);
+		putter_add(p, data, sizeof data, key, strlen(key), NULL, "t", n + 1, NULL);
+	}
+	putter_flush(p);
+	for (i = 0; i < 5; i++)
+		putter_run(p, 0, -1);
+	before = s.done;
+	four_shards(&m);
+	putter_run(p, 0, -1);
+	putter_interrupt(p, 1);
+	drain(p);
+	ok(before < 3000 && s.done == 3000 && s.ok < 3000 && s.ok >= before && s.in_order,
+	    "a reshard, then an interrupt: %lu delivered, the other %lu rejected, DONE in input order",
+	    s.ok, 3000 - s.ok);
+	putter_free(p);
+
+	/* freed with records still pending: nothing read after it was freed (ASan) */
+	p = dry_agg(&s, &m);
+	for (i = 0; i < 3000; i++) {
+		key_on(&m, 1, (int)(i % 40), key, sizeof key);
+		putter_add(p, data, sizeof data, key, strlen(key), NULL, "t", i + 1, NULL);
+	}
+	putter_flush(p);
+	putter_run(p, 0, -1);
+	ok(s.done < 3000, "freed with %lu records outstanding", 3000 - s.done);
+	putter_free(p);
+
 	shardmap_free(&m);
 	printf("1..%d\n", tap_n);
 	return tap_failed != 0;
