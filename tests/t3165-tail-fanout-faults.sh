@@ -110,8 +110,10 @@ test_expect_success 'subscriptions ended with no event: subscribed again after a
 	grep -c "ended with no event; subscribing again in" err | grep -qx 3 &&
 	grep -q "subscribing again in 0.5 s" err &&
 	grep -q "subscribing again in 2.0 s" err &&
-	# the waits between them (the stub ends each answer 100 ms after it began)
-	awk "NR > 1 { w = \$1 - prev; print w; if (w < 500 || w <= last) bad = 1; last = w } { prev = \$1 }
+	# the waits between them, at least the first backoff each (the stub
+	# ends each answer 100 ms after it began; their growth is in the
+	# messages above: a loaded machine may lengthen any wait, not shorten)
+	awk "NR > 1 { w = \$1 - prev; print w; if (w < 500) bad = 1 } { prev = \$1 }
 	     END { exit bad }" silent.log
 '
 
