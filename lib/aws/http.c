@@ -332,8 +332,10 @@ http_version_name(CURL *e)
 		return "HTTP/1.1";
 	case CURL_HTTP_VERSION_2_0:
 		return "HTTP/2";
+#if LIBCURL_VERSION_NUM >= 0x074200 /* 7.66: HTTP/3 */
 	case CURL_HTTP_VERSION_3:
 		return "HTTP/3";
+#endif
 	default:
 		return "";
 	}

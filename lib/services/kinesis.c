@@ -505,11 +505,14 @@ void
 kinesis_key_hashes(const char *const *keys, const size_t *lens, size_t n, u128 *out)
 {
 	unsigned char md[8][16];
+	const void *p[8];
 	size_t i, j, k;
 
 	for (i = 0; i < n; i += k) {
 		k = n - i < 8 ? n - i : 8;
-		md5_many((const void *const *)keys + i, lens + i, k, md);
+		for (j = 0; j < k; j++)
+			p[j] = keys[i + j];   /* as pointers of md5_many's type, not one cast over */
+		md5_many(p, lens + i, k, md);
 		for (j = 0; j < k; j++)
 			out[i + j] = big_endian(md[j]);
 	}
