@@ -3,8 +3,8 @@
 # cs-tail --lease-table, several workers on one stream (--failover-time
 # 3000): balance (2 leases each for 3 workers on 6 shards within 3
 # failover periods); failover (kill -9: every lease of the dead worker
-# owned by a survivor within the failover bound, F + F/3 + 2 s, and its
-# shards' records flowing again within 4 s more); release (SIGTERM: its leases taken within 2 s);
+# owned by a survivor within F + 2 s, and its shards' records flowing
+# again within F + 2 s, on kinesis-mock within F + F/3 + 6 s); release (SIGTERM: its leases taken within 2 s);
 # a worker joining gets a lease by stealing, no shard stopping longer
 # than the failover time meanwhile.  On a machine too loaded for an owner
 # to keep renewing (two busy loops beside make check), the joiner may find
@@ -53,7 +53,15 @@ test_expect_success 'three workers on six shards: two leases each within 3 failo
 # (flowing again 5.1 to 6.9 s after the kill, the leases taken by 3.6 to
 # 4.7 s, beside two busy loops or two other tests)
 FAILOVER_BOUND=$((F + F / 3 + 2000))
-FLOW_BOUND=$((FAILOVER_BOUND + 4000))
+# what the issue asks, and the bench measures (bench/RESULTS.md): the
+# leases owned by survivors and the records flowing within F + 2 s; on
+# kinesis-mock, whose GetShardIterator and GetRecords a loaded machine
+# answers in seconds, the records within the failover bound and 4 s more
+TAKE_BOUND=$((F + 2000))
+case $CS_KINESIS_IMPL in
+kinesis-mock) FLOW_BOUND=$((FAILOVER_BOUND + 4000)) ;;
+*) FLOW_BOUND=$((F + 2000)) ;;
+esac
 
 test_expect_success 'kill -9 of a worker: its leases taken within the failover bound, its records flowing soon after' '
 	leases | awk "\$2 == \"w1\" { print \$1 }" >w1.shards &&
@@ -71,7 +79,7 @@ test_expect_success 'kill -9 of a worker: its leases taken within the failover b
 	done | sort -n | tail -n 1) &&
 	echo "records of its shards flowing again $flow ms after the kill (leases seen taken by $seen ms)" |
 	    tee failover.ms &&
-	test "$seen" -le $FAILOVER_BOUND &&
+	test "$seen" -le $TAKE_BOUND &&
 	test -n "$flow" && test "$flow" -le $FLOW_BOUND &&
 	for s in $(cat w1.shards); do
 		grep -h "\"shardId\":\"$s\"" w2.records w3.records | jq -r .data.n |
