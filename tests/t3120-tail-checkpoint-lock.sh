@@ -63,4 +63,26 @@ test_expect_success 'with --exec too: a second run is refused, and runs no batch
 	test_line_count batches 28
 '
 
+test_expect_success 'kill -9 while a batch runs: the checkpoint is free at once, even with the batch guard stopped' '
+	cs-tail --endpoint-url "$E" -s "$S" --checkpoint ck3 --batch-size 5 \
+	    --exec "cat >/dev/null; sleep 30" 2>k.err &
+	pid=$!
+	trap "kill -9 $pid 2>/dev/null" EXIT
+	test_wait_for 20 "pgrep -P $pid >/dev/null" &&
+	guard=$(pgrep -P $pid | head -n 1) &&
+	# the guard (a copy of cs-tail, no exec) holds the command'"'"'s descriptors only
+	ls /proc/$guard/fd | sort -n | tr "\n" " " >guard.fds &&
+	echo "the guard'"'"'s descriptors: $(cat guard.fds)" &&
+	test "$(cat guard.fds)" = "0 1 2 " &&
+	# a guard that has not yet answered our death holds nothing of ours
+	kill -STOP $guard &&
+	kill -9 $pid &&
+	wait $pid
+	timeout -s KILL 10 cs-tail --endpoint-url "$E" -s "$S" --checkpoint ck3 \
+	    -e -n 1 >one 2>third.err;
+	rc=$?; kill -CONT $guard; test $rc -eq 0 &&
+	! grep "in use" third.err &&
+	test_line_count one 1
+'
+
 test_done

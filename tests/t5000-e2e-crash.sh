@@ -50,8 +50,15 @@ kill_consumer() {
 	pid=$(cat consumer.pid)
 	victims=$(tree "$pid")
 	kill -KILL -- "-$pid" $victims 2>/dev/null
+	# and what its session forked meanwhile (a batch's guard, in a group
+	# of its own), until nothing of it is left
+	pkill -KILL -s "$pid" 2>/dev/null
 	i=0
-	while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	while { kill -0 "$pid" 2>/dev/null || pgrep -s "$pid" >/dev/null; } && [ $i -lt 100 ]; do
+		sleep 0.05
+		pkill -KILL -s "$pid" 2>/dev/null
+		i=$((i + 1))
+	done
 	echo "$(date +%T.%N | cut -c1-12) killed $(echo $victims | wc -w) processes of the consumer" >>kills.log
 }
 

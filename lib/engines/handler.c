@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,6 +106,21 @@ handler_shell_free(struct handler_shell *sh)
 	memset(sh, 0, sizeof *sh);
 }
 
+/* close every descriptor from FD on */
+static void
+close_from(int fd)
+{
+	struct rlimit rl;
+	long i, max = 4096;
+
+	if (close_range((unsigned)fd, ~0u, 0) == 0)
+		return;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		max = (long)rl.rlim_cur;
+	for (i = fd; i < max; i++)
+		close((int)i);
+}
+
 static volatile sig_atomic_t guard_group;
 
 static void
@@ -137,14 +153,21 @@ handler_spawn(const struct handler_shell *sh, const char *cmd, int infd, int out
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != me)
 			guard_term(SIGTERM);
+		/*
+		 * The guard is a copy of us that does not exec: it would keep
+		 * every descriptor of ours open, a checkpoint's lock among
+		 * them (a flock, shared by the copy).  It keeps the command's
+		 * only, so that what we hold goes with us at once.
+		 */
+		if (dup2(infd, 0) < 0 || (outfd >= 0 && dup2(outfd, 1) < 0))
+			_exit(127);
+		close_from(3);
 		k = fork();
 		if (k == 0) {
 			sa.sa_handler = SIG_DFL;
 			sigaction(SIGTERM, &sa, NULL);
 			sigaction(SIGINT, &sa, NULL);
 			sigaction(SIGPIPE, &sa, NULL);
-			if (dup2(infd, 0) < 0 || (outfd >= 0 && dup2(outfd, 1) < 0))
-				_exit(127);
 			if (sh->pipefail)
 				execve(sh->path, (char *[]){ (char *)sh->name, "-o", "pipefail", "-c",
 				    (char *)cmd, NULL }, envp);
