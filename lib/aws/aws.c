@@ -222,16 +222,19 @@ stopping(const struct aws_client *c)
 	return c->cancelled || (c->stop && *c->stop);
 }
 
-/* K failed with ERR and will not be retried because the run stops: say so */
+/*
+ * K failed with LAST and ends because the run stops: say so, LAST after
+ * HOW ("not retried after " a failed attempt, "" what the signal cut short)
+ */
 static void
-finish_interrupted(struct call *k, const struct cs_err *last)
+finish_interrupted(struct call *k, const char *how, const struct cs_err *last)
 {
 	struct cs_err err;
 
 	cs_err_clear(&err);
 	snprintf(err.code, sizeof err.code, "Interrupted");
 	if (last && last->msg[0])
-		cs_err_set(&err, "interrupted: not retried after %s", last->msg);
+		cs_err_set(&err, "interrupted: %s%s", how, last->msg);
 	else
 		cs_err_set(&err, "interrupted");
 	finish(k, 0, NULL, &err);
@@ -324,22 +327,15 @@ send_call(struct call *k)
 	cs_err_clear(&err);
 	/* a first attempt still goes out when a signal came; a retry does not */
 	if (c->cancelled || (k->attempts && stopping(c))) {
-		finish_interrupted(k, k->last.msg[0] ? &k->last : NULL);
+		finish_interrupted(k, "not retried after ", k->last.msg[0] ? &k->last : NULL);
 		return;
 	}
 	if (sign_call(c, k->op, k->body, k->len, h, &nh, &err) < 0) {
 		wipe_headers(h);
-		if (stopping(c)) {
-			/* a fetch of credentials cut short by the signal (http_simple) */
-			struct cs_err e;
-
-			cs_err_clear(&e);
-			snprintf(e.code, sizeof e.code, "Interrupted");
-			cs_err_set(&e, "interrupted: %s", err.msg);
-			finish(k, 0, NULL, &e);
-		} else {
+		if (stopping(c))
+			finish_interrupted(k, "", &err); /* a fetch of credentials the signal cut short */
+		else
 			finish(k, 0, NULL, &err);
-		}
 		return;
 	}
 	for (i = 0; i < nh; i++)
@@ -417,7 +413,7 @@ on_http(void *ctx, struct http_response *resp)
 	}
 	err.retryable = !resp->permanent && retry_is_retryable(err.http_status, err.code);
 	if (err.retryable && stopping(c)) {
-		finish_interrupted(k, &err);
+		finish_interrupted(k, "not retried after ", &err);
 		return;
 	}
 	if (err.retryable) {
