@@ -74,7 +74,10 @@ test_expect_success_here 'setup: a MaxMind DB, a stream, a table, the site on an
 test_expect_success 'GET /beacon.js: the script of the repository, as JavaScript' '
 	curl -s -D headers -o got "$C/beacon.js" &&
 	cmp "$SRC_DIR/lib/engines/beacon.js" got &&
-	grep -qi "^Content-Type: text/javascript; charset=utf-8" headers
+	grep -qi "^Content-Type: text/javascript; charset=utf-8" headers &&
+	# "a few kilobytes", no build step: small, and no import or require
+	n=$(wc -c <got) && echo "beacon.js: $n bytes" && test "$n" -lt 8192 &&
+	! grep -q -e "^import " -e "require(" got
 '
 
 test_expect_success 'Chromium: a page view, a click on a link, the next page, leaving; every way to send' '
