@@ -121,10 +121,12 @@ aggpack_hash(const struct agg_user *u)
 	return shardmap_key_hash(u->key, u->keylen);
 }
 
+/* U as the builder takes it, placed (place) first: without an explicit hash key, its hash is its key's MD5 */
 static struct kpl_record
-as_kpl(const struct agg_user *u)
+as_kpl(const struct aggpack *p, const struct agg_user *u)
 {
-	struct kpl_record r = { u->key, u->keylen, u->ehk, u->ehk ? strlen(u->ehk) : 0, u->data, u->len };
+	struct kpl_record r = { u->key, u->keylen, u->ehk, u->ehk ? strlen(u->ehk) : 0, u->data, u->len,
+		u->ehk ? 0 : (uint64_t)p->last_hash };
 
 	return r;
 }
@@ -161,7 +163,7 @@ open_entry(struct aggpack *p)
 static int
 aggregatable(struct aggpack *p, const struct agg_user *u)
 {
-	struct kpl_record r = as_kpl(u);
+	struct kpl_record r = as_kpl(p, u);
 
 	return p->last_shard >= 0 && kpl_builder_size_with(&p->empty, &r) <= p->max_bytes;
 }
@@ -175,7 +177,7 @@ aggpack_cost(struct aggpack *p, const struct agg_user *u, int *new_entry, size_t
 	*new_entry = 1;
 	*growth = u->len + u->keylen;
 	if ((e = open_entry(p))) {
-		struct kpl_record r = as_kpl(u);
+		struct kpl_record r = as_kpl(p, u);
 		size_t size = kpl_builder_size_with(e->kb, &r);
 
 		p->last_size = size;
@@ -219,7 +221,7 @@ aggpack_add(struct aggpack *p, const struct agg_user *u)
 	size_t size = 0;
 
 	place(p, u);
-	r = as_kpl(u);
+	r = as_kpl(p, u);
 	e = open_entry(p);
 	if (e) {
 		/* the cost asked just before computed it: the open entry has not changed since */

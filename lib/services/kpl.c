@@ -216,10 +216,16 @@ bad:
 
 /* --- building ----------------------------------------------------------------- */
 
-/* An interned string: where its bytes are in the table's encoding, its index. */
+/*
+ * A slot of a table's index: its string's tag (32 bits of its hash, the
+ * top one set: 0 marks an empty slot; its low bits are where the slot is
+ * looked for) and the string's index; where its bytes are is in the
+ * table's ent[index].  Eight bytes, so the index of an aggregate's few
+ * hundred keys stays within a few cache lines.
+ */
 struct kpl_slot {
-	uint64_t h;              /* 0: empty */
-	size_t off, len, index;
+	uint32_t h;
+	uint32_t index;
 };
 
 static size_t
@@ -253,9 +259,7 @@ bytes_field_len(size_t n)
 
 /*
  * Eight bytes at a time, each word multiplied in and its high half folded
- * down (the table's index is the low bits); never 0 (0 marks an empty
- * slot).  Twice per user record (its size, then its add): the byte-wise
- * FNV-1a it replaces was one multiply per byte of the key.
+ * down.  Only for a string the caller has no hash of (kpl_record.keyhash).
  */
 static uint64_t
 str_hash(const char *s, size_t n)
@@ -274,38 +278,51 @@ str_hash(const char *s, size_t n)
 		h ^= h >> 32;
 	}
 	h *= 0xc4ceb9fe1a85ec53ull;
-	return (h ^ h >> 29) | 1;
+	return h ^ h >> 29;
 }
 
-/* the slot of S in T: the one holding it, or the empty one where it would go */
+/* the hash the table files S under: the caller's, else its own */
+static uint64_t
+key_hash(uint64_t given, const char *s, size_t n)
+{
+	return given ? given : str_hash(s, n);
+}
+
+static uint32_t
+tag_of(uint64_t h)
+{
+	return (uint32_t)(h >> 32) | 0x80000000u;
+}
+
+/* the slot of S in T (hash H): the one holding it, or the empty one where it would go */
 static struct kpl_slot *
 table_slot(const struct kpl_table *t, const char *s, size_t n, uint64_t h)
 {
+	uint32_t tag = tag_of(h);
 	size_t j;
 
-	for (j = h & (t->cap - 1); t->slot[j].h; j = (j + 1) & (t->cap - 1))
-		if (t->slot[j].h == h && t->slot[j].len == n &&
-		    memcmp(t->enc.data + t->slot[j].off, s, n) == 0)
+	for (j = tag & (t->cap - 1); t->slot[j].h; j = (j + 1) & (t->cap - 1))
+		if (t->slot[j].h == tag && t->ent[t->slot[j].index].len == n &&
+		    memcmp(t->enc.data + t->ent[t->slot[j].index].off, s, n) == 0)
 			break;
 	return &t->slot[j];
 }
 
 /* S's index in T, or T->n (the index it would get) when it is not there */
 static size_t
-table_find(const struct kpl_table *t, const char *s, size_t n)
+table_find(const struct kpl_table *t, const char *s, size_t n, uint64_t h)
 {
 	const struct kpl_slot *e;
 
 	if (!t->n)
 		return 0;
-	e = table_slot(t, s, n, str_hash(s, n));
+	e = table_slot(t, s, n, h);
 	return e->h ? e->index : t->n;
 }
 
 static size_t
-table_intern(struct kpl_table *t, const char *s, size_t n)
+table_intern(struct kpl_table *t, const char *s, size_t n, uint64_t h)
 {
-	uint64_t h = str_hash(s, n);
 	struct kpl_slot *e;
 
 	if (2 * (t->n + 1) > t->cap) {
@@ -314,11 +331,13 @@ table_intern(struct kpl_table *t, const char *s, size_t n)
 
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->slot = cs_calloc(t->cap, sizeof *t->slot);
+		t->ent = cs_realloc(t->ent, t->cap / 2 * sizeof *t->ent);
 		for (i = 0; i < oldcap; i++)
 			if (old[i].h) {
 				size_t j;
 
-				for (j = old[i].h & (t->cap - 1); t->slot[j].h; j = (j + 1) & (t->cap - 1))
+				for (j = old[i].h & (t->cap - 1); t->slot[j].h;
+				    j = (j + 1) & (t->cap - 1))
 					;
 				t->slot[j] = old[i];
 			}
@@ -329,10 +348,10 @@ table_intern(struct kpl_table *t, const char *s, size_t n)
 		return e->index;
 	put_varint(&t->enc, (uint64_t)t->field << 3 | 2);
 	put_varint(&t->enc, n);
-	e->h = h;
-	e->off = t->enc.len;
-	e->len = n;
-	e->index = t->n;
+	e->h = tag_of(h);
+	e->index = (uint32_t)t->n;
+	t->ent[t->n].off = (uint32_t)t->enc.len;
+	t->ent[t->n].len = (uint32_t)n;
 	if (n)
 		buf_add(&t->enc, s, n);
 	return t->n++;
@@ -372,6 +391,8 @@ kpl_builder_free(struct kpl_builder *b)
 	buf_free(&b->ehks.enc);
 	free(b->keys.slot);
 	free(b->ehks.slot);
+	free(b->keys.ent);
+	free(b->ehks.ent);
 	buf_free(&b->recs);
 	free(b->ref);
 	kpl_builder_init(b);
@@ -399,11 +420,11 @@ kpl_builder_size_with(const struct kpl_builder *b, const struct kpl_record *r)
 {
 	size_t size = kpl_builder_size(b), ki, ei = 0;
 
-	ki = table_find(&b->keys, r->key, r->keylen);
+	ki = table_find(&b->keys, r->key, r->keylen, key_hash(r->keyhash, r->key, r->keylen));
 	if (ki == b->keys.n)
 		size += bytes_field_len(r->keylen);
 	if (r->ehk) {
-		ei = table_find(&b->ehks, r->ehk, r->ehklen);
+		ei = table_find(&b->ehks, r->ehk, r->ehklen, str_hash(r->ehk, r->ehklen));
 		if (ei == b->ehks.n)
 			size += bytes_field_len(r->ehklen);
 	}
@@ -413,10 +434,11 @@ kpl_builder_size_with(const struct kpl_builder *b, const struct kpl_record *r)
 void
 kpl_builder_add(struct kpl_builder *b, const struct kpl_record *r)
 {
-	size_t ki = table_intern(&b->keys, r->key, r->keylen), ei = 0;
+	size_t ki = table_intern(&b->keys, r->key, r->keylen, key_hash(r->keyhash, r->key, r->keylen));
+	size_t ei = 0;
 
 	if (r->ehk)
-		ei = table_intern(&b->ehks, r->ehk, r->ehklen);
+		ei = table_intern(&b->ehks, r->ehk, r->ehklen, str_hash(r->ehk, r->ehklen));
 	put_varint(&b->recs, 3 << 3 | 2);
 	put_varint(&b->recs, record_len(r, ki, ei));
 	put_varint(&b->recs, 1 << 3 | 0);

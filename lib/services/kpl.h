@@ -19,6 +19,7 @@
 #define CS_KPL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cs.h"
 
@@ -34,6 +35,12 @@ struct kpl_record {
 	size_t ehklen;
 	const char *data;
 	size_t len;
+	/*
+	 * Building: a hash of KEY the caller already has (a well-mixed 64 bits,
+	 * the same for the same key: its MD5's, say), else 0 and the builder
+	 * hashes it.  Unused when splitting.
+	 */
+	uint64_t keyhash;
 };
 
 struct kpl_agg {
@@ -74,6 +81,9 @@ struct kpl_table {
 	struct buf enc;          /* the table's fields, encoded (tag, length, bytes) */
 	struct kpl_slot *slot;   /* open addressing: string -> index */
 	size_t n, cap;
+	struct kpl_ent {
+		uint32_t off, len;   /* string I's bytes in enc */
+	} *ent;
 };
 
 struct kpl_builder {

@@ -81,7 +81,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				__builtin_trap();
 	}
 	{
-		struct kpl_record r = { "k", 1, NULL, 0, (const char *)data, size };
+		struct kpl_record r = { "k", 1, NULL, 0, (const char *)data, size, 0 };
 
 		kpl_aggregate(&b, &r, 1);
 		if (kpl_deaggregate(b.data, b.len, &a, &err) != 0 || a.n != 1 || a.rec[0].len != size ||

@@ -1,4 +1,5 @@
 /* test-kpl.c - KPL aggregates: build, split, and corrupt ones refused. */
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -29,9 +30,9 @@ builder_tests(struct kpl_agg *a)
 		0x1a, 0x05, 0x08, 0x00, 0x1a, 0x01, 'd',      /* k1 again: no new table entry */
 	};
 	struct kpl_record r[3] = {
-		{ "k1", 2, NULL, 0, "a", 1 },
-		{ "k2", 2, "5", 1, "bc", 2 },
-		{ "k1", 2, NULL, 0, "d", 1 },
+		{ "k1", 2, NULL, 0, "a", 1, 0 },
+		{ "k2", 2, "5", 1, "bc", 2, 0 },
+		{ "k1", 2, NULL, 0, "d", 1, 0 },
 	};
 	unsigned char md[16];
 	unsigned mdlen;
@@ -82,6 +83,7 @@ builder_tests(struct kpl_agg *a)
 		x.ehklen = x.ehk ? strlen(ehk) : 0;
 		x.len = i % 7 ? next_rand(&seed) % 300 : lens[i % 10];
 		x.data = data.data + next_rand(&seed) % 1000;
+		x.keyhash = 0;
 		predicted = kpl_builder_size_with(&kb, &x);
 		kpl_builder_add(&kb, &x);
 		ok_sizes += kpl_builder_size(&kb) == predicted;
@@ -116,6 +118,50 @@ builder_tests(struct kpl_agg *a)
 			printf("# record %zu differs\n", i);
 	}
 	ok(same, "every record back with its key, explicit hash key and data");
+
+	/*
+	 * The caller's hash of each key (kpl_record.keyhash) files the keys
+	 * and changes no byte: a good one, and one that is the same for every
+	 * key (every lookup a collision, told apart by the bytes).
+	 */
+	for (int how = 0; how < 2; how++) {
+		struct kpl_builder kh;
+		struct buf out2 = BUF_INIT;
+
+		kpl_builder_init(&kh);
+		seed = 42;
+		for (i = 0; i < 20000; i++)
+			next_rand(&seed);
+		ok_sizes = 0;
+		for (i = 0; i < n; i++) {
+			static const size_t lens[] = { 0, 1, 125, 126, 127, 128, 129, 16370, 16383, 16384 };
+			char key[40], ehk[40];
+			struct kpl_record x;
+			unsigned char kmd[16];
+			uint64_t h;
+
+			snprintf(key, sizeof key, "key-%u", next_rand(&seed) % 150);
+			snprintf(ehk, sizeof ehk, "%u", next_rand(&seed) % 40);
+			x.key = key;
+			x.keylen = strlen(key);
+			x.ehk = i % 3 ? NULL : ehk;
+			x.ehklen = x.ehk ? strlen(ehk) : 0;
+			x.len = i % 7 ? next_rand(&seed) % 300 : lens[i % 10];
+			x.data = data.data + next_rand(&seed) % 1000;
+			EVP_Digest(key, strlen(key), kmd, &mdlen, EVP_md5(), NULL);
+			memcpy(&h, kmd + 8, 8);
+			x.keyhash = how ? 0x5a5a5a5a00000000ull : h;
+			predicted = kpl_builder_size_with(&kh, &x);
+			kpl_builder_add(&kh, &x);
+			ok_sizes += kpl_builder_size(&kh) == predicted;
+		}
+		kpl_builder_finish(&kh, &out2);
+		is_int(ok_sizes, n, "given hashes (%s): every size predicted exactly", how ? "all the same" : "MD5");
+		ok(out2.len == out.len && memcmp(out2.data, out.data, out.len) == 0,
+		    "given hashes (%s): the same bytes as the builder's own", how ? "all the same" : "MD5");
+		kpl_builder_free(&kh);
+		buf_free(&out2);
+	}
 	kpl_builder_free(&kb);
 	buf_free(&out);
 	buf_free(&data);
@@ -125,9 +171,9 @@ int
 main(void)
 {
 	struct kpl_record in[3] = {
-		{ "k1", 2, NULL, 0, "{\"a\":1}", 7 },
-		{ "k2", 2, "123", 3, "", 0 },
-		{ "k1", 2, NULL, 0, "\x00\xff\x01", 3 },
+		{ "k1", 2, NULL, 0, "{\"a\":1}", 7, 0 },
+		{ "k2", 2, "123", 3, "", 0, 0 },
+		{ "k1", 2, NULL, 0, "\x00\xff\x01", 3, 0 },
 	};
 	struct buf b = BUF_INIT;
 	struct kpl_agg a;
