@@ -49,15 +49,11 @@ static const uint32_t md5_k[64] = {
 	0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391,
 };
 
-#define V_F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
-#define V_G(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
-#define V_H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
-#define V_I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, ones)))
 /* a = b + rotl(a + f(b, c, d) + w[g] + k[i], s) */
 #define V_STEP(f, a, b, c, d, g, i, s) do { \
 	a = _mm256_add_epi32(_mm256_add_epi32(a, f(b, c, d)), \
 	    _mm256_add_epi32(w[g], _mm256_set1_epi32((int)md5_k[i]))); \
-	a = _mm256_add_epi32(b, _mm256_or_si256(_mm256_slli_epi32(a, s), _mm256_srli_epi32(a, 32 - (s)))); \
+	a = _mm256_add_epi32(b, V_ROTL(a, s)); \
 } while (0)
 
 /* W[i]: the 32-bit word I of the 32 bytes at Q[l] + OFF, for each lane L (an 8 x 8 transpose) */
@@ -86,129 +82,98 @@ transpose8(__m256i *w, const unsigned char *const *q, size_t off)
 	}
 }
 
-__attribute__((target("avx2")))
-static void
-md5_x8(const unsigned char *const *p, const size_t *n, size_t count, unsigned char (*out)[16])
+/* AVX2: each function of RFC 1321 in three operations, a rotation in three */
+#define MD5X8_NAME md5_x8_avx2
+#define MD5X8_TARGET __attribute__((target("avx2")))
+#define V_F(b, c, d) _mm256_xor_si256(d, _mm256_and_si256(b, _mm256_xor_si256(c, d)))
+#define V_G(b, c, d) _mm256_xor_si256(c, _mm256_and_si256(d, _mm256_xor_si256(b, c)))
+#define V_H(b, c, d) _mm256_xor_si256(_mm256_xor_si256(b, c), d)
+#define V_I(b, c, d) _mm256_xor_si256(c, _mm256_or_si256(b, _mm256_xor_si256(d, _mm256_set1_epi32(-1))))
+#define V_ROTL(a, s) _mm256_or_si256(_mm256_slli_epi32(a, s), _mm256_srli_epi32(a, 32 - (s)))
+#include "md5x8.h"
+
+/*
+ * AVX-512 on the same eight lanes (AVX512VL): each function one ternary
+ * logic operation (its truth table of b, c, d as the immediate), each
+ * rotation one instruction: about two fifths fewer per step.
+ */
+#define MD5X8_NAME md5_x8_avx512
+#define MD5X8_TARGET __attribute__((target("avx2,avx512f,avx512vl")))
+#define V_F(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0xca)  /* (b & c) | (~b & d) */
+#define V_G(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0xe4)  /* (b & d) | (c & ~d) */
+#define V_H(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0x96)  /* b ^ c ^ d */
+#define V_I(b, c, d) _mm256_ternarylogic_epi32(b, c, d, 0x39)  /* c ^ (b | ~d) */
+#define V_ROTL(a, s) _mm256_rol_epi32(a, s)
+#include "md5x8.h"
+
+typedef void md5_x8_fn(const unsigned char *const *, const size_t *, size_t, unsigned char (*)[16]);
+
+static int
+has_avx512(void)
 {
-	static const unsigned char zero[64];
-	unsigned char tail[MD5_LANES][128];
-	size_t full[MD5_LANES], blocks[MD5_LANES], most = 0, l, k, i;
-	uint32_t st[4][MD5_LANES], nb[MD5_LANES];
-	const __m256i ones = _mm256_set1_epi32(-1);
-	__m256i a = _mm256_set1_epi32(0x67452301), b = _mm256_set1_epi32((int)0xefcdab89);
-	__m256i c = _mm256_set1_epi32((int)0x98badcfe), d = _mm256_set1_epi32(0x10325476);
-	__m256i nbv;
-
-	/* each lane: its whole blocks in place, the rest and the padding in TAIL */
-	for (l = 0; l < MD5_LANES; l++) {
-		size_t rest, t;
-		uint64_t bits;
-
-		if (l >= count) {
-			full[l] = blocks[l] = 0;
-			nb[l] = 0;
-			continue;
-		}
-		full[l] = n[l] / 64;
-		rest = n[l] % 64;
-		t = rest < 56 ? 64 : 128;
-		memcpy(tail[l], p[l] + full[l] * 64, rest);
-		tail[l][rest] = 0x80;
-		memset(tail[l] + rest + 1, 0, t - 8 - rest - 1);
-		bits = (uint64_t)n[l] * 8;
-		for (i = 0; i < 8; i++)
-			tail[l][t - 8 + i] = (unsigned char)(bits >> (8 * i));
-		blocks[l] = full[l] + t / 64;
-		nb[l] = (uint32_t)blocks[l];
-		if (blocks[l] > most)
-			most = blocks[l];
-	}
-	nbv = _mm256_loadu_si256((const __m256i *)nb);
-	for (k = 0; k < most; k++) {
-		const unsigned char *q[MD5_LANES];
-		__m256i w[16], a0 = a, b0 = b, c0 = c, d0 = d, on;
-
-		for (l = 0; l < MD5_LANES; l++)
-			q[l] = k < full[l] ? p[l] + k * 64 : k < blocks[l] ? tail[l] + (k - full[l]) * 64 : zero;
-		/* the block's 16 little-endian words, word i of every lane in w[i] */
-		transpose8(w, q, 0);
-		transpose8(w + 8, q, 32);
-		for (i = 0; i < 16; i += 4) {
-			V_STEP(V_F, a, b, c, d, i, i, 7);
-			V_STEP(V_F, d, a, b, c, i + 1, i + 1, 12);
-			V_STEP(V_F, c, d, a, b, i + 2, i + 2, 17);
-			V_STEP(V_F, b, c, d, a, i + 3, i + 3, 22);
-		}
-		for (i = 16; i < 32; i += 4) {
-			V_STEP(V_G, a, b, c, d, (5 * i + 1) & 15, i, 5);
-			V_STEP(V_G, d, a, b, c, (5 * i + 6) & 15, i + 1, 9);
-			V_STEP(V_G, c, d, a, b, (5 * i + 11) & 15, i + 2, 14);
-			V_STEP(V_G, b, c, d, a, (5 * i + 16) & 15, i + 3, 20);
-		}
-		for (i = 32; i < 48; i += 4) {
-			V_STEP(V_H, a, b, c, d, (3 * i + 5) & 15, i, 4);
-			V_STEP(V_H, d, a, b, c, (3 * i + 8) & 15, i + 1, 11);
-			V_STEP(V_H, c, d, a, b, (3 * i + 11) & 15, i + 2, 16);
-			V_STEP(V_H, b, c, d, a, (3 * i + 14) & 15, i + 3, 23);
-		}
-		for (i = 48; i < 64; i += 4) {
-			V_STEP(V_I, a, b, c, d, (7 * i) & 15, i, 6);
-			V_STEP(V_I, d, a, b, c, (7 * i + 7) & 15, i + 1, 10);
-			V_STEP(V_I, c, d, a, b, (7 * i + 14) & 15, i + 2, 15);
-			V_STEP(V_I, b, c, d, a, (7 * i + 21) & 15, i + 3, 21);
-		}
-		a = _mm256_add_epi32(a, a0);
-		b = _mm256_add_epi32(b, b0);
-		c = _mm256_add_epi32(c, c0);
-		d = _mm256_add_epi32(d, d0);
-		/* the lanes past their last block keep what they had */
-		on = _mm256_cmpgt_epi32(nbv, _mm256_set1_epi32((int)k));
-		a = _mm256_blendv_epi8(a0, a, on);
-		b = _mm256_blendv_epi8(b0, b, on);
-		c = _mm256_blendv_epi8(c0, c, on);
-		d = _mm256_blendv_epi8(d0, d, on);
-	}
-	_mm256_storeu_si256((__m256i *)st[0], a);
-	_mm256_storeu_si256((__m256i *)st[1], b);
-	_mm256_storeu_si256((__m256i *)st[2], c);
-	_mm256_storeu_si256((__m256i *)st[3], d);
-	for (l = 0; l < count; l++)
-		for (i = 0; i < 16; i++)
-			out[l][i] = (unsigned char)(st[i / 4][l] >> (8 * (i % 4)));
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
 }
 
 static int
-md5_x8_ok(void)
+has_avx2(void)
 {
-	static int ok = -1;
-
-	if (ok < 0) {
-		__builtin_cpu_init();
-		ok = __builtin_cpu_supports("avx2") != 0;
-	}
-	return ok;
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx2");
 }
+
+/* the eight-lane ones, best first, and what the CPU must have for each */
+static const struct md5_impl {
+	const char *name;
+	int (*ok)(void);
+	md5_x8_fn *fn;
+} md5_impls[] = {
+	{ "avx512", has_avx512, md5_x8_avx512 },
+	{ "avx2", has_avx2, md5_x8_avx2 },
+};
 #else
+#include <string.h>
 #define MD5_LANES 8
-static void
-md5_x8(const unsigned char *const *p, const size_t *n, size_t count, unsigned char (*out)[16])
-{
-	(void)p, (void)n, (void)count, (void)out;
-}
 
-static int
-md5_x8_ok(void)
-{
-	return 0;
-}
+typedef void md5_x8_fn(const unsigned char *const *, const size_t *, size_t, unsigned char (*)[16]);
+
+static const struct md5_impl {
+	const char *name;
+	int (*ok)(void);
+	md5_x8_fn *fn;
+} md5_impls[] = { { "", NULL, NULL } };
 #endif
+
+#define NIMPLS (sizeof md5_impls / sizeof md5_impls[0])
+
+/* the eight-lane MD5 md5_many uses: the first the CPU has, NULL for none (one at a time) */
+static md5_x8_fn *md5_x8;
+static int md5_x8_chosen;
+
+int
+md5_use(const char *name)
+{
+	size_t i;
+
+	md5_x8_chosen = 1;
+	md5_x8 = NULL;
+	for (i = 0; i < NIMPLS; i++)
+		if (md5_impls[i].fn && (!name || strcmp(name, md5_impls[i].name) == 0) &&
+		    md5_impls[i].ok()) {
+			md5_x8 = md5_impls[i].fn;
+			return 0;
+		}
+	return name && strcmp(name, "one") == 0 ? 0 : -1;
+}
 
 void
 md5_many(const void *const *p, const size_t *n, size_t count, unsigned char (*out)[16])
 {
 	size_t i;
 
-	if (count > 1 && md5_x8_ok()) {
+	if (!md5_x8_chosen)
+		md5_use(NULL);
+	if (count > 1 && md5_x8) {
 		for (i = 0; i < count; i += MD5_LANES)
 			md5_x8((const unsigned char *const *)p + i, n + i,
 			    count - i < MD5_LANES ? count - i : MD5_LANES, out + i);
