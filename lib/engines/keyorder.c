@@ -89,9 +89,16 @@ keyorder_take_ent(struct keyorder *k, const char *key, size_t len, uint64_t hash
 		e->inflight = 0;
 		e->taken_gen = e->blocked_gen = 0;
 		keytab_insert_hashed(&k->t, &e->node, e->key, len, hash);
-		/* made for this build: gone again at its end unless it is then in flight */
-		e->next = k->touched;
-		k->touched = e;
+		/*
+		 * Made for this build to hold its key back: gone again at its
+		 * end.  One made for a record taken stays in flight until the
+		 * answer, and is not walked past again (a request of thousands
+		 * of records, aggregating, made as many).
+		 */
+		if (!want) {
+			e->next = k->touched;
+			k->touched = e;
+		}
 	}
 	if (e->blocked_gen == k->gen || (e->inflight && e->taken_gen != k->gen))
 		want = 0;
@@ -117,8 +124,7 @@ keyorder_end(struct keyorder *k)
 
 	for (e = k->touched; e; e = n) {
 		n = e->next;
-		if (!e->inflight)
-			drop(k, e);
+		drop(k, e);
 	}
 	k->touched = NULL;
 }

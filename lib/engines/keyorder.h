@@ -22,7 +22,7 @@ struct keyorder_ent;
 struct keyorder {
 	struct keytab t;
 	uint32_t gen;                 /* the batch being built */
-	struct keyorder_ent *touched; /* entries made during this build */
+	struct keyorder_ent *touched; /* entries this build made to hold a key back */
 	struct keyorder_ent *spare;   /* freed entries, for reuse */
 };
 
