@@ -11,9 +11,9 @@
 /* aggregates made (and their MD5s taken) at once */
 #define MADE 8
 
+/* 16 bytes: a request's thousands are walked entry by entry, members of many entries between */
 struct member {
 	void *ctx;
-	u128 hash;
 	size_t next;             /* the entry's next member, NONE at the end */
 };
 
@@ -23,6 +23,7 @@ struct pentry {
 	size_t bytes;            /* as PutRecords counts it: plain, or the aggregate and "a" */
 	struct kpl_builder *kb;  /* NULL: alone (never aggregated) */
 	struct agg_user first;   /* for the plain form */
+	u128 hash;               /* the first one's hash key: the aggregate's explicit hash key */
 	char ehk[40];
 	unsigned long made;      /* == the packer's made: its bytes are in out[slot] */
 	size_t slot;
@@ -242,6 +243,7 @@ aggpack_add(struct aggpack *p, const struct agg_user *u)
 		e->n = 0;
 		e->head = e->tail = NONE;
 		e->first = *u;
+		e->hash = p->last_hash;
 		e->kb = NULL;
 		e->made = 0;
 		e->bytes = u->len + u->keylen;
@@ -265,7 +267,6 @@ aggpack_add(struct aggpack *p, const struct agg_user *u)
 	}
 	mb = &p->mem[p->nmem];
 	mb->ctx = u->ctx;
-	mb->hash = p->last_hash;
 	mb->next = NONE;
 	if (e->tail == NONE)
 		e->head = p->nmem;
@@ -303,7 +304,7 @@ aggpack_members(struct aggpack *p, size_t i, struct agg_entry *out, void **ctx)
 		out->keylen = e->first.keylen;
 		out->ehk = e->first.ehk;
 	} else {
-		u128_fmt_dec(e->ehk, p->mem[e->head].hash);
+		u128_fmt_dec(e->ehk, e->hash);
 		out->data = NULL;
 		out->len = kpl_builder_size(e->kb);
 		out->key = AGG_PARTITION_KEY;

@@ -24,6 +24,9 @@
 
 enum { R_PENDING, R_INFLIGHT, R_DONE };
 
+/* records asked for this far ahead of a loop over a request's (prefetched) */
+#define PREFETCH 8
+
 /* one record in the engine, its bytes after it (from the record pool) */
 struct rec {
 	struct rec *next;        /* in its pending list */
@@ -111,7 +114,12 @@ struct putter {
 	size_t nq, qcap;
 	unsigned long q_loads;   /* the map's loads the lists are placed by */
 	struct rec **cur, **prev;  /* build: each list's next record, and the one before it */
-	size_t *heap, nheap;     /* build: the lists with records left, by their next record's seq */
+	/* build: the lists with records left, by their next record's seq (kept here: no look at the record) */
+	struct heapent {
+		uint64_t seq;
+		size_t q;
+	} *heap;
+	size_t nheap;
 	/* aggregating: the last records added, their keys' MD5s to be taken eight at once */
 	struct rec *stage[8];
 	size_t nstage;
@@ -295,39 +303,36 @@ stage_flush(struct putter *p)
  * The lists being merged by input order in a build: a heap of list
  * indexes, by the seq of each one's next record (p->cur).
  */
-static int
-heap_less(const struct putter *p, size_t a, size_t b)
-{
-	return p->cur[a]->seq < p->cur[b]->seq;
-}
-
 static void
 heap_push(struct putter *p, size_t i)
 {
 	size_t k = p->nheap++;
+	uint64_t seq = p->cur[i]->seq;
 
-	while (k > 0 && heap_less(p, i, p->heap[(k - 1) / 2])) {
+	while (k > 0 && seq < p->heap[(k - 1) / 2].seq) {
 		p->heap[k] = p->heap[(k - 1) / 2];
 		k = (k - 1) / 2;
 	}
-	p->heap[k] = i;
+	p->heap[k].seq = seq;
+	p->heap[k].q = i;
 }
 
-/* the top's next record moved on: the top back in its place */
+/* the top's next record moved on (its seq now SEQ): the top back in its place */
 static void
-heap_down(struct putter *p)
+heap_down(struct putter *p, uint64_t seq)
 {
-	size_t k = 0, i = p->heap[0], c;
+	size_t k = 0, c;
+	struct heapent top = { seq, p->heap[0].q };
 
 	while ((c = 2 * k + 1) < p->nheap) {
-		if (c + 1 < p->nheap && heap_less(p, p->heap[c + 1], p->heap[c]))
+		if (c + 1 < p->nheap && p->heap[c + 1].seq < p->heap[c].seq)
 			c++;
-		if (!heap_less(p, p->heap[c], i))
+		if (p->heap[c].seq >= top.seq)
 			break;
 		p->heap[k] = p->heap[c];
 		k = c;
 	}
-	p->heap[k] = i;
+	p->heap[k] = top;
 }
 
 static void
@@ -335,7 +340,27 @@ heap_drop_top(struct putter *p)
 {
 	p->heap[0] = p->heap[--p->nheap];
 	if (p->nheap)
-		heap_down(p);
+		heap_down(p, p->heap[0].seq);
+}
+
+/*
+ * Aggregating, the records read ahead that may wait.  A request holds
+ * thousands of user records: room for a few requests' worth, but the
+ * shards' write limits pace them out at 1 MiB a second each, so two
+ * seconds' worth of the open shards (at 256 bytes a record) is all the
+ * backlog that can be of use.  More only holds memory, and the records
+ * wait so long that they have left the caches when they go (on 4 shards,
+ * the few requests' worth was 25 s of records).
+ */
+static size_t
+agg_window(const struct putter *p)
+{
+	size_t most = (size_t)(p->cfg.parallel + 1) * AGG_BATCH_RECORDS;
+	size_t paced = p->cfg.map->n * (2 * (1u << 20) / 256);
+
+	if (paced < AGG_BATCH_RECORDS)
+		paced = AGG_BATCH_RECORDS;
+	return paced < most ? paced : most;
 }
 
 struct putter *
@@ -357,10 +382,9 @@ putter_new(const struct put_config *cfg, struct aws_client *c)
 	p->rng = retry_seed();
 	p->window = (size_t)p->cfg.parallel * p->cfg.max_records + PUT_MAX_RECORDS * 2;
 	if (p->cfg.aggregate_bytes && p->cfg.map) {
-		/* a request holds thousands of user records: room for a few requests' worth */
 		p->agg = aggpack_new(p->cfg.aggregate_bytes);
 		shardrate_init(&p->rate, p->cfg.map, p->cfg.aggregate_bytes);
-		p->window = (size_t)(p->cfg.parallel + 1) * AGG_BATCH_RECORDS;
+		p->window = agg_window(p);
 	} else {
 		p->cfg.aggregate_bytes = 0;
 	}
@@ -725,8 +749,11 @@ batch_group(struct putter *p, struct batch *b)
 
 		b->first[i] = k;
 		aggpack_members(p->agg, i, &e, (void **)b->recs + k);
-		for (j = 0; j < e.n; j++)
+		for (j = 0; j < e.n; j++) {
+			if (j + PREFETCH < e.n)
+				__builtin_prefetch(b->recs[k + j + PREFETCH], 1);
 			b->recs[k + j]->subseq = e.n > 1 ? (long)j : -1;
+		}
 		if (e.shard >= 0)
 			b->predicted[i] = cs_strdup(m->shards[e.shard].id);
 		k += e.n;
@@ -769,7 +796,7 @@ build(struct putter *p, uint64_t now)
 			heap_push(p, i);
 	}
 	while (p->nheap) {
-		size_t qi = p->heap[0], size;
+		size_t qi = p->heap[0].q, size;
 		int take, full = 0, entry = 0;
 		/* aggregating, the lists are the shards of the map as it is now */
 		long shard = p->agg && qi + 1 < p->nq ? (long)qi : -1;
@@ -789,9 +816,15 @@ build(struct putter *p, uint64_t now)
 			 * now, it is in the cache by then (the records of a request
 			 * are megabytes, read once in arrival order).
 			 */
-			if (next->next)
-				__builtin_prefetch(next->next);
-			heap_down(p);
+			if (next->next) {
+				const char *h = (const char *)next->next;
+
+				/* its header's three lines (the build reads a field of each) */
+				__builtin_prefetch(h);
+				__builtin_prefetch(h + 64);
+				__builtin_prefetch(h + 128);
+			}
+			heap_down(p, next->seq);
 		} else {
 			heap_drop_top(p);
 		}
@@ -1070,8 +1103,12 @@ on_answer(void *ctx, const struct aws_result *res)
 	p->stalled = 0;
 	p->out_until = 0;
 	if (p->cfg.ordered_keys)
-		for (i = 0; i < b->nrecs; i++)
+		for (i = 0; i < b->nrecs; i++) {
+			/* thousands of records, aggregating, long out of the cache: asked for ahead */
+			if (i + PREFETCH < b->nrecs)
+				__builtin_prefetch(b->recs[i + PREFETCH]);
 			keyorder_release(&p->keys, b->recs[i]->kent);
+		}
 	if (!res->ok) {
 		const char *code = res->err.code[0] ? res->err.code : "RequestFailed";
 		const char *msg = res->err.msg;
@@ -1138,8 +1175,11 @@ on_answer(void *ctx, const struct aws_result *res)
 			struct shared_res *sh = p->cfg.ordered ? shared_new(a.data, m.data) : NULL;
 
 			p->stats.aggregated += last - first;
-			for (j = first; j < last; j++)
+			for (j = first; j < last; j++) {
+				if (j + PREFETCH < last)
+					__builtin_prefetch(b->recs[j + PREFETCH]);
 				complete_shared(p, b->recs[j], 1, a.data, m.data, sh);
+			}
 			shared_put(sh);
 			continue;
 		}
