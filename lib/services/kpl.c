@@ -240,14 +240,24 @@ varint_len(uint64_t v)
 	return n;
 }
 
+/* V as a varint at P (room for 10 bytes); returns the byte after it */
+static char *
+varint_at(char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (char)v;
+	return p;
+}
+
 static void
 put_varint(struct buf *out, uint64_t v)
 {
-	while (v >= 0x80) {
-		buf_addc(out, (char)(v | 0x80));
-		v >>= 7;
-	}
-	buf_addc(out, (char)v);
+	char tmp[10];
+
+	buf_add(out, tmp, (size_t)(varint_at(tmp, v) - tmp));
 }
 
 /* a length-delimited field: its tag (one byte for fields 1..15), its length, its bytes */
@@ -436,19 +446,21 @@ kpl_builder_add(struct kpl_builder *b, const struct kpl_record *r)
 {
 	size_t ki = table_intern(&b->keys, r->key, r->keylen, key_hash(r->keyhash, r->key, r->keylen));
 	size_t ei = 0;
+	char start[60], *o = start;  /* the Record's start, all but its data: 6 varints at most */
 
 	if (r->ehk)
 		ei = table_intern(&b->ehks, r->ehk, r->ehklen, str_hash(r->ehk, r->ehklen));
-	put_varint(&b->recs, 3 << 3 | 2);
-	put_varint(&b->recs, record_len(r, ki, ei));
-	put_varint(&b->recs, 1 << 3 | 0);
-	put_varint(&b->recs, ki);
+	o = varint_at(o, 3 << 3 | 2);
+	o = varint_at(o, record_len(r, ki, ei));
+	o = varint_at(o, 1 << 3 | 0);
+	o = varint_at(o, ki);
 	if (r->ehk) {
-		put_varint(&b->recs, 2 << 3 | 0);
-		put_varint(&b->recs, ei);
+		o = varint_at(o, 2 << 3 | 0);
+		o = varint_at(o, ei);
 	}
-	put_varint(&b->recs, 3 << 3 | 2);
-	put_varint(&b->recs, r->len);
+	o = varint_at(o, 3 << 3 | 2);
+	o = varint_at(o, r->len);
+	buf_add(&b->recs, start, (size_t)(o - start));
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
 		b->ref = cs_realloc(b->ref, b->cap * sizeof *b->ref);
@@ -486,6 +498,14 @@ kpl_builder_write(const struct kpl_builder *b, struct buf *out)
 	for (i = 0; i < b->n; i++) {
 		const struct kpl_ref *f = &b->ref[i];
 
+		/* the data lies where each record came in, long ago: asked for a few records ahead */
+		if (i + 4 < b->n) {
+			const char *d = b->ref[i + 4].data;
+			size_t k;
+
+			for (k = 0; k < b->ref[i + 4].len && k < 512; k += 64)
+				__builtin_prefetch(d + k);
+		}
 		memcpy(o, b->recs.data + from, f->end - from);
 		o += f->end - from;
 		if (f->len)
