@@ -21,6 +21,7 @@ shardrate_free(struct shardrate *sr)
 {
 	free(sr->b);
 	free(sr->blocked);
+	free(sr->started);
 	memset(sr, 0, sizeof *sr);
 }
 
@@ -68,6 +69,15 @@ shardrate_allows(struct shardrate *sr, long s, int entry, size_t bytes, uint64_t
 
 	if (entry && want < (double)sr->fill)
 		want = (double)sr->fill;
+	/* the shard's first new one of the build: room for a few */
+	if (entry && !shardrate_started(sr, s)) {
+		double batch = (double)sr->fill * SHARDRATE_BATCH;
+
+		if (batch > SHARD_BYTES_PER_S)
+			batch = SHARD_BYTES_PER_S;
+		if (want < batch)
+			want = batch;
+	}
 	if (!r || (want <= r->bytes && (!entry || r->recs >= 1.0)))
 		return 1;
 	need_b = want > r->bytes ? (want - r->bytes) / SHARD_BYTES_PER_S : 0;
@@ -89,6 +99,8 @@ shardrate_charge(struct shardrate *sr, long s, int entry, size_t bytes, uint64_t
 	r->bytes -= (double)bytes;
 	if (entry)
 		r->recs -= 1.0;
+	if (entry && (size_t)s < sr->nblocked)
+		sr->started[s] = sr->gen;
 }
 
 void
@@ -96,10 +108,18 @@ shardrate_begin(struct shardrate *sr)
 {
 	if (sr->nblocked < sr->map->nshards) {
 		free(sr->blocked);
+		free(sr->started);
 		sr->nblocked = sr->map->nshards;
 		sr->blocked = cs_calloc(sr->nblocked, sizeof *sr->blocked);
+		sr->started = cs_calloc(sr->nblocked, sizeof *sr->started);
 	}
 	sr->gen++;
+}
+
+int
+shardrate_started(const struct shardrate *sr, long s)
+{
+	return s >= 0 && (size_t)s < sr->nblocked && sr->started[s] == sr->gen;
 }
 
 int

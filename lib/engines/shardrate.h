@@ -27,6 +27,7 @@ struct shardrate {
 	size_t nb;
 	unsigned long loads;         /* the map's loads the buckets are of */
 	unsigned long *blocked;      /* blocked[s] == gen: shard s out of allowance this build */
+	unsigned long *started;      /* started[s] == gen: a Kinesis record for shard s this build */
 	size_t nblocked;
 	unsigned long gen;
 };
@@ -43,9 +44,16 @@ void shardrate_free(struct shardrate *sr);
  * shard S (its index in the map; <0: not known, always allowed) at NOW
  * would go past its write limits: *WAKE is then when it would not (not
  * sooner than SHARDRATE_WAKE_MS, so that the shards' aggregates share
- * requests).
+ * requests).  A new Kinesis record waits for room to fill it (FILL); the
+ * shard's first of a build for room for SHARDRATE_BATCH of them (at most
+ * a second's worth): a shard at its limit sends a few aggregates about
+ * every SHARDRATE_BATCH * 50 ms, not one each time room for one comes
+ * back (a request of four aggregates a quarter as often: less work for
+ * each, and their MD5s taken eight at once), and a shard with room sends
+ * at once, as before.
  */
 #define SHARDRATE_WAKE_MS 100
+#define SHARDRATE_BATCH 4
 int shardrate_allows(struct shardrate *sr, long s, int entry, size_t bytes, uint64_t now,
     uint64_t *wake);
 /* Take what was sent to shard S from its allowance. */
@@ -53,6 +61,8 @@ void shardrate_charge(struct shardrate *sr, long s, int entry, size_t bytes, uin
 
 /* A new request is built: no shard is blocked. */
 void shardrate_begin(struct shardrate *sr);
+/* 1 when a Kinesis record for shard S was charged in this build. */
+int shardrate_started(const struct shardrate *sr, long s);
 /* 1 when shard S was blocked in this build. */
 int shardrate_blocked(const struct shardrate *sr, long s);
 /* Block shard S for the rest of this build: 1, or 0 when S is not one of the map's. */

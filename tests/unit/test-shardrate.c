@@ -1,8 +1,9 @@
 /*
  * test-shardrate.c - each shard's write allowance: a full second's worth at
  * first, spent by what is sent, refilled with time, a new aggregate waiting
- * for room to fill it, the shards blocked within one build, and the buckets
- * started anew when the map is read again.
+ * for room to fill it (the first of a build for room for a few), the shards
+ * blocked within one build, and the buckets started anew when the map is
+ * read again.
  */
 #include "shardrate.h"
 #include "tap.h"
@@ -26,7 +27,7 @@ main(void)
 	ok(shardrate_allows(&sr, 0, 0, 10000, t, &wake), "the last bytes of the second go into an aggregate");
 	wake = 0;
 	ok(!shardrate_allows(&sr, 0, 1, 1000, t, &wake), "a new aggregate waits for room to fill it");
-	is_int(wake - t, SHARDRATE_WAKE_MS, "40,000 bytes come in 39 ms: it waits SHARDRATE_WAKE_MS");
+	is_int(wake - t, 182, "the shard's first of a build, for room for SHARDRATE_BATCH: 190,000 bytes in 182 ms");
 	ok(shardrate_allows(&sr, 1, 1, 1000, t, &wake), "another shard has its own allowance");
 	shardrate_charge(&sr, 0, 0, 10000, t);
 	ok(!shardrate_allows(&sr, 0, 0, 10, t, &wake), "spent: not even a byte more");
@@ -51,6 +52,28 @@ main(void)
 	ok(shardrate_blocked(&sr, 1) && !shardrate_blocked(&sr, 0), "shard 1 only");
 	shardrate_begin(&sr);
 	ok(!shardrate_blocked(&sr, 1), "the next build forgets it");
+
+	/* a shard's first aggregate of a build waits for room for a few, the next ones for one each */
+	m.loads = 4;
+	shardrate_begin(&sr);
+	ok(!shardrate_started(&sr, 1), "a build begins with no shard started");
+	ok(shardrate_allows(&sr, 1, 1, 1000, t, &wake), "a shard with room sends at once");
+	shardrate_charge(&sr, 1, 1, 900000, t);
+	ok(shardrate_started(&sr, 1) && !shardrate_started(&sr, 0), "shard 1 started");
+	ok(shardrate_allows(&sr, 1, 1, 1000, t, &wake), "148,576 bytes left: room for one more this build");
+	shardrate_begin(&sr);
+	ok(!shardrate_started(&sr, 1), "the next build forgets it");
+	wake = 0;
+	ok(!shardrate_allows(&sr, 1, 1, 1000, t, &wake), "the next build's first waits for room for 4");
+	is_int(wake - t, SHARDRATE_WAKE_MS, "51,424 bytes come in 49 ms: it waits SHARDRATE_WAKE_MS");
+	ok(shardrate_allows(&sr, 1, 0, 1000, t, &wake), "bytes added to an aggregate of the build do not wait");
+	shardrate_free(&sr);
+
+	/* aggregates of a MiB: the first of a build waits for a second's worth, no more */
+	m.loads = 5;
+	shardrate_init(&sr, &m, MIB);
+	shardrate_begin(&sr);
+	ok(shardrate_allows(&sr, 0, 1, 1000, t, &wake), "a full bucket holds the batch of 1 MiB aggregates");
 	shardrate_free(&sr);
 	return done_testing();
 }
