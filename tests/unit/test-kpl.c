@@ -15,6 +15,29 @@ next_rand(unsigned long long *s)
 	return (unsigned)(*s >> 33);
 }
 
+/*
+ * Record I of the many-records case, from SEED: a key of 150, an explicit
+ * hash key for every third, sizes across the varint boundaries (127/128,
+ * 16383/16384), data from DATA.  KEY and EHK hold its strings.
+ */
+static struct kpl_record
+gen_record(unsigned long long *seed, size_t i, const char *data, char key[40], char ehk[40])
+{
+	static const size_t lens[] = { 0, 1, 125, 126, 127, 128, 129, 16370, 16383, 16384 };
+	struct kpl_record x;
+
+	snprintf(key, 40, "key-%u", next_rand(seed) % 150);
+	snprintf(ehk, 40, "%u", next_rand(seed) % 40);
+	x.key = key;
+	x.keylen = strlen(key);
+	x.ehk = i % 3 ? NULL : ehk;
+	x.ehklen = x.ehk ? strlen(ehk) : 0;
+	x.len = i % 7 ? next_rand(seed) % 300 : lens[i % 10];
+	x.data = data + next_rand(seed) % 1000;
+	x.keyhash = 0;
+	return x;
+}
+
 static void
 builder_tests(struct kpl_agg *a)
 {
@@ -71,19 +94,9 @@ builder_tests(struct kpl_agg *a)
 		buf_addc(&data, (char)next_rand(&seed));
 	n = 300;
 	for (i = 0; i < n; i++) {
-		static const size_t lens[] = { 0, 1, 125, 126, 127, 128, 129, 16370, 16383, 16384 };
 		char key[40], ehk[40];
-		struct kpl_record x;
+		struct kpl_record x = gen_record(&seed, i, data.data, key, ehk);
 
-		snprintf(key, sizeof key, "key-%u", next_rand(&seed) % 150);
-		snprintf(ehk, sizeof ehk, "%u", next_rand(&seed) % 40);
-		x.key = key;
-		x.keylen = strlen(key);
-		x.ehk = i % 3 ? NULL : ehk;
-		x.ehklen = x.ehk ? strlen(ehk) : 0;
-		x.len = i % 7 ? next_rand(&seed) % 300 : lens[i % 10];
-		x.data = data.data + next_rand(&seed) % 1000;
-		x.keyhash = 0;
 		predicted = kpl_builder_size_with(&kb, &x);
 		kpl_builder_add(&kb, &x);
 		ok_sizes += kpl_builder_size(&kb) == predicted;
@@ -101,19 +114,13 @@ builder_tests(struct kpl_agg *a)
 		next_rand(&seed);
 	same = a->n == n;
 	for (i = 0; same && i < n; i++) {
-		static const size_t lens[] = { 0, 1, 125, 126, 127, 128, 129, 16370, 16383, 16384 };
 		char key[40], ehk[40];
-		size_t len;
-		const char *d;
+		struct kpl_record x = gen_record(&seed, i, data.data, key, ehk);
 
-		snprintf(key, sizeof key, "key-%u", next_rand(&seed) % 150);
-		snprintf(ehk, sizeof ehk, "%u", next_rand(&seed) % 40);
-		len = i % 7 ? next_rand(&seed) % 300 : lens[i % 10];
-		d = data.data + next_rand(&seed) % 1000;
-		same = a->rec[i].keylen == strlen(key) && memcmp(a->rec[i].key, key, strlen(key)) == 0 &&
-		    a->rec[i].len == len && memcmp(a->rec[i].data, d, len) == 0 &&
-		    (i % 3 ? a->rec[i].ehk == NULL : a->rec[i].ehklen == strlen(ehk) &&
-		    memcmp(a->rec[i].ehk, ehk, strlen(ehk)) == 0);
+		same = a->rec[i].keylen == x.keylen && memcmp(a->rec[i].key, key, x.keylen) == 0 &&
+		    a->rec[i].len == x.len && memcmp(a->rec[i].data, x.data, x.len) == 0 &&
+		    (x.ehk ? a->rec[i].ehklen == x.ehklen && memcmp(a->rec[i].ehk, ehk, x.ehklen) == 0 :
+		    a->rec[i].ehk == NULL);
 		if (!same)
 			printf("# record %zu differs\n", i);
 	}
@@ -134,20 +141,11 @@ builder_tests(struct kpl_agg *a)
 			next_rand(&seed);
 		ok_sizes = 0;
 		for (i = 0; i < n; i++) {
-			static const size_t lens[] = { 0, 1, 125, 126, 127, 128, 129, 16370, 16383, 16384 };
 			char key[40], ehk[40];
-			struct kpl_record x;
+			struct kpl_record x = gen_record(&seed, i, data.data, key, ehk);
 			unsigned char kmd[16];
 			uint64_t h;
 
-			snprintf(key, sizeof key, "key-%u", next_rand(&seed) % 150);
-			snprintf(ehk, sizeof ehk, "%u", next_rand(&seed) % 40);
-			x.key = key;
-			x.keylen = strlen(key);
-			x.ehk = i % 3 ? NULL : ehk;
-			x.ehklen = x.ehk ? strlen(ehk) : 0;
-			x.len = i % 7 ? next_rand(&seed) % 300 : lens[i % 10];
-			x.data = data.data + next_rand(&seed) % 1000;
 			EVP_Digest(key, strlen(key), kmd, &mdlen, EVP_md5(), NULL);
 			memcpy(&h, kmd + 8, 8);
 			x.keyhash = how ? 0x5a5a5a5a00000000ull : h;
