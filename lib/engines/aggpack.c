@@ -51,6 +51,7 @@ struct aggpack {
 	const void *last_ctx, *last_data, *last_key;
 	int have_last;
 	u128 last_hash;
+	uint64_t last_keyhash;   /* its key's MD5 (64 bits), what the key tables file it under */
 	long last_shard;
 	size_t last_size;        /* its open entry's size with it, when have_size */
 	int have_size;
@@ -122,12 +123,12 @@ aggpack_hash(const struct agg_user *u)
 	return shardmap_key_hash(u->key, u->keylen);
 }
 
-/* U as the builder takes it, placed (place) first: without an explicit hash key, its hash is its key's MD5 */
+/* U as the builder takes it, placed (place) first, its key filed under its MD5 */
 static struct kpl_record
 as_kpl(const struct aggpack *p, const struct agg_user *u)
 {
 	struct kpl_record r = { u->key, u->keylen, u->ehk, u->ehk ? strlen(u->ehk) : 0, u->data, u->len,
-		u->ehk ? 0 : (uint64_t)p->last_hash };
+		p->last_keyhash };
 
 	return r;
 }
@@ -143,6 +144,14 @@ place(struct aggpack *p, const struct agg_user *u)
 	p->last_data = u->data;
 	p->last_key = u->key;
 	p->last_hash = u->hash ? *u->hash : aggpack_hash(u);
+	/*
+	 * Without an explicit hash key, the hash key is the key's MD5: the
+	 * key tables file the key under it (no hash of their own, the key's
+	 * bytes not read again).  With one, the key's MD5 is taken here, so
+	 * that a key is filed the same way whichever records it comes with:
+	 * else it would be in an aggregate's table twice.
+	 */
+	p->last_keyhash = (uint64_t)(u->ehk ? shardmap_key_hash(u->key, u->keylen) : p->last_hash);
 	if (u->hash && u->shard)
 		p->last_shard = p->m ? *u->shard : -1;
 	else

@@ -152,6 +152,26 @@ main(void)
 		ok(e.n == 10 && kpl_deaggregate(e.data, e.len, &a, &err) == 0 && a.n == 10 && a.nkeys == 1,
 		    "ten user records, the key once in the table");
 	}
+	/*
+	 * the same key with and without an explicit hash key (the key's own
+	 * MD5, so the same shard): one aggregate, the key once in its table
+	 */
+	aggpack_begin(p, &m);
+	{
+		char ehk[40];
+		struct agg_user x = { "k", 1, NULL, "x", 1, &u[0], NULL, NULL };
+		struct agg_user y = { "k", 1, ehk, "y", 1, &u[1], NULL, NULL };
+		struct agg_entry e;
+
+		u128_fmt_dec(ehk, shardmap_key_hash("k", 1));
+		aggpack_add(p, &x);
+		aggpack_add(p, &y);
+		aggpack_add(p, &x);
+		aggpack_entry(p, 0, &e, NULL);
+		ok(aggpack_count(p) == 1 && e.n == 3, "a key with and without an explicit hash key: one aggregate");
+		ok(kpl_deaggregate(e.data, e.len, &a, &err) == 0 && a.n == 3 && a.nkeys == 1 && a.nehks == 1,
+		    "and the key once in its table");
+	}
 	/* one record: plain, with its own key and explicit hash key */
 	aggpack_begin(p, &m);
 	{
