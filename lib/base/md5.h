@@ -23,8 +23,8 @@ void md5_many(const void *const *p, const size_t *n, size_t count, unsigned char
 /*
  * Which way md5_many goes: "avx512" (AVX512VL), "avx2", "one" (one at a
  * time), or NULL for the best the CPU has (what it does unless told).
- * -1 when the CPU lacks it (nothing changed then but the choice made).
- * For tests and benches.
+ * -1 when the CPU lacks it: md5_many then goes one at a time until told
+ * again.  For tests and benches.
  */
 int md5_use(const char *name);
 
