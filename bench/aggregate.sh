@@ -74,9 +74,11 @@ count() {
 	proxy "$name" --unlimited $sink
 	echo "aggregate: $name" >&2
 	bench_time bin/cs-put -s "$S" --endpoint-url "$P" -k "${KEY:-.ip}" --stats "$@" "$tmp/in.ndjson" \
-	    >/dev/null 2>>"$tmp/log"
+	    >/dev/null 2>"$tmp/$name.log"
 	kill "$proxy_pid"
-	grep -q " $RECORDS delivered" "$tmp/log" || { echo "aggregate: $name: not all delivered" >&2; cat "$tmp/log" >&2; exit 1; }
+	cat "$tmp/$name.log" >>"$tmp/log"
+	grep -q " $RECORDS delivered" "$tmp/$name.log" ||
+	    { echo "aggregate: $name: not all delivered" >&2; cat "$tmp/$name.log" >&2; exit 1; }
 	[ -n "$sink" ] && return
 	got=$(bin/cs-tail -s "$S" --endpoint-url "$E" -e --limit 200 | wc -l)
 	[ "$got" = "$RECORDS" ] || { echo "aggregate: $name: $got records read back, not $RECORDS" >&2; cat "$tmp/log" >&2; exit 1; }
