@@ -48,8 +48,7 @@ struct rec {
 	char *data, *key, *ehk;
 	size_t len, keylen;
 	long subseq;             /* its index in the aggregate it was last sent in, -1: plain */
-	uint64_t hash_hi, hash_lo; /* aggregating: its hash key, when HASHED (the pool aligns to 8) */
-	int hashed;
+	uint64_t hash_hi, hash_lo; /* aggregating: its hash key, once staged (the pool aligns to 8) */
 	char *res_a, *res_b;     /* shard id + sequence number, or code + message */
 	struct shared_res *res;  /* or these, shared by the records of one aggregate */
 };
@@ -185,7 +184,7 @@ queues_reset(struct putter *p, size_t n)
 	p->nq = n;
 }
 
-/* the list of R: its shard's when aggregating (its hash key worked out once), else the one */
+/* the list of R: its shard's when aggregating (its hash key worked out when staged), else the one */
 static size_t
 queue_of(struct putter *p, struct rec *r)
 {
@@ -193,14 +192,6 @@ queue_of(struct putter *p, struct rec *r)
 
 	if (!p->agg)
 		return 0;
-	if (!r->hashed) {
-		struct agg_user u = { r->key, r->keylen, r->ehk, r->data, r->len, r, NULL, NULL };
-		u128 h = aggpack_hash(&u);
-
-		r->hash_hi = (uint64_t)(h >> 64);
-		r->hash_lo = (uint64_t)h;
-		r->hashed = 1;
-	}
 	s = shardmap_find(p->cfg.map, (u128)r->hash_hi << 64 | r->hash_lo);
 	return s >= 0 && (size_t)s + 1 < p->nq ? (size_t)s : p->nq - 1;
 }
@@ -277,7 +268,7 @@ stage_flush(struct putter *p)
 	if (!p->nstage)
 		return;
 	for (i = 0; i < p->nstage; i++)
-		if (!p->stage[i]->hashed) {
+		if (!p->stage[i]->ehk) {  /* with one, its hash key was set when it came */
 			todo[n] = p->stage[i];
 			keys[n] = todo[n]->key;
 			lens[n] = todo[n]->keylen;
@@ -287,7 +278,6 @@ stage_flush(struct putter *p)
 	for (i = 0; i < n; i++) {
 		todo[i]->hash_hi = (uint64_t)(h[i] >> 64);
 		todo[i]->hash_lo = (uint64_t)h[i];
-		todo[i]->hashed = 1;
 	}
 	queues_sync(p);
 	for (i = 0; i < p->nstage; i++) {
@@ -619,7 +609,6 @@ putter_add(struct putter *p, const char *data, size_t len, const char *key, size
 		if (ehk) {
 			r->hash_hi = (uint64_t)(v >> 64);
 			r->hash_lo = (uint64_t)v;
-			r->hashed = 1;
 		}
 		p->stage[p->nstage++] = r;
 		if (p->nstage == sizeof p->stage / sizeof p->stage[0])
