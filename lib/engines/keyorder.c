@@ -111,12 +111,6 @@ keyorder_take_ent(struct keyorder *k, const char *key, size_t len, uint64_t hash
 	return e;
 }
 
-int
-keyorder_take(struct keyorder *k, const char *key, size_t len, uint64_t hash, int want)
-{
-	return keyorder_take_ent(k, key, len, hash, want) != NULL;
-}
-
 void
 keyorder_end(struct keyorder *k)
 {
@@ -127,15 +121,6 @@ keyorder_end(struct keyorder *k)
 		drop(k, e);
 	}
 	k->touched = NULL;
-}
-
-void
-keyorder_done(struct keyorder *k, const char *key, size_t len, uint64_t hash)
-{
-	struct keyorder_ent *e = (struct keyorder_ent *)keytab_find_hashed(&k->t, key, len, hash);
-
-	if (e)
-		keyorder_release(k, e);
 }
 
 void

@@ -5,9 +5,9 @@
  * records of its key.  One entry per key in flight, in the keys-in-flight
  * table (lib/base/keytab.h).
  *
- * Use, for one batch being built: keyorder_begin(), then keyorder_take()
+ * Use, for one batch being built: keyorder_begin(), then keyorder_take_ent()
  * for each candidate record in input order, then keyorder_end().  When
- * the answer comes, keyorder_done() for each record the batch held.
+ * the answer comes, keyorder_release() for each record the batch held.
  */
 #ifndef CS_KEYORDER_H
 #define CS_KEYORDER_H
@@ -35,21 +35,15 @@ void keyorder_begin(struct keyorder *k);
  * Whether the record of KEY may go into the batch being built: WANT (it
  * is ready and fits) and its key neither in flight in another batch nor
  * held back by an earlier record of this build.  When it may, the key is
- * in flight; when not, the later records of KEY are held back until
- * keyorder_end().
- */
-int keyorder_take(struct keyorder *k, const char *key, size_t len, uint64_t hash, int want);
-/*
- * The same, giving the key's entry when the record may go (NULL when
- * not), for keyorder_release when it is answered: no look-up of the key
- * then (with thousands of keys in flight, each look-up is a few cache misses).
+ * in flight and its entry is given, for keyorder_release when the record
+ * is answered (no look-up of the key then: with thousands of keys in
+ * flight, each look-up is a few cache misses); when not, NULL, and the
+ * later records of KEY are held back until keyorder_end().
  */
 struct keyorder_ent *keyorder_take_ent(struct keyorder *k, const char *key, size_t len,
     uint64_t hash, int want);
 void keyorder_end(struct keyorder *k);
-/* A record of KEY taken earlier is answered. */
-void keyorder_done(struct keyorder *k, const char *key, size_t len, uint64_t hash);
-/* The same, by the entry keyorder_take_ent gave for it. */
+/* A record taken earlier, by the entry keyorder_take_ent gave for it, is answered. */
 void keyorder_release(struct keyorder *k, struct keyorder_ent *e);
 /* Keys in flight. */
 size_t keyorder_inflight(const struct keyorder *k);
