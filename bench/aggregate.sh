@@ -85,11 +85,11 @@ count() {
 }
 
 count plain --sink
-p_wall=$wall p_cpu=$cpu
+p_wall=$wall
 p_krec=$(stat_of "$tmp/plain.stats" accepted) p_units=$(stat_of "$tmp/plain.stats" payload_units)
 p_kb=$(stat_of "$tmp/plain.stats" billed_kb)
 count agg "" --aggregate
-a_wall=$wall a_cpu=$cpu
+a_wall=$wall
 a_krec=$(stat_of "$tmp/agg.stats" accepted) a_units=$(stat_of "$tmp/agg.stats" payload_units)
 a_kb=$(stat_of "$tmp/agg.stats" billed_kb)
 # a key that repeats within an aggregate (16 countries; a session's or a device's id would
