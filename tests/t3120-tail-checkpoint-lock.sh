@@ -76,7 +76,8 @@ test_expect_success 'kill -9 while a batch runs: the checkpoint is free at once,
 	test "$(cat guard.fds)" = "0 1 2 " &&
 	# a guard that has not yet answered our death holds nothing of ours
 	kill -STOP $guard &&
-	kill -9 $pid &&
+	kill -9 $pid ||
+	{ kill -9 $pid; kill -CONT $guard; exit 1; }
 	wait $pid
 	timeout -s KILL 10 cs-tail --endpoint-url "$E" -s "$S" --checkpoint ck3 \
 	    -e -n 1 >one 2>third.err;

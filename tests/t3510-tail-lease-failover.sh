@@ -63,7 +63,7 @@ kinesis-mock) FLOW_BOUND=$((FAILOVER_BOUND + 4000)) ;;
 *) FLOW_BOUND=$((F + 2000)) ;;
 esac
 
-test_expect_success 'kill -9 of a worker: its leases taken within the failover bound, its records flowing soon after' '
+test_expect_success 'kill -9 of a worker: its leases taken within F + 2 s, its records flowing soon after' '
 	leases | awk "\$2 == \"w1\" { print \$1 }" >w1.shards &&
 	test_line_count w1.shards 2 &&
 	kill -KILL $(cat w1.pid) &&
@@ -99,7 +99,7 @@ test_expect_success 'SIGTERM: the leases it released are taken within 2 s' '
 	grep -q "lease released" w2.err
 '
 
-test_expect_success 'workers joining: balance by stealing, one lease per round, no shard stopped longer than F' '
+test_expect_success 'workers joining: balance by stealing (or expiry when an owner was late), one lease per round, no shard stopped longer than F (the failover bound after an expiry)' '
 	touch producing &&
 	produce 2000 24 0.2 &&
 	sleep 1 &&
